@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the real, independent servers and clients the interop tests and
+# benchmarks talk to (all on loopback). Debian/Ubuntu, as root or with sudo.
+# Installing does not start any service: tests start their own with their own configs.
+set -euo pipefail
+
+# DNS: nsd, dig · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
+# echo/raw TCP+UDP: socat, ncat, nc · benchmarks: hyperfine
+PACKAGES=(
+  nsd bind9-dnsutils
+  chrony ntpsec-ntpdig
+  nginx-light openssl curl
+  socat ncat netcat-openbsd
+  hyperfine
+)
+BINARIES=(nsd dig chronyd ntpdig nginx openssl curl socat ncat nc hyperfine)
+
+missing=()
+for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-peers: all peers present"
+  exit 0
+fi
+echo "install-peers: missing ${missing[*]}; installing ${PACKAGES[*]}"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || { echo "install-peers: $b still missing" >&2; exit 1; }; done
+echo "install-peers: done"

@@ -1,0 +1,141 @@
+// What every subcommand shares: the global flags, the command context, and the
+// wrapper that turns a command's result or error into output and an exit status.
+import type { Argv, CommandModule } from 'yargs';
+import { SockkitError, toSockkitError, usageError } from '../net/errors.js';
+import { noTrace, type TraceFn } from '../net/trace.js';
+import { exitCodeFor, ExitCode } from '../exit-codes.js';
+import { Terminal, type TerminalOptions } from '../output/terminal.js';
+import { printError } from '../output/errors.js';
+import { createTracePrinter } from '../output/trace.js';
+
+export interface GlobalArgs {
+  json: boolean;
+  timeout?: number;
+  quiet: boolean;
+  color: boolean;
+  trace: boolean;
+}
+
+export interface CommandContext {
+  term: Terminal;
+  /** Socket-level trace hook: prints to stderr with --trace, does nothing otherwise. */
+  trace: TraceFn;
+  tracing: boolean;
+  /** The network budget in ms: --timeout, or the command's stated default. */
+  timeoutMs: number;
+  /** Aborted on Ctrl-C / SIGTERM (servers drain; one-shot commands exit 130). */
+  signal: AbortSignal;
+}
+
+/** Per-invocation state passed through yargs' parse context (see runCli). */
+export interface RunState {
+  exitCode: number;
+  terminal: Omit<TerminalOptions, 'json' | 'quiet' | 'color' | 'command'>;
+  /** Tests run commands in-process: they must not install process signal handlers. */
+  handleSignals: boolean;
+}
+
+export const RUN_STATE = '__sockkitRun';
+
+export interface CommandSpec<A> {
+  /** yargs command string, e.g. 'resolve <names..>' */
+  command: string;
+  aliases?: string[];
+  describe: string;
+  builder: (yargs: Argv<GlobalArgs>) => Argv<A>;
+  /** At least two real examples: [command line, what it does]. */
+  examples: Array<[string, string]>;
+  /** Used when --timeout is not given; stated in --help. */
+  defaultTimeoutSeconds: number;
+  /** Servers run until interrupted and handle the abort signal themselves. */
+  longRunning?: boolean;
+  /** Returns the exit status (default 0); throws SockkitError on failure. */
+  run: (args: A & GlobalArgs, ctx: CommandContext) => Promise<number | void>;
+}
+
+export function defineCommand<A>(spec: CommandSpec<A>): CommandModule<GlobalArgs, A> {
+  const name = spec.command.split(' ')[0]!;
+  return {
+    command: spec.command,
+    aliases: spec.aliases,
+    describe: spec.describe,
+    builder: (yargs) => {
+      const built = spec.builder(yargs);
+      for (const [cmd, what] of spec.examples) built.example(cmd, what);
+      return built.epilog(`Default --timeout for ${name}: ${spec.defaultTimeoutSeconds} s.`);
+    },
+    handler: async (argv) => {
+      const args = argv as unknown as A & GlobalArgs & { [RUN_STATE]?: RunState };
+      const state: RunState = args[RUN_STATE] ?? { exitCode: 0, terminal: {}, handleSignals: true };
+      const term = new Terminal({
+        ...state.terminal,
+        command: name,
+        json: args.json,
+        quiet: args.quiet,
+        color: args.color,
+      });
+      const controller = new AbortController();
+      const removeSignals = state.handleSignals ? onInterrupt(term, controller, spec.longRunning === true) : () => {};
+      try {
+        const ctx: CommandContext = {
+          term,
+          trace: args.trace ? createTracePrinter(term) : noTrace,
+          tracing: args.trace,
+          timeoutMs: timeoutMs(args.timeout, spec.defaultTimeoutSeconds),
+          signal: controller.signal,
+        };
+        state.exitCode = (await spec.run(args, ctx)) ?? ExitCode.OK;
+      } catch (err) {
+        const failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
+        printError(term, failure);
+        state.exitCode = exitCodeFor(failure.code);
+      } finally {
+        removeSignals();
+      }
+    },
+  };
+}
+
+function timeoutMs(seconds: number | undefined, fallbackSeconds: number): number {
+  if (seconds === undefined) return fallbackSeconds * 1000;
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw usageError('bad --timeout', 'expected a number of seconds above 0, e.g. 2 or 0.5');
+  }
+  return seconds * 1000;
+}
+
+/**
+ * One-shot commands: Ctrl-C / SIGTERM exit 130 at once. Servers: the first signal
+ * aborts ctx.signal so they drain and summarise; a second one exits 130.
+ */
+function onInterrupt(term: Terminal, controller: AbortController, longRunning: boolean): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    if (longRunning && !controller.signal.aborted) {
+      controller.abort(new SockkitError('INTERRUPTED', 'stopped', `received ${signal}`));
+      return;
+    }
+    if (!term.quiet) term.err(`${term.prefix}: interrupted`);
+    process.exit(ExitCode.INTERRUPTED);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** Adds -4 / -6 to a command that resolves or binds addresses. */
+export function withFamily<T>(yargs: Argv<T>) {
+  return yargs
+    .option('ipv4', { alias: '4', type: 'boolean', default: false, describe: 'use IPv4 only' })
+    .option('ipv6', { alias: '6', type: 'boolean', default: false, describe: 'use IPv6 only' })
+    .conflicts('ipv4', 'ipv6');
+}
+
+/** The family chosen with -4 / -6, or undefined for either. */
+export function familyOf(args: { ipv4?: boolean; ipv6?: boolean }): 4 | 6 | undefined {
+  if (args.ipv4) return 4;
+  if (args.ipv6) return 6;
+  return undefined;
+}

@@ -1,0 +1,31 @@
+// Free loopback ports for peers started by tests (bind port 0, read it, close).
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+
+export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A port free for both TCP and UDP on 127.0.0.1 (and ::1 when asked). */
+export async function freePort(alsoIpv6 = false): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freeTcpPort();
+    if ((await udpFree(port, 'udp4', '127.0.0.1')) && (!alsoIpv6 || (await udpFree(port, 'udp6', '::1')))) return port;
+  }
+  throw new Error('no free port found in 20 attempts');
+}
+
+function udpFree(port: number, type: 'udp4' | 'udp6', host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket(type);
+    socket.once('error', () => resolve(false));
+    socket.bind(port, host, () => socket.close(() => resolve(true)));
+  });
+}
