@@ -1,0 +1,37 @@
+// `npm run bench` runs every suite; `npm run bench -- startup http` runs some.
+import os from 'node:os';
+import { formatTable, type ResultRow } from './harness.js';
+import { benchStartup } from './startup.js';
+
+type Suite = { name: string; run: () => Promise<ResultRow[]> };
+
+const SUITES: Suite[] = [{ name: 'startup', run: () => benchStartup() }];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !SUITES.some((s) => s.name === w));
+  if (unknown.length) {
+    console.error(`bench: unknown suite(s) ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
+    process.exit(2);
+  }
+  const suites = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;
+  console.log(`# sockkit benchmarks — ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`machine: ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
+  const rows: ResultRow[] = [];
+  for (const suite of suites) {
+    const started = performance.now();
+    console.error(`bench: ${suite.name} ...`);
+    try {
+      const got = await suite.run();
+      rows.push(...got);
+      console.log(formatTable(got) + '\n');
+    } catch (err) {
+      console.error(`bench: ${suite.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    console.error(`bench: ${suite.name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  console.log('## All results\n');
+  console.log(formatTable(rows));
+}
+
+await main();
