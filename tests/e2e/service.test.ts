@@ -128,6 +128,7 @@ describe('sockkit service', () => {
     ['an unknown --source', ['22', '--source', 'web'], /source/],
     ['an unknown flag', ['22', '--bogus'], /bogus/],
     ['nothing to look up', [], /nothing to look up/],
+    ['an empty name', [''], /empty port or name/],
   ])('%s: usage error, exit 2, nothing on stdout', async (_what, args, message) => {
     const r = await service(...args);
     expect(r.code).toBe(2);
