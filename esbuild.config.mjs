@@ -3,6 +3,8 @@
 // code (cli-table3's colour support) a working `require`.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildIanaServices } from './scripts/build-services.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -21,3 +23,6 @@ await build({
     js: "import { createRequire as __sockkitCreateRequire } from 'node:module'; const require = __sockkitCreateRequire(import.meta.url);",
   },
 });
+
+// `sockkit service` reads this compact IANA table lazily, beside the bundle.
+buildIanaServices(fileURLToPath(new URL('./dist/iana-services.tsv', import.meta.url)));

@@ -1,6 +1,59 @@
-import { notImplemented } from './not-implemented.js';
+// `sockkit hostname`: the host name, its FQDN and where it came from, the addresses.
+import { SockkitError } from '../net/errors.js';
+import { getHostname, hostAddresses, listInterfaces, lookupFqdn } from '../net/hostname.js';
+import {
+  hostnameJson,
+  printAddresses,
+  printFqdn,
+  printHostname,
+  printHostnameJson,
+  printInterfaces,
+} from '../output/hostname.js';
+import { defineCommand } from './common.js';
 
-export default notImplemented('hostname', 'show this machine\'s host name, FQDN and addresses', [
-  ['sockkit hostname', 'print the host name'],
-  ['sockkit hostname --all', 'list every interface address'],
-]);
+export interface HostnameArgs {
+  fqdn: boolean;
+  ips: boolean;
+  all: boolean;
+}
+
+export default defineCommand<HostnameArgs>({
+  command: 'hostname',
+  describe: "show this machine's host name, FQDN and addresses",
+  builder: (yargs) =>
+    yargs
+      .option('fqdn', { alias: 'f', type: 'boolean', default: false, describe: 'the fully qualified name and where it came from (/etc/hosts or dns)' })
+      .option('ips', { alias: 'I', type: 'boolean', default: false, describe: 'addresses of this machine, like hostname -I (no loopback, no link-local)' })
+      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'a table of every interface address: name, family, address/CIDR, MAC, scope, internal' }),
+  examples: [
+    ['sockkit hostname', 'print the host name'],
+    ['sockkit hostname --fqdn', 'print the fully qualified name and its source'],
+    ['sockkit hostname --ips', 'print the addresses other machines can reach, one per line'],
+    ['sockkit hostname --all', 'list every interface address'],
+    ['sockkit hostname --fqdn --json', 'everything as one JSON document'],
+  ],
+  defaultTimeoutSeconds: 2,
+  run: async (args, ctx) => {
+    const hostname = getHostname();
+    if (!args.fqdn && !args.ips && !args.all && !args.json) {
+      printHostname(ctx.term, hostname);
+      return 0;
+    }
+    const fqdn = args.fqdn ? await lookupFqdn(hostname, { timeoutMs: ctx.timeoutMs, trace: ctx.trace }) : undefined;
+    const interfaces = listInterfaces();
+    const ips = args.ips ? hostAddresses(interfaces) : undefined;
+
+    if (args.json) {
+      printHostnameJson(ctx.term, hostnameJson(hostname, interfaces, fqdn, ips));
+    } else {
+      if (fqdn) printFqdn(ctx.term, fqdn);
+      if (ips) printAddresses(ctx.term, ips);
+      if (args.all) await printInterfaces(ctx.term, interfaces);
+    }
+    if (fqdn?.status === 'unresolved') {
+      throw new SockkitError(fqdn.code, `fqdn of '${hostname}' unresolved`, fqdn.reason,
+        fqdn.code === 'TIMEOUT' ? 'raise it with --timeout SECONDS' : 'add the name to /etc/hosts or DNS');
+    }
+    return 0;
+  },
+});

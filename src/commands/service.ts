@@ -1,6 +1,67 @@
-import { notImplemented } from './not-implemented.js';
+// `sockkit service`: port → service names, name → ports, --search and --range, from
+// /etc/services or the built-in IANA table.
+import { worstExitCode, exitCodeFor } from '../exit-codes.js';
+import { usageError } from '../net/errors.js';
+import {
+  answerLookups,
+  parseServiceQuery,
+  rangeLookup,
+  searchLookup,
+  type Protocol,
+  type ServiceLookup,
+} from '../net/services.js';
+import { DEFAULT_SERVICES_FILE, loadServiceTable, SOURCE_CHOICES, type SourceChoice } from '../net/services-table.js';
+import { printError } from '../output/errors.js';
+import { printServiceJson, printServiceRows, type ServiceRow } from '../output/service.js';
+import { defineCommand } from './common.js';
 
-export default notImplemented('service <query>', 'look up service names and port numbers', [
-  ['sockkit service 443', 'which service uses port 443'],
-  ['sockkit service ssh', 'which port ssh uses'],
-]);
+export interface ServiceArgs {
+  queries?: string[];
+  proto?: Protocol;
+  source: SourceChoice;
+  search?: string;
+  range?: string;
+  'services-file': string;
+}
+
+export default defineCommand<ServiceArgs>({
+  command: 'service [queries..]',
+  describe: 'look up service names and port numbers (tcp and udp)',
+  builder: (yargs) =>
+    yargs
+      .positional('queries', { type: 'string', array: true, describe: 'ports or service names, optionally with /tcp or /udp (22, ssh, 53/udp)' })
+      .option('proto', { alias: 'p', choices: ['tcp', 'udp'] as const, describe: 'only this protocol (default: both, each row labelled)' })
+      .option('source', { choices: SOURCE_CHOICES, default: 'auto' as SourceChoice, describe: 'auto: /etc/services, else the built-in IANA table; etc: the file only; iana: the built-in table' })
+      .option('search', { alias: 's', type: 'string', requiresArg: true, describe: 'services whose name or description contains WORD (case-insensitive)' })
+      .option('range', { alias: 'r', type: 'string', requiresArg: true, describe: 'every service in a port range, e.g. 8000-8100' })
+      .option('services-file', { type: 'string', default: DEFAULT_SERVICES_FILE, requiresArg: true, describe: 'the services(5) file to read' }),
+  examples: [
+    ['sockkit service 443', 'which service uses port 443 (tcp and udp)'],
+    ['sockkit service ssh --proto tcp', 'which port ssh uses over tcp'],
+    ['sockkit service 22 53/udp http', 'several lookups in one call'],
+    ['sockkit service --search time', 'services whose name or description mentions "time"'],
+    ['sockkit service --range 8000-8100 --source iana', 'the IANA registry for ports 8000 to 8100'],
+  ],
+  defaultTimeoutSeconds: 5,
+  run: async (args, ctx) => {
+    // Every query is checked before anything is printed: a typo is a usage error (exit 2).
+    const lookups: ServiceLookup[] = (args.queries ?? []).map((q) => parseServiceQuery(String(q)));
+    if (args.search !== undefined) lookups.push(searchLookup(args.search));
+    if (args.range !== undefined) lookups.push(rangeLookup(args.range));
+    if (lookups.length === 0) {
+      throw usageError('nothing to look up', 'give a port or service name, --search WORD or --range FIRST-LAST', 'see sockkit service --help');
+    }
+
+    const table = await loadServiceTable({ source: args.source, servicesFile: args['services-file'], trace: ctx.trace });
+    const results = answerLookups(table, lookups, args.proto);
+    const sourceLabel = table.source === 'etc' ? table.path : 'iana';
+    const rows: ServiceRow[] = results.flatMap((r) => r.entries.map((entry) => ({ query: r.lookup.text, entry, sourceLabel })));
+
+    if (args.json) printServiceJson(ctx.term, rows);
+    else await printServiceRows(ctx.term, rows);
+
+    const failures = results.flatMap((r) => (r.error ? [r.error] : []));
+    for (const failure of failures) printError(ctx.term, failure);
+    return worstExitCode(failures.map((f) => exitCodeFor(f.code)));
+  },
+});
