@@ -5,18 +5,21 @@
 set -euo pipefail
 
 # DNS: nsd, dig · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
-# echo/raw TCP+UDP: socat, ncat, nc · benchmarks: hyperfine
+# echo/raw TCP+UDP: socat, ncat, nc · benchmarks: hyperfine, GNU time
+# services: netbase provides /etc/services (getent comparisons)
 PACKAGES=(
   nsd bind9-dnsutils
   chrony ntpsec-ntpdig
   nginx-light openssl curl
   socat ncat netcat-openbsd
-  hyperfine
+  hyperfine time
+  netbase
 )
-BINARIES=(nsd dig chronyd ntpdig nginx openssl curl socat ncat nc hyperfine)
+BINARIES=(nsd dig chronyd ntpdig nginx openssl curl socat ncat nc hyperfine /usr/bin/time)
 
 missing=()
 for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done
+[ -s /etc/services ] || missing+=(/etc/services)
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-peers: all peers present"
   exit 0
@@ -29,4 +32,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || { echo "install-peers: $b still missing" >&2; exit 1; }; done
+[ -s /etc/services ] || { echo "install-peers: /etc/services still missing" >&2; exit 1; }
 echo "install-peers: done"
