@@ -177,6 +177,21 @@ describe('a well-behaved server', () => {
     expect(s.stats.jitterMs).toBeGreaterThanOrEqual(0);
   });
 
+  test('--samples: a lost reply is a lost sample, not a failure', async () => {
+    const s = await startHostileNtpServer('every-other');
+    try {
+      const r = await runSockkit(['ntp', s.address, '--port', String(s.port), '--samples', '3', '--interval', '0', '--timeout', '0.5', '--json']);
+      expect(r.code).toBe(0);
+      const server = JSON.parse(r.stdout).servers[0];
+      expect(server.samples.map((x: { status: string }) => x.status)).toEqual(['ok', 'timeout', 'ok']);
+      expect(server.samples[1].error).toMatch(/no reply .*timed out after 0\.5 s/);
+      expect(server.stats).toMatchObject({ count: 3, answered: 2, lost: 1 });
+      expect(s.requests()).toBe(3);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('--samples piped: fields, then one "sample" line per sample', async () => {
     const r = await ntp(good, '--samples', '3', '--interval', '0');
     expect(r.code).toBe(0);
