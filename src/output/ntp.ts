@@ -177,7 +177,7 @@ async function printSamples(term: Terminal, r: NtpServerReport): Promise<void> {
       { header: 'offset ms', value: (s) => (s.offsetMs !== undefined ? signedMs(s.offsetMs) : ''), align: 'right' },
       { header: 'delay ms', value: (s) => (s.delayMs !== undefined ? ms(s.delayMs) : ''), align: 'right' },
       { header: 'status', value: (s) => s.status, style: (s): Style | undefined => (s.status === 'ok' ? undefined : 'yellow') },
-      { header: 'best', value: mark, style: () => 'green' },
+      { header: 'best', value: mark, style: (s) => (mark(s) ? 'green' : undefined) },
     ],
     r.samples,
   );
@@ -199,7 +199,7 @@ export async function printNtpServers(term: Terminal, outcomes: readonly NtpOutc
       { header: 'delay ms', value: (o) => (report(o) ? ms(report(o)!.delayMs) : ''), align: 'right' },
       { header: 'jitter ms', value: (o) => (report(o) && report(o)!.samples.length > 1 ? ms(report(o)!.stats.jitterMs) : ''), align: 'right' },
       { header: 'status', value: statusOf, style: (o) => (statusOf(o) === 'ok' ? 'green' : 'red') },
-      { header: 'best', value: (o) => (o === best ? 'best' : ''), style: () => 'green' },
+      { header: 'best', value: (o) => (o === best ? 'best' : ''), style: (o) => (o === best ? 'green' : undefined) },
     ],
     [...outcomes],
   );
