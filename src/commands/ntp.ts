@@ -2,13 +2,12 @@
 import type { Argv } from 'yargs';
 import { defineCommand, familyOf } from './common.js';
 import { parseHostPort, parsePort } from '../net/address.js';
-import { toSockkitError, usageError } from '../net/errors.js';
+import { SockkitError, toSockkitError, usageError } from '../net/errors.js';
 import { queryNtpServer } from '../net/ntp-client.js';
 import { worstExitCode } from '../exit-codes.js';
 import { exitCodeOf, printNtpJson, printNtpReport, printNtpServers, type NtpOutcome } from '../output/ntp.js';
 import { printError } from '../output/errors.js';
 import { withSpinner } from '../output/spinner.js';
-import { SockkitError } from '../net/errors.js';
 
 const DEFAULT_SERVER = 'pool.ntp.org';
 const MAX_SAMPLES = 1000;
