@@ -2,7 +2,6 @@
 // send 48-byte requests with a random nonce, validate every datagram that arrives,
 // and measure offset and delay. Returns data or throws a SockkitError; never prints.
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from './errors.js';
@@ -103,7 +102,9 @@ export function preciseClock(): number {
 }
 
 export const systemLookup: LookupFn = async (host, family) => {
-  const found = await dnsLookup(host, { all: true, family: family ?? 0, verbatim: true });
+  // Loaded on demand: a query to an IP literal never needs the resolver.
+  const { lookup } = await import('node:dns/promises');
+  const found = await lookup(host, { all: true, family: family ?? 0, verbatim: true });
   return found.filter((a) => a.family === 4 || a.family === 6).map((a) => ({ address: a.address, family: a.family as Family }));
 };
 
@@ -113,53 +114,19 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
   const samples = Math.max(1, Math.floor(options.samples ?? 1));
   const addresses = await resolveServer(options, trace);
 
-  // Phase 1: the first address that answers. The first query's wait is shared among
-  // the addresses so the whole search stays within --timeout.
-  const unanswered: UnansweredAddress[] = [];
-  let session: QuerySession | undefined;
-  let first: ExchangeOutcome | undefined;
-  const started = performance.now();
-  for (let i = 0; i < addresses.length; i++) {
-    const target = addresses[i]!;
-    const remaining = options.timeoutMs - (performance.now() - started);
-    const budget = Math.max(1, remaining / (addresses.length - i));
-    const candidate = await QuerySession.open(target, options.port, trace);
-    try {
-      first = await candidate.exchange(budget, options.signal, options.clock ?? preciseClock);
-    } catch (err) {
-      candidate.close();
-      const failure = toSockkitError(err, `query ${endpointText(candidate.server)}`);
-      if (i < addresses.length - 1 && isTryNext(failure)) {
-        trace('next', `${target.address}: ${failure.why}; trying the next address`);
-        unanswered.push({ address: target.address, why: failure.why });
-        continue;
-      }
-      throw failure;
-    }
-    if (first.kind === 'silence' && i < addresses.length - 1) {
-      const why = silenceError(candidate.server, budget, first.ignored).why;
-      trace('next', `${target.address}: ${why}; trying the next address`);
-      unanswered.push({ address: target.address, why });
-      candidate.close();
-      continue;
-    }
-    session = candidate;
-    break;
-  }
-  if (!session || !first) throw new SockkitError('UNEXPECTED', 'query', 'no address to query');
+  const clock = options.clock ?? preciseClock;
+  const { session, first, unanswered } = await firstAnsweringAddress(options, addresses, clock, trace);
 
   try {
     const collected: NtpSample[] = [];
     let outcome: ExchangeOutcome = first;
-    let budget = options.timeoutMs;
     for (let index = 1; ; index++) {
       if (outcome.kind === 'silence') {
-        const error = silenceError(session.server, budget, outcome.ignored);
-        if (index === 1) throw error;
+        const error = silenceError(session.server, outcome.budgetMs, outcome.ignored);
+        if (index === 1) throw withSkipped(error, options.server, unanswered);
         collected.push({ index, status: 'timeout', sentAtUnixMs: outcome.t1, ignoredReplies: outcome.ignored.length, error });
       } else {
-        const sample = toSample(index, outcome, session.server);
-        collected.push(sample);
+        collected.push(toSample(index, outcome, session.server));
         if (outcome.verdict.kind === 'unsynchronised') {
           return report(options, session, addresses, unanswered, collected, outcome.verdict.reason);
         }
@@ -167,13 +134,61 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
       if (index >= samples) break;
       trace('wait', `${options.intervalMs ?? 0} ms before the next query`);
       await sleep(options.intervalMs ?? 0, options.signal);
-      budget = options.timeoutMs;
-      outcome = await session.exchange(budget, options.signal, options.clock ?? preciseClock);
+      outcome = await session.exchange(options.timeoutMs, options.signal, clock);
     }
     return report(options, session, addresses, unanswered, collected);
   } finally {
     session.close();
   }
+}
+
+/**
+ * Sends the first query to each address in resolver order until one answers (with
+ * anything that carries our nonce). The wait is shared among the addresses left, so
+ * the whole search stays within the timeout. The last address's session is returned
+ * even when it stayed silent, so the caller reports that.
+ */
+async function firstAnsweringAddress(
+  options: NtpQueryOptions,
+  addresses: ResolvedAddress[],
+  clock: () => number,
+  trace: TraceFn,
+): Promise<{ session: QuerySession; first: ExchangeOutcome; unanswered: UnansweredAddress[] }> {
+  const unanswered: UnansweredAddress[] = [];
+  const started = performance.now();
+  for (let i = 0; ; i++) {
+    const target = addresses[i]!;
+    const isLast = i === addresses.length - 1;
+    const remaining = options.timeoutMs - (performance.now() - started);
+    const budget = Math.max(1, remaining / (addresses.length - i));
+    const session = await QuerySession.open(target, options.port, trace);
+    let first: ExchangeOutcome;
+    try {
+      first = await session.exchange(budget, options.signal, clock);
+    } catch (err) {
+      session.close();
+      const failure = toSockkitError(err, `query ${endpointText(session.server)}`);
+      if (isLast || !isTryNext(failure)) throw withSkipped(failure, options.server, unanswered);
+      trace('next', `${target.address}: ${failure.why}; trying the next address`);
+      unanswered.push({ address: target.address, why: failure.why });
+      continue;
+    }
+    if (first.kind === 'silence' && !isLast) {
+      const { why } = silenceError(session.server, budget, first.ignored);
+      trace('next', `${target.address}: ${why}; trying the next address`);
+      unanswered.push({ address: target.address, why });
+      session.close();
+      continue;
+    }
+    return { session, first, unanswered };
+  }
+}
+
+/** When earlier addresses of the name were skipped, the error says so too. */
+function withSkipped(error: SockkitError, server: string, unanswered: UnansweredAddress[]): SockkitError {
+  if (unanswered.length === 0) return error;
+  const skipped = unanswered.map((u) => `${u.address}: ${u.why}`).join('; ');
+  return new SockkitError(error.code, `${error.what} (last of ${unanswered.length + 1} addresses of ${server})`, `${error.why}; before it, ${skipped}`, error.hint);
 }
 
 /** Turns an answered exchange into a sample, or throws for a final bad verdict. */
@@ -274,7 +289,7 @@ interface Answered {
   ignored: string[];
 }
 
-type ExchangeOutcome = Answered | { kind: 'silence'; t1: number; ignored: string[] };
+type ExchangeOutcome = Answered | { kind: 'silence'; t1: number; budgetMs: number; ignored: string[] };
 
 /** One UDP socket (a fresh ephemeral port, RFC 9109) and the queries sent on it. */
 class QuerySession {
@@ -386,7 +401,7 @@ class QuerySession {
       };
       const timer = setTimeout(() => {
         trace('timeout', `no valid reply within ${formatMs(budgetMs)}${ignored.length ? ` (${ignored.length} ignored)` : ''}`);
-        finish(() => resolve({ kind: 'silence', t1, ignored }));
+        finish(() => resolve({ kind: 'silence', t1, budgetMs, ignored }));
       }, budgetMs);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -50,6 +50,8 @@ describe('a name with several addresses', () => {
     const err = await queryNtpServer({ server: 'ntp.test', port: 9, timeoutMs: 600, lookup: lookupOf('127.0.0.2', '127.0.0.3') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SockkitError);
     expect((err as SockkitError).code).toBe('TIMEOUT');
+    expect((err as SockkitError).what).toBe('no reply from 127.0.0.3:9 (last of 2 addresses of ntp.test)');
+    expect((err as SockkitError).why).toMatch(/^timed out after 0\.\d+ s; before it, 127\.0\.0\.2: timed out after 0\.3 s$/);
     expect(performance.now() - t0).toBeLessThan(600 + 1500);
   });
 });
