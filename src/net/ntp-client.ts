@@ -160,7 +160,7 @@ async function firstAnsweringAddress(
     const target = addresses[i]!;
     const isLast = i === addresses.length - 1;
     const remaining = options.timeoutMs - (performance.now() - started);
-    const budget = Math.max(1, remaining / (addresses.length - i));
+    const budget = i === 0 ? options.timeoutMs / addresses.length : Math.max(1, remaining / (addresses.length - i));
     const session = await QuerySession.open(target, options.port, trace);
     let first: ExchangeOutcome;
     try {
@@ -278,7 +278,7 @@ function silenceError(server: Endpoint, budgetMs: number, ignored: string[]): So
 }
 
 function formatMs(ms: number): string {
-  return ms >= 1000 ? `${+(ms / 1000).toFixed(3)} s` : `${Math.round(ms)} ms`;
+  return Math.round(ms) >= 1000 ? `${+(ms / 1000).toFixed(3)} s` : `${Math.round(ms)} ms`;
 }
 
 interface Answered {
