@@ -29,15 +29,17 @@ export default defineCommand<NtpArgs>({
       .positional('servers', {
         type: 'string',
         array: true,
-        describe: `NTP servers (host, host:port, [v6]:port); several are queried at once (default ${DEFAULT_SERVER})`,
+        describe: 'NTP servers (host, host:port, [v6]:port); several are queried at once',
+        default: [DEFAULT_SERVER],
       })
       .option('port', { alias: 'p', type: 'string', default: '123', describe: 'server UDP port', requiresArg: true })
       .option('samples', { alias: 'n', type: 'number', default: 1, describe: `queries per server on one socket (1–${MAX_SAMPLES}); the best has the lowest delay`, requiresArg: true })
       .option('interval', { type: 'number', default: 1, describe: 'seconds between samples', requiresArg: true }),
   examples: [
     ['sockkit ntp', `clock offset against ${DEFAULT_SERVER}`],
-    ['sockkit ntp 127.0.0.1 --port 11123 --samples 5 --interval 0.2', 'five samples from a local server'],
-    ['sockkit ntp time.cloudflare.com time.google.com --json', 'two servers at once, as JSON, with the best one named'],
+    ['sockkit ntp 127.0.0.1 -p 11123 -n 5', 'five samples, one second apart, from a local server'],
+    ['sockkit ntp time.google.com time.cloudflare.com', 'two servers at once, and which is best'],
+    ['sockkit ntp ::1 --json --trace', 'IPv6, as JSON, showing every socket step'],
   ],
   defaultTimeoutSeconds: 5,
   run: async (args, ctx) => {

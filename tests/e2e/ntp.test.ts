@@ -263,6 +263,13 @@ describe('a well-behaved server', () => {
 });
 
 describe('usage errors', () => {
+  test('--help names the default server and the default timeout (tests never query it)', async () => {
+    const r = await runSockkit(['ntp', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\[default: \["pool\.ntp\.org"\]\]/);
+    expect(r.stdout).toMatch(/Default --timeout for ntp: 5 s/);
+  });
+
   test.each([
     [['--port', '70000'], /bad port '70000'/],
     [['--port', 'abc'], /bad port 'abc'/],
