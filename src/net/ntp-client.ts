@@ -56,6 +56,8 @@ export interface NtpSample {
   error?: SockkitError;
 }
 
+type AnsweredSample = NtpSample & Required<Pick<NtpSample, 'offsetMs' | 'delayMs' | 'packet' | 'receivedAtUnixMs'>>;
+
 export interface UnansweredAddress {
   address: string;
   why: string;
@@ -124,7 +126,7 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
       if (outcome.kind === 'silence') {
         const error = silenceError(session.server, outcome.budgetMs, outcome.ignored);
         if (index === 1) throw withSkipped(error, options.server, unanswered);
-        collected.push({ index, status: 'timeout', sentAtUnixMs: outcome.t1, ignoredReplies: outcome.ignored.length, error });
+        collected.push({ index, status: 'timeout', sentAtUnixMs: outcome.t1, ignoredReplies: outcome.ignored.count, error });
       } else {
         collected.push(toSample(index, outcome, session.server));
         if (outcome.verdict.kind === 'unsynchronised') {
@@ -194,7 +196,7 @@ function withSkipped(error: SockkitError, server: string, unanswered: Unanswered
 /** Turns an answered exchange into a sample, or throws for a final bad verdict. */
 function toSample(index: number, outcome: Answered, server: Endpoint): NtpSample {
   const { verdict, t1, t4 } = outcome;
-  const base = { index, sentAtUnixMs: t1, receivedAtUnixMs: t4, ignoredReplies: outcome.ignored.length };
+  const base = { index, sentAtUnixMs: t1, receivedAtUnixMs: t4, ignoredReplies: outcome.ignored.count };
   switch (verdict.kind) {
     case 'accept':
     case 'unsynchronised': {
@@ -216,9 +218,9 @@ function report(
   samples: NtpSample[],
   unsynchronisedReason?: string,
 ): NtpServerReport {
-  const answered = samples.filter((s): s is NtpSample & Required<Pick<NtpSample, 'offsetMs' | 'delayMs' | 'packet' | 'receivedAtUnixMs'>> => s.status === 'ok');
+  const answered = samples.filter((s): s is AnsweredSample => s.status === 'ok');
   // The unsynchronised reply is the last one; otherwise the best is the lowest delay.
-  const best = unsynchronisedReason !== undefined ? answered[answered.length - 1]! : answered[bestIndex(answered as Array<{ offsetMs: number; delayMs: number }>)]!;
+  const best = unsynchronisedReason !== undefined ? answered[answered.length - 1]! : answered[bestIndex(answered)]!;
   return {
     server: options.server,
     address: session.server.address,
@@ -268,12 +270,12 @@ function isTryNext(err: SockkitError): boolean {
 }
 
 /** Nothing usable arrived in time: a plain timeout, or a protocol error if only bogus datagrams came. */
-function silenceError(server: Endpoint, budgetMs: number, ignored: string[]): SockkitError {
-  if (ignored.length === 0) return timeoutError(`no reply from ${endpointText(server)}`, budgetMs);
-  const n = ignored.length;
+function silenceError(server: Endpoint, budgetMs: number, ignored: Ignored): SockkitError {
+  if (ignored.count === 0) return timeoutError(`no reply from ${endpointText(server)}`, budgetMs);
+  const n = ignored.count;
   return protocolError(
     `no valid reply from ${endpointText(server)}`,
-    `${n} ${n === 1 ? 'datagram' : 'datagrams'} ignored in ${formatMs(budgetMs)}; last: ${ignored[n - 1]}`,
+    `${n} ${n === 1 ? 'datagram' : 'datagrams'} ignored in ${formatMs(budgetMs)}; last: ${ignored.last}`,
   );
 }
 
@@ -286,16 +288,24 @@ interface Answered {
   verdict: Exclude<ReplyVerdict, { kind: 'ignore' }>;
   t1: number;
   t4: number;
-  ignored: string[];
+  ignored: Ignored;
 }
 
-type ExchangeOutcome = Answered | { kind: 'silence'; t1: number; budgetMs: number; ignored: string[] };
+/** Datagrams that were not an answer: counted, and the last reason kept (memory stays bounded under a flood). */
+interface Ignored {
+  count: number;
+  last: string;
+}
+
+type ExchangeOutcome = Answered | { kind: 'silence'; t1: number; budgetMs: number; ignored: Ignored };
 
 /** One UDP socket (a fresh ephemeral port, RFC 9109) and the queries sent on it. */
 class QuerySession {
   private readonly usedNonces = new Set<bigint>();
   private onDatagram: ((data: Buffer, from: Endpoint) => void) | undefined;
   private onError: ((err: Error) => void) | undefined;
+  private primed: (() => void) | undefined;
+  private readonly self: Endpoint;
   private closed = false;
 
   private constructor(
@@ -304,8 +314,12 @@ class QuerySession {
     readonly family: Family,
     private readonly trace: TraceFn,
   ) {
+    this.self = { address: family === 6 ? '::1' : '127.0.0.1', port: socket.address().port };
     socket.on('message', (data, rinfo) => {
       const from = { address: rinfo.address, port: rinfo.port };
+      // Our own warm-up byte (see prime) is never an answer, nor a forgery to count,
+      // even when a loaded machine delivers it late.
+      if (data.length === 1 && from.port === this.self.port && from.address === this.self.address) return this.primed?.();
       if (this.onDatagram) this.onDatagram(data, from);
       else trace('ignore', `${data.length} bytes from ${endpointText(from)} between queries`);
     });
@@ -348,17 +362,15 @@ class QuerySession {
    * harmless if lost.
    */
   private async prime(): Promise<void> {
-    const self = { address: this.family === 6 ? '::1' : '127.0.0.1', port: this.socket.address().port };
+    const { self } = this;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.onDatagram = undefined;
+        this.primed = undefined;
         resolve();
       };
       const timer = setTimeout(done, 50);
-      this.onDatagram = (data, from) => {
-        if (from.port === self.port && data.length === 1) done();
-      };
+      this.primed = done;
       this.socket.send(Buffer.of(0), self.port, self.address, (err) => {
         if (err) done();
       });
@@ -370,7 +382,7 @@ class QuerySession {
   exchange(budgetMs: number, signal: AbortSignal | undefined, clock: () => number): Promise<ExchangeOutcome> {
     const nonce = this.freshNonce();
     const request = encodeNtpRequest(nonce);
-    const ignored: string[] = [];
+    const ignored: Ignored = { count: 0, last: '' };
     const earlierNonces = new Set(this.usedNonces);
     this.usedNonces.add(nonce);
     const trace = this.trace;
@@ -393,14 +405,15 @@ class QuerySession {
         const verdict = judgeReply(data, from, { server, nonce, earlierNonces });
         if (verdict.kind === 'ignore') {
           trace('ignore', verdict.reason);
-          ignored.push(verdict.reason);
+          ignored.count++;
+          ignored.last = verdict.reason;
           return;
         }
         trace('check', verdictText(verdict));
         finish(() => resolve({ kind: 'answer', verdict, t1, t4, ignored }));
       };
       const timer = setTimeout(() => {
-        trace('timeout', `no valid reply within ${formatMs(budgetMs)}${ignored.length ? ` (${ignored.length} ignored)` : ''}`);
+        trace('timeout', `no valid reply within ${formatMs(budgetMs)}${ignored.count ? ` (${ignored.count} ignored)` : ''}`);
         finish(() => resolve({ kind: 'silence', t1, budgetMs, ignored }));
       }, budgetMs);
       if (signal?.aborted) return onAbort();
