@@ -1,11 +1,11 @@
-// sockkit ntp: flags → options → queryNtpServer (concurrently per server) → renderer.
+// sockkit ntp: flags → typed options → queryNtpServers (concurrently) → renderer → exit code.
 import type { Argv } from 'yargs';
 import { defineCommand, familyOf } from './common.js';
 import { parseHostPort, parsePort } from '../net/address.js';
-import { SockkitError, toSockkitError, usageError } from '../net/errors.js';
-import { queryNtpServer } from '../net/ntp-client.js';
-import { worstExitCode } from '../exit-codes.js';
-import { exitCodeOf, printNtpJson, printNtpReport, printNtpServers, type NtpOutcome } from '../output/ntp.js';
+import { SockkitError, usageError } from '../net/errors.js';
+import { queryNtpServers, type NtpOutcome } from '../net/ntp-servers.js';
+import { ExitCode, exitCodeFor, worstExitCode } from '../exit-codes.js';
+import { printNtpJson, printNtpReport, printNtpServers } from '../output/ntp.js';
 import { printError } from '../output/errors.js';
 import { withSpinner } from '../output/spinner.js';
 
@@ -53,29 +53,17 @@ export default defineCommand<NtpArgs>({
     }
     const names = args.servers && args.servers.length > 0 ? args.servers.map(String) : [DEFAULT_SERVER];
     const targets = names.map((name) => ({ name, ...parseHostPort(name, port) }));
-    const family = familyOf(args);
 
     const label = targets.length === 1 ? `querying ${targets[0]!.name}` : `querying ${targets.length} servers`;
     const outcomes = await withSpinner(ctx.term, `${label}…`, () =>
-      Promise.all(
-        targets.map(async (t): Promise<NtpOutcome> => {
-          try {
-            const report = await queryNtpServer({
-              server: t.host,
-              port: t.port,
-              family,
-              samples,
-              intervalMs: args.interval * 1000,
-              timeoutMs: ctx.timeoutMs,
-              signal: ctx.signal,
-              trace: targets.length > 1 ? (step, detail) => ctx.trace(step, `${t.name}: ${detail}`) : ctx.trace,
-            });
-            return { server: t.name, port: t.port, report };
-          } catch (err) {
-            return { server: t.name, port: t.port, error: toSockkitError(err, `query ${t.name}`) };
-          }
-        }),
-      ),
+      queryNtpServers(targets, {
+        family: familyOf(args),
+        samples,
+        intervalMs: args.interval * 1000,
+        timeoutMs: ctx.timeoutMs,
+        signal: ctx.signal,
+        trace: ctx.trace,
+      }),
     );
 
     // A usage error (e.g. -4 with an IPv6 literal) is the user's, not the server's.
@@ -95,6 +83,12 @@ export default defineCommand<NtpArgs>({
     return worstExitCode(outcomes.map(exitCodeOf));
   },
 });
+
+/** ok → 0; unsynchronised → 7 (the server declines to serve time); a failure by its code. */
+function exitCodeOf(outcome: NtpOutcome): number {
+  if ('error' in outcome) return exitCodeFor(outcome.error.code);
+  return outcome.report.status === 'ok' ? ExitCode.OK : ExitCode.PROTOCOL;
+}
 
 /**
  * -4 / -6 as in withFamily, but without `default: false`: yargs' `conflicts` counts a

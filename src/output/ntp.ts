@@ -1,41 +1,13 @@
 // Renderers for `sockkit ntp`: one server's report as fields (+ samples), several
 // servers as one table, and the JSON document. All are functions of the same data.
-import { ExitCode, exitCodeFor } from '../exit-codes.js';
-import type { SockkitError } from '../net/errors.js';
+import { exitCodeFor } from '../exit-codes.js';
 import { NtpKissOfDeathError, type NtpSample, type NtpServerReport } from '../net/ntp-client.js';
 import { rootDistanceMs } from '../net/ntp-measure.js';
+import { bestOutcome, statusOf, type NtpOutcome } from '../net/ntp-servers.js';
 import { formatRefId, LEAP_NAMES, MODE_NAMES, refIdHex, timestampToUnixMs } from '../net/ntp-packet.js';
 import { printFields, printJson, printTable, type Cell } from './render.js';
 import type { Style } from './style.js';
 import type { Terminal } from './terminal.js';
-
-/** What happened with one server: a report, or the error that ended its query. */
-export type NtpOutcome = { server: string; port: number; report: NtpServerReport } | { server: string; port: number; error: SockkitError };
-
-export type NtpStatus = 'ok' | 'unsynchronised' | 'kissOfDeath' | 'timeout' | 'error';
-
-export function statusOf(outcome: NtpOutcome): NtpStatus {
-  if ('report' in outcome) return outcome.report.status;
-  if (outcome.error instanceof NtpKissOfDeathError) return 'kissOfDeath';
-  return outcome.error.code === 'TIMEOUT' ? 'timeout' : 'error';
-}
-
-/** ok → 0; unsynchronised → 7 (the server refuses to serve time); errors by their code. */
-export function exitCodeOf(outcome: NtpOutcome): number {
-  if ('error' in outcome) return exitCodeFor(outcome.error.code);
-  return outcome.report.status === 'ok' ? ExitCode.OK : ExitCode.PROTOCOL;
-}
-
-/** The best server: the synchronised one with the lowest root distance. */
-export function bestOutcome(outcomes: readonly NtpOutcome[]): NtpOutcome | undefined {
-  let best: { outcome: NtpOutcome; distance: number } | undefined;
-  for (const outcome of outcomes) {
-    if (!('report' in outcome) || outcome.report.status !== 'ok') continue;
-    const distance = rootDistanceMs(outcome.report.packet, outcome.report.delayMs);
-    if (!best || distance < best.distance) best = { outcome, distance };
-  }
-  return best?.outcome;
-}
 
 // ---- JSON ----
 

@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { SockkitError } from '../../src/net/errors.js';
 import { NtpKissOfDeathError, queryNtpServer, type LookupFn } from '../../src/net/ntp-client.js';
+import { bestOutcome, queryNtpServers, statusOf } from '../../src/net/ntp-servers.js';
 import { startHostileNtpServer, type HostileServer } from '../fixtures/ntp/hostile-server.js';
 
 const started: HostileServer[] = [];
@@ -125,5 +126,23 @@ describe('samples on one socket', () => {
     const err = await queryNtpServer({ server: '127.0.0.1', port: s.port, timeoutMs: 5000, signal: controller.signal }).catch((e: unknown) => e);
     expect(err).toBe(reason);
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('several servers', () => {
+  test('queried concurrently; each outcome kept; the best is the lowest root distance among synchronised ones', async () => {
+    const good = await server('valid');
+    const unsync = await server('leap-3');
+    const silent = await server('silent');
+    const t0 = performance.now();
+    const outcomes = await queryNtpServers(
+      [good, unsync, silent].map((s) => ({ name: `127.0.0.1:${s.port}`, host: '127.0.0.1', port: s.port })),
+      { timeoutMs: 800 },
+    );
+    // Concurrent: the silent server's 0.8 s wait is the whole run, not added to the others.
+    expect(performance.now() - t0).toBeLessThan(800 + 1000);
+    expect(outcomes.map(statusOf)).toEqual(['ok', 'unsynchronised', 'timeout']);
+    expect(bestOutcome(outcomes)?.server).toBe(`127.0.0.1:${good.port}`);
+    expect(bestOutcome(outcomes.slice(1))).toBeUndefined(); // an unsynchronised server is never "best"
   });
 });
