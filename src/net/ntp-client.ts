@@ -248,6 +248,7 @@ async function resolveServer(options: NtpQueryOptions, trace: TraceFn): Promise<
     if (family && family !== literal) {
       throw usageError(`bad server '${server}'`, `an IPv${literal} address, but -${family} asks for IPv${family}`);
     }
+    trace('resolve', `${server} is an IPv${literal} address: no lookup`);
     return [{ address: server, family: literal as Family }];
   }
   const lookup = options.lookup ?? systemLookup;

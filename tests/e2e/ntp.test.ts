@@ -244,7 +244,8 @@ describe('a well-behaved server', () => {
     const r = await ntp(good, '--trace');
     expect(r.code).toBe(0);
     const steps = r.stderr.split('\n').map((l) => /\] (\w+)/.exec(l)?.[1]).filter(Boolean);
-    expect(steps).toEqual(['socket', 'bind', 'prime', 'send', 'recv', 'check', 'close']);
+    expect(steps).toEqual(['resolve', 'socket', 'bind', 'prime', 'send', 'recv', 'check', 'close']);
+    expect(r.stderr).toMatch(/resolve\s+127\.0\.0\.1 is an IPv4 address: no lookup/);
     expect(r.stderr).toMatch(/bind\s+0\.0\.0\.0:(\d+) \(ephemeral source port \1\)/);
     expect(r.stderr).toMatch(new RegExp(`send\\s+48 bytes to 127\\.0\\.0\\.1:${good.port}`));
     expect(r.stderr).toMatch(new RegExp(`recv\\s+48 bytes from 127\\.0\\.0\\.1:${good.port}`));
