@@ -2,7 +2,6 @@
 // send 48-byte requests with a random nonce, validate every datagram that arrives,
 // and measure offset and delay. Returns data or throws a SockkitError; never prints.
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from './errors.js';
 import { sleep, withDeadline } from './deadline.js';
@@ -438,7 +437,8 @@ class QuerySession {
   private freshNonce(): bigint {
     const bytes = new Uint8Array(8);
     for (;;) {
-      randomFillSync(bytes);
+      // Web Crypto's CSPRNG: the same source as node:crypto, without loading that module at start-up.
+      globalThis.crypto.getRandomValues(bytes);
       const nonce = Buffer.from(bytes).readBigUInt64BE(0);
       if (nonce !== 0n && !this.usedNonces.has(nonce)) return nonce;
     }
