@@ -1,6 +1,102 @@
-import { notImplemented } from './not-implemented.js';
+// sockkit ntp: flags → typed options → queryNtpServers (concurrently) → renderer → exit code.
+import type { Argv } from 'yargs';
+import { defineCommand, familyOf } from './common.js';
+import { parseHostPort, parsePort } from '../net/address.js';
+import { SockkitError, usageError } from '../net/errors.js';
+import { queryNtpServers, type NtpOutcome } from '../net/ntp-servers.js';
+import { ExitCode, exitCodeFor, worstExitCode } from '../exit-codes.js';
+import { printNtpJson, printNtpReport, printNtpServers } from '../output/ntp.js';
+import { printError } from '../output/errors.js';
+import { withSpinner } from '../output/spinner.js';
 
-export default notImplemented('ntp [servers..]', 'query NTP servers for the time, offset and delay', [
-  ['sockkit ntp pool.ntp.org', 'clock offset against the NTP pool'],
-  ['sockkit ntp 127.0.0.1 --port 11123 --samples 5', 'five samples from a local server'],
-]);
+const DEFAULT_SERVER = 'pool.ntp.org';
+const MAX_SAMPLES = 1000;
+
+interface NtpArgs {
+  servers?: string[];
+  port: string;
+  samples: number;
+  interval: number;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+export default defineCommand<NtpArgs>({
+  command: 'ntp [servers..]',
+  describe: 'query NTP servers for the time, offset and delay',
+  builder: (yargs) =>
+    familyFlags(yargs)
+      .positional('servers', {
+        type: 'string',
+        array: true,
+        describe: 'NTP servers (host, host:port, [v6]:port); several are queried at once',
+        default: [DEFAULT_SERVER],
+      })
+      .option('port', { alias: 'p', type: 'string', default: '123', describe: 'server UDP port', requiresArg: true })
+      .option('samples', { alias: 'n', type: 'number', default: 1, describe: `queries per server on one socket (1–${MAX_SAMPLES}); the best has the lowest delay`, requiresArg: true })
+      .option('interval', { type: 'number', default: 1, describe: 'seconds between samples', requiresArg: true }),
+  examples: [
+    ['sockkit ntp', `clock offset against ${DEFAULT_SERVER}`],
+    ['sockkit ntp 127.0.0.1 -p 11123 -n 5', 'five samples, one second apart, from a local server'],
+    ['sockkit ntp time.google.com time.cloudflare.com', 'two servers at once, and which is best'],
+    ['sockkit ntp ::1 --json --trace', 'IPv6, as JSON, showing every socket step'],
+  ],
+  defaultTimeoutSeconds: 5,
+  run: async (args, ctx) => {
+    const port = parsePort(args.port, 'port', false);
+    const samples = args.samples;
+    if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES) {
+      throw usageError(`bad --samples '${args.samples}'`, `expected a whole number from 1 to ${MAX_SAMPLES}`);
+    }
+    if (!Number.isFinite(args.interval) || args.interval < 0) {
+      throw usageError(`bad --interval '${args.interval}'`, 'expected a number of seconds, 0 or more');
+    }
+    const names = args.servers && args.servers.length > 0 ? args.servers.map(String) : [DEFAULT_SERVER];
+    const targets = names.map((name) => ({ name, ...parseHostPort(name, port) }));
+
+    const label = targets.length === 1 ? `querying ${targets[0]!.name}` : `querying ${targets.length} servers`;
+    const outcomes = await withSpinner(ctx.term, `${label}…`, () =>
+      queryNtpServers(targets, {
+        family: familyOf(args),
+        samples,
+        intervalMs: args.interval * 1000,
+        timeoutMs: ctx.timeoutMs,
+        signal: ctx.signal,
+        trace: ctx.trace,
+      }),
+    );
+
+    // A usage error (e.g. -4 with an IPv6 literal) is the user's, not the server's.
+    const usage = outcomes.find((o): o is Extract<NtpOutcome, { error: SockkitError }> => 'error' in o && o.error.code === 'USAGE');
+    if (usage) throw usage.error;
+
+    if (ctx.term.json) printNtpJson(ctx.term, outcomes);
+    else if (outcomes.length === 1 && 'report' in outcomes[0]!) await printNtpReport(ctx.term, outcomes[0].report);
+    else if (outcomes.length > 1) await printNtpServers(ctx.term, outcomes);
+
+    for (const outcome of outcomes) {
+      if ('error' in outcome) printError(ctx.term, outcome.error);
+      else if (outcome.report.status === 'unsynchronised') {
+        printError(ctx.term, new SockkitError('PROTOCOL', `${outcome.server}`, `server unsynchronised: ${outcome.report.unsynchronisedReason}`));
+      }
+    }
+    return worstExitCode(outcomes.map(exitCodeOf));
+  },
+});
+
+/** ok → 0; unsynchronised → 7 (the server declines to serve time); a failure by its code. */
+function exitCodeOf(outcome: NtpOutcome): number {
+  if ('error' in outcome) return exitCodeFor(outcome.error.code);
+  return outcome.report.status === 'ok' ? ExitCode.OK : ExitCode.PROTOCOL;
+}
+
+/**
+ * -4 / -6 as in withFamily, but without `default: false`: yargs' `conflicts` counts a
+ * default as "given", so withFamily's pair rejects every command line (reported to the lead).
+ */
+function familyFlags<T>(yargs: Argv<T>) {
+  return yargs
+    .option('ipv4', { alias: '4', type: 'boolean', describe: 'use IPv4 only' })
+    .option('ipv6', { alias: '6', type: 'boolean', describe: 'use IPv6 only' })
+    .conflicts('ipv4', 'ipv6');
+}

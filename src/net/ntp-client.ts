@@ -1,0 +1,460 @@
+// The SNTP client on a raw UDP socket: resolve, pick the first address that answers,
+// send 48-byte requests with a random nonce, validate every datagram that arrives,
+// and measure offset and delay. Returns data or throws a SockkitError; never prints.
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { isIP } from 'node:net';
+import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from './errors.js';
+import { sleep, withDeadline } from './deadline.js';
+import { noTrace, type TraceFn } from './trace.js';
+import { encodeNtpRequest, formatRefId, type NtpPacket } from './ntp-packet.js';
+import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './ntp-validate.js';
+import { bestIndex, measure, sampleStats, type SampleStats } from './ntp-measure.js';
+
+export type Family = 4 | 6;
+
+export interface ResolvedAddress {
+  address: string;
+  family: Family;
+}
+
+export type LookupFn = (host: string, family: Family | undefined) => Promise<ResolvedAddress[]>;
+
+export interface NtpQueryOptions {
+  /** Host name or IP literal, as the user typed it. */
+  server: string;
+  port: number;
+  family?: Family;
+  /** Number of queries on one socket (≥ 1). */
+  samples?: number;
+  /** Pause between queries, in ms. */
+  intervalMs?: number;
+  /** Longest wait for each reply. With several addresses the first query's wait is shared among them. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  trace?: TraceFn;
+  /** Name resolution (the system resolver unless a test passes its own). */
+  lookup?: LookupFn;
+  /** Local wall clock in Unix ms with sub-ms digits. */
+  clock?: () => number;
+}
+
+export interface NtpSample {
+  /** 1-based. */
+  index: number;
+  status: 'ok' | 'timeout';
+  /** T1, our clock when the request left (Unix ms). */
+  sentAtUnixMs: number;
+  /** T4, our clock when the reply arrived (Unix ms). */
+  receivedAtUnixMs?: number;
+  offsetMs?: number;
+  delayMs?: number;
+  packet?: NtpPacket;
+  /** Datagrams that arrived during this query and were not an answer to it. */
+  ignoredReplies: number;
+  /** For a lost sample: why. */
+  error?: SockkitError;
+}
+
+type AnsweredSample = NtpSample & Required<Pick<NtpSample, 'offsetMs' | 'delayMs' | 'packet' | 'receivedAtUnixMs'>>;
+
+export interface UnansweredAddress {
+  address: string;
+  why: string;
+}
+
+export interface NtpServerReport {
+  server: string;
+  address: string;
+  family: Family;
+  port: number;
+  /** Every address of the name, in resolver order. */
+  addresses: string[];
+  /** Addresses tried before the one that answered. */
+  unanswered: UnansweredAddress[];
+  status: 'ok' | 'unsynchronised';
+  unsynchronisedReason?: string;
+  /** The reply of the best sample (lowest delay), or the unsynchronised reply. */
+  packet: NtpPacket;
+  offsetMs: number;
+  delayMs: number;
+  /** T4 of that reply: the pivot for reading its timestamps in the right NTP era. */
+  receivedAtUnixMs: number;
+  samples: NtpSample[];
+  /** 1-based index of the best sample. */
+  bestSample: number;
+  stats: SampleStats;
+  /** All datagrams ignored over the whole run (wrong sender, wrong origin). */
+  ignoredReplies: number;
+}
+
+/** A kiss-o'-death: a protocol error that also names the code (RFC 5905 §7.4). */
+export class NtpKissOfDeathError extends SockkitError {
+  constructor(
+    readonly kissCode: string,
+    what: string,
+  ) {
+    super('PROTOCOL', what, kissMessage(kissCode));
+  }
+}
+
+/** `performance.timeOrigin + performance.now()`: the wall clock with sub-ms resolution. */
+export function preciseClock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export const systemLookup: LookupFn = async (host, family) => {
+  // Loaded on demand: a query to an IP literal never needs the resolver.
+  const { lookup } = await import('node:dns/promises');
+  const found = await lookup(host, { all: true, family: family ?? 0, verbatim: true });
+  return found.filter((a) => a.family === 4 || a.family === 6).map((a) => ({ address: a.address, family: a.family as Family }));
+};
+
+/** Queries one server; `samples` queries on one socket. */
+export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServerReport> {
+  const trace = options.trace ?? noTrace;
+  const samples = Math.max(1, Math.floor(options.samples ?? 1));
+  const addresses = await resolveServer(options, trace);
+
+  const clock = options.clock ?? preciseClock;
+  const { session, first, unanswered } = await firstAnsweringAddress(options, addresses, clock, trace);
+
+  try {
+    const collected: NtpSample[] = [];
+    let outcome: ExchangeOutcome = first;
+    for (let index = 1; ; index++) {
+      if (outcome.kind === 'silence') {
+        const error = silenceError(session.server, outcome.budgetMs, outcome.ignored);
+        if (index === 1) throw withSkipped(error, options.server, unanswered);
+        collected.push({ index, status: 'timeout', sentAtUnixMs: outcome.t1, ignoredReplies: outcome.ignored.count, error });
+      } else {
+        collected.push(toSample(index, outcome, session.server));
+        if (outcome.verdict.kind === 'unsynchronised') {
+          return report(options, session, addresses, unanswered, collected, outcome.verdict.reason);
+        }
+      }
+      if (index >= samples) break;
+      trace('wait', `${options.intervalMs ?? 0} ms before the next query`);
+      await sleep(options.intervalMs ?? 0, options.signal);
+      outcome = await session.exchange(options.timeoutMs, options.signal, clock);
+    }
+    return report(options, session, addresses, unanswered, collected);
+  } finally {
+    session.close();
+  }
+}
+
+/**
+ * Sends the first query to each address in resolver order until one answers (with
+ * anything that carries our nonce). The wait is shared among the addresses left, so
+ * the whole search stays within the timeout. The last address's session is returned
+ * even when it stayed silent, so the caller reports that.
+ */
+async function firstAnsweringAddress(
+  options: NtpQueryOptions,
+  addresses: ResolvedAddress[],
+  clock: () => number,
+  trace: TraceFn,
+): Promise<{ session: QuerySession; first: ExchangeOutcome; unanswered: UnansweredAddress[] }> {
+  const unanswered: UnansweredAddress[] = [];
+  const started = performance.now();
+  for (let i = 0; ; i++) {
+    const target = addresses[i]!;
+    const isLast = i === addresses.length - 1;
+    const remaining = options.timeoutMs - (performance.now() - started);
+    const budget = i === 0 ? options.timeoutMs / addresses.length : Math.max(1, remaining / (addresses.length - i));
+    const session = await QuerySession.open(target, options.port, trace);
+    let first: ExchangeOutcome;
+    try {
+      first = await session.exchange(budget, options.signal, clock);
+    } catch (err) {
+      session.close();
+      const failure = toSockkitError(err, `query ${endpointText(session.server)}`);
+      if (isLast || !isTryNext(failure)) throw withSkipped(failure, options.server, unanswered);
+      trace('next', `${target.address}: ${failure.why}; trying the next address`);
+      unanswered.push({ address: target.address, why: failure.why });
+      continue;
+    }
+    if (first.kind === 'silence' && !isLast) {
+      const { why } = silenceError(session.server, budget, first.ignored);
+      trace('next', `${target.address}: ${why}; trying the next address`);
+      unanswered.push({ address: target.address, why });
+      session.close();
+      continue;
+    }
+    return { session, first, unanswered };
+  }
+}
+
+/** When earlier addresses of the name were skipped, the error says so too. */
+function withSkipped(error: SockkitError, server: string, unanswered: UnansweredAddress[]): SockkitError {
+  if (unanswered.length === 0) return error;
+  const skipped = unanswered.map((u) => `${u.address}: ${u.why}`).join('; ');
+  return new SockkitError(error.code, `${error.what} (last of ${unanswered.length + 1} addresses of ${server})`, `${error.why}; before it, ${skipped}`, error.hint);
+}
+
+/** Turns an answered exchange into a sample, or throws for a final bad verdict. */
+function toSample(index: number, outcome: Answered, server: Endpoint): NtpSample {
+  const { verdict, t1, t4 } = outcome;
+  const base = { index, sentAtUnixMs: t1, receivedAtUnixMs: t4, ignoredReplies: outcome.ignored.count };
+  switch (verdict.kind) {
+    case 'accept':
+    case 'unsynchronised': {
+      const m = measure(t1, t4, verdict.packet);
+      return { ...base, status: 'ok', packet: verdict.packet, offsetMs: m.offsetMs, delayMs: m.delayMs };
+    }
+    case 'kiss':
+      throw new NtpKissOfDeathError(verdict.code, `query ${endpointText(server)}`);
+    case 'reject':
+      throw new SockkitError('PROTOCOL', `reply from ${endpointText(server)}`, verdict.error.why);
+  }
+}
+
+function report(
+  options: NtpQueryOptions,
+  session: QuerySession,
+  addresses: ResolvedAddress[],
+  unanswered: UnansweredAddress[],
+  samples: NtpSample[],
+  unsynchronisedReason?: string,
+): NtpServerReport {
+  const answered = samples.filter((s): s is AnsweredSample => s.status === 'ok');
+  // The unsynchronised reply is the last one; otherwise the best is the lowest delay.
+  const best = unsynchronisedReason !== undefined ? answered[answered.length - 1]! : answered[bestIndex(answered)]!;
+  return {
+    server: options.server,
+    address: session.server.address,
+    family: session.family,
+    port: session.server.port,
+    addresses: addresses.map((a) => a.address),
+    unanswered,
+    status: unsynchronisedReason === undefined ? 'ok' : 'unsynchronised',
+    unsynchronisedReason,
+    packet: best.packet,
+    offsetMs: best.offsetMs,
+    delayMs: best.delayMs,
+    receivedAtUnixMs: best.receivedAtUnixMs,
+    samples,
+    bestSample: best.index,
+    stats: sampleStats(answered)!,
+    ignoredReplies: samples.reduce((n, s) => n + s.ignoredReplies, 0),
+  };
+}
+
+async function resolveServer(options: NtpQueryOptions, trace: TraceFn): Promise<ResolvedAddress[]> {
+  const { server, family } = options;
+  const literal = isIP(server);
+  if (literal) {
+    if (family && family !== literal) {
+      throw usageError(`bad server '${server}'`, `an IPv${literal} address, but -${family} asks for IPv${family}`);
+    }
+    trace('resolve', `${server} is an IPv${literal} address: no lookup`);
+    return [{ address: server, family: literal as Family }];
+  }
+  const lookup = options.lookup ?? systemLookup;
+  trace('resolve', `${server}${family ? ` (IPv${family} only)` : ''}`);
+  let found: ResolvedAddress[];
+  try {
+    found = await withDeadline(options.timeoutMs, `resolve ${server}`, () => lookup(server, family), options.signal);
+  } catch (err) {
+    throw toSockkitError(err, `resolve ${server}`);
+  }
+  if (found.length === 0) {
+    throw new SockkitError('NOT_FOUND', `resolve ${server}`, family ? `no IPv${family} address for this name` : 'no address for this name');
+  }
+  trace('resolve', `${server} → ${found.map((a) => a.address).join(', ')}`);
+  return found;
+}
+
+function isTryNext(err: SockkitError): boolean {
+  return err.code === 'UNREACHABLE' || err.code === 'ADDRESS_UNAVAILABLE' || err.code === 'TIMEOUT';
+}
+
+/** Nothing usable arrived in time: a plain timeout, or a protocol error if only bogus datagrams came. */
+function silenceError(server: Endpoint, budgetMs: number, ignored: Ignored): SockkitError {
+  if (ignored.count === 0) return timeoutError(`no reply from ${endpointText(server)}`, budgetMs);
+  const n = ignored.count;
+  return protocolError(
+    `no valid reply from ${endpointText(server)}`,
+    `${n} ${n === 1 ? 'datagram' : 'datagrams'} ignored in ${formatMs(budgetMs)}; last: ${ignored.last}`,
+  );
+}
+
+function formatMs(ms: number): string {
+  return Math.round(ms) >= 1000 ? `${+(ms / 1000).toFixed(3)} s` : `${Math.round(ms)} ms`;
+}
+
+interface Answered {
+  kind: 'answer';
+  verdict: Exclude<ReplyVerdict, { kind: 'ignore' }>;
+  t1: number;
+  t4: number;
+  ignored: Ignored;
+}
+
+/** Datagrams that were not an answer: counted, and the last reason kept (memory stays bounded under a flood). */
+interface Ignored {
+  count: number;
+  last: string;
+}
+
+type ExchangeOutcome = Answered | { kind: 'silence'; t1: number; budgetMs: number; ignored: Ignored };
+
+/** One UDP socket (a fresh ephemeral port, RFC 9109) and the queries sent on it. */
+class QuerySession {
+  private readonly usedNonces = new Set<bigint>();
+  private onDatagram: ((data: Buffer, from: Endpoint) => void) | undefined;
+  private onError: ((err: Error) => void) | undefined;
+  private primed: (() => void) | undefined;
+  private readonly self: Endpoint;
+  private closed = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly server: Endpoint,
+    readonly family: Family,
+    private readonly trace: TraceFn,
+  ) {
+    this.self = { address: family === 6 ? '::1' : '127.0.0.1', port: socket.address().port };
+    socket.on('message', (data, rinfo) => {
+      const from = { address: rinfo.address, port: rinfo.port };
+      // Our own warm-up byte (see prime) is never an answer, nor a forgery to count,
+      // even when a loaded machine delivers it late.
+      if (data.length === 1 && from.port === this.self.port && from.address === this.self.address) return this.primed?.();
+      if (this.onDatagram) this.onDatagram(data, from);
+      else trace('ignore', `${data.length} bytes from ${endpointText(from)} between queries`);
+    });
+    socket.on('error', (err) => this.onError?.(err));
+  }
+
+  static async open(target: ResolvedAddress, port: number, trace: TraceFn): Promise<QuerySession> {
+    const type = target.family === 6 ? 'udp6' : 'udp4';
+    // We only ever send to an address we already resolved: an identity lookup makes
+    // send() hand the datagram to the kernel synchronously, so T1 is taken right before
+    // the real sendto() instead of a tick (and a lazy load of node:dns) earlier.
+    const socket = createSocket({
+      type,
+      lookup: (address: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void) =>
+        callback(null, address, target.family),
+    } as SocketOptions);
+    trace('socket', `${type} (datagram)`);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    }).catch((err) => {
+      socket.close();
+      throw toSockkitError(err, 'bind a UDP socket');
+    });
+    const local = socket.address();
+    trace('bind', `${endpointText(local)} (ephemeral source port ${local.port})`);
+    const session = new QuerySession(socket, { address: target.address, port }, target.family, trace);
+    await session.prime();
+    return session;
+  }
+
+  /**
+   * Node compiles its receive path lazily: the first datagram a process gets waits about
+   * a millisecond in the socket buffer meanwhile, all of it counted in T4 − T3, which
+   * skews the first offset by half of it. One byte sent to ourselves on loopback pays
+   * that cost before T1. It never leaves the machine, waits at most 50 ms, and is
+   * harmless if lost.
+   */
+  private async prime(): Promise<void> {
+    const { self } = this;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.primed = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, 50);
+      this.primed = done;
+      this.socket.send(Buffer.of(0), self.port, self.address, (err) => {
+        if (err) done();
+      });
+    });
+    this.trace('prime', `1 byte to ourselves at ${endpointText(self)}, so the receive path is warm before timing`);
+  }
+
+  /** Sends one request and waits up to `budgetMs` for the answer to it. */
+  exchange(budgetMs: number, signal: AbortSignal | undefined, clock: () => number): Promise<ExchangeOutcome> {
+    const nonce = this.freshNonce();
+    const request = encodeNtpRequest(nonce);
+    const ignored: Ignored = { count: 0, last: '' };
+    const earlierNonces = new Set(this.usedNonces);
+    this.usedNonces.add(nonce);
+    const trace = this.trace;
+    const server = this.server;
+
+    return new Promise<ExchangeOutcome>((resolve, reject) => {
+      let t1 = 0;
+      const finish = (done: () => void) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.onDatagram = undefined;
+        this.onError = undefined;
+        done();
+      };
+      const onAbort = () => finish(() => reject(signal?.reason));
+      this.onError = (err) => finish(() => reject(toSockkitError(err, `send to ${endpointText(server)}`)));
+      this.onDatagram = (data, from) => {
+        const t4 = clock(); // first thing: every microsecond spent before this is counted as delay
+        trace('recv', `${data.length} bytes from ${endpointText(from)}`);
+        const verdict = judgeReply(data, from, { server, nonce, earlierNonces });
+        if (verdict.kind === 'ignore') {
+          trace('ignore', verdict.reason);
+          ignored.count++;
+          ignored.last = verdict.reason;
+          return;
+        }
+        trace('check', verdictText(verdict));
+        finish(() => resolve({ kind: 'answer', verdict, t1, t4, ignored }));
+      };
+      const timer = setTimeout(() => {
+        trace('timeout', `no valid reply within ${formatMs(budgetMs)}${ignored.count ? ` (${ignored.count} ignored)` : ''}`);
+        finish(() => resolve({ kind: 'silence', t1, budgetMs, ignored }));
+      }, budgetMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      t1 = clock();
+      this.socket.send(request, server.port, server.address, (err) => {
+        if (err) this.onError?.(err);
+        else trace('send', `${request.length} bytes to ${endpointText(server)} (mode 3, version 4, nonce ${nonce.toString(16).padStart(16, '0')})`);
+      });
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+    this.trace('close', `socket to ${endpointText(this.server)}`);
+  }
+
+  /** 64 random bits, never zero and never reused on this socket. */
+  private freshNonce(): bigint {
+    const bytes = new Uint8Array(8);
+    for (;;) {
+      // Web Crypto's CSPRNG: the same source as node:crypto, without loading that module at start-up.
+      globalThis.crypto.getRandomValues(bytes);
+      const nonce = Buffer.from(bytes).readBigUInt64BE(0);
+      if (nonce !== 0n && !this.usedNonces.has(nonce)) return nonce;
+    }
+  }
+}
+
+function verdictText(verdict: Exclude<ReplyVerdict, { kind: 'ignore' }>): string {
+  switch (verdict.kind) {
+    case 'accept':
+      return `ok: origin matches our nonce, mode 4, version ${verdict.packet.version}, stratum ${verdict.packet.stratum}, refid ${formatRefId(verdict.packet)}`;
+    case 'unsynchronised':
+      return `server unsynchronised: ${verdict.reason}`;
+    case 'kiss':
+      return kissMessage(verdict.code);
+    case 'reject':
+      return `rejected: ${verdict.error.why}`;
+  }
+}
+
