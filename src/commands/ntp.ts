@@ -1,6 +1,5 @@
 // sockkit ntp: flags → typed options → queryNtpServers (concurrently) → renderer → exit code.
-import type { Argv } from 'yargs';
-import { defineCommand, familyOf } from './common.js';
+import { defineCommand, familyOf, withFamily } from './common.js';
 import { parseHostPort, parsePort } from '../net/address.js';
 import { SockkitError, usageError } from '../net/errors.js';
 import { queryNtpServers, type NtpOutcome } from '../net/ntp-servers.js';
@@ -25,7 +24,7 @@ export default defineCommand<NtpArgs>({
   command: 'ntp [servers..]',
   describe: 'query NTP servers for the time, offset and delay',
   builder: (yargs) =>
-    familyFlags(yargs)
+    withFamily(yargs)
       .positional('servers', {
         type: 'string',
         array: true,
@@ -88,15 +87,4 @@ export default defineCommand<NtpArgs>({
 function exitCodeOf(outcome: NtpOutcome): number {
   if ('error' in outcome) return exitCodeFor(outcome.error.code);
   return outcome.report.status === 'ok' ? ExitCode.OK : ExitCode.PROTOCOL;
-}
-
-/**
- * -4 / -6 as in withFamily, but without `default: false`: yargs' `conflicts` counts a
- * default as "given", so withFamily's pair rejects every command line (reported to the lead).
- */
-function familyFlags<T>(yargs: Argv<T>) {
-  return yargs
-    .option('ipv4', { alias: '4', type: 'boolean', describe: 'use IPv4 only' })
-    .option('ipv6', { alias: '6', type: 'boolean', describe: 'use IPv6 only' })
-    .conflicts('ipv4', 'ipv6');
 }

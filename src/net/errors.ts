@@ -45,7 +45,7 @@ export function protocolError(what: string, why: string): SockkitError {
 
 function formatSeconds(ms: number): string {
   const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')} s`;
+  return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/\.?0+$/, '')} s`;
 }
 
 /** errno → (code, readable reason). Node's system errors carry `code` like 'ECONNREFUSED'. */

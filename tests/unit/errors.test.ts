@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { SockkitError, toSockkitError } from '../../src/net/errors.js';
+import { SockkitError, timeoutError, toSockkitError } from '../../src/net/errors.js';
 import { exitCodeFor, worstExitCode } from '../../src/exit-codes.js';
 import { formatError } from '../../src/output/errors.js';
 
@@ -35,4 +35,10 @@ test('worst exit code wins, unexpected failures are never hidden', () => {
 test('errors format on one line with a hint', () => {
   const err = new SockkitError('TIMEOUT', 'query 127.0.0.1:53\n', 'timed out\nafter 2 s', 'raise --timeout');
   expect(formatError('sockkit resolve', err)).toBe('sockkit resolve: query 127.0.0.1:53: timed out after 2 s (raise --timeout)');
+});
+
+test('timeouts are stated in seconds without a dangling dot', () => {
+  expect(timeoutError('query', 999.99).why).toBe('timed out after 1 s');
+  expect(timeoutError('query', 1500).why).toBe('timed out after 1.5 s');
+  expect(timeoutError('query', 250).why).toBe('timed out after 0.25 s');
 });
