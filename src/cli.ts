@@ -63,6 +63,8 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
       throw usageError('usage', why, `see sockkit ${commandName ? commandName + ' ' : ''}--help`);
     });
 
+  skipHelpCaching(parser);
+
   // yargs writes --help/--version/completion output through console.log.
   try {
     await parser.parseAsync(argv, { [RUN_STATE]: state } as unknown as GlobalArgs);
@@ -73,4 +75,17 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
     return failure.code === 'USAGE' ? ExitCode.USAGE : ExitCode.UNEXPECTED;
   }
   return state.exitCode;
+}
+
+/**
+ * yargs renders and caches a command's whole help text every time the command runs
+ * (so a handler could call showHelp()), ≈9 ms of string-width work on each start.
+ * sockkit's handlers never show help, so that caching is turned off. The method is
+ * yargs-internal: if it is not there, nothing changes.
+ */
+function skipHelpCaching(parser: object): void {
+  const internals = (parser as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } })
+    .getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
