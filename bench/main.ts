@@ -2,10 +2,14 @@
 import os from 'node:os';
 import { formatTable, type ResultRow } from './harness.js';
 import { benchStartup } from './startup.js';
+import { benchNtp } from './ntp.js';
 
 type Suite = { name: string; run: () => Promise<ResultRow[]> };
 
-const SUITES: Suite[] = [{ name: 'startup', run: () => benchStartup() }];
+const SUITES: Suite[] = [
+  { name: 'startup', run: () => benchStartup() },
+  { name: 'ntp', run: () => benchNtp() },
+];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -1,0 +1,60 @@
+// One NTP query: sockkit ntp against ntpdig, both against a local chronyd on port
+// 123 of a loopback address of its own (ntpdig only talks to port 123).
+import { startChrony, udpTaken, type Chrony } from '../tests/interop/peers/chrony.js';
+import { alternate, runCommand, stats, type ResultRow } from './harness.js';
+import { SOCKKIT } from './paths.js';
+
+async function chronyOnPort123(): Promise<Chrony> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+    if (!(await udpTaken(address, 123))) return startChrony({ address, port: 123 });
+  }
+  throw new Error('no free loopback address with port 123');
+}
+
+export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
+  const chrony = await chronyOnPort123();
+  try {
+    const sockkitOffsets: number[] = [];
+    const peerOffsets: number[] = [];
+    const sockkit = async () => {
+      const r = await runCommand(process.execPath, [SOCKKIT, 'ntp', chrony.address, '--json', '--timeout', '5']);
+      const doc = JSON.parse(r.stdout) as { servers: Array<{ offsetMs: number }> };
+      sockkitOffsets.push(doc.servers[0]!.offsetMs);
+      return r.ms;
+    };
+    const peer = async () => {
+      const r = await runCommand('ntpdig', ['-j', '-t', '5', chrony.address]);
+      const doc = JSON.parse(r.stdout.trim().split('\n').pop()!) as { offset: number };
+      peerOffsets.push(doc.offset * 1000);
+      return r.ms;
+    };
+    const { a, b } = await alternate(rounds, sockkit, peer, 2);
+    const wall: ResultRow = {
+      work: 'one `sockkit ntp` query vs local chronyd (wall time)',
+      peer: '`ntpdig`',
+      unit: 'ms',
+      higherIsBetter: false,
+      sockkit: stats(a),
+      peerStats: stats(b),
+      target: '≤ 1.2×',
+      met: stats(a).median / stats(b).median <= 1.2,
+    };
+    const so = stats(sockkitOffsets);
+    const po = stats(peerOffsets);
+    const offsets: ResultRow = {
+      work: 'offset measured (median of the one-shot runs)',
+      peer: '`ntpdig`',
+      unit: 'ms',
+      higherIsBetter: false,
+      sockkit: so,
+      peerStats: po,
+      target: 'agree within 1 ms',
+      met: Math.abs(so.median - po.median) < 1,
+      note: `difference ${Math.abs(so.median - po.median).toFixed(3)} ms`,
+    };
+    return [wall, offsets];
+  } finally {
+    await chrony.stop();
+  }
+}
