@@ -5,8 +5,13 @@ import { createBrotliDecompress, createUnzip, type BrotliDecompress, type Unzip 
 import { SockkitError } from './errors.js';
 
 export interface BodySink {
-  /** Takes the chunk (it may keep a reference); false means "wait for onceDrained". May throw. */
+  /**
+   * Takes the chunk; false means "wait for onceDrained". May throw. The sink may
+   * keep a reference to the chunk only until the next flush().
+   */
   write(chunk: Buffer): boolean;
+  /** The caller is about to reuse the memory of the chunks written so far. */
+  flush(): void;
   /** Calls `callback` once the sink can take more (or has failed: the next write throws). */
   onceDrained(callback: () => void): void;
   /** All bytes written; resolves when they are out of our hands. */
@@ -19,6 +24,7 @@ export interface BodySink {
 export function discardSink(): BodySink {
   return {
     write: () => true,
+    flush: () => {},
     onceDrained: (cb) => cb(),
     end: async () => {},
     abort: () => {},
@@ -88,8 +94,10 @@ export function decodingSink(coding: ContentCoding, downstream: BodySink, maxDec
   return {
     write(chunk) {
       if (failure) throw failure;
-      return zlib.write(chunk);
+      // zlib holds on to its input until it has read it: give it a copy.
+      return zlib.write(Buffer.from(chunk));
     },
+    flush() {},
     onceDrained(cb) {
       if (failure || !zlib.writableNeedDrain) cb();
       else waiters.push(cb);

@@ -107,7 +107,10 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
   const addresses = await resolveTarget(target.host, options);
   const dnsDone = performance.now();
 
-  const { socket: tcp, address } = await connectAny(addresses, target.port, options);
+  // Plain http reads into one reused buffer: no allocation per read, so a 1 GiB
+  // download neither churns the garbage collector nor grows the process.
+  const reused: ReusedReads | undefined = target.secure ? undefined : { handler: null };
+  const { socket: tcp, address } = await connectAny(addresses, target.port, options, reused);
   const connected = performance.now();
 
   let socket: Socket | TLSSocket = tcp;
@@ -124,7 +127,7 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     tcp.destroy();
     throw err;
   }
-  const exchange = await exchangeOnSocket(socket, spec, options, hooks, url, remaining());
+  const exchange = await exchangeOnSocket(socket, spec, options, hooks, url, remaining(), reused);
   const finished = performance.now();
   return {
     ...exchange,
@@ -239,15 +242,27 @@ function remainingOf(options: ClientOptions): number {
   return Math.max(1, options.deadline - performance.now());
 }
 
+const READ_BUFFER_BYTES = 1024 * 1024;
+
+/** Where reads into a reused buffer go; set once the exchange starts. Returns false to pause. */
+interface ReusedReads {
+  handler: ((chunk: Buffer) => boolean) | null;
+}
+
 /** Tries each address in order; the whole attempt is bounded by the connect timeout. */
-async function connectAny(addresses: string[], port: number, options: ClientOptions): Promise<{ socket: Socket; address: string }> {
+async function connectAny(
+  addresses: string[],
+  port: number,
+  options: ClientOptions,
+  reused: ReusedReads | undefined,
+): Promise<{ socket: Socket; address: string }> {
   const connectDeadline = performance.now() + Math.min(options.connectTimeoutMs, remainingOf(options));
   let last: SockkitError | undefined;
   for (const address of addresses) {
     const left = connectDeadline - performance.now();
     if (left <= 0) break;
     try {
-      return { socket: await connectOne(address, port, left, options), address };
+      return { socket: await connectOne(address, port, left, options, reused), address };
     } catch (err) {
       last = err as SockkitError;
       if (last.code === 'TIMEOUT') break;
@@ -256,11 +271,15 @@ async function connectAny(addresses: string[], port: number, options: ClientOpti
   throw last ?? timeoutError(`connect ${formatHostPort(addresses[0] ?? '?', port)}`, options.connectTimeoutMs);
 }
 
-function connectOne(address: string, port: number, timeoutMs: number, options: ClientOptions): Promise<Socket> {
+function connectOne(address: string, port: number, timeoutMs: number, options: ClientOptions, reused: ReusedReads | undefined): Promise<Socket> {
   const what = `connect ${formatHostPort(address, port)}`;
   options.trace('connect', formatHostPort(address, port));
   return new Promise((resolve, reject) => {
-    const socket = tcpConnect({ host: address, port });
+    const onread = reused && {
+      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      callback: (n: number, buffer: Uint8Array) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
+    };
+    const socket = tcpConnect({ host: address, port, onread });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new SockkitError('TIMEOUT', what, `no answer after ${seconds(timeoutMs)}`, 'raise it with --connect-timeout SECONDS'));
@@ -319,11 +338,22 @@ function tlsHandshake(tcp: Socket, host: string, options: ClientOptions): Promis
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      const failure = toSockkitError(err, what);
-      // Whatever breaks a handshake (a reset, a plain-HTTP answer) is a TLS failure.
-      reject(failure.code === 'TLS' ? failure : new SockkitError('TLS', what, failure.why, undefined, { cause: err }));
+      reject(tlsFailure(err, what));
     });
   });
+}
+
+/** Whatever breaks a handshake (a reset, a plain-HTTP answer, a bad certificate) is a TLS failure. */
+function tlsFailure(err: NodeJS.ErrnoException, what: string): SockkitError {
+  const code = err.code ?? '';
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'ERR_SSL_HTTP_REQUEST') {
+    return new SockkitError('TLS', what, 'the server did not answer in TLS', 'is it plain http? try an http:// URL', { cause: err });
+  }
+  const failure = toSockkitError(err, what);
+  const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+  const why = failure.why.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:/, '').replace(/:\.\.\/.*$/, '');
+  const hint = certificate ? 'trust its CA with --cacert FILE, or skip the check with -k' : undefined;
+  return new SockkitError('TLS', what, why, hint, { cause: err });
 }
 
 function tlsInfo(socket: TLSSocket): TlsInfo {
@@ -365,6 +395,7 @@ function exchangeOnSocket(
   hooks: RequestHooks,
   url: string,
   budgetMs: number,
+  reused: ReusedReads | undefined,
 ): Promise<Exchange> {
   const what = `${spec.method} ${url}`;
   const trace = options.trace;
@@ -393,6 +424,7 @@ function exchangeOnSocket(
       options.signal?.removeEventListener('abort', onAbort);
       socket.setTimeout(0);
       socket.removeAllListeners('data');
+      if (reused) reused.handler = null;
       socket.destroy();
       if (reads > 0) {
         trace('recv', `${reads} reads, ${received} bytes in total (${bodyReads} reads of body)`);
@@ -481,8 +513,9 @@ function exchangeOnSocket(
       });
     };
 
-    socket.on('data', (chunk: Buffer) => {
-      if (settled) return;
+    // `transient`: the chunk is a view into a read buffer that the next read reuses.
+    const onChunk = (chunk: Buffer, transient: boolean): boolean => {
+      if (settled) return false;
       if (reads === 0) firstByteAt = performance.now();
       reads++;
       received += chunk.length;
@@ -493,6 +526,7 @@ function exchangeOnSocket(
       try {
         const before = parser.bodyBytes;
         parser.feed(chunk);
+        if (transient) sink?.flush();
         if (parser.bodyBytes !== before) hooks.onProgress?.(parser.bodyBytes, expected);
         if (stopAfterHead || parser.done) {
           if (parser.done && !stopAfterHead) checkExcess(chunk);
@@ -501,7 +535,10 @@ function exchangeOnSocket(
       } catch (err) {
         fail(err);
       }
-    });
+      return !paused;
+    };
+    if (reused) reused.handler = (chunk) => onChunk(chunk, true);
+    else socket.on('data', (chunk: Buffer) => onChunk(chunk, false));
 
     // Bytes after a complete Content-Length body, in the same read: the length lied,
     // and a client that ignored it could be fed a second, forged response.

@@ -1,7 +1,9 @@
 // A pure, incremental HTTP/1.x response parser (RFC 9112). It is fed the bytes
 // exactly as they arrive, in any split, and reports the head, body slices and the
 // end through callbacks. It owns no socket and never buffers the body: body
-// slices are views into the chunk that was fed.
+// slices are views into the chunk that was fed, valid during onBody only, and
+// no reference to a fed chunk is kept after feed() returns (so a caller may
+// read into one reused buffer).
 //
 // Every input that could make a client hang or grow without bound has a limit,
 // and every failure is an HttpParseError (a SockkitError with code PROTOCOL and a
@@ -145,6 +147,11 @@ export class HttpResponseParser {
     return this.state === State.Done;
   }
 
+  /** Bytes of an unfinished line held between feeds (bounded by the line limits). */
+  get bufferedBytes(): number {
+    return this.lineBytes;
+  }
+
   /** True once bytes have arrived: a close before that is "empty reply", not truncation. */
   get started(): boolean {
     return this.sawBytes;
@@ -271,8 +278,12 @@ export class HttpResponseParser {
         );
       }
     }
-    if (lf === -1) return end;
-    const raw = this.line.length === 1 ? this.line[0]! : Buffer.concat(this.line, this.lineBytes);
+    if (lf === -1) {
+      // The caller may reuse its read buffer: keep a copy of a partial line, never a view.
+      this.line[this.line.length - 1] = Buffer.from(piece);
+      return end;
+    }
+    const raw = Buffer.concat(this.line, this.lineBytes);
     this.line = [];
     this.lineBytes = 0;
     let text = raw.toString('latin1', 0, raw.length - 1);

@@ -98,12 +98,12 @@ class FdSink implements BodySink {
     if (this.failure) throw this.failure;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= BATCH_BYTES || this.pending.length >= MAX_IOVECS) this.flush();
+    if (this.pendingBytes >= BATCH_BYTES || this.pending.length >= MAX_IOVECS) this.writePending();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        this.flush();
+        this.writePending();
       });
     }
     return true;
@@ -113,8 +113,12 @@ class FdSink implements BodySink {
     callback();
   }
 
+  flush(): void {
+    this.writePending();
+  }
+
   async end(): Promise<void> {
-    this.flush();
+    this.writePending();
     this.close();
     if (this.failure) throw this.failure;
   }
@@ -137,7 +141,7 @@ class FdSink implements BodySink {
     }
   }
 
-  private flush(): void {
+  private writePending(): void {
     if (this.failure || this.closed || this.pending.length === 0) return;
     let buffers = this.pending;
     this.pending = [];
@@ -187,12 +191,12 @@ class StreamSink implements BodySink {
     if (this.guardTty && chunk.includes(0)) refuseBinary('it contains NUL bytes');
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= BATCH_BYTES) this.flush();
+    if (this.pendingBytes >= BATCH_BYTES) this.writePending();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        this.flush();
+        this.writePending();
       });
     }
     return !this.needDrain;
@@ -203,8 +207,12 @@ class StreamSink implements BodySink {
     else this.waiters.push(callback);
   }
 
+  flush(): void {
+    this.writePending();
+  }
+
   async end(): Promise<void> {
-    this.flush();
+    this.writePending();
     if (this.needDrain && !this.failure) await new Promise<void>((resolve) => this.waiters.push(resolve));
     if (this.failure) throw this.failure;
   }
@@ -214,9 +222,11 @@ class StreamSink implements BodySink {
     this.pendingBytes = 0;
   }
 
-  private flush(): void {
+  private writePending(): void {
     if (this.failure || this.pending.length === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    // Always a copy: the stream keeps what it is given until written, and the
+    // chunks may be views into a read buffer that is about to be reused.
+    const data = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     if (!this.stream.write(data) && !this.needDrain) {
