@@ -32,7 +32,7 @@ interface HttpGetArgs {
   include: boolean;
   head: boolean;
   verbose: boolean;
-  header: string[];
+  header?: string | string[];
   'user-agent'?: string;
   location: boolean;
   'max-redirs': number;
@@ -58,7 +58,8 @@ export default defineCommand<HttpGetArgs>({
         .option('include', { alias: 'i', type: 'boolean', default: false, describe: 'print the response head before the body' })
         .option('head', { alias: 'I', type: 'boolean', default: false, describe: 'send HEAD and print the response head' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show the request and response heads on stderr' })
-        .option('header', { alias: 'H', type: 'string', array: true, default: [], requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" })
+        // Not `array: true`: that would swallow the URL after -H as another header.
+        .option('header', { alias: 'H', type: 'string', requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" })
         .option('user-agent', { alias: 'A', type: 'string', requiresArg: true, describe: `User-Agent (default sockkit/${VERSION})` })
         .option('location', { alias: 'L', type: 'boolean', default: false, describe: 'follow redirects (301 302 303 307 308), http/https only' })
         .option('max-redirs', { type: 'number', default: 20, requiresArg: true, describe: 'with -L, the most redirects to follow' })
@@ -85,7 +86,7 @@ export default defineCommand<HttpGetArgs>({
     const { term } = ctx;
     if (args.ipv4 && args.ipv6) throw usageError('usage', '-4 and -6 cannot be used together');
     const target = parseUserUrl(args.url);
-    const headers: HeaderList = args.header.map(parseHeaderOption);
+    const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
     const maxRedirects = nonNegativeInteger(args['max-redirs'], '--max-redirs');
     const maxDecodedBytes = parseByteSize(args['max-decoded-size'], '--max-decoded-size');
