@@ -44,6 +44,7 @@ interface HttpGetArgs {
   'connect-timeout'?: number;
   'stall-timeout'?: number;
   timing: boolean;
+  'http10': boolean;
   ipv4?: boolean;
   ipv6?: boolean;
 }
@@ -70,6 +71,7 @@ export default defineCommand<HttpGetArgs>({
         .option('cacert', { type: 'string', requiresArg: true, describe: 'trust the CA certificates in this PEM file instead of the system ones' })
         .option('connect-timeout', { type: 'number', requiresArg: true, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` })
         .option('stall-timeout', { type: 'number', requiresArg: true, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` })
+        .option('http10', { type: 'boolean', default: false, describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' })
         .option('timing', { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' })
         // Not common.ts withFamily: its .conflicts() fires on the false defaults (yargs
         // counts a defaulted flag as given), so the command could never run.
@@ -109,6 +111,7 @@ export default defineCommand<HttpGetArgs>({
       headers,
       compressed: args.compressed,
       userAgent: `sockkit/${VERSION}`,
+      httpVersion: args.http10 ? '1.0' : '1.1',
     };
     // A bar only when the body is not itself going to the terminal (like curl).
     const progress = startProgress(term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !term.isStdoutTTY));

@@ -78,6 +78,8 @@ export interface RequestSpec {
   headers: HeaderList;
   compressed: boolean;
   userAgent: string;
+  /** '1.0' asks the server for an HTTP/1.0 answer (no chunked; close-delimited bodies). */
+  httpVersion?: '1.0' | '1.1';
 }
 
 /** The request head, byte for byte (RFC 9112 3). One request per connection. */
@@ -94,12 +96,13 @@ export function buildRequest(spec: RequestSpec): Buffer {
     defaults.push(['Authorization', `Basic ${Buffer.from(credentials).toString('base64')}`]);
   }
   const overridden = new Set(spec.headers.map(([n]) => n.toLowerCase()));
-  const lines = [`${spec.method} ${spec.target.path} HTTP/1.1`];
+  const lines = [`${spec.method} ${spec.target.path} HTTP/${spec.httpVersion ?? '1.1'}`];
   for (const [n, v] of defaults) if (!overridden.has(n.toLowerCase())) lines.push(`${n}: ${v}`);
   // As with curl, `-H 'Name:'` (an empty value) removes a default header.
   for (const [n, v] of spec.headers) if (v !== '') lines.push(`${n}: ${v}`);
   // We never reuse a connection, so say so: the server may close after the body.
-  if (!overridden.has('connection')) lines.push('Connection: close');
+  // (HTTP/1.0 closes by default.)
+  if (!overridden.has('connection') && spec.httpVersion !== '1.0') lines.push('Connection: close');
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
 }
 
