@@ -411,6 +411,7 @@ function exchangeOnSocket(
     let received = 0;
     let expected: number | null = null;
     let paused = false;
+    let lastChunkDoneAt = 0;
 
     const totalTimer = setTimeout(
       () => fail(timeoutError(what, options.totalTimeoutMs)),
@@ -535,6 +536,7 @@ function exchangeOnSocket(
       } catch (err) {
         fail(err);
       }
+      lastChunkDoneAt = performance.now();
       return !paused;
     };
     if (reused) reused.handler = (chunk) => onChunk(chunk, true);
@@ -575,6 +577,12 @@ function exchangeOnSocket(
     });
     socket.on('close', () => fail(new SockkitError('PROTOCOL', what, 'the connection closed unexpectedly')));
     socket.setTimeout(options.stallTimeoutMs, () => {
+      // A synchronous write to a slow stdout (a pipe into `less`) blocks us without
+      // socket activity: that is our stall, not the server's. Wait again.
+      if (performance.now() - lastChunkDoneAt < options.stallTimeoutMs) {
+        socket.setTimeout(options.stallTimeoutMs);
+        return;
+      }
       const where = parser.head ? `after ${parser.bodyBytes} body bytes` : parser.started ? 'in the middle of the response head' : 'waiting for the response';
       fail(
         new SockkitError('TIMEOUT', what, `no data for ${seconds(options.stallTimeoutMs)} ${where}`, 'raise it with --stall-timeout SECONDS'),
