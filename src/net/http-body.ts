@@ -3,6 +3,7 @@
 // returns false when the sender should wait for onceDrained().
 import { createBrotliDecompress, createUnzip, type BrotliDecompress, type Unzip } from 'node:zlib';
 import { SockkitError } from './errors.js';
+import { createGarbageGovernor } from './http-memory.js';
 
 export interface BodySink {
   /**
@@ -51,6 +52,8 @@ export function decodingSink(coding: ContentCoding, downstream: BodySink, maxDec
   // createUnzip reads both gzip and zlib-wrapped deflate, and concatenated gzip members.
   const zlib: Unzip | BrotliDecompress = coding === 'br' ? createBrotliDecompress() : createUnzip();
   let decoded = 0;
+  // zlib's output is fresh Buffers too: keep their memory from piling up (http-memory.ts).
+  const governor = createGarbageGovernor();
   let failure: SockkitError | undefined;
   let waiters: Array<() => void> = [];
   const wake = () => {
@@ -67,6 +70,7 @@ export function decodingSink(coding: ContentCoding, downstream: BodySink, maxDec
   zlib.on('data', (out: Buffer) => {
     if (failure) return;
     decoded += out.length;
+    governor(out.length);
     if (decoded > maxDecodedBytes) {
       fail(
         new SockkitError(

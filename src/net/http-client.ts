@@ -18,6 +18,7 @@ import {
 } from './http-parser.js';
 import { buildRequest, displayUrl, nextRequest, REDIRECT_STATUSES, type RedirectStep, type RequestSpec } from './http-url.js';
 import { decodableCoding, decodingSink, type BodySink } from './http-body.js';
+import { createGarbageGovernor } from './http-memory.js';
 
 export interface TlsInfo {
   protocol: string | null;
@@ -540,7 +541,14 @@ function exchangeOnSocket(
       return !paused;
     };
     if (reused) reused.handler = (chunk) => onChunk(chunk, true);
-    else socket.on('data', (chunk: Buffer) => onChunk(chunk, false));
+    else {
+      // TLS: every read is a fresh Buffer (see http-memory.ts).
+      const governor = createGarbageGovernor();
+      socket.on('data', (chunk: Buffer) => {
+        onChunk(chunk, false);
+        governor(chunk.length);
+      });
+    }
 
     // Bytes after a complete Content-Length body, in the same read: the length lied,
     // and a client that ignored it could be fed a second, forged response.
