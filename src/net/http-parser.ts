@@ -184,6 +184,7 @@ export class HttpResponseParser {
         return;
       case State.StatusLine:
         if (!this.sawBytes) throw this.fail('TRUNCATED', 'the server closed the connection without sending a response');
+        if (this.lineBytes === 0) throw this.fail('TRUNCATED', 'the connection closed after an interim 1xx response, before the final one');
         throw this.fail('TRUNCATED', 'the connection closed in the middle of the status line');
       case State.HeaderLine:
         throw this.fail('TRUNCATED', 'the connection closed before the end of the headers');
