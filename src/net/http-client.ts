@@ -412,7 +412,7 @@ function exchangeOnSocket(
     let received = 0;
     let expected: number | null = null;
     let paused = false;
-    let lastChunkDoneAt = 0;
+    let lastChunkDoneAt = -Infinity;
 
     const totalTimer = setTimeout(
       () => fail(timeoutError(what, options.totalTimeoutMs)),
@@ -584,11 +584,15 @@ function exchangeOnSocket(
       }
     });
     socket.on('close', () => fail(new SockkitError('PROTOCOL', what, 'the connection closed unexpectedly')));
-    socket.setTimeout(options.stallTimeoutMs, () => {
+    // `on`, not setTimeout's callback: that one is a `once` listener, and the timer
+    // may be re-armed below.
+    socket.setTimeout(options.stallTimeoutMs);
+    socket.on('timeout', () => {
       // A synchronous write to a slow stdout (a pipe into `less`) blocks us without
       // socket activity: that is our stall, not the server's. Wait again.
-      if (performance.now() - lastChunkDoneAt < options.stallTimeoutMs) {
-        socket.setTimeout(options.stallTimeoutMs);
+      const idleMs = performance.now() - lastChunkDoneAt;
+      if (idleMs < options.stallTimeoutMs) {
+        socket.setTimeout(Math.max(1, Math.ceil(options.stallTimeoutMs - idleMs)));
         return;
       }
       const where = parser.head ? `after ${parser.bodyBytes} body bytes` : parser.started ? 'in the middle of the response head' : 'waiting for the response';
