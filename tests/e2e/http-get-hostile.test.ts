@@ -71,7 +71,16 @@ describe('http-get survives hostile servers', () => {
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(message);
     expectCleanError(r, 'http-get');
-    expect(r.elapsedMs).toBeLessThan(budgetMs + 8000);
+    // A hang guard with room for a loaded machine; a real hang would also get another exit code.
+    expect(r.elapsedMs).toBeLessThan(budgetMs + 12000);
+  });
+
+  test('a TLS server that never answers the ClientHello: --connect-timeout ends it (exit 5)', async () => {
+    const started = Date.now();
+    const r = await runSockkit(['http-get', '--connect-timeout', '1', `https://127.0.0.1:${server.port}/`], { killAfterMs: 25000 });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/TLS handshake with 127.0.0.1:\d+: no handshake after 1 s \(raise it with --connect-timeout SECONDS\)/);
+    expect(Date.now() - started).toBeLessThan(13000);
   });
 });
 
