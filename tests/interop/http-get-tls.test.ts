@@ -14,6 +14,7 @@ describeWithPeers('http-get TLS client hello', ['openssl'], () => {
   let server: Server;
   let port: number;
   let ca: string;
+  const open = new Set<import('node:tls').TLSSocket>();
   const seen: Array<{ servername: string | false | null; alpn: string | false | null }> = [];
 
   beforeAll(async () => {
@@ -22,6 +23,8 @@ describeWithPeers('http-get TLS client hello', ['openssl'], () => {
     ca = certs.ca;
     server = createServer({ cert: readFileSync(certs.good[0]), key: readFileSync(certs.good[1]), ALPNProtocols: ['http/1.1'] }, (socket) => {
       seen.push({ servername: socket.servername, alpn: socket.alpnProtocol });
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
       socket.on('error', () => {});
       socket.end('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n');
     });
@@ -30,6 +33,7 @@ describeWithPeers('http-get TLS client hello', ['openssl'], () => {
   }, 30000);
 
   afterAll(async () => {
+    for (const socket of open) socket.destroy();
     await new Promise<void>((resolve) => server?.close(() => resolve()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
