@@ -11,6 +11,7 @@ import { parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http-u
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
 import {
   describeTls,
+  printHead,
   printHttpGetJson,
   printTiming,
   printVerboseNote,
@@ -143,6 +144,10 @@ export default defineCommand<HttpGetArgs>({
           },
           onAnyHead(head) {
             if (args.verbose) printVerboseResponse(term, head);
+          },
+          onRedirect(head) {
+            // -i -L shows every head on the way, as curl does.
+            if ((args.include || args.head) && destination?.kind === 'stdout') printHead(term, head.raw);
           },
           onHead(head, hop): BodySink | null {
             if (args.fail && head.status >= 400) {

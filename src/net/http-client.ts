@@ -70,6 +70,8 @@ export interface HopResult {
 export interface RequestHooks {
   /** Every non-1xx head, including redirects that are followed (-v). */
   onAnyHead?(head: ResponseHead): void;
+  /** The head of a redirect that is about to be followed (its body is not read). */
+  onRedirect?(head: ResponseHead): void;
   /** Called with the final head; return where the body goes, or null to stop reading. */
   onHead(head: ResponseHead, hop: { url: string; method: string }): BodySink | null;
   onInterim?(head: ResponseHead): void;
@@ -189,7 +191,9 @@ export async function fetchFollowing(
         const location = headerValue(head.headers, 'location');
         isRedirect = follow.enabled && REDIRECT_STATUSES.has(head.status) && location !== undefined;
         // The body of a redirect we follow is never shown: stop reading it.
-        return isRedirect ? null : hooks.onHead(head, info);
+        if (!isRedirect) return hooks.onHead(head, info);
+        hooks.onRedirect?.(head);
+        return null;
       },
     });
     hops.push(hop);

@@ -18,6 +18,11 @@ export function printVerboseResponse(term: Terminal, head: ResponseHead): void {
   term.err('<');
 }
 
+/** -i with -L: the head of a redirect on the way, on stdout before the final response. */
+export function printHead(term: Terminal, raw: Buffer): void {
+  term.stdout.write(raw);
+}
+
 /** -v: connection notes, `* ` before each. */
 export function printVerboseNote(term: Terminal, note: string): void {
   term.err(paint(term, 'dim', `* ${note}`));

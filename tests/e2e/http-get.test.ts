@@ -41,6 +41,13 @@ describe('http-get output', () => {
     expect(head.stdout).not.toMatch(/HEAD \/echo-headers/); // no body for HEAD
   });
 
+  test('-i -L prints every head on the way, then the body', async () => {
+    const r = await httpGet('-i', '-L', server.url('/redirect-same-host'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^HTTP\/1.1 307 Temporary Redirect\r\nLocation: \/echo-headers\r\nContent-Length: 0\r\n\r\nHTTP\/1.1 200 OK\r\n/);
+    expect(r.stdout).toMatch(/\r\n\r\nGET \/echo-headers HTTP\/1.1\r\n/);
+  });
+
   test('-H, -A and the request sockkit writes', async () => {
     const r = await httpGet('-H', 'X-Test: 1', '-A', 'agent/9', '-H', 'Accept:', server.url('/echo-headers'));
     expect(r.code).toBe(0);
