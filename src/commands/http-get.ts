@@ -1,6 +1,224 @@
-import { notImplemented } from './not-implemented.js';
+// sockkit http-get: flags → options → fetch (src/net/http-client.ts) → renderers
+// (src/output/http*.ts). The request and response bytes are written and parsed by
+// sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
+import { readFileSync } from 'node:fs';
+import { defineCommand, familyOf } from './common.js';
+import { SockkitError, usageError } from '../net/errors.js';
+import { fetchFollowing, type FetchResult } from '../net/http-client.js';
+import { discardSink, type BodySink } from '../net/http-body.js';
+import { headerValue, type HeaderList } from '../net/http-parser.js';
+import { parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http-url.js';
+import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
+import {
+  describeTls,
+  printHead,
+  printHttpGetJson,
+  printTiming,
+  printVerboseNote,
+  printVerboseRequest,
+  printVerboseResponse,
+  startProgress,
+} from '../output/http.js';
 
-export default notImplemented('http-get <url>', 'fetch a URL over HTTP/1.1 written on a raw socket', [
-  ['sockkit http-get http://127.0.0.1:8080/', 'print a page'],
-  ['sockkit http-get https://example.com/ --timing', 'show DNS, connect, TLS and transfer timings'],
-]);
+declare const SOCKKIT_VERSION: string;
+const VERSION = typeof SOCKKIT_VERSION === 'string' ? SOCKKIT_VERSION : '0.0.0-dev';
+
+const DEFAULT_TOTAL_S = 300;
+const DEFAULT_CONNECT_S = 10;
+const DEFAULT_STALL_S = 30;
+
+interface HttpGetArgs {
+  url: string;
+  output?: string;
+  include: boolean;
+  head: boolean;
+  verbose: boolean;
+  header?: string | string[];
+  'user-agent'?: string;
+  location: boolean;
+  'max-redirs': number;
+  fail: boolean;
+  compressed: boolean;
+  'max-decoded-size': string;
+  insecure: boolean;
+  cacert?: string;
+  'connect-timeout'?: number;
+  'stall-timeout'?: number;
+  timing: boolean;
+  'http10': boolean;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+export default defineCommand<HttpGetArgs>({
+  command: 'http-get <url>',
+  describe: 'fetch a URL over HTTP/1.1 written on a raw socket',
+  builder: (yargs) =>
+      yargs
+        .positional('url', { type: 'string', demandOption: true, describe: 'http:// or https:// URL (http:// when no scheme)' })
+        .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: "write the body to FILE ('-' = stdout, even binary)" })
+        .option('include', { alias: 'i', type: 'boolean', default: false, describe: 'print the response head before the body' })
+        .option('head', { alias: 'I', type: 'boolean', default: false, describe: 'send HEAD and print the response head' })
+        .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show the request and response heads on stderr' })
+        // Not `array: true`: that would swallow the URL after -H as another header.
+        .option('header', { alias: 'H', type: 'string', requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" })
+        .option('user-agent', { alias: 'A', type: 'string', requiresArg: true, describe: `User-Agent (default sockkit/${VERSION})` })
+        .option('location', { alias: 'L', type: 'boolean', default: false, describe: 'follow redirects (301 302 303 307 308), http/https only' })
+        .option('max-redirs', { type: 'number', default: 20, requiresArg: true, describe: 'with -L, the most redirects to follow' })
+        .option('fail', { alias: 'f', type: 'boolean', default: false, describe: 'status >= 400: print no body and exit 7' })
+        .option('compressed', { type: 'boolean', default: false, describe: 'ask for gzip, deflate, br and decode the body' })
+        .option('max-decoded-size', { type: 'string', default: '1G', requiresArg: true, describe: 'with --compressed, refuse bodies that decode to more (bytes; K, M, G suffixes)' })
+        .option('insecure', { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the TLS certificate (warns)' })
+        .option('cacert', { type: 'string', requiresArg: true, describe: 'trust the CA certificates in this PEM file instead of the system ones' })
+        .option('connect-timeout', { type: 'number', requiresArg: true, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` })
+        .option('stall-timeout', { type: 'number', requiresArg: true, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` })
+        .option('http10', { type: 'boolean', default: false, describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' })
+        .option('timing', { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' })
+        // Not common.ts withFamily: its .conflicts() fires on the false defaults (yargs
+        // counts a defaulted flag as given), so the command could never run.
+        .option('ipv4', { alias: '4', type: 'boolean', describe: 'use IPv4 only' })
+        .option('ipv6', { alias: '6', type: 'boolean', describe: 'use IPv6 only' }),
+  examples: [
+    ['sockkit http-get http://127.0.0.1:8080/', 'print a page'],
+    ['sockkit http-get https://localhost:8443/big.iso -o big.iso', 'download a file, with a progress bar on a terminal'],
+    ['sockkit http-get https://example.com/ --timing', 'show DNS, connect, TLS and transfer timings'],
+    ['sockkit http-get -L -v http://127.0.0.1:8080/old', 'follow redirects, showing every request and response head'],
+  ],
+  defaultTimeoutSeconds: DEFAULT_TOTAL_S,
+  run: async (args, ctx) => {
+    const { term } = ctx;
+    if (args.ipv4 && args.ipv6) throw usageError('usage', '-4 and -6 cannot be used together');
+    const target = parseUserUrl(args.url);
+    const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
+    if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
+    const maxRedirects = nonNegativeInteger(args['max-redirs'], '--max-redirs');
+    const maxDecodedBytes = parseByteSize(args['max-decoded-size'], '--max-decoded-size');
+    const connectTimeoutMs = Math.min(secondsOption(args['connect-timeout'], '--connect-timeout', DEFAULT_CONNECT_S), ctx.timeoutMs);
+    const stallTimeoutMs = Math.min(secondsOption(args['stall-timeout'], '--stall-timeout', DEFAULT_STALL_S), ctx.timeoutMs);
+    const ca = args.cacert === undefined ? undefined : readCaFile(args.cacert);
+    if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
+
+    const output = args.output;
+    const destination: BodyDestination | null =
+      output === undefined || output === '-'
+        ? args.json || args.timing
+          ? null // --json / --timing print a report on stdout; the body only goes to -o FILE
+          : { kind: 'stdout', forced: output === '-' }
+        : { kind: 'file', path: output };
+
+    const request: RequestSpec = {
+      method: args.head ? 'HEAD' : 'GET',
+      target,
+      headers,
+      compressed: args.compressed,
+      userAgent: `sockkit/${VERSION}`,
+      httpVersion: args.http10 ? '1.0' : '1.1',
+    };
+    // A bar only when the body is not itself going to the terminal (like curl).
+    const progress = startProgress(term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !term.isStdoutTTY));
+    let failedStatus: { status: number; reason: string; url: string } | undefined;
+
+    let result: FetchResult;
+    try {
+      result = await fetchFollowing(
+        request,
+        { enabled: args.location, maxRedirects },
+        {
+          family: familyOf(args),
+          ca,
+          insecure: args.insecure,
+          connectTimeoutMs,
+          stallTimeoutMs,
+          totalTimeoutMs: ctx.timeoutMs,
+          deadline: performance.now() + ctx.timeoutMs,
+          maxDecodedBytes,
+          trace: ctx.trace,
+          signal: ctx.signal,
+        },
+        {
+          onRequest(bytes) {
+            if (args.verbose) printVerboseRequest(term, bytes);
+          },
+          onInterim(head) {
+            if (args.verbose) printVerboseResponse(term, head);
+          },
+          onAnyHead(head) {
+            if (args.verbose) printVerboseResponse(term, head);
+          },
+          onRedirect(head) {
+            // -i -L shows every head on the way, as curl does.
+            if ((args.include || args.head) && destination?.kind === 'stdout') printHead(term, head.raw);
+          },
+          onHead(head, hop): BodySink | null {
+            if (args.fail && head.status >= 400) {
+              failedStatus = { status: head.status, reason: head.reason, url: hop.url };
+              return null;
+            }
+            const showHead = args.include || args.head;
+            if (destination === null) return discardSink();
+            return openBodyWriter(term, destination, {
+              prefix: showHead ? head.raw : undefined,
+              contentType: args.head ? undefined : (headerValue(head.headers, 'content-type') ?? ''),
+            });
+          },
+          onProgress: (received, expected) => progress.update(received, expected),
+        },
+      );
+    } finally {
+      progress.done();
+    }
+
+    const hop = result.final;
+    if (args.verbose) {
+      for (const h of result.hops) {
+        printVerboseNote(term, `${h.method} ${h.url} → ${h.status} from ${h.remoteAddress} port ${h.remotePort}${h.tls ? `; ${describeTls(h.tls)}` : ''}`);
+      }
+      printVerboseNote(term, `${hop.deliveredBytes} body bytes${hop.decodedEncoding ? ` (decoded from ${hop.bodyBytes} bytes of ${hop.decodedEncoding})` : ''}`);
+    }
+    if (args.compressed && hop.decodedEncoding === null) {
+      const encoding = headerValue(hop.head.headers, 'content-encoding');
+      if (encoding && encoding.toLowerCase() !== 'identity') term.warn(`Content-Encoding '${encoding}' is not decoded: the body is as sent`);
+    }
+    if (args.json) printHttpGetJson(term, result, output ?? null);
+    else if (args.timing) await printTiming(term, result);
+    if (failedStatus) {
+      throw new SockkitError(
+        'PROTOCOL',
+        `${request.method} ${failedStatus.url}`,
+        `the server answered ${failedStatus.status}${failedStatus.reason ? ` ${failedStatus.reason}` : ''} (--fail)`,
+      );
+    }
+    return 0;
+  },
+});
+
+function readCaFile(path: string): Buffer {
+  try {
+    const pem = readFileSync(path);
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return pem;
+  } catch (err) {
+    throw usageError(`bad --cacert ${path}`, (err as Error).message.replace(/^[A-Z]+: /, ''));
+  }
+}
+
+function secondsOption(value: number | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback * 1000;
+  if (!Number.isFinite(value) || value <= 0) throw usageError(`bad ${flag}`, 'expected a number of seconds above 0, e.g. 2 or 0.5');
+  return value * 1000;
+}
+
+function nonNegativeInteger(value: number, flag: string): number {
+  if (!Number.isInteger(value) || value < 0) throw usageError(`bad ${flag}`, 'expected a whole number, 0 or more');
+  return value;
+}
+
+/** `1048576`, `512K`, `10M`, `1G` (binary multiples). */
+export function parseByteSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$/i.exec(text);
+  if (!m) throw usageError(`bad ${flag} '${text}'`, 'expected bytes, e.g. 1048576, 512K, 10M or 1G');
+  const scale = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+  const bytes = Math.floor(Number(m[1]) * scale);
+  if (bytes < 1) throw usageError(`bad ${flag} '${text}'`, 'must be at least 1 byte');
+  return bytes;
+}

@@ -1,0 +1,636 @@
+// The socket side of http-get: resolve, connect (TCP, then TLS), write the request
+// bytes ourselves, feed what arrives to the pure parser, and pass body slices to a
+// sink with backpressure. One request per connection (Connection: close), so a
+// server that keeps the connection open after the body cannot hang us: we close
+// as soon as the parser says the message is complete.
+import { lookup } from 'node:dns/promises';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket, type PeerCertificate } from 'node:tls';
+import { SockkitError, timeoutError, toSockkitError } from './errors.js';
+import { formatHostPort, type Family } from './address.js';
+import type { TraceFn } from './trace.js';
+import {
+  HttpResponseParser,
+  headerValue,
+  type BodyFraming,
+  type HttpLimits,
+  type ResponseHead,
+} from './http-parser.js';
+import { buildRequest, displayUrl, nextRequest, REDIRECT_STATUSES, type RedirectStep, type RequestSpec } from './http-url.js';
+import { decodableCoding, decodingSink, type BodySink } from './http-body.js';
+import { createGarbageGovernor } from './http-memory.js';
+
+export interface TlsInfo {
+  protocol: string | null;
+  cipher: string | null;
+  alpn: string | null;
+  peerSubject: string | null;
+  validTo: string | null;
+  /** False with --insecure when verification would have failed. */
+  verified: boolean;
+  verifyError: string | null;
+}
+
+export interface HopTimings {
+  /** Name resolution (0 for an IP literal). */
+  dnsMs: number;
+  /** TCP handshake. */
+  connectMs: number;
+  /** TLS handshake; null for http. */
+  tlsMs: number | null;
+  /** Request written to first response byte (server think time). */
+  ttfbMs: number;
+  /** First response byte to the end of the body. */
+  transferMs: number;
+  /** Start to end of this request. */
+  totalMs: number;
+}
+
+export interface HopResult {
+  url: string;
+  method: string;
+  status: number;
+  reason: string;
+  httpVersion: string;
+  head: ResponseHead;
+  framing: BodyFraming;
+  remoteAddress: string;
+  remotePort: number;
+  /** Body bytes received after transfer decoding (what -o gets without --compressed). */
+  bodyBytes: number;
+  /** Bytes handed to the sink: decoded when a Content-Encoding was decoded. */
+  deliveredBytes: number;
+  decodedEncoding: string | null;
+  timings: HopTimings;
+  tls: TlsInfo | null;
+  /** Whether the body was read (false when the caller stopped after the head). */
+  bodyRead: boolean;
+}
+
+export interface RequestHooks {
+  /** Every non-1xx head, including redirects that are followed (-v). */
+  onAnyHead?(head: ResponseHead): void;
+  /** The head of a redirect that is about to be followed (its body is not read). */
+  onRedirect?(head: ResponseHead): void;
+  /** Called with the final head; return where the body goes, or null to stop reading. */
+  onHead(head: ResponseHead, hop: { url: string; method: string }): BodySink | null;
+  onInterim?(head: ResponseHead): void;
+  /** The raw request bytes, once written (-v). */
+  onRequest?(bytes: Buffer): void;
+  /** Body bytes received so far and the expected total (null when unknown). */
+  onProgress?(received: number, expected: number | null): void;
+}
+
+export interface ClientOptions {
+  family?: Family;
+  /** PEM CA certificates (--cacert); the system CAs otherwise. */
+  ca?: string | Buffer;
+  insecure: boolean;
+  connectTimeoutMs: number;
+  /** No byte for this long while we are reading: fail. */
+  stallTimeoutMs: number;
+  /** The whole operation, redirects included: performance.now() deadline. */
+  deadline: number;
+  totalTimeoutMs: number;
+  limits?: Partial<HttpLimits>;
+  /** --compressed: decode these Content-Encodings, up to this many bytes. */
+  maxDecodedBytes: number;
+  trace: TraceFn;
+  signal?: AbortSignal;
+}
+
+/** Performs one request on a fresh connection. */
+export async function requestOnce(spec: RequestSpec, options: ClientOptions, hooks: RequestHooks): Promise<HopResult> {
+  const { target } = spec;
+  const url = displayUrl(target.url);
+  const started = performance.now();
+  const remaining = () => options.deadline - performance.now();
+  if (remaining() <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
+
+  const addresses = await resolveTarget(target.host, options);
+  const dnsDone = performance.now();
+
+  // Plain http reads into one reused buffer: no allocation per read, so a 1 GiB
+  // download neither churns the garbage collector nor grows the process.
+  const reused: ReusedReads | undefined = target.secure ? undefined : { handler: null };
+  const { socket: tcp, address } = await connectAny(addresses, target.port, options, reused);
+  const connected = performance.now();
+
+  let socket: Socket | TLSSocket = tcp;
+  let tls: TlsInfo | null = null;
+  let tlsDone = connected;
+  try {
+    if (target.secure) {
+      const secured = await tlsHandshake(tcp, target.host, options);
+      socket = secured.socket;
+      tls = secured.info;
+      tlsDone = performance.now();
+    }
+  } catch (err) {
+    tcp.destroy();
+    throw err;
+  }
+  const exchange = await exchangeOnSocket(socket, spec, options, hooks, url, remaining(), reused);
+  const finished = performance.now();
+  return {
+    ...exchange,
+    url,
+    method: spec.method,
+    remoteAddress: address,
+    remotePort: target.port,
+    tls,
+    timings: {
+      dnsMs: round(dnsDone - started),
+      connectMs: round(connected - dnsDone),
+      tlsMs: target.secure ? round(tlsDone - connected) : null,
+      ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
+      transferMs: round(finished - exchange.firstByteAt),
+      totalMs: round(finished - started),
+    },
+  };
+}
+
+export interface Redirect {
+  url: string;
+  status: number;
+  location: string;
+}
+
+export interface FetchResult {
+  final: HopResult;
+  redirects: Redirect[];
+  hops: HopResult[];
+}
+
+/** Follows redirects (when asked) until a final response; every hop shares one deadline. */
+export async function fetchFollowing(
+  first: RequestSpec,
+  follow: { enabled: boolean; maxRedirects: number },
+  options: ClientOptions,
+  hooks: RequestHooks,
+): Promise<FetchResult> {
+  // Let the caller's synchronous start-up work (argument parsing) finish first, so
+  // it is not counted as DNS time of the first request.
+  await new Promise((resolve) => setImmediate(resolve));
+  let step: RedirectStep = { method: first.method, target: first.target, headers: first.headers };
+  const redirects: Redirect[] = [];
+  const hops: HopResult[] = [];
+  const seen = new Set<string>();
+  for (;;) {
+    const key = `${step.method} ${step.target.url.href}`;
+    if (seen.has(key)) {
+      const chain = [...redirects.map((r) => r.url), displayUrl(step.target.url)].join(' → ');
+      throw new SockkitError('PROTOCOL', 'redirect loop', chain, 'the server redirects back to a URL already visited');
+    }
+    seen.add(key);
+    const spec: RequestSpec = { ...first, method: step.method, target: step.target, headers: step.headers };
+    let isRedirect = false;
+    const hop = await requestOnce(spec, options, {
+      ...hooks,
+      onHead(head, info) {
+        const location = headerValue(head.headers, 'location');
+        isRedirect = follow.enabled && REDIRECT_STATUSES.has(head.status) && location !== undefined;
+        // The body of a redirect we follow is never shown: stop reading it.
+        if (!isRedirect) return hooks.onHead(head, info);
+        hooks.onRedirect?.(head);
+        return null;
+      },
+    });
+    hops.push(hop);
+    if (!isRedirect) return { final: hop, redirects, hops };
+    const location = headerValue(hop.head.headers, 'location')!;
+    redirects.push({ url: hop.url, status: hop.status, location });
+    if (redirects.length > follow.maxRedirects) {
+      throw new SockkitError(
+        'PROTOCOL',
+        'too many redirects',
+        `more than ${follow.maxRedirects} (last: ${hop.url} → ${location})`,
+        'raise it with --max-redirs',
+      );
+    }
+    step = nextRequest(step, hop.status, location);
+    options.trace('redirect', `${hop.status} → ${displayUrl(step.target.url)}`);
+  }
+}
+
+async function resolveTarget(host: string, options: ClientOptions): Promise<string[]> {
+  const literal = isIP(host);
+  if (literal !== 0) {
+    if (options.family && options.family !== literal) {
+      throw new SockkitError('USAGE', `bad URL host ${host}`, `it is an IPv${literal} address, but -${options.family} was given`);
+    }
+    return [host];
+  }
+  options.trace('resolve', `${host}${options.family ? ` (IPv${options.family} only)` : ''}`);
+  const what = `resolve ${host}`;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const found = await Promise.race([
+      lookup(host, { all: true, family: options.family ?? 0, verbatim: true }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timeoutError(what, options.connectTimeoutMs)), Math.min(options.connectTimeoutMs, remainingOf(options)));
+      }),
+    ]);
+    if (found.length === 0) throw new SockkitError('NOT_FOUND', what, 'no address for this name');
+    options.trace('resolve', `${host} → ${found.map((a) => a.address).join(', ')}`);
+    return found.map((a) => a.address);
+  } catch (err) {
+    const failure = toSockkitError(err, what);
+    if (failure.code === 'NOT_FOUND') throw new SockkitError('NOT_FOUND', what, 'unknown host', undefined, { cause: err });
+    throw failure;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function remainingOf(options: ClientOptions): number {
+  return Math.max(1, options.deadline - performance.now());
+}
+
+const READ_BUFFER_BYTES = 1024 * 1024;
+
+/** Where reads into a reused buffer go; set once the exchange starts. Returns false to pause. */
+interface ReusedReads {
+  handler: ((chunk: Buffer) => boolean) | null;
+}
+
+/** Tries each address in order; the whole attempt is bounded by the connect timeout. */
+async function connectAny(
+  addresses: string[],
+  port: number,
+  options: ClientOptions,
+  reused: ReusedReads | undefined,
+): Promise<{ socket: Socket; address: string }> {
+  const connectDeadline = performance.now() + Math.min(options.connectTimeoutMs, remainingOf(options));
+  let last: SockkitError | undefined;
+  for (const address of addresses) {
+    const left = connectDeadline - performance.now();
+    if (left <= 0) break;
+    try {
+      return { socket: await connectOne(address, port, left, options, reused), address };
+    } catch (err) {
+      last = err as SockkitError;
+      if (last.code === 'TIMEOUT') break;
+    }
+  }
+  throw last ?? timeoutError(`connect ${formatHostPort(addresses[0] ?? '?', port)}`, options.connectTimeoutMs);
+}
+
+function connectOne(address: string, port: number, timeoutMs: number, options: ClientOptions, reused: ReusedReads | undefined): Promise<Socket> {
+  const what = `connect ${formatHostPort(address, port)}`;
+  options.trace('connect', formatHostPort(address, port));
+  return new Promise((resolve, reject) => {
+    const onread = reused && {
+      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      callback: (n: number, buffer: Uint8Array) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
+    };
+    const socket = tcpConnect({ host: address, port, onread });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SockkitError('TIMEOUT', what, `no answer after ${seconds(timeoutMs)}`, 'raise it with --connect-timeout SECONDS'));
+    }, timeoutMs);
+    const onAbort = () => {
+      socket.destroy();
+      reject(new SockkitError('INTERRUPTED', what, 'interrupted'));
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('error');
+      socket.setNoDelay(true);
+      options.trace('connect', `${what.slice(8)} connected from ${formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      reject(toSockkitError(err, what));
+    });
+  });
+}
+
+function tlsHandshake(tcp: Socket, host: string, options: ClientOptions): Promise<{ socket: TLSSocket; info: TlsInfo }> {
+  const what = `TLS handshake with ${formatHostPort(host, tcp.remotePort ?? 0)}`;
+  const name = isIP(host) === 0 ? host : undefined;
+  options.trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=http/1.1`);
+  const timeoutMs = Math.min(options.connectTimeoutMs, remainingOf(options));
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      socket: tcp,
+      // The name the certificate is checked against; SNI only for names (RFC 6066 3).
+      host,
+      servername: name,
+      ca: options.ca,
+      rejectUnauthorized: !options.insecure,
+      ALPNProtocols: ['http/1.1'],
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SockkitError('TIMEOUT', what, `no handshake after ${seconds(timeoutMs)}`, 'raise it with --connect-timeout SECONDS'));
+    }, timeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      const info = tlsInfo(socket);
+      options.trace(
+        'tls',
+        `${info.protocol ?? '?'} ${info.cipher ?? '?'} ALPN=${info.alpn ?? 'none'} cert=${info.peerSubject ?? '?'} valid to ${info.validTo ?? '?'}`,
+      );
+      resolve({ socket, info });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(tlsFailure(err, what));
+    });
+  });
+}
+
+/** Whatever breaks a handshake (a reset, a plain-HTTP answer, a bad certificate) is a TLS failure. */
+function tlsFailure(err: NodeJS.ErrnoException, what: string): SockkitError {
+  const code = err.code ?? '';
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'ERR_SSL_HTTP_REQUEST') {
+    return new SockkitError('TLS', what, 'the server did not answer in TLS', 'is it plain http? try an http:// URL', { cause: err });
+  }
+  const failure = toSockkitError(err, what);
+  const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+  const why = failure.why.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:/, '').replace(/:\.\.\/.*$/, '');
+  const hint = certificate ? 'trust its CA with --cacert FILE, or skip the check with -k' : undefined;
+  return new SockkitError('TLS', what, why, hint, { cause: err });
+}
+
+function tlsInfo(socket: TLSSocket): TlsInfo {
+  const cert: PeerCertificate | undefined = socket.getPeerCertificate();
+  const cn = cert?.subject?.CN;
+  const subject = cn !== undefined ? String(cn) : cert?.subject ? Object.entries(cert.subject).map(([k, v]) => `${k}=${String(v)}`).join(', ') : undefined;
+  const validTo = cert?.valid_to ? new Date(cert.valid_to) : undefined;
+  const verifyError = socket.authorizationError ? String(socket.authorizationError) : null;
+  return {
+    protocol: socket.getProtocol() ?? null,
+    cipher: socket.getCipher()?.name ?? null,
+    alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
+    peerSubject: subject ?? null,
+    validTo: validTo && !Number.isNaN(validTo.getTime()) ? validTo.toISOString() : null,
+    verified: socket.authorized,
+    verifyError,
+  };
+}
+
+interface Exchange {
+  status: number;
+  reason: string;
+  httpVersion: string;
+  head: ResponseHead;
+  framing: BodyFraming;
+  bodyBytes: number;
+  deliveredBytes: number;
+  decodedEncoding: string | null;
+  bodyRead: boolean;
+  sentAt: number;
+  firstByteAt: number;
+}
+
+/** Writes the request and reads the response on a connected socket; always destroys it. */
+function exchangeOnSocket(
+  socket: Socket | TLSSocket,
+  spec: RequestSpec,
+  options: ClientOptions,
+  hooks: RequestHooks,
+  url: string,
+  budgetMs: number,
+  reused: ReusedReads | undefined,
+): Promise<Exchange> {
+  const what = `${spec.method} ${url}`;
+  const trace = options.trace;
+  return new Promise<Exchange>((resolve, reject) => {
+    let settled = false;
+    let sink: BodySink | null = null;
+    let decoded: ReturnType<typeof decodingSink> | null = null;
+    let decodedEncoding: string | null = null;
+    let stopAfterHead = false;
+    let firstByteAt = 0;
+    let reads = 0;
+    let bodyReads = 0;
+    let received = 0;
+    let expected: number | null = null;
+    let paused = false;
+    let lastChunkDoneAt = -Infinity;
+
+    const totalTimer = setTimeout(
+      () => fail(timeoutError(what, options.totalTimeoutMs)),
+      Math.max(1, budgetMs),
+    );
+    const onAbort = () => fail(new SockkitError('INTERRUPTED', what, 'interrupted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const cleanup = () => {
+      clearTimeout(totalTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      socket.setTimeout(0);
+      socket.removeAllListeners('data');
+      if (reused) reused.handler = null;
+      socket.destroy();
+      if (reads > 0) {
+        trace('recv', `${reads} reads, ${received} bytes in total (${bodyReads} reads of body)`);
+      }
+      trace('close', 'connection closed by us');
+    };
+
+    function fail(err: unknown): void {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      sink?.abort();
+      reject(err instanceof SockkitError ? err : toSockkitError(err, what));
+    }
+
+    const parser = new HttpResponseParser(
+      {
+        onInterim(head) {
+          trace('recv', `interim ${head.status} ${head.reason}`);
+          hooks.onInterim?.(head);
+        },
+        onHead(head, framing) {
+          trace('recv', `HTTP/${head.httpVersion} ${head.status} ${head.reason}, ${head.raw.length} bytes of head, body: ${describeFraming(framing)}`);
+          expected = framing.kind === 'length' ? framing.length : null;
+          hooks.onAnyHead?.(head);
+          const target = hooks.onHead(head, { url, method: spec.method });
+          if (target === null) {
+            stopAfterHead = true;
+            return;
+          }
+          const coding = spec.compressed ? decodableCoding(headerValue(head.headers, 'content-encoding')) : undefined;
+          if (coding && framing.kind !== 'none') {
+            decoded = decodingSink(coding, target, options.maxDecodedBytes);
+            decodedEncoding = coding;
+            sink = decoded;
+          } else {
+            sink = target;
+          }
+        },
+        onBody(chunk) {
+          if (sink && !sink.write(chunk) && !paused) {
+            // Backpressure: stop reading until the output catches up. Our own
+            // slowness is not the server's stall, so the stall timer rests too.
+            paused = true;
+            socket.pause();
+            socket.setTimeout(0);
+            sink.onceDrained(() => {
+              paused = false;
+              if (settled) return;
+              socket.setTimeout(options.stallTimeoutMs);
+              socket.resume();
+            });
+          }
+        },
+        onTrailers(trailers) {
+          trace('recv', `${trailers.length} trailer field(s)`);
+        },
+        onComplete() {},
+      },
+      { method: spec.method, limits: options.limits },
+    );
+
+    const succeed = async () => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      try {
+        if (sink) await sink.end();
+      } catch (err) {
+        reject(err instanceof SockkitError ? err : toSockkitError(err, 'write body'));
+        return;
+      }
+      const head = parser.head!;
+      resolve({
+        status: head.status,
+        reason: head.reason,
+        httpVersion: head.httpVersion,
+        head,
+        framing: parser.framing!,
+        bodyBytes: parser.bodyBytes,
+        deliveredBytes: decoded ? decoded.decodedBytes() : parser.bodyBytes,
+        decodedEncoding,
+        bodyRead: !stopAfterHead,
+        sentAt,
+        firstByteAt: firstByteAt || performance.now(),
+      });
+    };
+
+    // `transient`: the chunk is a view into a read buffer that the next read reuses.
+    const onChunk = (chunk: Buffer, transient: boolean): boolean => {
+      if (settled) return false;
+      if (reads === 0) firstByteAt = performance.now();
+      reads++;
+      received += chunk.length;
+      const inBody = parser.head !== undefined;
+      if (inBody) bodyReads++;
+      if (!inBody || bodyReads <= 3) trace('recv', `${chunk.length} bytes${inBody ? ' of body' : ''}`);
+      else if (bodyReads === 4) trace('recv', '… (further body reads summarised at the end)');
+      try {
+        const before = parser.bodyBytes;
+        parser.feed(chunk);
+        if (transient) sink?.flush();
+        if (parser.bodyBytes !== before) hooks.onProgress?.(parser.bodyBytes, expected);
+        if (stopAfterHead || parser.done) {
+          if (parser.done && !stopAfterHead) checkExcess(chunk);
+          void succeed();
+        }
+      } catch (err) {
+        fail(err);
+      }
+      lastChunkDoneAt = performance.now();
+      return !paused;
+    };
+    if (reused) reused.handler = (chunk) => onChunk(chunk, true);
+    else {
+      // TLS: every read is a fresh Buffer (see http-memory.ts).
+      const governor = createGarbageGovernor();
+      socket.on('data', (chunk: Buffer) => {
+        onChunk(chunk, false);
+        governor(chunk.length);
+      });
+    }
+
+    // Bytes after a complete Content-Length body, in the same read: the length lied,
+    // and a client that ignored it could be fed a second, forged response.
+    function checkExcess(chunk: Buffer): void {
+      const framing = parser.framing;
+      if (framing?.kind !== 'length' && framing?.kind !== 'chunked') return;
+      const consumed = parser.consumedInLastFeed;
+      if (consumed < chunk.length) {
+        throw new SockkitError(
+          'PROTOCOL',
+          'bad HTTP response',
+          `${chunk.length - consumed} bytes after the end of the body (${framing.kind === 'length' ? 'Content-Length is shorter than the body' : 'data after the last chunk'})`,
+        );
+      }
+    }
+
+    socket.on('end', () => {
+      if (settled) return;
+      try {
+        parser.finish();
+        void succeed();
+      } catch (err) {
+        fail(err);
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const failure = toSockkitError(err, what);
+      if (parser.started && failure.code === 'UNREACHABLE') {
+        // The response had begun: a reset now leaves it truncated.
+        fail(new SockkitError('PROTOCOL', what, `${failure.why} after ${parser.bodyBytes} body bytes`, undefined, { cause: err }));
+      } else {
+        fail(failure);
+      }
+    });
+    socket.on('close', () => fail(new SockkitError('PROTOCOL', what, 'the connection closed unexpectedly')));
+    // `on`, not setTimeout's callback: that one is a `once` listener, and the timer
+    // may be re-armed below.
+    socket.setTimeout(options.stallTimeoutMs);
+    socket.on('timeout', () => {
+      // A synchronous write to a slow stdout (a pipe into `less`) blocks us without
+      // socket activity: that is our stall, not the server's. Wait again.
+      const idleMs = performance.now() - lastChunkDoneAt;
+      if (idleMs < options.stallTimeoutMs) {
+        socket.setTimeout(Math.max(1, Math.ceil(options.stallTimeoutMs - idleMs)));
+        return;
+      }
+      const where = parser.head ? `after ${parser.bodyBytes} body bytes` : parser.started ? 'in the middle of the response head' : 'waiting for the response';
+      fail(
+        new SockkitError('TIMEOUT', what, `no data for ${seconds(options.stallTimeoutMs)} ${where}`, 'raise it with --stall-timeout SECONDS'),
+      );
+    });
+
+    const request = buildRequest(spec);
+    const sentAt = performance.now();
+    socket.write(request);
+    trace('send', `${request.length} bytes (request head)`);
+    hooks.onRequest?.(request);
+  });
+}
+
+function describeFraming(framing: BodyFraming): string {
+  switch (framing.kind) {
+    case 'none':
+      return 'none';
+    case 'length':
+      return `Content-Length ${framing.length}`;
+    case 'chunked':
+      return 'chunked';
+    case 'close':
+      return 'until the server closes';
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')} s`;
+}

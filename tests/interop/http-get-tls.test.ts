@@ -1,0 +1,54 @@
+// What sockkit's TLS client sends: SNI for names, none for IP literals (RFC 6066 3),
+// and ALPN http/1.1 — checked by a node:tls server with certificates from openssl.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type Server } from 'node:tls';
+import { describeWithPeers } from '../helpers/peers.js';
+import { runSockkit } from '../helpers/run-sockkit.js';
+import { makeCertificates } from './peers/nginx.js';
+
+describeWithPeers('http-get TLS client hello', ['openssl'], () => {
+  let dir: string;
+  let server: Server;
+  let port: number;
+  let ca: string;
+  const open = new Set<import('node:tls').TLSSocket>();
+  const seen: Array<{ servername: string | false | null; alpn: string | false | null }> = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sockkit-http-tls-'));
+    const certs = makeCertificates(join(dir, 'pki'));
+    ca = certs.ca;
+    server = createServer({ cert: readFileSync(certs.good[0]), key: readFileSync(certs.good[1]), ALPNProtocols: ['http/1.1'] }, (socket) => {
+      seen.push({ servername: socket.servername, alpn: socket.alpnProtocol });
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  }, 30000);
+
+  afterAll(async () => {
+    for (const socket of open) socket.destroy();
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a name is sent as SNI; ALPN is http/1.1', async () => {
+    seen.length = 0;
+    const r = await runSockkit(['http-get', '--cacert', ca, `https://localhost:${port}/`]);
+    expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+    expect(seen).toEqual([{ servername: 'localhost', alpn: 'http/1.1' }]);
+  });
+
+  test('an IP literal is not sent as SNI, and still verified against the certificate', async () => {
+    seen.length = 0;
+    const r = await runSockkit(['http-get', '--cacert', ca, `https://127.0.0.1:${port}/`]);
+    expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+    expect(seen).toEqual([{ servername: false, alpn: 'http/1.1' }]);
+  });
+});
