@@ -2,7 +2,7 @@
 // (src/output/http*.ts). The request and response bytes are written and parsed by
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
 import { readFileSync } from 'node:fs';
-import { defineCommand, familyOf } from './common.js';
+import { defineCommand, familyOf, withFamily } from './common.js';
 import { SockkitError, usageError } from '../net/errors.js';
 import { fetchFollowing, type FetchResult } from '../net/http-client.js';
 import { discardSink, type BodySink } from '../net/http-body.js';
@@ -54,7 +54,7 @@ export default defineCommand<HttpGetArgs>({
   command: 'http-get <url>',
   describe: 'fetch a URL over HTTP/1.1 written on a raw socket',
   builder: (yargs) =>
-      yargs
+      withFamily(yargs)
         .positional('url', { type: 'string', demandOption: true, describe: 'http:// or https:// URL (http:// when no scheme)' })
         .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: "write the body to FILE ('-' = stdout, even binary)" })
         .option('include', { alias: 'i', type: 'boolean', default: false, describe: 'print the response head before the body' })
@@ -73,11 +73,7 @@ export default defineCommand<HttpGetArgs>({
         .option('connect-timeout', { type: 'number', requiresArg: true, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` })
         .option('stall-timeout', { type: 'number', requiresArg: true, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` })
         .option('http10', { type: 'boolean', default: false, describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' })
-        .option('timing', { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' })
-        // Not common.ts withFamily: its .conflicts() fires on the false defaults (yargs
-        // counts a defaulted flag as given), so the command could never run.
-        .option('ipv4', { alias: '4', type: 'boolean', describe: 'use IPv4 only' })
-        .option('ipv6', { alias: '6', type: 'boolean', describe: 'use IPv6 only' }),
+        .option('timing', { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' }),
   examples: [
     ['sockkit http-get http://127.0.0.1:8080/', 'print a page'],
     ['sockkit http-get https://localhost:8443/big.iso -o big.iso', 'download a file, with a progress bar on a terminal'],
@@ -87,7 +83,6 @@ export default defineCommand<HttpGetArgs>({
   defaultTimeoutSeconds: DEFAULT_TOTAL_S,
   run: async (args, ctx) => {
     const { term } = ctx;
-    if (args.ipv4 && args.ipv6) throw usageError('usage', '-4 and -6 cannot be used together');
     const target = parseUserUrl(args.url);
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
