@@ -1,0 +1,59 @@
+// http-get throughput: a 1 GiB file from a local nginx, over http and https, to
+// /dev/null and to a file, sockkit against curl, with sockkit's peak RSS.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNginx } from '../tests/interop/peers/nginx.js';
+import { alternate, runCommand, stats, type ResultRow } from './harness.js';
+import { SOCKKIT } from './paths.js';
+
+const SIZE_MIB = 1024;
+
+export async function benchHttp(rounds = 5): Promise<ResultRow[]> {
+  const nginx = await startNginx();
+  const out = mkdtempSync(join(tmpdir(), 'sockkit-bench-http-'));
+  // A sparse file: the page cache serves zeros, so disk speed does not enter.
+  execFileSync('truncate', ['-s', `${SIZE_MIB}M`, join(nginx.docroot, 'big.bin')]);
+  const rows: ResultRow[] = [];
+  try {
+    for (const scheme of ['http', 'https'] as const) {
+      const port = scheme === 'http' ? nginx.ports.http : nginx.ports.https;
+      const url = `${scheme}://127.0.0.1:${port}/big.bin`;
+      for (const sink of ['/dev/null', 'file'] as const) {
+        const target = sink === 'file' ? join(out, 'big.bin') : '/dev/null';
+        const tls = scheme === 'https' ? ['--cacert', nginx.caFile] : [];
+        let peakRssKb = 0;
+        const sockkit = async () => {
+          const r = await runCommand(process.execPath, [SOCKKIT, 'http-get', url, '-o', target, ...tls], { sampleRss: true });
+          if (r.code !== 0) throw new Error(`sockkit http-get exited ${r.code}: ${r.stderr}`);
+          peakRssKb = Math.max(peakRssKb, r.peakRssKb);
+          return SIZE_MIB / (r.ms / 1000);
+        };
+        const curl = async () => {
+          const r = await runCommand('curl', ['-s', '-S', '-f', '-o', target, ...(scheme === 'https' ? ['--http1.1', ...tls] : []), url]);
+          if (r.code !== 0) throw new Error(`curl exited ${r.code}: ${r.stderr}`);
+          return SIZE_MIB / (r.ms / 1000);
+        };
+        const { a, b } = await alternate(rounds, sockkit, curl, 1);
+        const ratio = stats(a).median / stats(b).median;
+        const want = scheme === 'http' ? 1.0 : 0.95;
+        rows.push({
+          work: `http-get 1 GiB, ${scheme}, to ${sink}`,
+          peer: `\`curl -s -o\`${scheme === 'https' ? ' --http1.1' : ''}`,
+          unit: 'MiB/s',
+          higherIsBetter: true,
+          sockkit: stats(a),
+          peerStats: stats(b),
+          target: `≥ ${want.toFixed(2)}× curl, RSS ≤ 100 MB`,
+          met: ratio >= want && peakRssKb <= 100 * 1000,
+          note: `sockkit peak RSS ${(peakRssKb / 1024).toFixed(0)} MiB`,
+        });
+      }
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+    await nginx.stop();
+  }
+  return rows;
+}
