@@ -1,0 +1,101 @@
+// Renderers for `sockkit resolve`: one result list, four faces. A table on a TTY,
+// tab-separated lines when piped (streamed as results arrive), values only with
+// --short, and one JSON array with --json.
+import type { ResolveResult } from '../net/dns-resolve.js';
+import type { Terminal } from './terminal.js';
+import { printJson, printTable, type Column } from './render.js';
+import type { Style } from './style.js';
+
+/** One printed line: an answer, or the status of a question that got none. */
+interface ResolveRow {
+  result: ResolveResult;
+  type: string;
+  ttl: number | null;
+  value: string;
+}
+
+function rowsOf(result: ResolveResult): ResolveRow[] {
+  if (result.answers.length > 0 && result.status === 'ok') {
+    return result.answers.map((a) => ({ result, type: a.type, ttl: a.ttl, value: a.value }));
+  }
+  return [{ result, type: result.type, ttl: null, value: statusText(result) }];
+}
+
+/** `NXDOMAIN`, `NODATA`, `TIMEOUT (timed out after 2 s)`... */
+export function statusText(result: ResolveResult): string {
+  const label = result.status.toUpperCase();
+  return result.error ? `${label} (${result.error})` : label;
+}
+
+/** `bücher.example (xn--bcher-kva.example)`: internationalised names both ways. */
+export function displayName(result: ResolveResult): string {
+  return result.asciiName ? `${result.name} (${result.asciiName})` : result.name;
+}
+
+const STATUS_STYLE: Record<ResolveResult['status'], Style> = {
+  ok: 'green',
+  nxdomain: 'yellow',
+  nodata: 'yellow',
+  servfail: 'red',
+  refused: 'red',
+  timeout: 'red',
+  unreachable: 'red',
+  error: 'red',
+};
+
+const COLUMNS: Column<ResolveRow>[] = [
+  { header: 'name', value: (r) => displayName(r.result) },
+  { header: 'type', value: (r) => r.type, style: () => 'cyan' },
+  { header: 'TTL', value: (r) => r.ttl ?? '', align: 'right' },
+  { header: 'value', value: (r) => r.value, style: (r) => (r.result.status === 'ok' ? undefined : STATUS_STYLE[r.result.status]) },
+  { header: 'server', value: (r) => r.result.server, style: () => 'dim' },
+  { header: 'time ms', value: (r) => r.result.timeMs.toFixed(1), align: 'right' },
+];
+
+/** Table on a TTY: needs every row for the column widths. */
+export async function printResolveTable(term: Terminal, results: ResolveResult[]): Promise<void> {
+  await printTable(term, COLUMNS, results.flatMap(rowsOf));
+}
+
+/**
+ * Piped: the table's columns as tab-separated lines, written as each result arrives.
+ * Values never hold tabs or newlines: TXT/CAA bytes below 0x20 are \DDD-escaped.
+ */
+export function printResolvePlain(term: Terminal, result: ResolveResult): void {
+  let text = '';
+  for (const row of rowsOf(result)) {
+    text += `${displayName(result)}\t${row.type}\t${row.ttl ?? ''}\t${row.value}\t${result.server}\t${result.timeMs.toFixed(1)}\n`;
+  }
+  term.stdout.write(text);
+}
+
+/** --short: only the values, one per line; a question without answers says why on stderr. */
+export function printResolveShort(term: Terminal, result: ResolveResult): void {
+  if (result.status === 'ok') {
+    let text = '';
+    for (const answer of result.answers) text += `${answer.value}\n`;
+    term.stdout.write(text);
+  } else if (!term.quiet) {
+    term.err(`${term.prefix}: ${displayName(result)} ${result.type}: ${statusText(result)}`);
+  }
+}
+
+/** --json: the results as one array (the documented, stable field names). */
+export function printResolveJson(term: Terminal, results: ResolveResult[]): void {
+  printJson(
+    term,
+    results.map((r) => ({
+      name: r.name,
+      ...(r.asciiName ? { asciiName: r.asciiName } : {}),
+      queryName: r.queryName,
+      type: r.type,
+      status: r.status,
+      ...(r.rcode ? { rcode: r.rcode } : {}),
+      ...(r.error ? { error: r.error } : {}),
+      server: r.server,
+      ...(r.transport ? { transport: r.transport } : {}),
+      timeMs: r.timeMs,
+      answers: r.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, value: a.value })),
+    })),
+  );
+}
