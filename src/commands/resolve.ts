@@ -104,6 +104,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   });
   if (ctx.term.json) printResolveJson(ctx.term, results);
   else if (!streaming) await printResolveTable(ctx.term, results);
+  await ctx.term.flush();
   return worstExitCode(codes);
 }
 
