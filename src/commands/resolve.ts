@@ -6,7 +6,7 @@ import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { parseNameList, parseQueryName, type QueryName } from '../net/dns-names.js';
 import { RecordType, typeName, typeNumber } from '../net/dns-packet.js';
 import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns-resolve.js';
-import { printResolveJson, printResolvePlain, printResolveShort, printResolveTable } from '../output/resolve.js';
+import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
 const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'ANY'];
 
@@ -86,7 +86,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   const questions = planQuestions(names, types, server !== undefined, server ? family : systemFamily);
   const results: ResolveResult[] = [];
   const codes: number[] = [];
-  const streaming = !ctx.term.json && (args.short || !ctx.term.isStdoutTTY);
+  const streaming = !ctx.term.json && (args.short || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, args.short) : undefined;
   await resolveAll(questions, {
     server,
     family: systemFamily,
@@ -97,11 +97,11 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
     onResult: (result) => {
       const code = statusErrorCode(result);
       codes.push(code ? exitCodeFor(code) : 0);
-      if (!streaming) results.push(result);
-      else if (args.short) printResolveShort(ctx.term, result);
-      else printResolvePlain(ctx.term, result);
+      if (streaming) streaming.print(result);
+      else results.push(result);
     },
   });
+  streaming?.flush();
   if (ctx.term.json) printResolveJson(ctx.term, results);
   else if (!streaming) await printResolveTable(ctx.term, results);
   await ctx.term.flush();

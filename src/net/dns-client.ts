@@ -6,7 +6,7 @@
 // can never become a result.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as tcpConnect } from 'node:net';
-import { randomInt } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
 import { formatHostPort } from './address.js';
@@ -36,7 +36,8 @@ interface Pending {
   packet: Buffer;
   resolve: (reply: DnsReply) => void;
   reject: (err: SockkitError) => void;
-  timers: NodeJS.Timeout[];
+  /** One timer per query: the next retransmission, then the deadline. */
+  timer?: NodeJS.Timeout;
   /** Why the last datagram from the server could not be read (reported if nothing better comes). */
   malformed?: string;
   /** Set once the reply was truncated and the query moved to TCP. */
@@ -47,6 +48,7 @@ interface Pending {
 
 /** Retransmit on UDP at 1/3 and 2/3 of the budget: two retries inside the timeout. */
 const UDP_ATTEMPTS = 3;
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export class DnsClient {
   readonly server: DnsServerAddress;
@@ -54,6 +56,8 @@ export class DnsClient {
   private readonly trace?: TraceFn;
   private socket?: Promise<UdpSocket>;
   private readonly pending = new Map<number, Pending>();
+  private readonly randomIds = new Uint16Array(1024);
+  private randomIndex = 1024;
 
   constructor(server: DnsServerAddress, options: { trace?: TraceFn } = {}) {
     const family = isIP(server.host);
@@ -80,12 +84,11 @@ export class DnsClient {
         packet,
         resolve,
         reject,
-        timers: [],
         onTcp: false,
         deadline: performance.now() + options.timeoutMs,
       };
       const finish = () => {
-        for (const t of entry.timers) clearTimeout(t);
+        clearTimeout(entry.timer);
         this.pending.delete(id);
       };
       entry.resolve = (reply) => {
@@ -106,15 +109,19 @@ export class DnsClient {
         });
       };
       send(1);
-      for (let attempt = 2; attempt <= UDP_ATTEMPTS; attempt++) {
-        entry.timers.push(setTimeout(() => send(attempt), ((attempt - 1) * options.timeoutMs) / UDP_ATTEMPTS));
-      }
-      entry.timers.push(
-        setTimeout(() => {
-          if (entry.malformed) entry.reject(protocolError(what, `no valid reply; the server sent a malformed one (${entry.malformed})`));
-          else entry.reject(timeoutError(what, options.timeoutMs));
-        }, options.timeoutMs),
-      );
+      const interval = options.timeoutMs / UDP_ATTEMPTS;
+      let attempt = 1;
+      const tick = () => {
+        if (attempt < UDP_ATTEMPTS) {
+          send(++attempt);
+          entry.timer = setTimeout(tick, attempt < UDP_ATTEMPTS ? interval : Math.max(0, entry.deadline - performance.now()));
+        } else if (entry.malformed) {
+          entry.reject(protocolError(what, `no valid reply; the server sent a malformed one (${entry.malformed})`));
+        } else {
+          entry.reject(timeoutError(what, options.timeoutMs));
+        }
+      };
+      entry.timer = setTimeout(tick, interval);
     });
   }
 
@@ -134,10 +141,15 @@ export class DnsClient {
     this.trace?.('close', `udp socket to ${this.label}`);
   }
 
-  // A random 16-bit ID not used by another query in flight (RFC 5452 §4.3).
+  // A random 16-bit ID not used by another query in flight (RFC 5452 §4.3), drawn
+  // from the CSPRNG 1,024 at a time (a batch asks for thousands).
   private freshId(): number {
     for (;;) {
-      const id = randomInt(0, 0x10000);
+      if (this.randomIndex >= this.randomIds.length) {
+        randomFillSync(this.randomIds);
+        this.randomIndex = 0;
+      }
+      const id = this.randomIds[this.randomIndex++]!;
       if (!this.pending.has(id)) return id;
     }
   }
@@ -152,6 +164,13 @@ export class DnsClient {
       // port, and an ICMP "port unreachable" comes back as ECONNREFUSED.
       socket.connect(this.server.port, this.server.host, () => {
         socket.off('error', reject);
+        // Room for the replies of a whole batch in flight: the default buffer (~208 KB of
+        // kernel accounting) drops replies once a couple of hundred arrive at once.
+        try {
+          socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+        } catch {
+          // capped by net.core.rmem_max: keep the default
+        }
         const local = socket.address();
         this.trace?.('connect', `${formatHostPort(local.address, local.port)} → ${this.label} (udp)`);
         socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));

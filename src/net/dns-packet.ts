@@ -105,6 +105,7 @@ export const EDNS_UDP_PAYLOAD = 1232;
 /** Splits a presentation-form name into raw labels (handles `\.` and `\DDD` escapes). */
 export function nameToLabels(name: string): Buffer[] {
   if (name === '.' || name === '') return [];
+  if (!name.includes('\\')) return checkLabels(name.replace(/\.$/, '').split('.').map((l) => Buffer.from(l, 'utf8')), name);
   const labels: Buffer[] = [];
   let current: number[] = [];
   for (let i = 0; i < name.length; i++) {
@@ -131,7 +132,12 @@ export function nameToLabels(name: string): Buffer[] {
     }
   }
   if (current.length > 0) labels.push(Buffer.from(current));
+  return checkLabels(labels, name);
+}
+
+function checkLabels(labels: Buffer[], name: string): Buffer[] {
   for (const label of labels) {
+    if (label.length === 0) throw new DnsFormatError(`empty label in '${name}'`);
     if (label.length > MAX_LABEL_LENGTH) throw new DnsFormatError(`label longer than ${MAX_LABEL_LENGTH} bytes in '${name}'`);
   }
   const wireLength = labels.reduce((sum, l) => sum + l.length + 1, 1);
@@ -143,6 +149,15 @@ export function nameToLabels(name: string): Buffer[] {
 const SPECIAL_IN_NAME = new Set([0x22, 0x28, 0x29, 0x2e, 0x3b, 0x5c, 0x40, 0x24]);
 
 function labelToText(label: Buffer): string {
+  // Fast path: letters, digits, '-', '_' and other plain printable bytes need no escapes.
+  let plain = true;
+  for (const byte of label) {
+    if (byte <= 0x20 || byte >= 0x7f || SPECIAL_IN_NAME.has(byte)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return label.toString('latin1');
   let text = '';
   for (const byte of label) {
     if (SPECIAL_IN_NAME.has(byte)) text += '\\' + String.fromCharCode(byte);
@@ -324,14 +339,36 @@ export function encodeMessage(message: Partial<DnsMessage> & { id: number }): Bu
   return w.result();
 }
 
-/** A recursion-desired query for one name and type, with an EDNS0 OPT record. */
+/**
+ * A recursion-desired query for one name and type, with an EDNS0 OPT record
+ * (RFC 6891 §6.1.2: root owner, class = UDP payload size). Built directly, without
+ * the general encoder: the batch path sends thousands of these.
+ */
 export function encodeQuery(id: number, name: string, type: number, edns = true): Buffer {
-  return encodeMessage({
-    id,
-    rd: true,
-    questions: [{ name, type, class: CLASS_IN }],
-    additionals: edns ? [{ name: '.', type: RecordType.OPT, class: EDNS_UDP_PAYLOAD, ttl: 0, data: { kind: 'RAW', bytes: Buffer.alloc(0) } }] : [],
-  });
+  const labels = nameToLabels(name);
+  const nameLength = labels.reduce((sum, l) => sum + l.length + 1, 1);
+  const buf = Buffer.alloc(12 + nameLength + 4 + (edns ? 11 : 0));
+  buf.writeUInt16BE(id & 0xffff, 0);
+  buf.writeUInt16BE(0x0100, 2); // RD
+  buf.writeUInt16BE(1, 4); // QDCOUNT
+  buf.writeUInt16BE(edns ? 1 : 0, 10); // ARCOUNT
+  let at = 12;
+  for (const label of labels) {
+    buf[at++] = label.length;
+    label.copy(buf, at);
+    at += label.length;
+  }
+  buf[at++] = 0;
+  buf.writeUInt16BE(type, at);
+  buf.writeUInt16BE(CLASS_IN, at + 2);
+  if (edns) {
+    at += 4;
+    buf[at] = 0; // root owner name
+    buf.writeUInt16BE(RecordType.OPT, at + 1);
+    buf.writeUInt16BE(EDNS_UDP_PAYLOAD, at + 3);
+    // TTL (extended RCODE, version, flags) and RDLENGTH stay 0
+  }
+  return buf;
 }
 
 // ---------------------------------------------------------------- decoding

@@ -78,6 +78,23 @@ describe('dns-packet: encode/decode round trips', () => {
     expect(query.additionals[0]).toMatchObject({ name: '.', type: RecordType.OPT, class: 1232 });
   });
 
+  test('the fast query encoder writes the same bytes as the general one', () => {
+    for (const [name, type] of [['www.example.', 1], ['.', 2], ['a\\.b.example.', 16], ['xn--bcher-kva.test.', 28]] as const) {
+      const general = encodeMessage({
+        id: 0x4242,
+        rd: true,
+        questions: [{ name, type, class: 1 }],
+        additionals: [{ name: '.', type: RecordType.OPT, class: 1232, ttl: 0, data: { kind: 'RAW', bytes: Buffer.alloc(0) } }],
+      });
+      expect(encodeQuery(0x4242, name, type)).toEqual(general);
+    }
+  });
+
+  test('names that cannot be encoded throw DnsFormatError', () => {
+    expect(() => encodeQuery(1, `${'a'.repeat(64)}.test.`, 1)).toThrow(DnsFormatError);
+    expect(() => encodeQuery(1, 'a..b.', 1)).toThrow(DnsFormatError);
+  });
+
   test('header flags and RCODE are decoded', () => {
     const bytes = encodeMessage({ id: 7, qr: true, tc: true, rcode: 3 });
     expect(decodeHeader(bytes)).toEqual({
