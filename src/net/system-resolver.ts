@@ -38,7 +38,8 @@ export function systemReverse(address: string, timeoutMs: number, trace?: TraceF
   });
 }
 
-function raceDeadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+/** `work` or a TIMEOUT SockkitError after `timeoutMs`, whichever comes first. */
+export function raceDeadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(timeoutError(what, timeoutMs) satisfies SockkitError), timeoutMs);

@@ -263,6 +263,26 @@ describe('resolve --server against hostile DNS servers', () => {
     ]);
   });
 
+  test('--server given as a host name is resolved once (system resolver) and shown as an address', async () => {
+    const server = await hostileServer((q, _raw, from, socket) => send(socket, answer(q, [A(q.questions[0]!.name, '198.51.100.9')]), from));
+    const r = await runSockkit(['resolve', 'named.test', '--server', `localhost:${server.port}`, '-4', '--trace']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`named.test\tA\t60\t198.51.100.9\t127.0.0.1:${server.port}\t${r.stdout.split('\t')[5]}`);
+    expect(r.stderr).toMatch(/resolve\s+getaddrinfo\("localhost", AF_INET\)/);
+  });
+
+  test('nothing listening on the server port: unreachable, exit 4, without waiting for the timeout', async () => {
+    const server = await hostileServer(() => {});
+    const port = server.port;
+    await server.close();
+    open.splice(open.indexOf(server), 1);
+    const started = Date.now();
+    const r = await runSockkit(['resolve', 'nobody.test', '--server', `127.0.0.1:${port}`, '--type', 'A', '--timeout', '20', '--json']);
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout)[0]).toMatchObject({ status: 'unreachable', error: 'connection refused' });
+    expect(Date.now() - started).toBeLessThan(15000);
+  });
+
   test('names from stdin: blank lines, whitespace and comments skipped, IDN shown both ways', async () => {
     const server = await hostileServer((q, _raw, from, socket) => send(socket, answer(q, [A(q.questions[0]!.name, '198.51.100.30')]), from));
     const r = await runSockkit(['resolve', '-', '--server', `127.0.0.1:${server.port}`, '-4', '--json'], {
