@@ -81,6 +81,10 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
     const hasA = types.includes(RecordType.A);
     const hasAAAA = types.includes(RecordType.AAAA);
     if (hasA !== hasAAAA) systemFamily = hasA ? 4 : 6;
+    const named = names.find((n) => !n.address);
+    if (!hasA && !hasAAAA && named) {
+      throw usageError(`--type PTR for '${named.input}'`, 'the system resolver reverses IP addresses only', 'give an IP address, or add --server ADDRESS');
+    }
   }
 
   const questions = planQuestions(names, types, server !== undefined, server ? family : systemFamily);

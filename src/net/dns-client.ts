@@ -1,5 +1,7 @@
 // sockkit's own stub-resolver client: queries one DNS server over UDP (one shared,
-// connected socket for every query of a run), falls back to TCP when a reply is
+// connected socket for every query of a run: a batch of thousands costs one socket; the
+// price is one random source port instead of one per query, acceptable for a stub that
+// talks to the server the user chose), falls back to TCP when a reply is
 // truncated (RFC 7766), and accepts a reply only when it is really the answer to
 // the question asked (RFC 5452 §9.1): right source address and port, same ID, QR set,
 // and the question echoed. Anything else is ignored, so a forged or stray datagram
@@ -11,7 +13,19 @@ import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
 import { formatHostPort } from './address.js';
 import type { TraceFn } from './trace.js';
-import { DnsFormatError, decodeHeader, decodeMessage, encodeIPv6, encodeQuery, formatIPv6, typeName, CLASS_IN, type DnsMessage } from './dns-packet.js';
+import {
+  CLASS_IN,
+  DnsFormatError,
+  decodeHeader,
+  decodeMessage,
+  encodeIPv6,
+  encodeQuery,
+  formatIPv6,
+  labelsToName,
+  nameToLabels,
+  typeName,
+  type DnsMessage,
+} from './dns-packet.js';
 
 export interface DnsServerAddress {
   /** An IPv4 or IPv6 literal. */
@@ -79,7 +93,8 @@ export class DnsClient {
     return new Promise<DnsReply>((resolve, reject) => {
       const entry: Pending = {
         id,
-        name: fqdn.toLowerCase(),
+        // canonical text form, as the decoder writes the echoed question
+        name: (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase(),
         type,
         packet,
         resolve,

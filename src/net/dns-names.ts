@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { usageError } from './errors.js';
-import { encodeIPv6 } from './dns-packet.js';
+import { DnsFormatError, encodeIPv6, nameToLabels } from './dns-packet.js';
 
 export interface QueryName {
   /** As the user gave it. */
@@ -44,6 +44,12 @@ export function parseQueryName(input: string): QueryName {
     if (label.length > 63) {
       throw usageError(`bad name '${shown}'`, `a label is at most 63 characters ('${truncate(label, 20)}' has ${label.length})`);
     }
+  }
+  try {
+    nameToLabels(ascii); // escapes (a\.b, \065) and the 255-byte wire limit
+  } catch (err) {
+    if (err instanceof DnsFormatError) throw usageError(`bad name '${shown}'`, err.message.replace(/ in '.*'$/, ''));
+    throw err;
   }
   return { input: name, ascii, idn };
 }

@@ -25,6 +25,10 @@ describe('parseQueryName', () => {
     expect(parseQueryName('bücher.sockkit.test')).toEqual({ input: 'bücher.sockkit.test', ascii: 'xn--bcher-kva.sockkit.test', idn: true });
   });
 
+  test('dig-style escapes are accepted', () => {
+    expect(parseQueryName('a\\.b.test').ascii).toBe('a\\.b.test');
+  });
+
   test('underscores (SRV names) are fine', () => {
     expect(parseQueryName('_sip._tcp.example').ascii).toBe('_sip._tcp.example');
   });
@@ -48,6 +52,8 @@ describe('parseQueryName', () => {
     expect(usage(() => parseQueryName('a..b')).why).toMatch(/empty label/);
     expect(usage(() => parseQueryName('a b.test')).why).toMatch(/spaces/);
     expect(usage(() => parseQueryName('xn--a.ü.test')).why).toMatch(/internationalised/);
+    expect(usage(() => parseQueryName('dangling\\')).why).toMatch(/dangling backslash/);
+    expect(usage(() => parseQueryName('bad\\999.test')).why).toMatch(/bad escape/);
   });
 
   test('63-character labels and 253-character names are accepted', () => {
