@@ -57,6 +57,7 @@ export interface ResolveOptions {
   timeoutMs: number;
   concurrency: number;
   trace?: TraceFn;
+  /** Stops the run: queries in flight fail, no new ones start, nothing more is emitted. */
   signal?: AbortSignal;
   /** Called once per question, in input order. */
   onResult: (result: ResolveResult, index: number) => void;
@@ -88,10 +89,11 @@ export async function resolveAll(questions: ResolveQuestion[], options: ResolveO
   let nextToEmit = 0;
   let nextToStart = 0;
   const worker = async () => {
-    while (nextToStart < questions.length) {
+    // An abort (Ctrl-C, or nobody reading stdout any more) stops new questions at once.
+    while (nextToStart < questions.length && !options.signal?.aborted) {
       const index = nextToStart++;
       results[index] = await resolveOne(questions[index]!, client, options);
-      while (nextToEmit < questions.length && results[nextToEmit]) {
+      while (nextToEmit < questions.length && results[nextToEmit] && !options.signal?.aborted) {
         options.onResult(results[nextToEmit]!, nextToEmit);
         results[nextToEmit] = undefined; // emitted: let it go
         nextToEmit++;

@@ -3,6 +3,11 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SOCKKIT_BIN } from '../helpers/run-sockkit.js';
 import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
 import { decodeMessage, encodeMessage, RecordType, type DnsMessage, type DnsRecord } from '../../src/net/dns-packet.js';
 
@@ -283,6 +288,24 @@ describe('resolve --server against hostile DNS servers', () => {
     expect(JSON.parse(r.stdout)[0]).toMatchObject({ status: 'unreachable', error: 'connection refused' });
     expect(Date.now() - started).toBeLessThan(15000);
   });
+
+  test('a reader that goes away (| head -1) stops the batch quietly: exit 0, no stack trace', async () => {
+    const server = await hostileServer((q, _raw, from, socket) => send(socket, answer(q, [A(q.questions[0]!.name, '198.51.100.9')]), from));
+    const dir = mkdtempSync(join(tmpdir(), 'sockkit-resolve-'));
+    try {
+      const names = join(dir, 'names.txt');
+      // ~5,000 result lines: far more than a pipe buffer holds, so the writes hit EPIPE
+      writeFileSync(names, Array.from({ length: 2500 }, (_, i) => `n${i}.test`).join('\n'));
+      const script = `"${process.execPath}" "${SOCKKIT_BIN}" resolve - --server 127.0.0.1:${server.port} < "${names}" | head -1; echo "exit \${PIPESTATUS[0]}" >&2`;
+      const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+        execFile('bash', ['-c', script], { timeout: 50000 }, (err, out, errOut) => (err ? reject(err) : resolve({ stdout: out, stderr: errOut }))),
+      );
+      expect(stdout).toMatch(/^n0\.test\tA\t60\t198\.51\.100\.9\t/);
+      expect(stderr).toBe('exit 0\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
 
   test('names from stdin: blank lines, whitespace and comments skipped, IDN shown both ways', async () => {
     const server = await hostileServer((q, _raw, from, socket) => send(socket, answer(q, [A(q.questions[0]!.name, '198.51.100.30')]), from));
