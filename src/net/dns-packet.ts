@@ -148,18 +148,20 @@ function checkLabels(labels: Buffer[], name: string): Buffer[] {
 // Characters that dig escapes with a backslash inside a label (BIND's dns_name_totext).
 const SPECIAL_IN_NAME = new Set([0x22, 0x28, 0x29, 0x2e, 0x3b, 0x5c, 0x40, 0x24]);
 
-function labelToText(label: Buffer): string {
+function labelToText(buf: Buffer, start: number, end: number): string {
   // Fast path: letters, digits, '-', '_' and other plain printable bytes need no escapes.
   let plain = true;
-  for (const byte of label) {
+  for (let i = start; i < end; i++) {
+    const byte = buf[i]!;
     if (byte <= 0x20 || byte >= 0x7f || SPECIAL_IN_NAME.has(byte)) {
       plain = false;
       break;
     }
   }
-  if (plain) return label.toString('latin1');
+  if (plain) return buf.toString('latin1', start, end);
   let text = '';
-  for (const byte of label) {
+  for (let i = start; i < end; i++) {
+    const byte = buf[i]!;
     if (SPECIAL_IN_NAME.has(byte)) text += '\\' + String.fromCharCode(byte);
     else if (byte > 0x20 && byte < 0x7f) text += String.fromCharCode(byte);
     else text += '\\' + String(byte).padStart(3, '0');
@@ -170,7 +172,7 @@ function labelToText(label: Buffer): string {
 /** Raw labels → fully qualified presentation form, e.g. `www.example.` (root: `.`). */
 export function labelsToName(labels: Buffer[]): string {
   if (labels.length === 0) return '.';
-  return labels.map(labelToText).join('.') + '.';
+  return labels.map((label) => labelToText(label, 0, label.length)).join('.') + '.';
 }
 
 // ---------------------------------------------------------------- encoding
@@ -347,10 +349,12 @@ export function encodeMessage(message: Partial<DnsMessage> & { id: number }): Bu
 export function encodeQuery(id: number, name: string, type: number, edns = true): Buffer {
   const labels = nameToLabels(name);
   const nameLength = labels.reduce((sum, l) => sum + l.length + 1, 1);
-  const buf = Buffer.alloc(12 + nameLength + 4 + (edns ? 11 : 0));
+  // allocUnsafe takes a slice of Node's shared pool (less GC in a batch): every byte is written below.
+  const buf = Buffer.allocUnsafe(12 + nameLength + 4 + (edns ? 11 : 0));
   buf.writeUInt16BE(id & 0xffff, 0);
   buf.writeUInt16BE(0x0100, 2); // RD
   buf.writeUInt16BE(1, 4); // QDCOUNT
+  buf.writeUInt32BE(0, 6); // ANCOUNT, NSCOUNT
   buf.writeUInt16BE(edns ? 1 : 0, 10); // ARCOUNT
   let at = 12;
   for (const label of labels) {
@@ -366,7 +370,8 @@ export function encodeQuery(id: number, name: string, type: number, edns = true)
     buf[at] = 0; // root owner name
     buf.writeUInt16BE(RecordType.OPT, at + 1);
     buf.writeUInt16BE(EDNS_UDP_PAYLOAD, at + 3);
-    // TTL (extended RCODE, version, flags) and RDLENGTH stay 0
+    buf.writeUInt32BE(0, at + 5); // extended RCODE, version, flags (RFC 6891 §6.1.3)
+    buf.writeUInt16BE(0, at + 9); // RDLENGTH: no options
   }
   return buf;
 }
@@ -409,7 +414,7 @@ class Reader {
    * ends: a pointer loop (the classic decompression DoS) is rejected, not followed.
    */
   name(what: string): string {
-    const labels: Buffer[] = [];
+    let text = '';
     let wireLength = 1;
     let at = this.offset;
     let resumeAt = -1; // where reading continues after the first pointer
@@ -435,11 +440,11 @@ class Reader {
       if (at + 1 + len > this.buf.length) throw new DnsFormatError(`message truncated in ${what}`);
       wireLength += len + 1;
       if (wireLength > MAX_NAME_WIRE_LENGTH) throw new DnsFormatError(`name longer than 255 bytes in ${what}`);
-      labels.push(this.buf.subarray(at + 1, at + 1 + len));
+      text += labelToText(this.buf, at + 1, at + 1 + len) + '.';
       at += 1 + len;
     }
     this.offset = resumeAt === -1 ? at : resumeAt;
-    return labelsToName(labels);
+    return text === '' ? '.' : text;
   }
 }
 
