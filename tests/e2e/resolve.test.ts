@@ -95,43 +95,57 @@ afterEach(async () => {
 });
 
 async function hostileServer(reply: Reply, tcpReply?: (query: DnsMessage) => Buffer): Promise<Hostile> {
-  const socket = createSocket('udp4');
-  const queries: DnsMessage[] = [];
-  socket.on('message', (raw, from) => {
-    const query = decodeMessage(raw);
-    queries.push(query);
-    reply(query, raw, from, socket);
-  });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const port = socket.address().port;
-  let tcpServer: Server | undefined;
-  if (tcpReply) {
-    tcpServer = createServer((conn) => {
-      let buffered = Buffer.alloc(0);
-      conn.on('data', (chunk: Buffer) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
-        const body = tcpReply(decodeMessage(buffered.subarray(2, 2 + buffered.readUInt16BE(0))));
-        const frame = Buffer.alloc(2 + body.length);
-        frame.writeUInt16BE(body.length, 0);
-        body.copy(frame, 2);
-        conn.end(frame);
-      });
-      conn.on('error', () => {});
+  // The TCP listener must share the UDP port; on a busy machine that port may be taken
+  // for TCP (someone's outgoing connection), so try a few ports.
+  for (let attempt = 0; ; attempt++) {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const port = socket.address().port;
+    const tcpServer = tcpReply ? await listenTcp(port, tcpReply).catch(() => undefined) : undefined;
+    if (tcpReply && !tcpServer) {
+      socket.close();
+      if (attempt >= 10) throw new Error('no port free for both UDP and TCP');
+      continue;
+    }
+    const queries: DnsMessage[] = [];
+    socket.on('message', (raw, from) => {
+      const query = decodeMessage(raw);
+      queries.push(query);
+      reply(query, raw, from, socket);
     });
-    await new Promise<void>((resolve) => tcpServer!.listen(port, '127.0.0.1', resolve));
+    const hostile: Hostile = {
+      port,
+      queries,
+      tcpServer,
+      close: async () => {
+        await new Promise<void>((resolve) => socket.close(() => resolve()));
+        if (tcpServer) await new Promise<void>((resolve) => tcpServer.close(() => resolve()));
+      },
+    };
+    open.push(hostile);
+    return hostile;
   }
-  const hostile: Hostile = {
-    port,
-    queries,
-    tcpServer,
-    close: async () => {
-      await new Promise<void>((resolve) => socket.close(() => resolve()));
-      if (tcpServer) await new Promise<void>((resolve) => tcpServer!.close(() => resolve()));
-    },
-  };
-  open.push(hostile);
-  return hostile;
+}
+
+/** DNS over TCP: one length-prefixed query in, one length-prefixed reply out. */
+function listenTcp(port: number, tcpReply: (query: DnsMessage) => Buffer): Promise<Server> {
+  const server = createServer((conn) => {
+    let buffered = Buffer.alloc(0);
+    conn.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length < 2 || buffered.length < 2 + buffered.readUInt16BE(0)) return;
+      const body = tcpReply(decodeMessage(buffered.subarray(2, 2 + buffered.readUInt16BE(0))));
+      const frame = Buffer.alloc(2 + body.length);
+      frame.writeUInt16BE(body.length, 0);
+      body.copy(frame, 2);
+      conn.end(frame);
+    });
+    conn.on('error', () => {});
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
 
 const A = (name: string, address: string): DnsRecord => ({ name, type: RecordType.A, class: 1, ttl: 60, data: { kind: 'A', address } });

@@ -20,8 +20,21 @@ export interface NsdPeer {
   stop: () => Promise<void>;
 }
 
-/** `extraZoneLines` are appended to sockkit.test.zone (generated names, kept out of git). */
+/**
+ * `extraZoneLines` are appended to sockkit.test.zone (generated names, kept out of git).
+ * A free port can be taken by someone else before NSD binds it: then try another.
+ */
 export async function startNsd(options: { extraZoneLines?: string } = {}): Promise<NsdPeer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNsdOnce(options);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startNsdOnce(options: { extraZoneLines?: string }): Promise<NsdPeer> {
   const dir = mkdtempSync(join(tmpdir(), 'sockkit-nsd-'));
   const port = await freePort(true);
   const config = readFileSync(join(FIXTURES, 'nsd.conf.template'), 'utf8').replaceAll('{{DIR}}', dir).replaceAll('{{PORT}}', String(port));
@@ -37,7 +50,9 @@ export async function startNsd(options: { extraZoneLines?: string } = {}): Promi
     await waitFor(async () => (await answers('127.0.0.1', port)) && (await answers('::1', port)), 10000, 'NSD to answer on 127.0.0.1 and ::1');
   } catch (err) {
     await nsd.stop();
-    throw new Error(`${(err as Error).message}\n${nsd.output()}\n${safeRead(join(dir, 'nsd.log'))}`);
+    const message = `${(err as Error).message}\n${nsd.output()}\n${safeRead(join(dir, 'nsd.log'))}`;
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(message);
   }
   return {
     port,
