@@ -69,24 +69,8 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   const types = parseTypes(args.type);
   const trace = ctx.tracing ? ctx.trace : undefined;
 
-  let server;
-  let systemFamily = family;
-  if (args.server !== undefined) {
-    server = await parseServer(args.server, family, ctx.timeoutMs, trace);
-  } else if (types) {
-    const unsupported = types.filter((t) => t !== RecordType.A && t !== RecordType.AAAA && t !== RecordType.PTR);
-    if (unsupported.length > 0) {
-      throw usageError(`--type ${unsupported.map(typeName).join(',')}`, 'the system resolver only looks up addresses', 'add --server ADDRESS to ask a DNS server');
-    }
-    const hasA = types.includes(RecordType.A);
-    const hasAAAA = types.includes(RecordType.AAAA);
-    if (hasA !== hasAAAA) systemFamily = hasA ? 4 : 6;
-    const named = names.find((n) => !n.address);
-    if (!hasA && !hasAAAA && named) {
-      throw usageError(`--type PTR for '${named.input}'`, 'the system resolver reverses IP addresses only', 'give an IP address, or add --server ADDRESS');
-    }
-  }
-
+  const server = args.server === undefined ? undefined : await parseServer(args.server, family, ctx.timeoutMs, trace);
+  const systemFamily = server || !types ? family : systemFamilyFor(types, names, family);
   const questions = planQuestions(names, types, server !== undefined, server ? family : systemFamily);
   const results: ResolveResult[] = [];
   const codes: number[] = [];
@@ -114,6 +98,24 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   else if (!streaming) await printResolveTable(ctx.term, results);
   await ctx.term.flush();
   return worstExitCode(codes);
+}
+
+/**
+ * Without --server only addresses can be asked for (getaddrinfo/getnameinfo): --type A
+ * or AAAA picks the family, PTR needs IP addresses, anything else needs a DNS server.
+ */
+function systemFamilyFor(types: number[], names: QueryName[], family: 4 | 6 | undefined): 4 | 6 | undefined {
+  const unsupported = types.filter((t) => t !== RecordType.A && t !== RecordType.AAAA && t !== RecordType.PTR);
+  if (unsupported.length > 0) {
+    throw usageError(`--type ${unsupported.map(typeName).join(',')}`, 'the system resolver only looks up addresses', 'add --server ADDRESS to ask a DNS server');
+  }
+  const hasA = types.includes(RecordType.A);
+  const hasAAAA = types.includes(RecordType.AAAA);
+  const named = names.find((n) => !n.address);
+  if (!hasA && !hasAAAA && named) {
+    throw usageError(`--type PTR for '${named.input}'`, 'the system resolver reverses IP addresses only', 'give an IP address, or add --server ADDRESS');
+  }
+  return hasA === hasAAAA ? family : hasA ? 4 : 6;
 }
 
 /** Expands `-` into the names read from stdin; checks every name before any query. */
