@@ -1,6 +1,162 @@
-import { notImplemented } from './not-implemented.js';
+// `sockkit resolve <name|ip>...`: names → records, through the system resolver
+// (getaddrinfo) or, with --server, by asking one DNS server directly over UDP/TCP.
+import { defineCommand, familyOf, withFamily, type CommandContext } from './common.js';
+import { SockkitError, usageError } from '../net/errors.js';
+import { exitCodeFor, worstExitCode } from '../exit-codes.js';
+import { parseNameList, parseQueryName, type QueryName } from '../net/dns-names.js';
+import { RecordType, typeName, typeNumber } from '../net/dns-packet.js';
+import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns-resolve.js';
+import { onStdoutClosed, printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
-export default notImplemented('resolve <names..>', 'resolve names to addresses (system resolver or a DNS server)', [
-  ['sockkit resolve localhost', 'addresses from the system resolver'],
-  ['sockkit resolve example.com --server 127.0.0.1:5353 --type MX', 'MX records from one DNS server'],
-]);
+const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'ANY'];
+
+interface ResolveArgs {
+  names: string[];
+  server?: string;
+  type?: string[];
+  short: boolean;
+  concurrency: number;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+export default defineCommand<ResolveArgs>({
+  command: 'resolve <names..>',
+  describe: 'resolve names to addresses (system resolver or a DNS server)',
+  builder: (yargs) =>
+    withFamily(
+      yargs
+        // yargs drops a lone `-` from variadic positionals when it re-parses them;
+        // 'unknown-options-as-args' keeps it (the price: unknown flags arrive as names, so
+        // readNames rejects those). Not greedy: `--type MX example.com` leaves the name alone.
+        .parserConfiguration({ 'unknown-options-as-args': true, 'greedy-arrays': false })
+        .positional('names', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'names or IP addresses (an IP means a reverse PTR lookup); - reads names from stdin, one per line',
+        })
+        .option('server', {
+          alias: 's',
+          type: 'string',
+          requiresArg: true,
+          describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default)',
+        })
+        .option('type', {
+          alias: 't',
+          type: 'string',
+          array: true,
+          requiresArg: true,
+          describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (needs --server except A/AAAA; default A and AAAA)`,
+        })
+        .option('short', { type: 'boolean', default: false, describe: 'print only the values, one per line' })
+        .option('concurrency', { alias: 'c', type: 'number', default: 50, requiresArg: true, describe: 'questions in flight at once' }),
+    ) as never,
+  examples: [
+    ['sockkit resolve localhost', 'every address of localhost from the system resolver (/etc/hosts, DNS)'],
+    ['sockkit resolve example.com --server 127.0.0.1:5353 --type MX --type TXT', 'MX and TXT records from one DNS server'],
+    ['sockkit resolve 198.51.100.7 --server ::1', 'reverse (PTR) lookup of an address'],
+    ['sockkit resolve - --server 127.0.0.1 --short < names.txt', 'a list of names from stdin, 50 at a time'],
+  ],
+  defaultTimeoutSeconds: 5,
+  run: async (args, ctx) => runResolve(args, ctx),
+});
+
+async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<number> {
+  const family = familyOf(args);
+  const concurrency = parseConcurrency(args.concurrency);
+  const names = await readNames(args.names);
+  const types = parseTypes(args.type);
+  const trace = ctx.tracing ? ctx.trace : undefined;
+
+  const server = args.server === undefined ? undefined : await parseServer(args.server, family, ctx.timeoutMs, trace);
+  const systemFamily = server || !types ? family : systemFamilyFor(types, names, family);
+  const questions = planQuestions(names, types, server !== undefined, server ? family : systemFamily);
+  const results: ResolveResult[] = [];
+  const codes: number[] = [];
+  const streaming = !ctx.term.json && (args.short || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, args.short) : undefined;
+  const stdoutClosed = new AbortController();
+  onStdoutClosed(ctx.term, () => stdoutClosed.abort(new SockkitError('UNEXPECTED', 'write', 'stdout was closed')));
+  await resolveAll(questions, {
+    server,
+    family: systemFamily,
+    timeoutMs: ctx.timeoutMs,
+    concurrency,
+    trace,
+    signal: AbortSignal.any([ctx.signal, stdoutClosed.signal]),
+    onResult: (result) => {
+      const code = statusErrorCode(result);
+      codes.push(code ? exitCodeFor(code) : 0);
+      if (streaming) streaming.print(result);
+      else results.push(result);
+    },
+  });
+  // Nobody reads what we print: stop quietly, with the status of what was printed.
+  if (stdoutClosed.signal.aborted) return worstExitCode(codes);
+  streaming?.flush();
+  if (ctx.term.json) printResolveJson(ctx.term, results);
+  else if (!streaming) await printResolveTable(ctx.term, results);
+  await ctx.term.flush();
+  return worstExitCode(codes);
+}
+
+/**
+ * Without --server only addresses can be asked for (getaddrinfo/getnameinfo): --type A
+ * or AAAA picks the family, PTR needs IP addresses, anything else needs a DNS server.
+ */
+function systemFamilyFor(types: number[], names: QueryName[], family: 4 | 6 | undefined): 4 | 6 | undefined {
+  const unsupported = types.filter((t) => t !== RecordType.A && t !== RecordType.AAAA && t !== RecordType.PTR);
+  if (unsupported.length > 0) {
+    throw usageError(`--type ${unsupported.map(typeName).join(',')}`, 'the system resolver only looks up addresses', 'add --server ADDRESS to ask a DNS server');
+  }
+  const hasA = types.includes(RecordType.A);
+  const hasAAAA = types.includes(RecordType.AAAA);
+  const named = names.find((n) => !n.address);
+  if (!hasA && !hasAAAA && named) {
+    throw usageError(`--type PTR for '${named.input}'`, 'the system resolver reverses IP addresses only', 'give an IP address, or add --server ADDRESS');
+  }
+  return hasA === hasAAAA ? family : hasA ? 4 : 6;
+}
+
+/** Expands `-` into the names read from stdin; checks every name before any query. */
+async function readNames(args: string[]): Promise<QueryName[]> {
+  const raw: string[] = [];
+  for (const arg of args.map(String)) {
+    if (arg.startsWith('-') && arg !== '-') throw usageError('usage', `unknown option '${arg}'`, 'see sockkit resolve --help');
+    if (arg !== '-') {
+      raw.push(arg);
+      continue;
+    }
+    const fromStdin = parseNameList(await readStdin());
+    if (fromStdin.length === 0) throw usageError('no names', 'stdin had no names (one per line; blank lines and # comments are skipped)');
+    raw.push(...fromStdin);
+  }
+  return raw.map(parseQueryName);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseTypes(values: string[] | undefined): number[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  const types: number[] = [];
+  for (const value of values.flatMap((v) => String(v).split(','))) {
+    const text = value.trim();
+    const type = typeNumber(text);
+    if (type === undefined || type === RecordType.OPT || text === '') {
+      throw usageError(`bad --type '${value}'`, `expected one of ${TYPE_CHOICES.join(', ')} (or TYPEnnn)`);
+    }
+    if (!types.includes(type)) types.push(type);
+  }
+  return types;
+}
+
+function parseConcurrency(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 10000) {
+    throw usageError(`bad --concurrency '${value}'`, 'expected a whole number from 1 to 10000');
+  }
+  return value;
+}

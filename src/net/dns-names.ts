@@ -1,0 +1,84 @@
+// What a user types → what goes on the wire: IDN to punycode (UTS #46 via WHATWG
+// url.domainToASCII), IP addresses to reverse names (RFC 1035 §3.5, RFC 3596 §2.5),
+// and the length rules of RFC 1035 §2.3.4, checked before any packet is sent.
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { usageError } from './errors.js';
+import { DnsFormatError, encodeIPv6, nameToLabels } from './dns-packet.js';
+
+export interface QueryName {
+  /** As the user gave it. */
+  input: string;
+  /** The ASCII (punycode) form, without a trailing dot; '.' for the root. */
+  ascii: string;
+  /** True when the input had non-ASCII characters (shown both ways). */
+  idn: boolean;
+  /** For an IP address: the address; the query is a reverse (PTR) lookup. */
+  address?: string;
+  family?: 4 | 6;
+}
+
+/**
+ * Parses one name or IP address. Throws a USAGE error for names no DNS server could
+ * answer: empty, over 253 characters, a label over 63, an empty label, spaces.
+ */
+export function parseQueryName(input: string): QueryName {
+  const name = input.trim();
+  if (name === '') throw usageError('bad name', 'empty name');
+  const family = isIP(name);
+  if (family === 4 || family === 6) {
+    return { input: name, ascii: reverseName(name), idn: false, address: name, family };
+  }
+  if (name === '.') return { input: name, ascii: '.', idn: false };
+  const shown = truncate(name);
+  if (/[\s\x00-\x1f\x7f]/.test(name)) throw usageError(`bad name '${shown}'`, 'contains spaces or control characters');
+  const idn = /[^\x00-\x7f]/.test(name);
+  let ascii = name.replace(/\.$/, '');
+  if (idn) {
+    ascii = domainToASCII(ascii);
+    if (ascii === '') throw usageError(`bad name '${shown}'`, 'not a valid internationalised domain name');
+  }
+  if (ascii.length > 253) throw usageError(`bad name '${shown}'`, `a name is at most 253 characters (this one has ${ascii.length})`);
+  for (const label of ascii.split('.')) {
+    if (label === '') throw usageError(`bad name '${shown}'`, 'empty label (two dots in a row, or a leading dot)');
+    if (label.length > 63) {
+      throw usageError(`bad name '${shown}'`, `a label is at most 63 characters ('${truncate(label, 20)}' has ${label.length})`);
+    }
+  }
+  try {
+    nameToLabels(ascii); // escapes (a\.b, \065) and the 255-byte wire limit
+  } catch (err) {
+    if (err instanceof DnsFormatError) throw usageError(`bad name '${shown}'`, err.message.replace(/ in '.*'$/, ''));
+    throw err;
+  }
+  return { input: name, ascii, idn };
+}
+
+/** 198.51.100.7 → 7.100.51.198.in-addr.arpa; 2001:db8::1 → 1.0.0.0…8.b.d.0.1.0.0.2.ip6.arpa */
+export function reverseName(address: string): string {
+  if (isIP(address) === 4) return `${address.split('.').reverse().join('.')}.in-addr.arpa`;
+  const nibbles = encodeIPv6(address).toString('hex').split('');
+  return `${nibbles.reverse().join('.')}.ip6.arpa`;
+}
+
+/** The fully qualified wire name (trailing dot) for a parsed name. */
+export function fqdn(name: QueryName): string {
+  return name.ascii === '.' ? '.' : `${name.ascii}.`;
+}
+
+/**
+ * Names from a list (stdin): one per line; surrounding whitespace, blank lines and
+ * `#` comments (whole-line or after whitespace) are skipped.
+ */
+export function parseNameList(text: string): string[] {
+  const names: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+    if (line !== '') names.push(line);
+  }
+  return names;
+}
+
+function truncate(s: string, max = 40): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}

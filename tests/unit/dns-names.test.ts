@@ -1,0 +1,75 @@
+import { describe, expect, test } from '@jest/globals';
+import { parseNameList, parseQueryName, reverseName, fqdn } from '../../src/net/dns-names.js';
+import { SockkitError } from '../../src/net/errors.js';
+
+function usage(fn: () => unknown): SockkitError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(SockkitError);
+    expect((err as SockkitError).code).toBe('USAGE');
+    return err as SockkitError;
+  }
+  throw new Error('expected a usage error');
+}
+
+describe('parseQueryName', () => {
+  test('a plain name keeps its spelling and gets a trailing dot on the wire', () => {
+    const name = parseQueryName(' www.Example.test ');
+    expect(name).toEqual({ input: 'www.Example.test', ascii: 'www.Example.test', idn: false });
+    expect(fqdn(name)).toBe('www.Example.test.');
+    expect(fqdn(parseQueryName('www.example.test.'))).toBe('www.example.test.');
+  });
+
+  test('an internationalised name becomes punycode, shown both ways', () => {
+    expect(parseQueryName('bücher.sockkit.test')).toEqual({ input: 'bücher.sockkit.test', ascii: 'xn--bcher-kva.sockkit.test', idn: true });
+  });
+
+  test('dig-style escapes are accepted', () => {
+    expect(parseQueryName('a\\.b.test').ascii).toBe('a\\.b.test');
+  });
+
+  test('underscores (SRV names) are fine', () => {
+    expect(parseQueryName('_sip._tcp.example').ascii).toBe('_sip._tcp.example');
+  });
+
+  test('IP addresses become reverse names', () => {
+    expect(parseQueryName('198.51.100.7')).toMatchObject({ ascii: '7.100.51.198.in-addr.arpa', address: '198.51.100.7', family: 4 });
+    expect(parseQueryName('2001:db8::1')).toMatchObject({ family: 6, address: '2001:db8::1' });
+  });
+
+  test('reverse names (RFC 1035 §3.5, RFC 3596 §2.5)', () => {
+    expect(reverseName('127.0.0.1')).toBe('1.0.0.127.in-addr.arpa');
+    expect(reverseName('2001:db8::10')).toBe('0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa');
+    expect(reverseName('::1')).toBe(`1.${'0.'.repeat(31)}ip6.arpa`);
+  });
+
+  test('bad names are usage errors with a reason', () => {
+    expect(usage(() => parseQueryName('')).why).toMatch(/empty name/);
+    expect(usage(() => parseQueryName('   ')).why).toMatch(/empty name/);
+    expect(usage(() => parseQueryName(`${'a'.repeat(64)}.test`)).why).toMatch(/label is at most 63/);
+    expect(usage(() => parseQueryName(Array(30).fill('abcdefghi').join('.'))).why).toMatch(/at most 253 characters/);
+    expect(usage(() => parseQueryName('a..b')).why).toMatch(/empty label/);
+    expect(usage(() => parseQueryName('a b.test')).why).toMatch(/spaces/);
+    expect(usage(() => parseQueryName('xn--a.ü.test')).why).toMatch(/internationalised/);
+    expect(usage(() => parseQueryName('dangling\\')).why).toMatch(/dangling backslash/);
+    expect(usage(() => parseQueryName('bad\\999.test')).why).toMatch(/bad escape/);
+  });
+
+  test('63-character labels and 253-character names are accepted', () => {
+    expect(parseQueryName(`${'a'.repeat(63)}.test`).ascii).toHaveLength(68);
+    const name = [...Array(25).fill('abcdefghi'), 'abc'].join('.');
+    expect(name).toHaveLength(253);
+    expect(parseQueryName(name).ascii).toBe(name);
+  });
+});
+
+describe('parseNameList', () => {
+  test('skips blank lines, surrounding whitespace and # comments', () => {
+    expect(parseNameList('\n  a.test  \r\n\n# whole line\nb.test # trailing\n\t\n c.test')).toEqual(['a.test', 'b.test', 'c.test']);
+  });
+
+  test('an empty list is empty', () => {
+    expect(parseNameList('\n\n  \n')).toEqual([]);
+  });
+});

@@ -1,0 +1,284 @@
+import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import {
+  decodeHeader,
+  decodeMessage,
+  DnsFormatError,
+  encodeIPv6,
+  encodeMessage,
+  encodeQuery,
+  formatIPv6,
+  formatRecordData,
+  nameToLabels,
+  RecordType,
+  typeName,
+  typeNumber,
+  type DnsMessage,
+  type DnsRecord,
+} from '../../src/net/dns-packet.js';
+
+const rr = (name: string, type: number, data: DnsRecord['data'], ttl = 300): DnsRecord => ({ name, type, class: 1, ttl, data });
+
+const SAMPLE_RECORDS: DnsRecord[] = [
+  rr('www.example.', RecordType.A, { kind: 'A', address: '198.51.100.7' }),
+  rr('www.example.', RecordType.AAAA, { kind: 'AAAA', address: '2001:db8::7' }),
+  rr('alias.example.', RecordType.CNAME, { kind: 'NAME', target: 'www.example.' }),
+  rr('example.', RecordType.NS, { kind: 'NAME', target: 'ns1.example.' }),
+  rr('7.100.51.198.in-addr.arpa.', RecordType.PTR, { kind: 'NAME', target: 'www.example.' }),
+  rr('example.', RecordType.MX, { kind: 'MX', preference: 10, exchange: 'mail.example.' }),
+  rr('example.', RecordType.TXT, { kind: 'TXT', strings: [Buffer.from('one'), Buffer.from('two "quoted"'), Buffer.alloc(0)] }),
+  rr('_sip._tcp.example.', RecordType.SRV, { kind: 'SRV', priority: 10, weight: 60, port: 5060, target: 'sip.example.' }),
+  rr('example.', RecordType.SOA, {
+    kind: 'SOA',
+    mname: 'ns1.example.',
+    rname: 'hostmaster.example.',
+    serial: 2026112401,
+    refresh: 7200,
+    retry: 900,
+    expire: 1209600,
+    minimum: 300,
+  }),
+  rr('example.', RecordType.CAA, { kind: 'CAA', flags: 0, tag: 'issue', value: Buffer.from('ca.example') }),
+  rr('opaque.example.', 65280, { kind: 'RAW', bytes: Buffer.from([10, 0, 0, 1]) }),
+];
+
+function sampleMessage(): DnsMessage {
+  return {
+    id: 0xbeef,
+    qr: true,
+    opcode: 0,
+    aa: true,
+    tc: false,
+    rd: true,
+    ra: false,
+    rcode: 0,
+    questions: [{ name: 'example.', type: RecordType.ANY, class: 1 }],
+    answers: SAMPLE_RECORDS,
+    authorities: [SAMPLE_RECORDS[3]!],
+    additionals: [SAMPLE_RECORDS[0]!],
+  };
+}
+
+describe('dns-packet: encode/decode round trips', () => {
+  test('every record type survives a round trip', () => {
+    const message = sampleMessage();
+    expect(decodeMessage(encodeMessage(message))).toEqual(message);
+  });
+
+  test.each(SAMPLE_RECORDS.map((r) => [typeName(r.type), r] as const))('%s alone round-trips', (_name, record) => {
+    const message = { ...sampleMessage(), answers: [record], authorities: [], additionals: [] };
+    expect(decodeMessage(encodeMessage(message)).answers).toEqual([record]);
+  });
+
+  test('a query carries RD, one question and an EDNS0 OPT record with a 1232-byte payload', () => {
+    const query = decodeMessage(encodeQuery(0x1234, 'www.example.', RecordType.AAAA));
+    expect(query).toMatchObject({ id: 0x1234, qr: false, rd: true, rcode: 0 });
+    expect(query.questions).toEqual([{ name: 'www.example.', type: RecordType.AAAA, class: 1 }]);
+    expect(query.additionals).toHaveLength(1);
+    expect(query.additionals[0]).toMatchObject({ name: '.', type: RecordType.OPT, class: 1232 });
+  });
+
+  test('the fast query encoder writes the same bytes as the general one', () => {
+    for (const [name, type] of [['www.example.', 1], ['.', 2], ['a\\.b.example.', 16], ['xn--bcher-kva.test.', 28]] as const) {
+      const general = encodeMessage({
+        id: 0x4242,
+        rd: true,
+        questions: [{ name, type, class: 1 }],
+        additionals: [{ name: '.', type: RecordType.OPT, class: 1232, ttl: 0, data: { kind: 'RAW', bytes: Buffer.alloc(0) } }],
+      });
+      expect(encodeQuery(0x4242, name, type)).toEqual(general);
+    }
+  });
+
+  test('names that cannot be encoded throw DnsFormatError', () => {
+    expect(() => encodeQuery(1, `${'a'.repeat(64)}.test.`, 1)).toThrow(DnsFormatError);
+    expect(() => encodeQuery(1, 'a..b.', 1)).toThrow(DnsFormatError);
+  });
+
+  test('header flags and RCODE are decoded', () => {
+    const bytes = encodeMessage({ id: 7, qr: true, tc: true, rcode: 3 });
+    expect(decodeHeader(bytes)).toEqual({
+      id: 7,
+      flags: { qr: true, opcode: 0, aa: false, tc: true, rd: false, ra: false, rcode: 3 },
+      counts: [0, 0, 0, 0],
+    });
+  });
+
+  const label = fc.stringMatching(/^[a-z0-9_-]{1,20}$/);
+  const name = fc.array(label, { minLength: 0, maxLength: 5 }).map((ls) => (ls.length ? ls.join('.') + '.' : '.'));
+  const record: fc.Arbitrary<DnsRecord> = fc.oneof(
+    fc.record({ name, a: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }) }).map(({ name, a }) =>
+      rr(name, RecordType.A, { kind: 'A', address: a.join('.') }),
+    ),
+    fc.record({ name, b: fc.uint8Array({ minLength: 16, maxLength: 16 }) }).map(({ name, b }) =>
+      rr(name, RecordType.AAAA, { kind: 'AAAA', address: formatIPv6(Buffer.from(b)) }),
+    ),
+    fc.record({ name, target: name, pref: fc.integer({ min: 0, max: 65535 }) }).map(({ name, target, pref }) =>
+      rr(name, RecordType.MX, { kind: 'MX', preference: pref, exchange: target }),
+    ),
+    fc.record({ name, strings: fc.array(fc.uint8Array({ maxLength: 255 }), { minLength: 1, maxLength: 4 }) }).map(({ name, strings }) =>
+      rr(name, RecordType.TXT, { kind: 'TXT', strings: strings.map((s) => Buffer.from(s)) }),
+    ),
+    fc.record({ name, bytes: fc.uint8Array({ maxLength: 40 }), type: fc.integer({ min: 65280, max: 65534 }) }).map(({ name, bytes, type }) =>
+      rr(name, type, { kind: 'RAW', bytes: Buffer.from(bytes) }),
+    ),
+  );
+
+  test('property: any message of generated records round-trips', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 65535 }), fc.array(record, { maxLength: 6 }), (id, answers) => {
+        const message = { ...sampleMessage(), id, answers, authorities: [], additionals: [] };
+        expect(decodeMessage(encodeMessage(message))).toEqual(message);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// Hand-built wire bytes: a name at offset 12, later names pointing back to it.
+function compressedReply(): Buffer {
+  const header = Buffer.from([0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0]);
+  const question = Buffer.from([3, ...Buffer.from('www'), 7, ...Buffer.from('example'), 0, 0, 1, 0, 1]);
+  // answer 1: CNAME, owner = pointer to 12, target = "web" + pointer to "example" (offset 16)
+  const cname = Buffer.from([0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 3, ...Buffer.from('web'), 0xc0, 16]);
+  // answer 2: A, owner = pointer to the CNAME target (offset 12+17+12 = 41)
+  const a = Buffer.from([0xc0, 41, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 51, 100, 7]);
+  return Buffer.concat([header, question, cname, a]);
+}
+
+describe('dns-packet: decoding wire bytes', () => {
+  test('follows compression pointers (RFC 1035 §4.1.4)', () => {
+    const message = decodeMessage(compressedReply());
+    expect(message.questions[0]!.name).toBe('www.example.');
+    expect(message.answers.map((r) => [r.name, formatRecordData(r)])).toEqual([
+      ['www.example.', 'web.example.'],
+      ['web.example.', '198.51.100.7'],
+    ]);
+  });
+
+  test('a pointer to itself is a loop, rejected with a typed error', () => {
+    const bytes = compressedReply();
+    bytes[29] = 0xc0; // first answer's owner pointer → its own offset (29)
+    bytes[30] = 29;
+    expect(() => decodeMessage(bytes)).toThrow(DnsFormatError);
+    expect(() => decodeMessage(bytes)).toThrow(/pointer loop/);
+  });
+
+  test('two pointers pointing at each other are rejected', () => {
+    const header = Buffer.from([0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const loop = Buffer.from([0xc0, 14, 0xc0, 12, 0, 1, 0, 1]);
+    expect(() => decodeMessage(Buffer.concat([header, loop]))).toThrow(/pointer loop/);
+  });
+
+  test('a forward pointer is rejected', () => {
+    const header = Buffer.from([0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const forward = Buffer.from([0xc0, 16, 0, 1, 0, 1, 0]);
+    expect(() => decodeMessage(Buffer.concat([header, forward]))).toThrow(DnsFormatError);
+  });
+
+  test('truncated messages and short headers throw DnsFormatError', () => {
+    const full = compressedReply();
+    for (let cut = 0; cut < full.length; cut++) {
+      expect(() => decodeMessage(full.subarray(0, cut))).toThrow(DnsFormatError);
+    }
+  });
+
+  test('a header claiming 65535 answers with no bytes fails fast', () => {
+    const header = Buffer.from([0, 1, 0x81, 0x80, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    expect(() => decodeMessage(header)).toThrow(/truncated/);
+  });
+
+  test('an A record with 5 bytes of data is malformed', () => {
+    const bytes = encodeMessage({ id: 1, answers: [rr('x.', RecordType.A, { kind: 'RAW', bytes: Buffer.from([1, 2, 3, 4, 5]) })] });
+    expect(() => decodeMessage(bytes)).toThrow(/A record of 5 bytes/);
+  });
+
+  test('a name longer than 255 bytes on the wire is rejected', () => {
+    const label = [63, ...Buffer.alloc(63, 0x61)];
+    const header = Buffer.from([0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const name = Buffer.from([...label, ...label, ...label, ...label, ...label, 0, 0, 1, 0, 1]);
+    expect(() => decodeMessage(Buffer.concat([header, name]))).toThrow(/longer than 255/);
+  });
+
+  test('property: any bytes decode or throw DnsFormatError, never anything else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        try {
+          decodeMessage(Buffer.from(bytes));
+        } catch (err) {
+          expect(err).toBeInstanceOf(DnsFormatError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('property: valid messages with random corruptions decode or throw DnsFormatError', () => {
+    const valid = encodeMessage(sampleMessage());
+    const compressed = compressedReply();
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        (useCompressed, edits, cut) => {
+          const bytes = Buffer.from(useCompressed ? compressed : valid);
+          for (const [at, value] of edits) bytes[at % bytes.length] = value;
+          const input = bytes.subarray(0, bytes.length - (cut % 4));
+          try {
+            decodeMessage(input);
+          } catch (err) {
+            expect(err).toBeInstanceOf(DnsFormatError);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('dns-packet: presentation form (as dig prints it)', () => {
+  test.each([
+    ['2001:db8::1', '2001:db8::1'],
+    ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['1::', '1::'],
+    ['2001:db8:0:1:0:0:0:1', '2001:db8:0:1::1'],
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['::ffff:192.0.2.1', '::ffff:192.0.2.1'],
+  ])('IPv6 %s → %s', (input, shown) => {
+    expect(formatIPv6(encodeIPv6(input))).toBe(shown);
+  });
+
+  test('TXT strings are quoted with dig escapes', () => {
+    const txt = rr('t.', RecordType.TXT, { kind: 'TXT', strings: [Buffer.from('a "b" \\ c'), Buffer.from([0x63, 0x61, 0x66, 0xc3, 0xa9]), Buffer.from('\t')] });
+    expect(formatRecordData(txt)).toBe('"a \\"b\\" \\\\ c" "caf\\195\\169" "\\009"');
+  });
+
+  test('CAA, SOA, SRV, MX and unknown types', () => {
+    const text = SAMPLE_RECORDS.map(formatRecordData);
+    expect(text).toContain('0 issue "ca.example"');
+    expect(text).toContain('ns1.example. hostmaster.example. 2026112401 7200 900 1209600 300');
+    expect(text).toContain('10 60 5060 sip.example.');
+    expect(text).toContain('10 mail.example.');
+    expect(text).toContain('\\# 4 0A000001');
+  });
+
+  test('special characters in labels are escaped, and escapes parse back', () => {
+    const labels = [Buffer.from('a.b'), Buffer.from([0x20, 0x41])];
+    const bytes = encodeMessage({ id: 1, answers: [rr('x.', RecordType.PTR, { kind: 'RAW', bytes: Buffer.concat([Buffer.from([3]), labels[0]!, Buffer.from([2]), labels[1]!, Buffer.from([0])]) })] });
+    const shown = formatRecordData(decodeMessage(bytes).answers[0]!);
+    expect(shown).toBe('a\\.b.\\032A.');
+    expect(nameToLabels(shown)).toEqual(labels);
+  });
+
+  test('type names and numbers', () => {
+    expect(typeNumber('mx')).toBe(15);
+    expect(typeNumber('CAA')).toBe(257);
+    expect(typeNumber('type65280')).toBe(65280);
+    expect(typeNumber('TYPE70000')).toBeUndefined();
+    expect(typeNumber('bogus')).toBeUndefined();
+    expect(typeName(65280)).toBe('TYPE65280');
+  });
+});
