@@ -3,12 +3,14 @@ import os from 'node:os';
 import { formatTable, type ResultRow } from './harness.js';
 import { benchStartup } from './startup.js';
 import { benchNtp } from './ntp.js';
+import { benchResolve } from './resolve.js';
 import { benchHttp } from './http.js';
 
 type Suite = { name: string; run: () => Promise<ResultRow[]> };
 
 const SUITES: Suite[] = [
   { name: 'startup', run: () => benchStartup() },
+  { name: 'resolve', run: () => benchResolve() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'http', run: () => benchHttp() },
 ];

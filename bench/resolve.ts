@@ -1,0 +1,47 @@
+// 1,000 names against a local NSD: `sockkit resolve - --server` against `dig -f`.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNsd } from '../tests/interop/peers/nsd.js';
+import { alternate, runCommand, stats, type ResultRow } from './harness.js';
+import { SOCKKIT } from './paths.js';
+
+const NAMES = 1000;
+
+export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
+  const names = Array.from({ length: NAMES }, (_, i) => `host-${String(i).padStart(4, '0')}.sockkit.test`);
+  const zone = names.map((n, i) => `${n}. IN A 198.51.100.${(i % 250) + 1}\n`).join('');
+  const nsd = await startNsd({ extraZoneLines: `\n${zone}` });
+  const dir = mkdtempSync(join(tmpdir(), 'sockkit-bench-dns-'));
+  const digFile = join(dir, 'names.dig');
+  writeFileSync(digFile, names.map((n) => `${n} A`).join('\n') + '\n');
+  const input = names.join('\n') + '\n';
+  try {
+    const sockkit = async () => {
+      const r = await runCommand(process.execPath, [SOCKKIT, 'resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A'], { input });
+      if (r.code !== 0) throw new Error(`sockkit resolve exited ${r.code}: ${r.stderr.slice(0, 300)}`);
+      return r.ms;
+    };
+    const dig = async () => {
+      const r = await runCommand('dig', ['@127.0.0.1', '-p', String(nsd.port), '+noall', '+answer', '-f', digFile]);
+      if (r.code !== 0) throw new Error(`dig exited ${r.code}`);
+      return r.ms;
+    };
+    const { a, b } = await alternate(rounds, sockkit, dig, 2);
+    return [
+      {
+        work: `\`sockkit resolve\` ${NAMES} names vs local NSD (wall time)`,
+        peer: '`dig -f`',
+        unit: 'ms',
+        higherIsBetter: false,
+        sockkit: stats(a),
+        peerStats: stats(b),
+        target: '≤ 1.0×',
+        met: stats(a).median <= stats(b).median,
+      },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await nsd.stop();
+  }
+}
