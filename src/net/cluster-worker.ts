@@ -1,0 +1,176 @@
+// One threaded-server worker: a node:cluster child that listens on the shared port
+// (the primary owns the real socket and hands each accepted connection to a worker
+// in turn), serves connections with one handler, and reports what happens to the
+// primary over IPC. A worker never writes to the terminal: the primary renders.
+import cluster from 'node:cluster';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { PrimaryMessage, WorkerConfig, WorkerEvent, WorkerMessage } from './cluster-protocol.js';
+import { isPrimaryMessage } from './cluster-protocol.js';
+import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, HANDLERS, type HandlerLimits, type ServedConnection } from './stream-handlers.js';
+
+/** Exit status of a worker that died of an error (uncaught exception or the test crash). */
+export const WORKER_CRASH_EXIT_CODE = 70;
+
+/** Batches events so a burst of connections costs one IPC message per event-loop turn, not one each. */
+class EventBatcher {
+  private queue: WorkerEvent[] = [];
+  private scheduled = false;
+
+  constructor(private readonly send: (message: WorkerMessage, done?: () => void) => void) {}
+
+  push(event: WorkerEvent): void {
+    this.queue.push(event);
+    if (this.queue.length >= 512) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(done?: () => void): void {
+    this.scheduled = false;
+    if (this.queue.length === 0) {
+      done?.();
+      return;
+    }
+    const events = this.queue;
+    this.queue = [];
+    this.send({ kind: 'events', events }, done);
+  }
+}
+
+function sendToPrimary(message: WorkerMessage, done?: () => void): void {
+  if (!process.connected || !process.send) {
+    done?.();
+    return;
+  }
+  process.send(message, undefined, {}, () => done?.());
+}
+
+/** Serves until the primary says drain (resolves 0) or the primary goes away (Node's cluster exits the worker). */
+export function runClusterWorker(config: WorkerConfig): Promise<number> {
+  const workerId = cluster.worker?.id ?? 0;
+  const events = new EventBatcher(sendToPrimary);
+  const trace = (step: string, detail: string) => {
+    if (config.tracing) events.push({ type: 'trace', step, detail });
+  };
+  const limits: HandlerLimits = {
+    idleTimeoutMs: config.idleTimeoutMs,
+    replyText: config.replyText,
+    lingerMs: DEFAULT_LINGER_MS,
+    quietMs: DEFAULT_QUIET_MS,
+  };
+  const handler = HANDLERS[config.handler];
+  const open = new Set<ServedConnection>();
+  let served = 0;
+  let draining = false;
+
+  // The terminal sends Ctrl-C to the whole process group: a worker waits for the
+  // primary's drain message instead, so in-flight clients are not cut.
+  process.on('SIGINT', () => {});
+
+  return new Promise<number>((resolve) => {
+    const server: Server = createServer({ allowHalfOpen: true }, onConnection);
+
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const message: WorkerMessage = { kind: 'listen-error', message: err.message };
+      if (err.code) message.errno = err.code;
+      sendToPrimary(message, () => resolve(1));
+    });
+    server.listen({ host: config.host, port: config.port, ipv6Only: config.ipv6Only }, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') return;
+      trace('listen', `${address.address} port ${address.port} (socket shared through the primary)`);
+      sendToPrimary({ kind: 'listening', address: address.address, port: address.port, family: address.family });
+    });
+
+    // An error nobody caught is a crash. Before exiting, close our end of the shared
+    // socket: connections the primary already sent our way are then refused back to it
+    // and handed to another worker (Node's cluster does that) instead of hanging in
+    // the primary. The primary acknowledges our 'fatal' message; the IPC channel is
+    // ordered, so by then every such hand-off has reached us. Connections open here
+    // are lost with the process; the primary reports how many.
+    let crashing = false;
+    const exitCrashed = () => process.exit(WORKER_CRASH_EXIT_CODE);
+    process.on('uncaughtException', (err) => {
+      if (crashing) return;
+      crashing = true;
+      setTimeout(exitCrashed, 2000).unref();
+      server.close();
+      events.flush(() => sendToPrimary({ kind: 'fatal', message: err instanceof Error ? err.message : String(err) }));
+    });
+
+    process.on('message', (message: unknown) => {
+      if (!isPrimaryMessage(message)) return;
+      if (message.kind === 'fatal-ack') exitCrashed();
+      else startDrain(message);
+    });
+
+    function onConnection(socket: Socket): void {
+      const remoteAddress = socket.remoteAddress ?? '?';
+      const remotePort = socket.remotePort ?? 0;
+      if (draining || (config.maxConnsPerWorker > 0 && open.size >= config.maxConnsPerWorker)) {
+        socket.destroy();
+        events.push({ type: 'refused', remoteAddress, remotePort, maxConns: config.maxConnsPerWorker });
+        return;
+      }
+      const started = performance.now();
+      const connection = handler(socket, limits);
+      open.add(connection);
+      events.push({ type: 'connect', remoteAddress, remotePort, open: open.size });
+      trace('accept', `${remoteAddress} port ${remotePort}`);
+      socket.once('end', () => trace('recv', `${remoteAddress} port ${remotePort}: end of stream (client half-closed)`));
+      if (draining) connection.drain();
+
+      void connection.done.then((outcome) => {
+        open.delete(connection);
+        const event: WorkerEvent = {
+          type: 'disconnect',
+          remoteAddress,
+          remotePort,
+          bytesIn: outcome.bytesIn,
+          bytesOut: outcome.bytesOut,
+          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+          reason: outcome.reason,
+        };
+        if (outcome.error !== undefined) event.error = outcome.error;
+        events.push(event);
+        trace('close', `${remoteAddress} port ${remotePort}: ${outcome.bytesIn} bytes in, ${outcome.bytesOut} bytes out`);
+        served++;
+        if (config.crashAfter > 0 && workerId === 1 && served === config.crashAfter) {
+          // Test-only (SOCKKIT_TEST_CRASH_AFTER): a bug that kills the process between clients.
+          setImmediate(() => {
+            throw new Error(`test crash after ${served} connections (SOCKKIT_TEST_CRASH_AFTER)`);
+          });
+        }
+        if (draining) finishIfDrained();
+      });
+    }
+
+    let cutTimer: NodeJS.Timeout | undefined;
+    let serverClosed = false;
+    let cut = 0;
+
+    function startDrain(message: Extract<PrimaryMessage, { kind: 'drain' }>): void {
+      if (draining) return;
+      draining = true;
+      // Stop accepting: the primary stops handing this worker connections.
+      server.close(() => {
+        serverClosed = true;
+        finishIfDrained();
+      });
+      for (const connection of open) connection.drain();
+      cutTimer = setTimeout(() => {
+        cut = open.size;
+        for (const connection of open) connection.cut();
+      }, message.deadlineMs);
+      finishIfDrained();
+    }
+
+    function finishIfDrained(): void {
+      if (!serverClosed || open.size > 0) return;
+      clearTimeout(cutTimer);
+      events.flush(() => sendToPrimary({ kind: 'drained', cut }, () => resolve(0)));
+    }
+  });
+}
