@@ -2,11 +2,13 @@
 // A small, bounded ping-pong load client for echo-style servers on loopback.
 //
 //   node bench/minimal-load-client.mjs --port 9000 [--host 127.0.0.1] [--connections 100]
-//        [--duration 5] [--size 64] [--expect echo|upper] [--json]
+//        [--duration 5] [--size 64] [--expect echo|upper] [--churn] [--json]
 //
 // C connections each send one message of S random bytes, wait for S bytes back,
 // check them (byte-identical for echo, ASCII-upper-cased for upper), and send the
-// next, for D seconds. Reports messages/s, MB/s each way, RTT percentiles and
+// next, for D seconds. With --churn every message gets a new connection (connect,
+// send, read the reply, close): that measures connections/s and the server's
+// per-connection cost (accept, hand-off to a worker, events) rather than messages. Reports messages/s, MB/s each way, RTT percentiles and
 // mismatches. Bounded: connections ≤ 20,000, duration ≤ 300 s, size ≤ 1 MiB, every
 // connect and the final wait for replies time out.
 import { connect } from 'node:net';
@@ -39,6 +41,7 @@ function parse(argv) {
       size: { type: 'string', short: 's', default: '64' },
       expect: { type: 'string', default: 'echo' },
       json: { type: 'boolean', default: false },
+      churn: { type: 'boolean', default: false },
     },
   });
   const num = (name, min, max) => {
@@ -56,11 +59,13 @@ function parse(argv) {
     size: Math.floor(num('size', 1, LIMITS.size)),
     expect: values.expect,
     json: values.json,
+    churn: values.churn,
   };
 }
 
 /** Runs the load; resolves with the summary. Usable from other scripts. */
-export async function runLoad({ host, port, connections, durationMs, size, expect }) {
+export async function runLoad({ host, port, connections, durationMs, size, expect, churn = false }) {
+  if (churn) return runChurn({ host, port, connections, durationMs, size, expect });
   const samples = new Uint32Array(Math.min(MAX_SAMPLES, 1 << 16));
   let sampleStore = samples;
   let sampleCount = 0;
@@ -172,8 +177,8 @@ export async function runLoad({ host, port, connections, durationMs, size, expec
   for (const s of sockets) s.destroy();
 
   const sorted = sampleStore.slice(0, Math.min(sampleCount, sampleStore.length)).sort();
-  const pct = (p) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] / 1000);
   return {
+    mode: 'ping-pong',
     connections,
     connected: sockets.length,
     failed,
@@ -182,11 +187,75 @@ export async function runLoad({ host, port, connections, durationMs, size, expec
     messages,
     messagesPerSecond: Math.round(messages / elapsedS),
     mbPerSecondEachWay: Math.round(((messages * size) / elapsedS / 1e6) * 100) / 100,
-    rttMs: { min: pct(0), p50: pct(50), p90: pct(90), p99: pct(99), max: sorted.length ? sorted[sorted.length - 1] / 1000 : null },
+    rttMs: percentiles(sorted),
     mismatches,
     unanswered: outstanding,
     bytesSent,
     bytesReceived,
+  };
+}
+
+/** Sorted RTT samples (µs) → percentiles in ms. */
+function percentiles(sorted) {
+  const pct = (p) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] / 1000);
+  return { min: pct(0), p50: pct(50), p90: pct(90), p99: pct(99), max: sorted.length ? sorted[sorted.length - 1] / 1000 : null };
+}
+
+/** C loops of: connect, send S bytes, read S bytes, close. */
+async function runChurn({ host, port, connections, durationMs, size, expect }) {
+  const samples = [];
+  let messages = 0;
+  let mismatches = 0;
+  let failed = 0;
+  let stopped = false;
+  const payload = randomBytes(size);
+  const expected = expect === 'upper' ? upperAscii(payload) : payload;
+  const once = () =>
+    new Promise((resolve) => {
+      const started = performance.now();
+      const socket = connect({ host, port, noDelay: true });
+      const chunks = [];
+      let length = 0;
+      const timer = setTimeout(() => finish(false), CONNECT_TIMEOUT_MS);
+      const finish = (ok) => {
+        clearTimeout(timer);
+        socket.destroy();
+        if (!ok) failed++;
+        resolve();
+      };
+      socket.on('data', (d) => {
+        chunks.push(d);
+        length += d.length;
+        if (length < size) return;
+        if (!Buffer.concat(chunks, length).equals(expected)) mismatches++;
+        messages++;
+        if (samples.length < MAX_SAMPLES) samples.push(Math.round((performance.now() - started) * 1000));
+        finish(true);
+      });
+      socket.on('error', () => finish(false));
+      socket.write(payload);
+    });
+  const started = performance.now();
+  const timer = setTimeout(() => (stopped = true), durationMs);
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (!stopped) await once();
+    }),
+  );
+  clearTimeout(timer);
+  const elapsedS = (performance.now() - started) / 1000;
+  const sorted = Uint32Array.from(samples).sort();
+  return {
+    mode: 'churn',
+    connections,
+    durationS: Math.round(elapsedS * 1000) / 1000,
+    size,
+    messages,
+    connectionsPerSecond: Math.round(messages / elapsedS),
+    messagesPerSecond: Math.round(messages / elapsedS),
+    rttMs: percentiles(sorted),
+    mismatches,
+    failed,
   };
 }
 
@@ -203,7 +272,7 @@ async function main() {
   else {
     const r = result.rttMs;
     console.log(
-      `${result.connected}/${result.connections} connections, ${result.messages} messages of ${result.size} B in ${result.durationS} s: ` +
+      `${result.mode}: ${result.connected ?? result.connections}/${result.connections} connections, ${result.messages} messages of ${result.size} B in ${result.durationS} s: ` +
         `${result.messagesPerSecond} msgs/s, ${result.mbPerSecondEachWay} MB/s each way; ` +
         `RTT ms p50 ${r.p50} p90 ${r.p90} p99 ${r.p99} max ${r.max}; mismatches ${result.mismatches}, failed ${result.failed}`,
     );

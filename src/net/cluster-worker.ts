@@ -16,11 +16,15 @@ class EventBatcher {
   private queue: WorkerEvent[] = [];
   private scheduled = false;
 
-  constructor(private readonly send: (message: WorkerMessage, done?: () => void) => void) {}
+  constructor(
+    private readonly send: (message: WorkerMessage, done?: () => void) => void,
+    /** false: one IPC message per event (kept only to measure what batching saves). */
+    private readonly batch = true,
+  ) {}
 
   push(event: WorkerEvent): void {
     this.queue.push(event);
-    if (this.queue.length >= 512) this.flush();
+    if (!this.batch || this.queue.length >= 512) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -50,7 +54,8 @@ function sendToPrimary(message: WorkerMessage, done?: () => void): void {
 /** Serves until the primary says drain (resolves 0) or the primary goes away (Node's cluster exits the worker). */
 export function runClusterWorker(config: WorkerConfig): Promise<number> {
   const workerId = cluster.worker?.id ?? 0;
-  const events = new EventBatcher(sendToPrimary);
+  // Bench-only: SOCKKIT_BENCH_UNBATCHED_EVENTS=1 sends every event on its own (bench/threaded-measure.mjs --churn).
+  const events = new EventBatcher(sendToPrimary, process.env.SOCKKIT_BENCH_UNBATCHED_EVENTS !== '1');
   const trace = (step: string, detail: string) => {
     if (config.tracing) events.push({ type: 'trace', step, detail });
   };

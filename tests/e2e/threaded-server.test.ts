@@ -228,6 +228,36 @@ describe('threaded-server: plain output when piped', () => {
   }, 40_000);
 });
 
+describe('threaded-server: a slow reader of its output', () => {
+  test('every event line and the summary arrive even when stdout was not read during the run', async () => {
+    const { spawn } = await import('node:child_process');
+    const { SOCKKIT_BIN } = await import('../helpers/run-sockkit.js');
+    const child = spawn(process.execPath, [SOCKKIT_BIN, 'threaded-server', '--json', '--workers', '2']);
+    const safety = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    let out = '';
+    const onData = (d: Buffer) => (out += d.toString());
+    child.stdout.on('data', onData);
+    await waitFor(() => out.split('\n').filter((l) => l.includes('worker-ready')).length === 2, 20_000, 'workers');
+    const port = (JSON.parse(out.split('\n')[0]!) as { port: number }).port;
+    child.stdout.off('data', onData);
+    child.stdout.pause(); // the pipe fills (64 KiB) and the server's writes queue up
+    const clients = 2000;
+    for (let batch = 0; batch < clients; batch += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => exchange(port, `c${batch + i}`)));
+    }
+    const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 2000)); // the server has drained and is about to exit
+    child.stdout.on('data', onData);
+    child.stdout.resume();
+    expect(await closed).toBe(0);
+    clearTimeout(safety);
+    const events = out.trim().split('\n').map((l) => JSON.parse(l) as Event);
+    expect(byEvent(events, 'disconnect')).toHaveLength(clients);
+    expect(byEvent(events, 'summary')[0]).toMatchObject({ connections: clients });
+  }, 60_000);
+});
+
 function sha(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
