@@ -7,6 +7,11 @@
 //
 //   node bench/threaded-measure.mjs [--workers 1,2] [--handlers echo,upper]
 //        [--connections 100] [--duration 5] [--size 64] [--repeats 3] [--json]
+//        [--churn] [--events batched,unbatched]
+//
+// --churn: one message per connection (connections/s: accept, hand-off, events).
+// --events batched,unbatched: also run with SOCKKIT_BENCH_UNBATCHED_EVENTS=1 (one IPC
+// message per event instead of one per event-loop turn) to measure what batching saves.
 //
 // Loopback only; every run bounded (duration ≤ 60 s, repeats ≤ 10). Not a test:
 // it reports numbers and asserts nothing.
@@ -28,8 +33,12 @@ const { values } = parseArgs({
     size: { type: 'string', default: '64' },
     repeats: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
+    churn: { type: 'boolean', default: false },
+    events: { type: 'string', default: 'batched' },
   },
 });
+const eventModes = values.events.split(',');
+if (eventModes.some((m) => m !== 'batched' && m !== 'unbatched')) throw new Error('--events: batched and/or unbatched');
 const workerCounts = values.workers.split(',').map(Number);
 const handlers = values.handlers.split(',');
 const repeats = Math.min(10, Math.max(1, Number(values.repeats)));
@@ -54,9 +63,11 @@ function loadAverage() {
   }
 }
 
-async function startServer(workers, handler) {
+async function startServer(workers, handler, eventMode) {
+  const env = { ...process.env, ...(eventMode === 'unbatched' ? { SOCKKIT_BENCH_UNBATCHED_EVENTS: '1' } : {}) };
   const child = spawn(process.execPath, [SOCKKIT, 'threaded-server', '--json', '--workers', String(workers), '--handler', handler], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   const safety = setTimeout(() => child.kill('SIGKILL'), (duration + 60) * 1000);
   let out = '';
@@ -85,7 +96,7 @@ async function startServer(workers, handler) {
 
 function runLoadClient(port, handler) {
   return new Promise((resolve, reject) => {
-    const args = [LOAD_CLIENT, '--port', String(port), '--connections', values.connections, '--duration', String(duration), '--size', values.size, '--expect', handler, '--json'];
+    const args = [LOAD_CLIENT, '--port', String(port), '--connections', values.connections, '--duration', String(duration), '--size', values.size, '--expect', handler, '--json', ...(values.churn ? ['--churn'] : [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -101,8 +112,8 @@ function runLoadClient(port, handler) {
   });
 }
 
-async function measureOnce(workers, handler) {
-  const server = await startServer(workers, handler);
+async function measureOnce(workers, handler, eventMode) {
+  const server = await startServer(workers, handler, eventMode);
   let peakServerRssKiB = 0;
   const perPidPeak = new Map();
   const sampler = setInterval(() => {
@@ -126,6 +137,7 @@ async function measureOnce(workers, handler) {
   return {
     workers,
     handler,
+    eventMode,
     loadAverageBefore: load,
     messagesPerSecond: result.messagesPerSecond,
     p99Ms: result.rttMs.p99,
@@ -148,12 +160,12 @@ const median = (xs) => {
 const runs = [];
 for (const handler of handlers) {
   for (let r = 0; r < repeats; r++) {
-    for (const workers of workerCounts) {
-      const run = await measureOnce(workers, handler);
+    for (const workers of workerCounts) for (const eventMode of eventModes) {
+      const run = await measureOnce(workers, handler, eventMode);
       runs.push(run);
       if (!values.json) {
         console.error(
-          `${handler} workers=${workers} run ${r + 1}: ${run.messagesPerSecond} msgs/s, p99 ${run.p99Ms} ms, ` +
+          `${handler} workers=${workers} events=${eventMode} run ${r + 1}: ${run.messagesPerSecond} msgs/s, p99 ${run.p99Ms} ms, ` +
             `RSS ${run.peakServerRssMiB} MiB, split ${run.split.map((w) => `w${w.worker}:${w.connections}c/${w.messages}m`).join(' ')} ` +
             `(load ${run.loadAverageBefore})`,
         );
@@ -163,18 +175,19 @@ for (const handler of handlers) {
 }
 
 const summary = [];
-for (const handler of handlers) {
-  const baseline = median(runs.filter((r) => r.handler === handler && r.workers === workerCounts[0]).map((r) => r.messagesPerSecond));
+for (const handler of handlers) for (const eventMode of eventModes) {
+  const baseline = median(runs.filter((r) => r.handler === handler && r.eventMode === eventMode && r.workers === workerCounts[0]).map((r) => r.messagesPerSecond));
   for (const workers of workerCounts) {
-    const mine = runs.filter((r) => r.handler === handler && r.workers === workers);
+    const mine = runs.filter((r) => r.handler === handler && r.eventMode === eventMode && r.workers === workers);
     const mps = median(mine.map((r) => r.messagesPerSecond));
     summary.push({
       handler,
+      eventMode,
       workers,
       runs: mine.length,
-      messagesPerSecond: mps,
+      messagesPerSecond: Math.round(mps),
       ratioToFirst: Math.round((mps / baseline) * 100) / 100,
-      p99Ms: median(mine.map((r) => r.p99Ms)),
+      p99Ms: Math.round(median(mine.map((r) => r.p99Ms)) * 100) / 100,
       peakServerRssMiB: median(mine.map((r) => r.peakServerRssMiB)),
       maxSplitDeviationPercent: median(mine.map((r) => r.maxSplitDeviationPercent)),
       mismatches: mine.reduce((n, r) => n + r.mismatches, 0),
@@ -184,9 +197,10 @@ for (const handler of handlers) {
 
 if (values.json) console.log(JSON.stringify({ connections: Number(values.connections), durationS: duration, size: Number(values.size), runs, summary }, null, 2));
 else {
-  console.log(`medians of ${repeats} interleaved runs, ${values.connections} connections × ${values.size} B ping-pong for ${duration} s, client on the same machine`);
-  console.log(['handler', 'workers', 'msgs/s', `× ${workerCounts[0]}w`, 'p99 ms', 'RSS MiB', 'split dev %', 'mismatches'].join('\t'));
+  const mode = values.churn ? 'one message per connection (churn)' : 'ping-pong';
+  console.log(`medians of ${repeats} interleaved runs, ${values.connections} connections × ${values.size} B ${mode} for ${duration} s, client on the same machine`);
+  console.log(['handler', 'events', 'workers', 'msgs/s', `× ${workerCounts[0]}w`, 'p99 ms', 'RSS MiB', 'split dev %', 'mismatches'].join('\t'));
   for (const s of summary) {
-    console.log([s.handler, s.workers, s.messagesPerSecond, s.ratioToFirst, s.p99Ms, s.peakServerRssMiB, s.maxSplitDeviationPercent, s.mismatches].join('\t'));
+    console.log([s.handler, s.eventMode, s.workers, s.messagesPerSecond, s.ratioToFirst, s.p99Ms, s.peakServerRssMiB, s.maxSplitDeviationPercent, s.mismatches].join('\t'));
   }
 }

@@ -103,7 +103,7 @@ export async function printServerSummary(term: Terminal, result: ClusterResult):
     { header: 'bytes out', value: (r) => r.bytesOut, align: 'right' },
     { header: 'peak concurrent', value: (r) => r.peakConcurrent, align: 'right' },
     { header: 'cut at deadline', value: (r) => r.cut, align: 'right' },
-    { header: 'ended', value: (r) => r.end, style: (r) => (r.end === 'drained' ? undefined : 'red') },
+    { header: 'ended', value: (r) => r.end, style: (r) => (r.end === 'drained' || r.end === '' ? undefined : 'red') },
   ];
   const rows: Row[] = result.workers.map((w) => ({ ...w, worker: String(w.worker), pid: String(w.pid) }));
   rows.push({
