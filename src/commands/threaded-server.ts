@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { defineCommand } from './common.js';
-import { parsePort } from '../net/address.js';
+import { formatHostPort, parsePort } from '../net/address.js';
 import { usageError } from '../net/errors.js';
 import type { WorkerConfig } from '../net/cluster-protocol.js';
 import { runClusterPrimary } from '../net/cluster-primary.js';
@@ -60,6 +60,7 @@ export default defineCommand<ThreadedServerArgs>({
 
     const result = await runClusterPrimary({
       workers,
+      listenAddress: formatHostPort(config.host, config.port),
       handler: config.handler,
       startupTimeoutMs: STARTUP_TIMEOUT_MS,
       drainTimeoutMs: ctx.timeoutMs,

@@ -14,6 +14,8 @@ import type { TraceFn } from './trace.js';
 
 export interface PrimaryOptions {
   workers: number;
+  /** host:port as asked, for error messages. */
+  listenAddress: string;
   handler: HandlerName;
   /** Bound on starting every worker (fork + load + listen). */
   startupTimeoutMs: number;
@@ -125,7 +127,7 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
         return;
       case 'listen-error': {
         const err = Object.assign(new Error(message.message), { code: message.errno });
-        fail(toSockkitError(err, `listen on port`));
+        fail(toSockkitError(err, `listen on ${options.listenAddress}`));
         return;
       }
       case 'events':

@@ -41,15 +41,18 @@ describe('threaded-server: bad flags', () => {
     const holder = await start(['--workers', '1']);
     const r = await runSockkit(['threaded-server', '--workers', '1', '--port', String(holder.port)]);
     expect(r.code).toBe(8);
-    expect(r.stderr).toMatch(/address already in use/);
+    expect(r.stderr).toMatch(new RegExp(`listen on 127\\.0\\.0\\.1:${holder.port}: address already in use`));
     expectCleanError(r, 'threaded-server');
   });
 });
 
 describe('threaded-server: serving', () => {
   test('many clients land on more than one worker, every echo verified, one shared port', async () => {
-    const server = await start(['--workers', '2']);
+    const server = await start(['--workers', '2', '--trace']);
     const events = server.events();
+    // Both workers asked for port 0 and share the primary's one socket: the same port.
+    await waitFor(() => /listen +worker 1: 127\.0\.0\.1 port/.test(server.stderr()) && /listen +worker 2: /.test(server.stderr()), 5000, 'listen traces');
+    for (const w of [1, 2]) expect(server.stderr()).toMatch(new RegExp(`listen +worker ${w}: 127\\.0\\.0\\.1 port ${server.port} `));
     expect(events[0]).toMatchObject({ event: 'listening', address: '127.0.0.1', protocol: 'tcp', workers: 2 });
     expect(server.workerPids.size).toBe(2);
 
