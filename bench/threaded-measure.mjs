@@ -7,8 +7,11 @@
 //
 //   node bench/threaded-measure.mjs [--workers 1,2] [--handlers echo,upper]
 //        [--connections 100] [--duration 5] [--size 64] [--repeats 3] [--json]
-//        [--churn] [--events batched,unbatched]
+//        [--churn] [--events batched,unbatched] [--settle 1]
 //
+// --settle S: wait S seconds after every worker is ready before the load starts (a
+// burst of connections in the first milliseconds of a worker's life is split by how
+// fast each worker acknowledges hand-offs, see the README).
 // --churn: one message per connection (connections/s: accept, hand-off, events).
 // --events batched,unbatched: also run with SOCKKIT_BENCH_UNBATCHED_EVENTS=1 (one IPC
 // message per event instead of one per event-loop turn) to measure what batching saves.
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     churn: { type: 'boolean', default: false },
     events: { type: 'string', default: 'batched' },
+    settle: { type: 'string', default: '1' },
   },
 });
 const eventModes = values.events.split(',');
@@ -80,6 +84,7 @@ async function startServer(workers, handler, eventMode) {
     await new Promise((r) => setTimeout(r, 20));
   }
   const port = events()[0].port;
+  await new Promise((r) => setTimeout(r, Number(values.settle) * 1000));
   const pids = [child.pid, ...events().filter((e) => e.event === 'worker-ready').map((e) => e.pid)];
   return {
     port,
