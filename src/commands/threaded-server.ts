@@ -44,7 +44,7 @@ export default defineCommand<ThreadedServerArgs>({
       .option('handler', { type: 'string', default: 'echo', choices: [...HANDLER_NAMES], describe: 'what each connection gets: echo, upper (echo upper-cased), reply (--reply text, then close), time (RFC 868: 4-byte binary, then close)' })
       .option('reply', { type: 'string', describe: `text for --handler reply, sent with a newline (default "${DEFAULT_REPLY}")`, requiresArg: true })
       .option('max-conns', { type: 'number', describe: 'open connections in total; each worker admits ceil(N / workers) and refuses beyond', requiresArg: true })
-      .option('idle-timeout', { type: 'number', describe: 'close a connection idle for this many seconds (default: never)', requiresArg: true }) as never,
+      .option('idle-timeout', { type: 'number', describe: 'close a connection idle for this many seconds (default: never)', requiresArg: true }),
   examples: [
     ['sockkit threaded-server --port 9000', 'echo on every core, port 9000'],
     ['sockkit threaded-server --workers 2 --handler upper --json', 'two workers, upper-casing echo, NDJSON events'],

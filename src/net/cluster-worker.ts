@@ -100,7 +100,7 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
     process.on('uncaughtException', (err) => {
       if (crashing) return;
       crashing = true;
-      setTimeout(exitCrashed, 2000).unref();
+      setTimeout(exitCrashed, 2000); // bound: exit even if the acknowledgement never comes
       server.close();
       events.flush(() => sendToPrimary({ kind: 'fatal', message: err instanceof Error ? err.message : String(err) }));
     });
@@ -124,7 +124,7 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
       open.add(connection);
       events.push({ type: 'connect', remoteAddress, remotePort, open: open.size });
       trace('accept', `${remoteAddress} port ${remotePort}`);
-      socket.once('end', () => trace('recv', `${remoteAddress} port ${remotePort}: end of stream (client half-closed)`));
+      if (config.tracing) socket.once('end', () => trace('recv', `${remoteAddress} port ${remotePort}: end of stream (client half-closed)`));
       if (draining) connection.drain();
 
       void connection.done.then((outcome) => {
