@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { defineCommand } from './common.js';
-import { formatHostPort, parsePort } from '../net/address.js';
+import { parsePort } from '../net/address.js';
 import { usageError } from '../net/errors.js';
 import type { WorkerConfig } from '../net/cluster-protocol.js';
 import { runClusterPrimary } from '../net/cluster-primary.js';
@@ -60,7 +60,7 @@ export default defineCommand<ThreadedServerArgs>({
 
     const result = await runClusterPrimary({
       workers,
-      listenAddress: formatHostPort(config.host, config.port),
+      ...listenOptions(args),
       handler: config.handler,
       startupTimeoutMs: STARTUP_TIMEOUT_MS,
       drainTimeoutMs: ctx.timeoutMs,
@@ -85,8 +85,6 @@ function parseWorkers(value: number | undefined): number {
 }
 
 function workerConfig(args: ThreadedServerArgs, workers: number, tracing: boolean): WorkerConfig {
-  if (args.ipv4 && args.ipv6) throw usageError('bad flags', '-4 and -6 cannot be used together');
-  const family = args.ipv6 ? 6 : args.ipv4 ? 4 : undefined;
   const handler = args.handler as HandlerName;
   if (args.reply !== undefined && handler !== 'reply') {
     throw usageError('bad --reply', 'it is only used with --handler reply');
@@ -99,10 +97,8 @@ function workerConfig(args: ThreadedServerArgs, workers: number, tracing: boolea
   if (idle !== undefined && (!Number.isFinite(idle) || idle <= 0)) {
     throw usageError(`bad --idle-timeout '${idle}'`, 'expected a number of seconds above 0, e.g. 30 or 0.5');
   }
+  listenOptions(args); // validated here too, so a bad host fails before anything starts
   return {
-    host: listenHost(args.host, family),
-    port: parsePort(args.port),
-    ipv6Only: family === 6,
     handler,
     replyText: args.reply ?? DEFAULT_REPLY,
     maxConnsPerWorker: maxConns === undefined ? 0 : Math.ceil(maxConns / workers),
@@ -110,6 +106,12 @@ function workerConfig(args: ThreadedServerArgs, workers: number, tracing: boolea
     tracing,
     crashAfter: testCrashAfter(),
   };
+}
+
+function listenOptions(args: ThreadedServerArgs): { host: string; port: number; ipv6Only: boolean } {
+  if (args.ipv4 && args.ipv6) throw usageError('bad flags', '-4 and -6 cannot be used together');
+  const family = args.ipv6 ? 6 : args.ipv4 ? 4 : undefined;
+  return { host: listenHost(args.host, family), port: parsePort(args.port), ipv6Only: family === 6 };
 }
 
 /** An IP literal (or localhost); never a name, which would go to the resolver. */

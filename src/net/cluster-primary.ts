@@ -1,23 +1,36 @@
-// The threaded-server primary: forks N workers with node:cluster, lets the primary
-// accept and hand connections out round-robin (SCHED_RR), turns the workers' IPC
-// reports into events, replaces a worker that dies, and drains all of them on stop.
+// The threaded-server primary: owns the listening socket, forks N workers with
+// node:cluster, passes each accepted connection to the next worker in turn over IPC,
+// turns the workers' reports into events, replaces a worker that dies, and drains
+// all of them on stop.
 //
 // Why node:cluster on Node 20: listen({reusePort}) is silently ignored before Node
 // 22.12, two worker threads cannot listen on one port, and a socket cannot be posted
-// to a worker thread; cluster shares one listening socket across processes.
+// to a worker thread; processes can be handed sockets.
+//
+// Why the primary passes connections itself instead of cluster's own round-robin
+// (SCHED_RR, where workers call listen() and Node's primary hands out connections):
+// measured here, SCHED_RR gives the next connection to whichever worker acknowledged
+// its last one first, so under CPU contention one worker got 97 of 100; and a worker
+// killed while a connection was on its way to it left that client hanging, because
+// the primary's copy is never closed. Here the rotation is strict, and the primary
+// keeps its copy of each socket until the worker says it took it (before reading a
+// byte), so a connection sent to a worker that dies is given to another one.
 import cluster, { type Worker } from 'node:cluster';
+import { createServer, type Server, type Socket } from 'node:net';
 import { ClusterStats, type ClusterTotals, type WorkerTotals } from './cluster-stats.js';
 import { isWorkerMessage, type PrimaryMessage, type ServerEvent, type WorkerMessage } from './cluster-protocol.js';
 import type { HandlerName } from './stream-handlers.js';
 import { SockkitError, toSockkitError } from './errors.js';
+import { formatHostPort } from './address.js';
 import type { TraceFn } from './trace.js';
 
 export interface PrimaryOptions {
   workers: number;
-  /** host:port as asked, for error messages. */
-  listenAddress: string;
+  host: string;
+  port: number;
+  ipv6Only: boolean;
   handler: HandlerName;
-  /** Bound on starting every worker (fork + load + listen). */
+  /** Bound on starting every worker (fork + load + ready). */
   startupTimeoutMs: number;
   /** How long a stop waits for open connections before cutting them. */
   drainTimeoutMs: number;
@@ -40,30 +53,53 @@ const MAX_RESTARTS = 10;
 const RESTART_WINDOW_MS = 60_000;
 /** After the drain deadline, how long a worker may take to exit before SIGKILL. */
 const EXIT_GRACE_MS = 3000;
+/** Kernel accept queue; 511 like nginx and Node's default. */
+const BACKLOG = 511;
+/** Connections accepted while no worker is ready (all restarting) wait, up to this many. */
+const MAX_WAITING = 10_000;
 
 interface Tracked {
   worker: Worker;
   pid: number;
-  listening: boolean;
+  ready: boolean;
+  /** Crashing or unreachable: no new connections. */
+  unusable: boolean;
   draining: boolean;
   drained: boolean;
   fatal?: string;
 }
 
+interface InFlight {
+  socket: Socket;
+  entry: Tracked;
+}
+
 export async function runClusterPrimary(options: PrimaryOptions): Promise<ClusterResult> {
-  // Round-robin in the primary, stated rather than left to the platform default
-  // (Windows defaults to SCHED_NONE, where the kernel's wake-up order decides).
-  cluster.schedulingPolicy = cluster.SCHED_RR;
   // Same script, same argv: each worker parses the same flags and takes the worker
   // path. silent: workers' stdout/stderr come to us through pipes, never the terminal.
   cluster.setupPrimary({ silent: true });
 
   const stats = new ClusterStats();
   const tracked = new Map<number, Tracked>();
+  const inFlight = new Map<number, InFlight>();
+  const waiting: Socket[] = [];
   const restarts: number[] = [];
+  let nextConnectionId = 0;
+  let turn = 0;
   let stopping = false;
-  let address: { address: string; port: number } | undefined;
+  let startupDone = false;
   let failure: SockkitError | undefined;
+
+  // Listen first: a port in use fails before any process is forked.
+  const server: Server = createServer({ pauseOnConnect: true }, dispatch);
+  const where = formatHostPort(options.host, options.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(toSockkitError(err, `listen on ${where}`)));
+    server.listen({ host: options.host, port: options.port, ipv6Only: options.ipv6Only, backlog: BACKLOG }, () => resolve());
+  });
+  server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv
+  const address = server.address() as { address: string; port: number };
+  options.trace('listen', `${formatHostPort(address.address, address.port)}, backlog ${BACKLOG} (the primary accepts)`);
 
   let settleStartup: (() => void) | undefined;
   let failStartup: ((err: SockkitError) => void) | undefined;
@@ -74,10 +110,32 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
   let allExited: (() => void) | undefined;
   const exited = new Promise<void>((resolve) => (allExited = resolve));
 
+  /** Passes one accepted connection to the next usable worker, in strict rotation. */
+  function dispatch(socket: Socket): void {
+    socket.on('error', () => {});
+    const usable = [...tracked.values()].filter((t) => t.ready && !t.unusable && !t.draining);
+    if (usable.length === 0) {
+      if (stopping || failure || waiting.length >= MAX_WAITING) socket.destroy();
+      else waiting.push(socket);
+      return;
+    }
+    const entry = usable[turn++ % usable.length]!;
+    const id = ++nextConnectionId;
+    inFlight.set(id, { socket, entry });
+    const message: PrimaryMessage = { kind: 'conn', id };
+    // keepOpen: our copy stays open until the worker says it took the connection.
+    entry.worker.send(message, socket, { keepOpen: true }, (err) => {
+      if (!err || !inFlight.has(id)) return;
+      inFlight.delete(id);
+      entry.unusable = true;
+      dispatch(socket);
+    });
+  }
+
   function fork(): Tracked {
     const worker = cluster.fork();
     const pid = worker.process.pid ?? 0;
-    const entry: Tracked = { worker, pid, listening: false, draining: false, drained: false };
+    const entry: Tracked = { worker, pid, ready: false, unusable: false, draining: false, drained: false };
     tracked.set(worker.id, entry);
     stats.addWorker(worker.id, pid);
     options.trace('fork', `worker ${worker.id}, pid ${pid}`);
@@ -96,15 +154,11 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
   function onMessage(entry: Tracked, message: WorkerMessage): void {
     const id = entry.worker.id;
     switch (message.kind) {
-      case 'listening':
-        entry.listening = true;
-        address ??= { address: message.address, port: message.port };
-        if (address.port !== message.port) {
-          fail(new SockkitError('UNEXPECTED', 'start workers', `worker ${id} listens on port ${message.port}, not ${address.port}`));
-          return;
-        }
-        if (settleStartup) {
-          if ([...tracked.values()].every((t) => t.listening)) {
+      case 'ready':
+        entry.ready = true;
+        if (!startupDone) {
+          if ([...tracked.values()].every((t) => t.ready)) {
+            startupDone = true;
             options.onEvent({
               event: 'listening',
               address: address.address,
@@ -117,24 +171,27 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
             for (const t of [...tracked.values()].sort((a, b) => a.worker.id - b.worker.id)) {
               options.onEvent({ event: 'worker-ready', worker: t.worker.id, pid: t.pid });
             }
-            settleStartup();
-            settleStartup = undefined;
+            settleStartup?.();
           }
         } else {
           options.onEvent({ event: 'worker-ready', worker: id, pid: entry.pid });
-          if (stopping) drain(entry); // replaced while a stop began
         }
+        if (stopping) drainWhenHandedOff(entry);
+        for (const socket of waiting.splice(0)) dispatch(socket);
         return;
-      case 'listen-error': {
-        const err = Object.assign(new Error(message.message), { code: message.errno });
-        fail(toSockkitError(err, `listen on ${options.listenAddress}`));
+      case 'took': {
+        const handed = inFlight.get(message.id);
+        if (!handed) return;
+        inFlight.delete(message.id);
+        handed.socket.destroy(); // closes only our descriptor; the worker holds the connection
+        if (!message.refused) stats.connect(id);
+        if (stopping) drainWhenHandedOff(entry);
         return;
       }
       case 'events':
         for (const e of message.events) {
           switch (e.type) {
             case 'connect':
-              stats.connect(id);
               options.onEvent({ event: 'connect', worker: id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, open: e.open });
               break;
             case 'disconnect': {
@@ -155,6 +212,7 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
         return;
       case 'fatal': {
         entry.fatal = message.message;
+        entry.unusable = true;
         const ack: PrimaryMessage = { kind: 'fatal-ack' };
         if (entry.worker.isConnected()) entry.worker.send(ack);
         return;
@@ -172,10 +230,10 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
     const dropped = stats.workerEnded(id, clean ? 'drained' : signal === 'SIGKILL' && entry.draining ? 'killed' : 'crashed');
     options.trace('exit', `worker ${id}, pid ${entry.pid}: ${signal ?? `exit code ${code}`}`);
 
+    let replacement: Tracked | undefined;
     if (!clean) {
-      let replacement: Tracked | undefined;
-      if (settleStartup && !entry.listening && !stopping) {
-        fail(new SockkitError('UNEXPECTED', `start worker ${id}`, entry.fatal ?? `it exited (${signal ?? `code ${code}`}) before listening`));
+      if (!startupDone && !entry.ready && !stopping) {
+        fail(new SockkitError('UNEXPECTED', `start worker ${id}`, entry.fatal ?? `it exited (${signal ?? `code ${code}`}) before it was ready`));
       } else if (!stopping && !failure) {
         const now = Date.now();
         restarts.push(now);
@@ -198,11 +256,24 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
       if (entry.fatal !== undefined) event.error = entry.fatal;
       options.onEvent(event);
     }
-    if (tracked.size === 0) allExited?.();
+
+    // Connections sent to it that it never took are intact in our hands: pass them on.
+    const orphans = [...inFlight].filter(([, f]) => f.entry === entry);
+    for (const [connectionId] of orphans) inFlight.delete(connectionId);
+    if (orphans.length > 0) {
+      options.onEvent({ event: 'redispatched', worker: id, connections: orphans.length });
+      for (const [, f] of orphans) dispatch(f.socket);
+    }
+    if (tracked.size === 0) {
+      for (const socket of waiting.splice(0)) socket.destroy();
+      allExited?.();
+    }
   }
 
-  function drain(entry: Tracked): void {
-    if (entry.draining) return;
+  /** During a stop, a worker drains once every connection sent to it has arrived. */
+  function drainWhenHandedOff(entry: Tracked): void {
+    if (entry.draining || !entry.ready) return;
+    for (const f of inFlight.values()) if (f.entry === entry) return;
     entry.draining = true;
     const message: PrimaryMessage = { kind: 'drain', deadlineMs: options.drainTimeoutMs };
     if (entry.worker.isConnected()) entry.worker.send(message);
@@ -215,9 +286,11 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
   function stopAll(reason: string): void {
     if (stopping) return;
     stopping = true;
+    server.close(); // no new connections; the ones accepted are still handed out
     options.onEvent({ event: 'stopping', reason, drainTimeoutMs: options.drainTimeoutMs });
+    for (const socket of waiting.splice(0)) dispatch(socket);
     for (const entry of tracked.values()) {
-      if (entry.listening) drain(entry);
+      if (entry.ready) drainWhenHandedOff(entry);
       else entry.worker.process.kill('SIGKILL'); // still starting: nothing to drain
     }
     if (tracked.size === 0) allExited?.();
@@ -226,11 +299,12 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
   function fail(err: SockkitError): void {
     if (failure) return;
     failure = err;
-    if (failStartup && settleStartup) {
-      failStartup(err);
-      settleStartup = undefined;
-    }
+    if (!startupDone) failStartup?.(err);
     stopping = true;
+    server.close();
+    for (const f of inFlight.values()) f.socket.destroy();
+    inFlight.clear();
+    for (const socket of waiting.splice(0)) socket.destroy();
     for (const entry of tracked.values()) entry.worker.process.kill('SIGKILL');
     if (tracked.size === 0) allExited?.();
   }
@@ -238,15 +312,13 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
   const onAbort = () => stopAll(abortReason(options.signal));
   options.signal.addEventListener('abort', onAbort, { once: true });
   const startupTimer = setTimeout(() => {
-    fail(new SockkitError('TIMEOUT', 'start workers', `not all ${options.workers} workers were listening after ${options.startupTimeoutMs / 1000} s`));
+    fail(new SockkitError('TIMEOUT', 'start workers', `not all ${options.workers} workers were ready after ${options.startupTimeoutMs / 1000} s`));
   }, options.startupTimeoutMs);
 
   try {
     for (let i = 0; i < options.workers; i++) fork();
     try {
-      await Promise.race([started, exited.then(() => {
-        if (failure) throw failure;
-      })]);
+      await Promise.race([started, exited]);
     } finally {
       clearTimeout(startupTimer);
     }
@@ -257,6 +329,7 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
     throw err;
   } finally {
     options.signal.removeEventListener('abort', onAbort);
+    server.close();
   }
   if (failure) throw failure;
   return { workers: stats.workers(), totals: stats.totals() };

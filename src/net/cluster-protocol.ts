@@ -4,9 +4,6 @@ import type { CloseReason, HandlerName } from './stream-handlers.js';
 
 /** What one worker needs to serve; the primary and every worker derive it from the same argv. */
 export interface WorkerConfig {
-  host: string;
-  port: number;
-  ipv6Only: boolean;
   handler: HandlerName;
   replyText: string;
   /** This worker's share of --max-conns (0: no limit). */
@@ -35,22 +32,27 @@ export type WorkerEvent =
   | { type: 'trace'; step: string; detail: string };
 
 export type WorkerMessage =
-  | { kind: 'listening'; address: string; port: number; family: string }
-  | { kind: 'listen-error'; errno?: string; message: string }
+  | { kind: 'ready' }
+  /** The worker holds connection `id` now; sent before it reads a byte, so the primary may close its copy. */
+  | { kind: 'took'; id: number; refused?: boolean }
   | { kind: 'events'; events: WorkerEvent[] }
   | { kind: 'fatal'; message: string }
   | { kind: 'drained'; cut: number };
 
-export type PrimaryMessage = { kind: 'drain'; deadlineMs: number } | { kind: 'fatal-ack' };
+export type PrimaryMessage =
+  /** Sent with the connection's socket as the IPC handle. */
+  | { kind: 'conn'; id: number }
+  | { kind: 'drain'; deadlineMs: number }
+  | { kind: 'fatal-ack' };
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   const kind = (value as { kind?: unknown } | null)?.kind;
-  return kind === 'listening' || kind === 'listen-error' || kind === 'events' || kind === 'fatal' || kind === 'drained';
+  return kind === 'ready' || kind === 'took' || kind === 'events' || kind === 'fatal' || kind === 'drained';
 }
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
   const kind = (value as { kind?: unknown } | null)?.kind;
-  return kind === 'drain' || kind === 'fatal-ack';
+  return kind === 'conn' || kind === 'drain' || kind === 'fatal-ack';
 }
 
 /** Everything the primary reports, each tagged with the worker it concerns. */
@@ -62,6 +64,7 @@ export type ServerEvent =
       protocol: 'tcp';
       workers: number;
       handler: HandlerName;
+      /** How connections reach workers: the primary accepts and passes each to the next worker in turn. */
       scheduling: 'round-robin';
     }
   | { event: 'worker-ready'; worker: number; pid: number }
@@ -80,4 +83,6 @@ export type ServerEvent =
       /** The worker started in its place; null when no replacement was started. */
       replacedBy: number | null;
     }
-  | { event: 'stopping'; reason: string; drainTimeoutMs: number };
+  | { event: 'stopping'; reason: string; drainTimeoutMs: number }
+  /** Connections a dead worker had been sent but never took, handed to other workers instead. */
+  | { event: 'redispatched'; worker: number; connections: number };

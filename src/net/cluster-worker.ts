@@ -1,9 +1,9 @@
-// One threaded-server worker: a node:cluster child that listens on the shared port
-// (the primary owns the real socket and hands each accepted connection to a worker
-// in turn), serves connections with one handler, and reports what happens to the
-// primary over IPC. A worker never writes to the terminal: the primary renders.
+// One threaded-server worker: a node:cluster child that receives accepted
+// connections from the primary over IPC (the socket travels as the message's
+// handle), serves each with one handler, and reports what happens to the primary.
+// A worker never writes to the terminal: the primary renders.
 import cluster from 'node:cluster';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { PrimaryMessage, WorkerConfig, WorkerEvent, WorkerMessage } from './cluster-protocol.js';
 import { isPrimaryMessage } from './cluster-protocol.js';
 import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, HANDLERS, type HandlerLimits, type ServedConnection } from './stream-handlers.js';
@@ -54,7 +54,7 @@ function sendToPrimary(message: WorkerMessage, done?: () => void): void {
 /** Serves until the primary says drain (resolves 0) or the primary goes away (Node's cluster exits the worker). */
 export function runClusterWorker(config: WorkerConfig): Promise<number> {
   const workerId = cluster.worker?.id ?? 0;
-  // Bench-only: SOCKKIT_BENCH_UNBATCHED_EVENTS=1 sends every event on its own (bench/threaded-measure.mjs --churn).
+  // Bench-only: SOCKKIT_BENCH_UNBATCHED_EVENTS=1 sends every event on its own (bench/threaded-measure.mjs).
   const events = new EventBatcher(sendToPrimary, process.env.SOCKKIT_BENCH_UNBATCHED_EVENTS !== '1');
   const trace = (step: string, detail: string) => {
     if (config.tracing) events.push({ type: 'trace', step, detail });
@@ -69,56 +69,63 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
   const open = new Set<ServedConnection>();
   let served = 0;
   let draining = false;
+  let crashing = false;
 
   // The terminal sends Ctrl-C to the whole process group: a worker waits for the
   // primary's drain message instead, so in-flight clients are not cut.
   process.on('SIGINT', () => {});
 
   return new Promise<number>((resolve) => {
-    const server: Server = createServer({ allowHalfOpen: true }, onConnection);
-
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const message: WorkerMessage = { kind: 'listen-error', message: err.message };
-      if (err.code) message.errno = err.code;
-      sendToPrimary(message, () => resolve(1));
-    });
-    server.listen({ host: config.host, port: config.port, ipv6Only: config.ipv6Only }, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return;
-      trace('listen', `${address.address} port ${address.port} (socket shared through the primary)`);
-      sendToPrimary({ kind: 'listening', address: address.address, port: address.port, family: address.family });
-    });
-
-    // An error nobody caught is a crash. Before exiting, close our end of the shared
-    // socket: connections the primary already sent our way are then refused back to it
-    // and handed to another worker (Node's cluster does that) instead of hanging in
-    // the primary. The primary acknowledges our 'fatal' message; the IPC channel is
-    // ordered, so by then every such hand-off has reached us. Connections open here
-    // are lost with the process; the primary reports how many.
-    let crashing = false;
+    // An error nobody caught is a crash: report it, wait for the primary's
+    // acknowledgement (bounded), exit. Connections open here are lost with the
+    // process (the kernel resets them); the primary reports how many, and hands any
+    // connection it sent us but we never took to another worker.
     const exitCrashed = () => process.exit(WORKER_CRASH_EXIT_CODE);
     process.on('uncaughtException', (err) => {
       if (crashing) return;
       crashing = true;
       setTimeout(exitCrashed, 2000); // bound: exit even if the acknowledgement never comes
-      server.close();
       events.flush(() => sendToPrimary({ kind: 'fatal', message: err instanceof Error ? err.message : String(err) }));
     });
 
-    process.on('message', (message: unknown) => {
+    process.on('message', (message: unknown, handle: unknown) => {
       if (!isPrimaryMessage(message)) return;
-      if (message.kind === 'fatal-ack') exitCrashed();
+      if (message.kind === 'conn') take(message.id, handle as Socket | undefined);
+      else if (message.kind === 'fatal-ack') exitCrashed();
       else startDrain(message);
     });
+    sendToPrimary({ kind: 'ready' });
+
+    let accepting = 0;
+
+    function take(id: number, socket: Socket | undefined): void {
+      if (!socket) return; // the client was gone before the hand-off completed
+      if (crashing) return; // not taken: the primary gives it to another worker
+      // As if accepted by a server with allowHalfOpen: the client's FIN ends only its
+      // direction, so the echo of what it sent last can still be flushed.
+      socket.allowHalfOpen = true;
+      socket.on('error', () => {}); // until the handler's own error handling is attached
+      const refuse = config.maxConnsPerWorker > 0 && open.size + accepting >= config.maxConnsPerWorker;
+      if (!refuse) accepting++;
+      // Say "taken" before reading a byte: a crash after this point loses this
+      // connection (and is counted); before it, the primary still holds it intact.
+      const took: WorkerMessage = { kind: 'took', id };
+      if (refuse) took.refused = true;
+      sendToPrimary(took, () => {
+        if (refuse) return refuseConnection(socket);
+        accepting--;
+        onConnection(socket);
+      });
+    }
+
+    function refuseConnection(socket: Socket): void {
+      events.push({ type: 'refused', remoteAddress: socket.remoteAddress ?? '?', remotePort: socket.remotePort ?? 0, maxConns: config.maxConnsPerWorker });
+      socket.destroy();
+    }
 
     function onConnection(socket: Socket): void {
       const remoteAddress = socket.remoteAddress ?? '?';
       const remotePort = socket.remotePort ?? 0;
-      if (draining || (config.maxConnsPerWorker > 0 && open.size >= config.maxConnsPerWorker)) {
-        socket.destroy();
-        events.push({ type: 'refused', remoteAddress, remotePort, maxConns: config.maxConnsPerWorker });
-        return;
-      }
       const started = performance.now();
       const connection = handler(socket, limits);
       open.add(connection);
@@ -153,17 +160,12 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
     }
 
     let cutTimer: NodeJS.Timeout | undefined;
-    let serverClosed = false;
     let cut = 0;
 
     function startDrain(message: Extract<PrimaryMessage, { kind: 'drain' }>): void {
       if (draining) return;
       draining = true;
-      // Stop accepting: the primary stops handing this worker connections.
-      server.close(() => {
-        serverClosed = true;
-        finishIfDrained();
-      });
+      // The primary has stopped accepting; finish what is open.
       for (const connection of open) connection.drain();
       cutTimer = setTimeout(() => {
         cut = open.size;
@@ -173,7 +175,7 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
     }
 
     function finishIfDrained(): void {
-      if (!serverClosed || open.size > 0) return;
+      if (open.size > 0) return;
       clearTimeout(cutTimer);
       events.flush(() => sendToPrimary({ kind: 'drained', cut }, () => resolve(0)));
     }

@@ -40,6 +40,8 @@ export function humanEventLine(term: Terminal, e: ServerEvent): string {
       const next = e.replacedBy === null ? 'not replaced' : `replaced by worker ${e.replacedBy}`;
       return `${tag(e.worker)} ${paint(term, 'red', 'died')} (${how}${why}); ${dropped}; ${next}`;
     }
+    case 'redispatched':
+      return `${tag(e.worker)} ${e.connections} connection${e.connections === 1 ? '' : 's'} on the way to it handed to other workers`;
     case 'stopping':
       return `stopping (${e.reason}): no new connections; open ones get up to ${formatMs(e.drainTimeoutMs)} to finish`;
   }
@@ -60,6 +62,8 @@ export function plainEventLine(e: ServerEvent): Array<string | number> {
       return [e.event, e.worker, e.remoteAddress, e.remotePort, e.maxConns];
     case 'worker-exit':
       return [e.event, e.worker, e.pid, e.exitCode ?? '', e.signal ?? '', e.droppedConnections, e.replacedBy ?? '', e.error ?? ''];
+    case 'redispatched':
+      return [e.event, e.worker, e.connections];
     case 'stopping':
       return [e.event, e.reason, e.drainTimeoutMs];
   }

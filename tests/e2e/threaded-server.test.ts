@@ -50,10 +50,10 @@ describe('threaded-server: serving', () => {
   test('many clients land on more than one worker, every echo verified, one shared port', async () => {
     const server = await start(['--workers', '2', '--trace']);
     const events = server.events();
-    // Both workers asked for port 0 and share the primary's one socket: the same port.
-    await waitFor(() => /listen +worker 1: 127\.0\.0\.1 port/.test(server.stderr()) && /listen +worker 2: /.test(server.stderr()), 5000, 'listen traces');
-    for (const w of [1, 2]) expect(server.stderr()).toMatch(new RegExp(`listen +worker ${w}: 127\\.0\\.0\\.1 port ${server.port} `));
-    expect(events[0]).toMatchObject({ event: 'listening', address: '127.0.0.1', protocol: 'tcp', workers: 2 });
+    // One socket, accepted by the primary: one listen step, on the port every client uses.
+    await waitFor(() => /listen +127\.0\.0\.1:\d+/.test(server.stderr()), 5000, 'listen trace');
+    expect(server.stderr().match(/\blisten +/g)).toHaveLength(1);
+    expect(server.stderr()).toMatch(new RegExp(`listen +127\\.0\\.0\\.1:${server.port}, backlog`));
     expect(server.workerPids.size).toBe(2);
 
     const payloads = Array.from({ length: 40 }, (_, i) => randomBytes(1000 + i * 97));
@@ -61,8 +61,9 @@ describe('threaded-server: serving', () => {
     replies.forEach((reply, i) => expect(reply.equals(payloads[i]!)).toBe(true));
 
     await server.waitForEvent(() => byEvent(server.events(), 'disconnect').length === 40, 10_000, '40 disconnects');
-    const workersUsed = new Set(byEvent(server.events(), 'connect').map((e) => e.worker));
-    expect(workersUsed).toEqual(new Set([1, 2]));
+    // Strict rotation: 40 connections, 20 each.
+    const perWorkerConnects = [1, 2].map((w) => byEvent(server.events(), 'connect').filter((e) => e.worker === w).length);
+    expect(perWorkerConnects).toEqual([20, 20]);
     for (const e of byEvent(server.events(), 'disconnect')) expect(e.bytesIn).toBe(e.bytesOut);
 
     const { code } = await server.stop('SIGTERM');
@@ -113,7 +114,7 @@ describe('threaded-server: serving', () => {
     await server.waitForEvent(() => byEvent(server.events(), 'connect').length + byEvent(server.events(), 'refused').length === 5, 10_000, 'five outcomes');
     const accepted = byEvent(server.events(), 'connect');
     const refused = byEvent(server.events(), 'refused');
-    expect(accepted.length).toBeLessThanOrEqual(2); // ceil(2 / 2) per worker
+    expect(accepted.length).toBe(2); // ceil(2 / 2) per worker, connections in strict rotation
     expect(refused.length).toBe(5 - accepted.length);
     for (const e of refused) expect(e.maxConns).toBe(1);
     for (const h of held) h.socket.destroy();
@@ -161,6 +162,36 @@ describe('threaded-server: workers dying and stopping', () => {
     expect(exit).toMatchObject({ worker: 1, signal: 'SIGKILL', droppedConnections: onWorker1, replacedBy: 3 });
     for (let i = 0; i < 6; i++) expect((await exchange(server.port, `after ${i}`)).toString()).toBe(`after ${i}`);
     for (const c of clients) c.socket.destroy();
+  }, 60_000);
+
+  test('a worker killed under connection churn: every failed client is counted as dropped, none hangs', async () => {
+    const server = await start(['--workers', '2']);
+    let ok = 0;
+    let failed = 0;
+    let stop = false;
+    const loops = Array.from({ length: 20 }, async (_, loop) => {
+      for (let i = 0; !stop; i++) {
+        const message = `loop ${loop} message ${i}`;
+        try {
+          const reply = await exchange(server.port, message, '127.0.0.1', 8000);
+          if (reply.toString() === message) ok++;
+          else failed++; // a reset mid-echo: a short reply
+        } catch {
+          failed++;
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(server.workerPids.get(1)!, 'SIGKILL');
+    const exit = await server.waitForEvent((e) => e.event === 'worker-exit', 10_000, 'worker-exit');
+    await new Promise((r) => setTimeout(r, 1000));
+    stop = true;
+    await Promise.all(loops);
+    expect(ok).toBeGreaterThan(100);
+    // The primary's count is an upper bound (a finished connection whose report was
+    // still batched dies with the worker too); a client that failed and was not counted
+    // would be a silent loss.
+    expect(failed).toBeLessThanOrEqual(exit.droppedConnections as number);
   }, 60_000);
 
   test('SIGTERM drains: in-flight clients get their full echo, idle ones are closed, then summaries', async () => {
