@@ -46,6 +46,7 @@ const events: ServerEvent[] = [
   { event: 'connect', worker: 2, remoteAddress: '::1', remotePort: 5000, open: 1 },
   { event: 'disconnect', worker: 2, remoteAddress: '::1', remotePort: 5000, bytesIn: 3, bytesOut: 3, durationMs: 1.5, reason: 'closed' },
   { event: 'worker-exit', worker: 1, pid: 101, exitCode: 70, signal: null, error: 'boom', droppedConnections: 2, replacedBy: 3 },
+  { event: 'redispatched', worker: 1, connections: 1 },
 ];
 
 describe('threaded-server renderers', () => {
@@ -67,6 +68,7 @@ describe('threaded-server renderers', () => {
     expect(lines[1]).toBe('[worker 2] connect [::1]:5000 (1 open on this worker)');
     expect(lines[2]).toBe('[worker 2] disconnect [::1]:5000: 3 B in, 3 B out, 1.5 ms (closed)');
     expect(lines[3]).toBe('[worker 1] died (exit code 70: boom); 2 open connections dropped; replaced by worker 3');
+    expect(lines[4]).toBe('[worker 1] 1 connection on the way to it handed to other workers');
   });
 
   test('piped: tab-separated, event name first', () => {
