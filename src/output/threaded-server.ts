@@ -32,7 +32,7 @@ export function humanEventLine(term: Terminal, e: ServerEvent): string {
       return `${tag(e.worker)} disconnect ${formatHostPort(e.remoteAddress, e.remotePort)}: ${e.bytesIn} B in, ${e.bytesOut} B out, ${formatMs(e.durationMs)} (${why})`;
     }
     case 'refused':
-      return `${tag(e.worker)} ${paint(term, 'yellow', 'refused')} ${formatHostPort(e.remoteAddress, e.remotePort)}: this worker already has its ${e.maxConns} connections (--max-conns)`;
+      return `${tag(e.worker)} ${paint(term, 'yellow', 'refused')} ${formatHostPort(e.remoteAddress, e.remotePort)}: this worker is at its limit of ${e.maxConns} open connection${e.maxConns === 1 ? '' : 's'} (--max-conns)`;
     case 'worker-exit': {
       const how = e.signal ? `killed by ${e.signal}` : `exit code ${e.exitCode}`;
       const why = e.error ? `: ${e.error}` : '';
