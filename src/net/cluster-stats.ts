@@ -1,7 +1,9 @@
-// Per-worker and total counters kept by the primary from the workers' events.
-// Events of one worker arrive in order, so its open count and peak are exact; the
-// total peak interleaves batches from different workers, so it is exact to within
-// one event-loop turn of each worker.
+// Per-worker and total counters kept by the primary from the workers' reports:
+// a connection counts when its worker took it (one message each, at once), and
+// closes when its batched disconnect event arrives. One worker's messages arrive in
+// order, so its peak is exact; the total peak interleaves workers, so it is exact to
+// within one event-loop turn of each. For a worker that dies, `open` is an upper
+// bound of what it lost: a disconnect still in its batch dies with it.
 
 export type WorkerEnd = 'running' | 'drained' | 'crashed' | 'killed';
 
