@@ -1,0 +1,185 @@
+// The four connection handlers of threaded-server. Each takes a connected socket
+// (from a server created with allowHalfOpen: true) and the limits, serves it, and
+// reports the byte counts and why it closed. No printing here.
+//
+// Memory is bounded by construction: echo and upper move data with pipe(), which
+// stops reading from the socket while the write side is over its high-water mark,
+// so a client that writes without reading fills TCP windows, not the server's heap.
+import { Transform, type TransformCallback } from 'node:stream';
+import type { Socket } from 'node:net';
+import { encodeRfc868Time } from './rfc868-time.js';
+
+export const HANDLER_NAMES = ['echo', 'reply', 'upper', 'time'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+export interface HandlerLimits {
+  /** Close a connection with no traffic for this long (0: never). */
+  idleTimeoutMs: number;
+  /** The `reply` handler's text (sent followed by a newline). */
+  replyText: string;
+  /** After the server's FIN, how long to wait for the client's before closing anyway. */
+  lingerMs: number;
+  /** While draining: a connection with no input for this long and nothing left to send is ended. */
+  quietMs: number;
+}
+
+export const DEFAULT_LINGER_MS = 2000;
+export const DEFAULT_QUIET_MS = 250;
+
+export type CloseReason =
+  | 'closed' // the client closed; everything was sent
+  | 'idle-timeout'
+  | 'reset' // the client reset the connection or vanished (ECONNRESET, EPIPE)
+  | 'error'
+  | 'drained' // the server was stopping: ended after the echo was flushed
+  | 'cut'; // the drain deadline passed with the client still sending
+
+export interface ConnectionOutcome {
+  bytesIn: number;
+  bytesOut: number;
+  reason: CloseReason;
+  error?: string;
+}
+
+export interface ServedConnection {
+  /** Settles when the socket has closed; never rejects. */
+  readonly done: Promise<ConnectionOutcome>;
+  /** The server is stopping: finish what is in flight, then end the connection. */
+  drain(): void;
+  /** The drain deadline passed: close now. */
+  cut(): void;
+}
+
+export type ConnectionHandler = (socket: Socket, limits: HandlerLimits) => ServedConnection;
+
+/** RFC 862-style echo: every byte back, in order, with backpressure. */
+export function serveEcho(socket: Socket, limits: HandlerLimits): ServedConnection {
+  socket.pipe(socket);
+  return track(socket, limits, {
+    idle: () => socket.writableLength === 0,
+    stopInput: () => {
+      socket.unpipe(socket);
+      socket.end();
+    },
+  });
+}
+
+/** Echo with ASCII letters upper-cased: a little work per message, done in a Transform. */
+export function serveUpper(socket: Socket, limits: HandlerLimits): ServedConnection {
+  const upper = new UpperCaseAscii();
+  socket.pipe(upper).pipe(socket);
+  return track(socket, limits, {
+    idle: () => socket.writableLength === 0 && upper.readableLength === 0 && upper.writableLength === 0,
+    stopInput: () => {
+      socket.unpipe(upper);
+      upper.end(); // flushes into the socket, and pipe() then ends the socket
+    },
+  });
+}
+
+/** The classic "thank you for connecting" server: the text, a newline, then close. */
+export function serveReply(socket: Socket, limits: HandlerLimits): ServedConnection {
+  return sendAndClose(socket, limits, Buffer.from(`${limits.replyText}\n`, 'utf8'));
+}
+
+/** RFC 868 time: 4 bytes, big-endian seconds since 1900, then close. */
+export function serveTime(socket: Socket, limits: HandlerLimits, now: () => number = Date.now): ServedConnection {
+  return sendAndClose(socket, limits, encodeRfc868Time(now()));
+}
+
+export const HANDLERS: Record<HandlerName, ConnectionHandler> = {
+  echo: serveEcho,
+  upper: serveUpper,
+  reply: serveReply,
+  time: (socket, limits) => serveTime(socket, limits),
+};
+
+/** Upper-cases a–z byte by byte: binary-safe, and multi-byte UTF-8 (never in 0x61–0x7a) passes unchanged. */
+export class UpperCaseAscii extends Transform {
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    callback(null, upperCaseAscii(chunk));
+  }
+}
+
+export function upperCaseAscii(input: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(input.length);
+  for (let i = 0; i < input.length; i++) {
+    const byte = input[i]!;
+    out[i] = byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte;
+  }
+  return out;
+}
+
+function sendAndClose(socket: Socket, limits: HandlerLimits, payload: Buffer): ServedConnection {
+  socket.resume(); // read and discard what the client sends: unread data would turn our close into a reset
+  socket.end(payload);
+  return track(socket, limits, { idle: () => true, stopInput: () => {} });
+}
+
+interface Drainable {
+  /** Nothing buffered on our side waiting to be sent. */
+  idle: () => boolean;
+  /** Stop reading new input, flush what was read, and end our side. */
+  stopInput: () => void;
+}
+
+/** What every handler shares: idle timeout, errors, linger after our FIN, drain, and the outcome. */
+function track(socket: Socket, limits: HandlerLimits, drainable: Drainable): ServedConnection {
+  let reason: CloseReason | undefined;
+  let error: string | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
+  let lingerTimer: NodeJS.Timeout | undefined;
+
+  if (limits.idleTimeoutMs > 0) {
+    socket.setTimeout(limits.idleTimeoutMs, () => {
+      reason ??= 'idle-timeout';
+      socket.destroy();
+    });
+  }
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    const resetLike = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+    reason ??= resetLike ? 'reset' : 'error';
+    error ??= err.code ?? err.message;
+  });
+  // After our FIN, a client that never sends its own must not hold the socket forever.
+  socket.once('finish', () => {
+    lingerTimer = setTimeout(() => socket.destroy(), limits.lingerMs);
+    lingerTimer.unref();
+  });
+
+  const done = new Promise<ConnectionOutcome>((resolve) => {
+    socket.once('close', () => {
+      clearInterval(drainTimer);
+      clearTimeout(lingerTimer);
+      const outcome: ConnectionOutcome = { bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: reason ?? 'closed' };
+      if (error !== undefined) outcome.error = error;
+      resolve(outcome);
+    });
+  });
+
+  return {
+    done,
+    drain: () => {
+      if (drainTimer || socket.destroyed) return;
+      // Stop only once the client has gone quiet and its echo is flushed: a client in
+      // the middle of a message gets all of it back.
+      let lastBytesRead = socket.bytesRead;
+      drainTimer = setInterval(() => {
+        const quiet = socket.bytesRead === lastBytesRead && drainable.idle();
+        lastBytesRead = socket.bytesRead;
+        if (!quiet) return;
+        clearInterval(drainTimer);
+        if (socket.writableEnded) return; // already ending by itself
+        reason ??= 'drained';
+        drainable.stopInput();
+        socket.resume(); // discard anything that still arrives
+      }, limits.quietMs);
+      drainTimer.unref();
+    },
+    cut: () => {
+      if (socket.destroyed) return;
+      reason ??= 'cut';
+      socket.destroy();
+    },
+  };
+}
