@@ -35,7 +35,7 @@ export default defineCommand<ThreadedServerArgs>({
   describe: 'serve one port from every CPU core (node:cluster workers)',
   builder: (yargs) =>
     yargs
-      // Not withFamily(): its .conflicts() fires on the two default `false` values (yargs 18).
+      // Not withFamily(): here -4/-6 also choose the default host, which the help says.
       .option('ipv4', { alias: '4', type: 'boolean', describe: 'IPv4 only (default host 127.0.0.1)' })
       .option('ipv6', { alias: '6', type: 'boolean', describe: 'IPv6 only (default host ::1)' })
       .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1, ::1 with -6; 0.0.0.0 or :: for all)', requiresArg: true })
