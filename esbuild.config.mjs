@@ -1,6 +1,12 @@
-// Builds the single ESM bundle that bin/sockkit runs.
-// ESM because yargs 18 and ora 9 are ESM-only; the banner gives bundled CommonJS
-// code (cli-table3's colour support) a working `require`.
+// Builds the single bundle that bin/sockkit runs.
+//
+// CommonJS output, although yargs 18 and ora 9 are ESM-only (esbuild bundles them
+// either way): in an ESM bundle esbuild must hoist every `import 'node:tls'`,
+// 'node:zlib', 'node:cluster'... to the top, so each command loaded every built-in
+// module at start-up. In a CJS bundle those become require() calls inside the lazily
+// evaluated modules, and bin/sockkit can require() the bundle without the ESM loader:
+// `sockkit hostname` measured 66 -> 54 ms (node -e: 45 ms). yargs reads
+// import.meta.url, which is defined below as the bundle's own file URL.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -24,19 +30,19 @@ const lightStringWidthForYargs = {
 
 await build({
   entryPoints: ['src/main.ts'],
-  outfile: 'dist/sockkit.mjs',
+  outfile: 'dist/sockkit.cjs',
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',
-  define: { SOCKKIT_VERSION: JSON.stringify(pkg.version) },
+  define: { SOCKKIT_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__sockkitBundleUrl' },
   plugins: [lightStringWidthForYargs],
-  banner: {
-    js: "import { createRequire as __sockkitCreateRequire } from 'node:module'; const require = __sockkitCreateRequire(import.meta.url);",
-  },
+  banner: { js: "const __sockkitBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // yargs' config `extends` uses import.meta.resolve; sockkit never loads config files.
+  logOverride: { 'empty-import-meta': 'silent' },
 });
 
 // `sockkit service` reads this compact IANA table lazily, beside the bundle.

@@ -1,4 +1,4 @@
-// Entry point of the bundle (bin/sockkit imports it).
+// Entry point of the bundle (bin/sockkit requires it).
 import { runFastPath } from './fast-path.js';
 
 // A reader that goes away early (`sockkit ... | head -1`) ends the output, quietly,
@@ -10,15 +10,18 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const argv = process.argv.slice(2);
-const fast = runFastPath(argv);
-// The full CLI (yargs and every command) loads only when needed: esbuild keeps a
-// dynamically imported module in the one bundle but defers evaluating it.
-const code = fast ?? (await (await import('./cli.js')).runCli(argv));
-// Piped output may still be queued (a pipe holds 64 KB): let it drain, then exit.
-// Exiting explicitly means a stray timer can never keep a finished command alive.
-await Promise.all([drained(process.stdout), drained(process.stderr)]);
-process.exit(code);
+void main(process.argv.slice(2));
+
+async function main(argv: string[]): Promise<void> {
+  // The full CLI (yargs and every command) loads only when needed: esbuild keeps a
+  // dynamically imported module in the one bundle but defers evaluating it, and the
+  // built-in modules it needs (net, tls, zlib, cluster...) with it.
+  const code = runFastPath(argv) ?? (await (await import('./cli.js')).runCli(argv));
+  // Piped output may still be queued (a pipe holds 64 KB): let it drain, then exit.
+  // Exiting explicitly means a stray timer can never keep a finished command alive.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
 
 function drained(stream: NodeJS.WriteStream): Promise<void> {
   if (stream.writableLength === 0) return Promise.resolve();
