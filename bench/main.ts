@@ -5,6 +5,7 @@ import { benchStartup } from './startup.js';
 import { benchNtp } from './ntp.js';
 import { benchResolve } from './resolve.js';
 import { benchHttp } from './http.js';
+import { benchThreaded } from './threaded.js';
 
 type Suite = { name: string; run: () => Promise<ResultRow[]> };
 
@@ -13,6 +14,7 @@ const SUITES: Suite[] = [
   { name: 'resolve', run: () => benchResolve() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'http', run: () => benchHttp() },
+  { name: 'threaded', run: () => benchThreaded() },
 ];
 
 async function main(): Promise<void> {
