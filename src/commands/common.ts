@@ -128,8 +128,8 @@ function onInterrupt(term: Terminal, controller: AbortController, longRunning: b
 /** Adds -4 / -6 to a command that resolves or binds addresses. */
 export function withFamily<T>(yargs: Argv<T>) {
   return yargs
-    .option('ipv4', { alias: '4', type: 'boolean', default: false, describe: 'use IPv4 only' })
-    .option('ipv6', { alias: '6', type: 'boolean', default: false, describe: 'use IPv6 only' })
+    .option('ipv4', { alias: '4', type: 'boolean', describe: 'use IPv4 only' })
+    .option('ipv6', { alias: '6', type: 'boolean', describe: 'use IPv6 only' })
     .conflicts('ipv4', 'ipv6');
 }
 
