@@ -94,6 +94,8 @@ export default defineCommand<EchoServerArgs>({
     });
     const summary = await server.stop();
     print({ event: 'summary', ...summary });
+    // main exits right after: let a piped stdout take the last events first.
+    await new Promise<void>((resolve) => (ctx.term.stdout as { write(s: string, cb: () => void): boolean }).write('', () => resolve()));
     return 0;
   },
 });
