@@ -175,7 +175,7 @@ export function serveEchoConnection(socket: Socket, limits: EchoLimits, events: 
 export type EchoProtocol = 'tcp' | 'udp';
 
 export type EchoServerEvent =
-  | { event: 'listening'; protocol: EchoProtocol; address: string; port: number; family: Family; backlog?: number }
+  | { event: 'listening'; address: string; port: number; protocol: EchoProtocol; family: Family; backlog?: number }
   | { event: 'connect'; protocol: 'tcp'; id: number; remoteAddress: string; remotePort: number; open: number }
   | ({ event: 'disconnect'; protocol: 'tcp'; open: number } & ClosedConnection)
   | { event: 'refused'; protocol: 'tcp'; remoteAddress: string; remotePort: number; reason: 'max-conns'; maxConns: number }
@@ -284,7 +284,7 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
         throttle.report('tcp', 'accept', err);
       });
       ports.tcp = (server.address() as { port: number }).port;
-      emit({ event: 'listening', protocol: 'tcp', address: options.address, port: ports.tcp, family: options.family, backlog: options.backlog });
+      emit({ event: 'listening', address: options.address, port: ports.tcp, protocol: 'tcp', family: options.family, backlog: options.backlog });
     }
     if (options.udp) {
       // With --tcp --udp on port 0, UDP takes the port the kernel gave TCP.
@@ -294,7 +294,7 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
         throttle.report('udp', what, err);
       }, trace);
       ports.udp = udp.port;
-      emit({ event: 'listening', protocol: 'udp', address: options.address, port: udp.port, family: options.family });
+      emit({ event: 'listening', address: options.address, port: udp.port, protocol: 'udp', family: options.family });
     }
   } catch (err) {
     server?.close();
