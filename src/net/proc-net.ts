@@ -167,9 +167,19 @@ function readCommand(pid: string): string | undefined {
   }
 }
 
-/** Who holds `port` (best effort, Linux only): address, and PID/command when readable. */
+/** TCP sockets of any state (connected, closing) whose local port is `port`. */
+function tcpSocketsUsingPort(port: number): Array<ProcNetEntry & { protocol: SocketProtocol }> {
+  return ['tcp', 'tcp6'].flatMap((t) => readTable(t).filter((e) => e.localPort === port && e.inode > 0).map((e) => ({ ...e, protocol: 'tcp' as const })));
+}
+
+/**
+ * Who holds `port` (best effort, Linux only): address, and PID/command when readable.
+ * Listeners first; without one, a connection using the port as its local port (an
+ * outgoing connection's ephemeral port also blocks a bind).
+ */
 export function findPortHolders(protocol: SocketProtocol, port: number): PortHolder[] {
-  const sockets = socketsOnPort(protocol, port);
+  let sockets = socketsOnPort(protocol, port);
+  if (sockets.length === 0 && protocol === 'tcp') sockets = tcpSocketsUsingPort(port);
   if (sockets.length === 0) return [];
   const owners = processesHoldingInodes(sockets.map((s) => s.inode));
   const holders: PortHolder[] = [];
