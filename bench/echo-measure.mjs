@@ -133,9 +133,14 @@ async function startServer(name) {
   };
 }
 
+/**
+ * Runs a client that prints one JSON document; adds `cpuSeconds`, the client's own
+ * user + system time (bash's `times` after it exits), a cost measure that machine
+ * load does not distort the way it distorts rates.
+ */
 function runJson(cmd, argv, killAfterMs) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', '"$@"; s=$?; times >&2; exit $s', 'client', cmd, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -143,8 +148,10 @@ function runJson(cmd, argv, killAfterMs) {
     const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('close', (code) => {
       clearTimeout(timer);
+      const t = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(err.trim());
+      const cpuSeconds = t ? Number(t[1]) * 60 + Number(t[2]) + Number(t[3]) * 60 + Number(t[4]) : undefined;
       try {
-        resolve({ code, ...JSON.parse(out) });
+        resolve({ code, cpuSeconds, ...JSON.parse(out) });
       } catch {
         resolve({ code, error: (err || out || 'no output').trim().split('\n')[0] });
       }
@@ -217,7 +224,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     samples[name].bulk.push(r.receivedMBps);
     samples[name].bulkRss.push(srv.peakRss());
     // CPU per GB echoed: bytes moved in the whole run ≈ rate × (warm-up + window).
-    samples[name].bulkCpu.push(srv.cpuSeconds() / ((r.receivedMBps * (SECONDS + 1)) / 1000));
+    if (r.receivedMBps > 1) samples[name].bulkCpu.push(srv.cpuSeconds() / ((r.receivedMBps * (SECONDS + 1)) / 1000));
     await srv.stop();
     console.error(`  round ${round} ${name} bulk: ${mb(r.receivedMBps)} MB/s each way, rss ${mib(srv.peakRss())}${r.error ? ' ' + r.error : ''}`);
   }
@@ -248,11 +255,12 @@ console.log('| server | bulk MB/s each way | 100 conns msg/s | p99 ms | 1,000 co
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const name of ONLY) {
   const s = samples[name];
-  const bulk = median(s.bulk);
+  const stalls = s.bulk.filter((x) => !(x > 1)).length;
+  const bulk = median(s.bulk.filter((x) => x > 1));
   const c100 = median(s.c100);
   const c1000 = median(s.c1000);
   console.log(
-    `| ${name} | ${bulk === undefined ? 'skipped' : mb(bulk) + (ref ? ratio(bulk, median(ref.bulk)) : '')} | ${c100?.toFixed(0) ?? 'n/a'}${ref ? ratio(c100, median(ref.c100)) : ''} | ${median(s.c100p99)?.toFixed(2) ?? 'n/a'} | ${c1000?.toFixed(0) ?? 'n/a'}${ref ? ratio(c1000, median(ref.c1000)) : ''} | ${median(s.c1000p99)?.toFixed(2) ?? 'n/a'} | ${median(s.opened1000) ?? 'n/a'} | ${s.bulkRss.length ? mib(Math.max(...s.bulkRss)) : '-'} / ${mib(Math.max(...s.c100Rss))} / ${mib(Math.max(...s.c1000Rss))} | ${median(s.bulkCpu)?.toFixed(2) ?? '-'} · ${median(s.c100Cpu)?.toFixed(1) ?? '-'} · ${median(s.c1000Cpu)?.toFixed(1) ?? '-'} |`,
+    `| ${name} | ${name === 'ncat' ? 'skipped' : bulk === undefined ? 'stalled' : mb(bulk) + (ref ? ratio(bulk, median(ref.bulk)) : '') + (stalls ? ` (stalled in ${stalls} of ${s.bulk.length} runs)` : '')} | ${c100?.toFixed(0) ?? 'n/a'}${ref ? ratio(c100, median(ref.c100)) : ''} | ${median(s.c100p99)?.toFixed(2) ?? 'n/a'} | ${c1000?.toFixed(0) ?? 'n/a'}${ref ? ratio(c1000, median(ref.c1000)) : ''} | ${median(s.c1000p99)?.toFixed(2) ?? 'n/a'} | ${median(s.opened1000) ?? 'n/a'} | ${s.bulkRss.length ? mib(Math.max(...s.bulkRss)) : '-'} / ${mib(Math.max(...s.c100Rss))} / ${mib(Math.max(...s.c1000Rss))} | ${median(s.bulkCpu)?.toFixed(2) ?? '-'} · ${median(s.c100Cpu)?.toFixed(1) ?? '-'} · ${median(s.c1000Cpu)?.toFixed(1) ?? '-'} |`,
   );
 }
 
@@ -272,14 +280,22 @@ if (MAX_CONNS > 0 && ONLY.includes('sockkit')) {
   }
 }
 
-// sockkit's load client against a minimal one, both on the minimal Node server.
+// sockkit's load client against a minimal one, both on the minimal Node server,
+// alternating, ROUNDS times; medians of rate and of client CPU per message.
 {
   const srv = await startServer('node-pipe');
   for (const conns of [100, 1000]) {
-    const mine = await runJson(process.execPath, [SOCKKIT, 'echo-client', '-p', String(srv.port), '-C', String(conns), '-d', String(SECONDS), '--json'], (SECONDS + 30) * 1000);
-    const ref = await runJson(process.execPath, ['-e', MIN_LOAD_CLIENT, String(srv.port), String(conns), String(SECONDS)], (SECONDS + 30) * 1000);
+    const mine = [];
+    const ref = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      mine.push(await runJson(process.execPath, [SOCKKIT, 'echo-client', '-p', String(srv.port), '-C', String(conns), '-d', String(SECONDS), '--json'], (SECONDS + 30) * 1000));
+      ref.push(await runJson(process.execPath, ['-e', MIN_LOAD_CLIENT, String(srv.port), String(conns), String(SECONDS)], (SECONDS + 30) * 1000));
+    }
+    const rate = (rs) => median(rs.map((r) => r.messagesPerSecond));
+    const perMsg = (rs) => median(rs.map((r) => (r.cpuSeconds * 1e6) / (r.messagesPerSecond * SECONDS)));
     console.log(
-      `load client at ${conns} conns: sockkit ${mine.messagesPerSecond?.toFixed(0)} msg/s, minimal ${ref.messagesPerSecond?.toFixed(0)} msg/s, ratio ${(mine.messagesPerSecond / ref.messagesPerSecond).toFixed(2)}`,
+      `load client at ${conns} conns (medians of ${ROUNDS}): sockkit ${rate(mine)?.toFixed(0)} msg/s (${perMsg(mine)?.toFixed(1)} µs CPU/msg incl. start-up), ` +
+        `minimal ${rate(ref)?.toFixed(0)} msg/s (${perMsg(ref)?.toFixed(1)} µs CPU/msg), rate ratio ${(rate(mine) / rate(ref)).toFixed(2)}`,
     );
   }
   await srv.stop();
