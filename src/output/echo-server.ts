@@ -81,15 +81,19 @@ export function humanLine(term: Terminal, e: EchoServerEvent): string {
   }
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function summaryText(s: EchoServerSummary): string {
   const parts = [
-    `${s.connections} connections`,
+    plural(s.connections, 'connection'),
     `${s.refused} refused`,
     `peak ${s.peakConcurrent} concurrent`,
     `in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}`,
   ];
-  if (s.datagrams) parts.push(`${s.datagrams} datagrams (${bytes(s.datagramBytes)})`);
-  if (s.errors) parts.push(`${s.errors} errors`);
+  if (s.datagrams) parts.push(`${plural(s.datagrams, 'datagram')} (${bytes(s.datagramBytes)})`);
+  if (s.errors) parts.push(plural(s.errors, 'error'));
   parts.push(`up ${duration(s.uptimeMs)}`);
   return parts.join(', ');
 }
