@@ -156,7 +156,15 @@ describe('sockkit echo-server', () => {
         if (s.write(chunk)) written++;
         else {
           written++;
-          await Promise.race([new Promise((r) => s.once('drain', r)), new Promise((r) => setTimeout(r, 200))]);
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              s.off('drain', done);
+              resolve();
+            };
+            const timer = setTimeout(done, 200);
+            s.once('drain', done);
+          });
         }
       }
     };
