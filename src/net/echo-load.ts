@@ -175,8 +175,8 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
         });
         socket.on('close', () => {
           if (c.open) {
-            // Ended by the server (or reset) before we finished.
-            if (run.sending) run.dropped++;
+            // Ended by the server (refused at its limit, reset, closed) before we finished.
+            run.dropped++;
             c.open = false;
             run.settled();
           }
@@ -191,7 +191,7 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
   const started = performance.now();
   run.measuring = true;
   run.sending = true;
-  for (const c of connections) c.send(started);
+  for (const c of connections) if (c.open) c.send(started);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, options.durationMs);
     signal?.addEventListener('abort', () => {

@@ -169,6 +169,18 @@ describe('sockkit echo-client', () => {
     expect(JSON.parse(r.stdout).mismatches).toBeGreaterThan(0);
   });
 
+  test('load mode against a server at its --max-conns: the refused connections are counted as dropped', async () => {
+    const limited = await startEchoServerProcess(['--max-conns', '5', '--no-log-connections']);
+    try {
+      const r = await runSockkit(['echo-client', '-p', String(limited.port), '-C', '8', '-d', '0.5', '--json']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ connectionsOpened: 8, connectionsDropped: 3, mismatches: 0 });
+    } finally {
+      await limited.stop();
+    }
+    expect(limited.events().at(-1)).toMatchObject({ event: 'summary', connections: 5, refused: 3 });
+  });
+
   test('load mode with nothing listening: every connection fails, exit 4', async () => {
     const r = await runSockkit(['echo-client', '-p', String(await freePort()), '-C', '5', '-d', '0.2', '--json']);
     expect(r.code).toBe(4);
