@@ -159,20 +159,30 @@ function runJson(cmd, argv, killAfterMs) {
   });
 }
 
-// One connection: write 64 KiB blocks as fast as the socket takes them, read the echo;
-// after a 1 s warm-up, count bytes echoed back during the measured window.
+// One connection: write blocks as fast as the socket takes them and read the echo;
+// after a 1 s warm-up, count bytes echoed back during the measured window. With a
+// window W > 0, at most W bytes are in flight (sent, not yet echoed): socat's PIPE
+// deadlocks on itself under an unbounded writer (it blocks writing 8 KiB into its own
+// full pipe), so socat is measured with a 1 MiB window, and so are the others.
 const BULK_CLIENT = `
 const net = require('net');
-const [port, seconds] = process.argv.slice(1).map(Number);
-const block = Buffer.alloc(64 * 1024, 0x61);
-let rx = 0, rxAtStart = 0, txAtStart = 0, t0 = 0;
+const [port, seconds, windowBytes] = process.argv.slice(1).map(Number);
+const block = Buffer.alloc(windowBytes ? 16 * 1024 : 64 * 1024, 0x61);
+let rx = 0, rxAtStart = 0, t0 = 0, tx = 0, waiting = false;
 const s = net.connect({ port, host: '127.0.0.1' }, () => {
-  const pump = () => { while (s.write(block)) {} };
-  s.on('drain', pump); pump();
-  setTimeout(() => { rxAtStart = rx; txAtStart = s.bytesWritten; t0 = performance.now(); }, 1000);
+  const pump = () => {
+    if (waiting) return;
+    while (!windowBytes || tx - rx < windowBytes) {
+      tx += block.length;
+      if (!s.write(block)) { waiting = true; s.once('drain', () => { waiting = false; pump(); }); return; }
+    }
+  };
+  if (windowBytes) s.on('data', pump);
+  pump();
+  setTimeout(() => { rxAtStart = rx; t0 = performance.now(); }, 1000);
   setTimeout(() => {
     const secs = (performance.now() - t0) / 1000;
-    console.log(JSON.stringify({ receivedMBps: (rx - rxAtStart) / 1e6 / secs, sentMBps: (s.bytesWritten - s.writableLength - txAtStart) / 1e6 / secs }));
+    console.log(JSON.stringify({ receivedMBps: (rx - rxAtStart) / 1e6 / secs }));
     process.exit(0);
   }, 1000 + seconds * 1000);
 });
@@ -215,18 +225,19 @@ const median = (xs) => {
   return v.length ? v[Math.floor((v.length - 1) / 2)] : undefined;
 };
 console.error(`echo-measure: ${SECONDS} s per run, ${ROUNDS} rounds (servers alternate within a round; medians reported), servers: ${ONLY.join(', ')}; nproc=${(await import('node:os')).availableParallelism()}`);
-const samples = Object.fromEntries(ONLY.map((n) => [n, { bulk: [], bulkRss: [], bulkCpu: [], c100: [], c100p99: [], c100Rss: [], c100Cpu: [], c1000: [], c1000p99: [], c1000Rss: [], c1000Cpu: [], opened1000: [] }]));
+const samples = Object.fromEntries(ONLY.map((n) => [n, { bulk: [], bulkWindow: [], bulkRss: [], bulkCpu: [], c100: [], c100p99: [], c100Rss: [], c100Cpu: [], c1000: [], c1000p99: [], c1000Rss: [], c1000Cpu: [], opened1000: [] }]));
 for (let round = 1; round <= ROUNDS; round++) {
   // Bulk: ncat's exec'd cat locks up on transfers of 1 MB or more, so it is skipped.
-  for (const name of ONLY.filter((n) => n !== 'ncat')) {
-    const srv = await startServer(name);
-    const r = await runJson(process.execPath, ['-e', BULK_CLIENT, String(srv.port), String(SECONDS)], (SECONDS + 10) * 1000);
-    samples[name].bulk.push(r.receivedMBps);
-    samples[name].bulkRss.push(srv.peakRss());
-    // CPU per GB echoed: bytes moved in the whole run ≈ rate × (warm-up + window).
-    if (r.receivedMBps > 1) samples[name].bulkCpu.push(srv.cpuSeconds() / ((r.receivedMBps * (SECONDS + 1)) / 1000));
-    await srv.stop();
-    console.error(`  round ${round} ${name} bulk: ${mb(r.receivedMBps)} MB/s each way, rss ${mib(srv.peakRss())}${r.error ? ' ' + r.error : ''}`);
+  for (const [key, windowBytes] of [['bulk', 0], ['bulkWindow', 1024 * 1024]]) {
+    for (const name of ONLY.filter((n) => n !== 'ncat')) {
+      const srv = await startServer(name);
+      const r = await runJson(process.execPath, ['-e', BULK_CLIENT, String(srv.port), String(SECONDS), String(windowBytes)], (SECONDS + 10) * 1000);
+      samples[name][key].push(r.receivedMBps);
+      samples[name].bulkRss.push(srv.peakRss());
+      if (key === 'bulk' && r.receivedMBps > 1) samples[name].bulkCpu.push(srv.cpuSeconds() / ((r.receivedMBps * (SECONDS + 1)) / 1000));
+      await srv.stop();
+      console.error(`  round ${round} ${name} ${key}: ${mb(r.receivedMBps)} MB/s each way, rss ${mib(srv.peakRss())}${r.error ? ' ' + r.error : ''}`);
+    }
   }
   for (const conns of [100, 1000]) {
     for (const name of ONLY) {
@@ -251,8 +262,8 @@ for (let round = 1; round <= ROUNDS; round++) {
 const ratio = (a, b) => (a !== undefined && b ? ` (${(a / b).toFixed(2)}×)` : '');
 const ref = samples['node-pipe'];
 console.log(`\nMedians of ${ROUNDS} runs of ${SECONDS} s; ratios are against the minimal Node pipe server.\n`);
-console.log('| server | bulk MB/s each way | 100 conns msg/s | p99 ms | 1,000 conns msg/s | p99 ms | opened of 1,000 | peak RSS bulk / 100 / 1,000 | server CPU s/GB bulk · µs/msg 100 · 1,000 |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| server | bulk MB/s each way (unbounded writer) | bulk, 1 MiB window | 100 conns msg/s | p99 ms | 1,000 conns msg/s | p99 ms | opened of 1,000 | peak RSS bulk / 100 / 1,000 | server CPU s/GB bulk · µs/msg 100 · 1,000 |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const name of ONLY) {
   const s = samples[name];
   const stalls = s.bulk.filter((x) => !(x > 1)).length;
@@ -260,7 +271,7 @@ for (const name of ONLY) {
   const c100 = median(s.c100);
   const c1000 = median(s.c1000);
   console.log(
-    `| ${name} | ${name === 'ncat' ? 'skipped' : bulk === undefined ? 'stalled' : mb(bulk) + (ref ? ratio(bulk, median(ref.bulk)) : '') + (stalls ? ` (stalled in ${stalls} of ${s.bulk.length} runs)` : '')} | ${c100?.toFixed(0) ?? 'n/a'}${ref ? ratio(c100, median(ref.c100)) : ''} | ${median(s.c100p99)?.toFixed(2) ?? 'n/a'} | ${c1000?.toFixed(0) ?? 'n/a'}${ref ? ratio(c1000, median(ref.c1000)) : ''} | ${median(s.c1000p99)?.toFixed(2) ?? 'n/a'} | ${median(s.opened1000) ?? 'n/a'} | ${s.bulkRss.length ? mib(Math.max(...s.bulkRss)) : '-'} / ${mib(Math.max(...s.c100Rss))} / ${mib(Math.max(...s.c1000Rss))} | ${median(s.bulkCpu)?.toFixed(2) ?? '-'} · ${median(s.c100Cpu)?.toFixed(1) ?? '-'} · ${median(s.c1000Cpu)?.toFixed(1) ?? '-'} |`,
+    `| ${name} | ${name === 'ncat' ? 'skipped' : bulk === undefined ? 'stalled' : mb(bulk) + (ref ? ratio(bulk, median(ref.bulk)) : '') + (stalls ? ` (stalled in ${stalls} of ${s.bulk.length} runs)` : '')} | ${name === 'ncat' ? 'skipped' : (mb(median(s.bulkWindow)) ?? 'n/a') + (ref ? ratio(median(s.bulkWindow), median(ref.bulkWindow)) : '')} | ${c100?.toFixed(0) ?? 'n/a'}${ref ? ratio(c100, median(ref.c100)) : ''} | ${median(s.c100p99)?.toFixed(2) ?? 'n/a'} | ${c1000?.toFixed(0) ?? 'n/a'}${ref ? ratio(c1000, median(ref.c1000)) : ''} | ${median(s.c1000p99)?.toFixed(2) ?? 'n/a'} | ${median(s.opened1000) ?? 'n/a'} | ${s.bulkRss.length ? mib(Math.max(...s.bulkRss)) : '-'} / ${mib(Math.max(...s.c100Rss))} / ${mib(Math.max(...s.c1000Rss))} | ${median(s.bulkCpu)?.toFixed(2) ?? '-'} · ${median(s.c100Cpu)?.toFixed(1) ?? '-'} · ${median(s.c1000Cpu)?.toFixed(1) ?? '-'} |`,
   );
 }
 

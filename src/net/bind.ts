@@ -65,7 +65,6 @@ export async function resolveBindHost(host: string | undefined, family: Family |
 /** Binds (and for TCP listens); the caller closes the returned socket. */
 export async function bindSocket(options: BindOptions, trace: TraceFn = noTrace): Promise<BoundSocket> {
   const where = await resolveBindHost(options.host, options.family, trace);
-  const what = `bind ${options.protocol} ${formatHostPort(where.address, options.port)}`;
   try {
     if (options.protocol === 'tcp') {
       const backlog = options.backlog ?? DEFAULT_BIND_BACKLOG;

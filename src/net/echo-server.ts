@@ -56,7 +56,7 @@ export class EchoConnection {
 
   constructor(
     readonly socket: Socket,
-    private readonly limits: EchoLimits,
+    limits: EchoLimits,
     private readonly events: EchoConnectionEvents,
     private readonly trace?: TraceFn,
   ) {

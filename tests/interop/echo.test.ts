@@ -1,6 +1,6 @@
 // sockkit echo-server with real clients (socat, OpenBSD nc), and sockkit echo-client
 // with real echo servers (socat PIPE over TCP and UDP, ncat --sh-exec cat).
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
