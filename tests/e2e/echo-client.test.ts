@@ -112,6 +112,16 @@ describe('sockkit echo-client', () => {
     expect(r.stderr).toMatch(/echo from UDP .* 5 bytes, identical/);
   });
 
+  test('--trace shows connect, send and recv with byte counts on stderr', async () => {
+    const r = await runSockkit(['echo-client', '-p', String(echo.port), '-m', 'abc', '--trace']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('abc');
+    expect(r.stderr).toMatch(new RegExp(`\\] connect\\s+127\\.0\\.0\\.1:${echo.port}`));
+    expect(r.stderr).toMatch(/\] send\s+3 bytes/);
+    expect(r.stderr).toMatch(/\] recv\s+3 bytes/);
+    expect(r.stderr).toMatch(/\] close\s+half-close/);
+  });
+
   test('a corrupted echo: exit 7 and where it differs', async () => {
     const r = await runSockkit(['echo-client', '-p', String(flipper.port), '-m', 'hello']);
     expect(r.code).toBe(7);

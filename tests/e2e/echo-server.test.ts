@@ -106,6 +106,25 @@ describe('sockkit echo-server', () => {
     expect(server.events().find((e) => e.event === 'connect')).toMatchObject({ remoteAddress: '::ffff:127.0.0.1' });
   });
 
+  test('--udp alone: UDP only, TCP is refused', async () => {
+    server = await startEchoServerProcess(['--udp']);
+    expect(server.events()).toEqual([expect.objectContaining({ event: 'listening', protocol: 'udp', port: server.port })]);
+    await expect(open(server.port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  test('--trace: bind, listen with backlog, accept, half-close, close with byte counts (stderr)', async () => {
+    server = await startEchoServerProcess(['--trace']);
+    expect((await echoOnce(server.port, 'trace')).toString()).toBe('trace');
+    await waitFor(() => /close\s+127\.0\.0\.1:\d+ #\d+: recv 5 bytes, send 5 bytes, closed/.test(server!.stderr()), 5000, 'the close trace');
+    const err = server.stderr();
+    expect(err).toMatch(/\] bind\s+127\.0\.0\.1:0/);
+    expect(err).toMatch(new RegExp(`\\] listen\\s+127\\.0\\.0\\.1:${server.port} backlog 4096`));
+    expect(err).toMatch(/\] accept\s+127\.0\.0\.1:\d+ #\d+ \(1 open\)/);
+    expect(err).toMatch(/\] half-close 127\.0\.0\.1:\d+ sent FIN/);
+    // The trace is on stderr: stdout keeps only the NDJSON events.
+    expect(server.stdout().split('\n').filter(Boolean).every((l) => l.startsWith('{'))).toBe(true);
+  });
+
   test('1,000 concurrent connections, each verifying its echoes', async () => {
     server = await startEchoServerProcess(['--no-log-connections']);
     const port = server.port;
