@@ -1,6 +1,68 @@
-import { notImplemented } from './not-implemented.js';
+// sockkit bind: bind a TCP or UDP port and report it, hold it, or scan a range.
+import { defineCommand, familyOf, withFamily } from './common.js';
+import { parsePort, parsePortRange } from '../net/address.js';
+import { usageError } from '../net/errors.js';
+import { bindSocket, DEFAULT_BIND_BACKLOG, scanPortRange, MAX_RANGE_PORTS } from '../net/bind.js';
+import { printBindResult, printHolding, printRangeScan } from '../output/bind.js';
 
-export default notImplemented('bind', 'bind a TCP or UDP socket and report what was bound', [
-  ['sockkit bind --port 0', 'ask the kernel for an ephemeral port'],
-  ['sockkit bind --port 8080 --hold', 'hold port 8080 until Ctrl-C'],
-]);
+interface BindArgs {
+  host?: string;
+  port: string;
+  udp: boolean;
+  hold?: boolean;
+  range?: string;
+  backlog: number;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+export default defineCommand<BindArgs>({
+  command: 'bind',
+  describe: 'bind a TCP or UDP socket and report what was bound',
+  builder: (yargs) =>
+    withFamily(yargs)
+      .option('host', { type: 'string', requiresArg: true, describe: 'local address to bind (default: all interfaces, 0.0.0.0 or :: with -6)' })
+      .option('port', { alias: 'p', type: 'string', default: '0', requiresArg: true, describe: 'port to bind; 0 asks the kernel for an ephemeral port' })
+      .option('udp', { alias: 'u', type: 'boolean', default: false, describe: 'bind a UDP socket instead of TCP' })
+      .option('hold', { type: 'boolean', describe: 'keep the port bound until Ctrl-C / SIGTERM (then exit 0)' })
+      .option('range', { type: 'string', requiresArg: true, describe: `list the free ports in FIRST-LAST (at most ${MAX_RANGE_PORTS})` })
+      .option('backlog', { type: 'number', default: DEFAULT_BIND_BACKLOG, requiresArg: true, describe: 'TCP listen backlog' })
+      .conflicts('range', 'hold')
+      .epilog(
+        'Node cannot bind a TCP socket without listening, so a TCP bind is bind + listen. ' +
+          'Exit 8 when the address is in use (the holding process is named when /proc shows it) or needs privilege.',
+      ),
+  examples: [
+    ['sockkit bind --port 0', 'ask the kernel for an ephemeral TCP port'],
+    ['sockkit bind --port 8080 --hold', 'hold port 8080 until Ctrl-C'],
+    ['sockkit bind --udp -6 --port 5353', 'bind UDP [::]:5353'],
+    ['sockkit bind --range 9000-9100', 'list the free TCP ports from 9000 to 9100'],
+  ],
+  defaultTimeoutSeconds: 5,
+  longRunning: true,
+  run: async (args, ctx) => {
+    const protocol = args.udp ? 'udp' : 'tcp';
+    const family = familyOf(args);
+    if (!Number.isInteger(args.backlog) || args.backlog < 1) throw usageError(`bad --backlog '${args.backlog}'`, 'expected a whole number from 1 up');
+    if (args.range !== undefined) {
+      const { first, last } = parsePortRange(args.range);
+      const scan = await scanPortRange({ protocol, host: args.host, family, first, last }, ctx.signal, ctx.trace);
+      await printRangeScan(ctx.term, scan);
+      return 0;
+    }
+    const requestedPort = parsePort(args.port);
+    const bound = await bindSocket({ protocol, host: args.host, port: requestedPort, family, backlog: args.backlog }, ctx.trace);
+    const report = { ...bound, requestedPort, held: args.hold === true };
+    await printBindResult(ctx.term, report);
+    if (args.hold) {
+      printHolding(ctx.term, report);
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) return resolve();
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+    ctx.trace('close', `${protocol} port ${bound.port}`);
+    await bound.close();
+    return 0;
+  },
+});

@@ -1,6 +1,268 @@
-import { notImplemented } from './not-implemented.js';
+// sockkit echo-client: send to an echo server, verify the echo, time the round trip.
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { defineCommand, familyOf, withFamily } from './common.js';
+import { parsePort } from '../net/address.js';
+import { SockkitError, timeoutError, usageError } from '../net/errors.js';
+import { resolveBindHost } from '../net/bind.js';
+import { sleep } from '../net/deadline.js';
+import {
+  connectTcp,
+  openUdp,
+  sha256,
+  streamEchoTcp,
+  summarizeSamples,
+  tcpRoundTripper,
+  udpRoundTripper,
+  type EchoSample,
+  type EchoSink,
+  type EchoTarget,
+  type RoundTripper,
+  type StreamEchoResult,
+} from '../net/echo-client.js';
+import { runEchoLoad } from '../net/echo-load.js';
+import { ExitCode } from '../exit-codes.js';
+import { printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
+import type { CommandContext } from './common.js';
 
-export default notImplemented('echo-client', 'send messages to an echo server and measure round trips', [
-  ['sockkit echo-client --port 9000 --message hi', 'one round trip'],
-  ['sockkit echo-client --port 9000 --concurrency 100 --duration 5', 'load test with 100 connections'],
-]);
+interface EchoClientArgs {
+  host?: string;
+  port: string;
+  udp?: boolean;
+  message?: string;
+  count?: number;
+  interval?: number;
+  size?: number;
+  lines?: boolean;
+  concurrency?: number;
+  duration?: number;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+const MAX_COUNT = 100_000;
+const MAX_CONCURRENCY = 50_000;
+const MAX_DURATION_S = 3600;
+const MAX_SIZE = 16 * 1024 * 1024;
+const MAX_LOAD_MEMORY = 256 * 1024 * 1024;
+/** The largest UDP payload: 65,535 − 8 (UDP) − 20 (IPv4) / − 40 (IPv6). */
+const maxDatagram = (family: 4 | 6) => (family === 6 ? 65_527 : 65_507);
+
+function wholeNumber(value: number | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min || value > max) throw usageError(`bad ${flag} '${value}'`, `expected a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function seconds(value: number | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < min || value > max) throw usageError(`bad ${flag} '${value}'`, `expected seconds from ${min} to ${max}`);
+  return value;
+}
+
+export default defineCommand<EchoClientArgs>({
+  command: 'echo-client',
+  describe: 'send messages to an echo server and measure round trips',
+  builder: (yargs) =>
+    withFamily(yargs)
+      .option('host', { type: 'string', requiresArg: true, describe: 'echo server address (default 127.0.0.1, ::1 with -6)' })
+      .option('port', { alias: 'p', type: 'string', demandOption: true, requiresArg: true, describe: 'echo server port' })
+      .option('udp', { alias: 'u', type: 'boolean', describe: 'UDP: one datagram per message, lost after --timeout' })
+      .option('message', { alias: 'm', type: 'string', requiresArg: true, describe: 'send TEXT (default: stdin when piped, line by line on a terminal)' })
+      .option('count', { alias: 'c', type: 'number', requiresArg: true, describe: `send N messages, one round trip each, then a summary (max ${MAX_COUNT})` })
+      .option('interval', { alias: 'i', type: 'number', requiresArg: true, describe: 'seconds between --count messages (default 1)' })
+      .option('size', { alias: 's', type: 'number', requiresArg: true, describe: 'random payloads of BYTES (default 64 for --count and load)' })
+      .option('lines', { type: 'boolean', describe: 'send stdin line by line, one round trip per line (the default on a terminal)' })
+      .option('concurrency', { alias: 'C', type: 'number', requiresArg: true, describe: `load mode: C connections ping-ponging --size messages (needs --duration; max ${MAX_CONCURRENCY})` })
+      .option('duration', { alias: 'd', type: 'number', requiresArg: true, describe: `load mode: run for SECONDS (needs --concurrency; max ${MAX_DURATION_S})` })
+      .epilog(
+        'The echo goes to stdout and the verdict (identical or not, round-trip time) to stderr; --count prints one line ' +
+          'per message like ping, then min/avg/p50/p90/p99/max. --timeout bounds the connect and each wait for an echo ' +
+          '(UDP: the per-datagram loss timeout). Exit 7 on any mismatched echo, 4 refused, 5 timeout.',
+      ),
+  examples: [
+    ['sockkit echo-client --port 9000 --message hi', 'one round trip, verified'],
+    ['sockkit echo-client -p 9000 --count 10 --interval 0.2 --size 512', '10 random 512-byte messages, ping-style'],
+    ['sockkit echo-client -p 9000 --udp --count 100 --interval 0.01 --timeout 0.5', 'UDP with loss counting'],
+    ['head -c 16M /dev/urandom | sockkit echo-client -p 9000 > /dev/null', 'stream 16 MiB and verify the echo'],
+    ['sockkit echo-client --port 9000 --concurrency 100 --duration 5', 'load test with 100 connections'],
+  ],
+  defaultTimeoutSeconds: 5,
+  run: async (args, ctx) => {
+    const status = await runClient(args, ctx);
+    await flushed(ctx.term.stdout);
+    return status;
+  },
+});
+
+async function runClient(args: EchoClientArgs, ctx: CommandContext): Promise<number> {
+  const family = familyOf(args);
+  const port = parsePort(args.port, 'port', false);
+  const count = wholeNumber(args.count, '--count', 1, MAX_COUNT);
+  const size = wholeNumber(args.size, '--size', 1, MAX_SIZE);
+  const interval = seconds(args.interval, '--interval', 0, 3600);
+  const concurrency = wholeNumber(args.concurrency, '--concurrency', 1, MAX_CONCURRENCY);
+  const duration = seconds(args.duration, '--duration', 0.1, MAX_DURATION_S);
+  const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace);
+  const target: EchoTarget = { address: where.address, family: where.family, port };
+  const shown: ClientTarget = { protocol: args.udp ? 'udp' : 'tcp', address: where.address, port };
+
+  if (concurrency !== undefined || duration !== undefined) {
+    if (concurrency === undefined || duration === undefined) throw usageError('load mode', '--concurrency and --duration go together');
+    if (args.udp) throw usageError('load mode', 'load mode is TCP only; measure UDP with --udp --count N --interval 0');
+    if (args.message !== undefined || count !== undefined || args.lines) throw usageError('load mode', 'not combined with --message, --count or --lines');
+    const messageSize = size ?? 64;
+    if (messageSize * concurrency > MAX_LOAD_MEMORY) throw usageError('load mode', `--size × --concurrency must stay under ${MAX_LOAD_MEMORY / 1024 / 1024} MiB`);
+    const result = await runEchoLoad(target, { concurrency, durationMs: duration * 1000, size: messageSize, timeoutMs: ctx.timeoutMs }, ctx.trace, ctx.signal);
+    await printLoadResult(ctx.term, shown, result);
+    if (result.mismatches > 0) return ExitCode.PROTOCOL;
+    if (result.connectionsOpened === 0) {
+      const codes = Object.keys(result.connectFailures);
+      return codes.includes('ECONNREFUSED') ? ExitCode.UNREACHABLE : codes.includes('ETIMEDOUT') ? ExitCode.TIMEOUT : ExitCode.UNREACHABLE;
+    }
+    return ExitCode.OK;
+  }
+
+  if (count !== undefined || size !== undefined) {
+    const payload = () => (args.message !== undefined ? Buffer.from(args.message) : randomBytes(size ?? 64));
+    if (args.udp && (args.message !== undefined ? Buffer.byteLength(args.message) : (size ?? 64)) > maxDatagram(target.family)) {
+      throw usageError('udp', `a message must fit one datagram (at most ${maxDatagram(target.family)} bytes)`);
+    }
+    return countMode(ctx, target, shown, args.udp === true, count ?? 1, (interval ?? 1) * 1000, payload);
+  }
+  if (args.message !== undefined) return messageMode(ctx, target, shown, args.udp === true, Buffer.from(args.message), args.message);
+  if (args.lines || process.stdin.isTTY) return linesMode(ctx, target, shown, args.udp === true);
+  if (args.udp) {
+    const data = await readAllStdin(maxDatagram(target.family));
+    return messageMode(ctx, target, shown, true, data);
+  }
+  return messageMode(ctx, target, shown, false, process.stdin);
+}
+
+async function open(ctx: CommandContext, target: EchoTarget, udp: boolean): Promise<RoundTripper> {
+  if (udp) return udpRoundTripper(await openUdp(target, ctx.trace), ctx.timeoutMs, ctx.trace);
+  return tcpRoundTripper(await connectTcp(target, ctx.timeoutMs, ctx.trace, ctx.signal), ctx.timeoutMs, ctx.trace);
+}
+
+/** One message (or all of stdin) sent, its echo checked and written to stdout. */
+async function messageMode(
+  ctx: CommandContext,
+  target: EchoTarget,
+  shown: ClientTarget,
+  udp: boolean,
+  source: Buffer | AsyncIterable<Buffer>,
+  text?: string,
+): Promise<number> {
+  let result: StreamEchoResult;
+  const echoed: Buffer[] = [];
+  const stdout = ctx.term.stdout as EchoSink;
+  const sink: EchoSink = ctx.term.json
+    ? { write: (chunk) => (text !== undefined && echoed.push(chunk), true) }
+    : stdout;
+  const writeEcho = (chunk: Buffer) => sink.write(chunk);
+  if (udp) {
+    const payload = source as Buffer;
+    const rt = await open(ctx, target, true);
+    try {
+      const s = await rt.roundTrip(1, payload);
+      if (s.status === 'lost') throw timeoutError('echo (udp)', ctx.timeoutMs);
+      writeEcho(s.echo!);
+      result = {
+        protocol: 'udp',
+        bytesSent: payload.length,
+        bytesReceived: s.echo!.length,
+        identical: s.status === 'ok',
+        firstDifferenceAt: s.firstDifferenceAt,
+        firstByteMs: s.rttMs!,
+        rttMs: s.rttMs!,
+        sha256Sent: sha256(payload),
+        sha256Received: sha256(s.echo!),
+      };
+    } finally {
+      await rt.close();
+    }
+  } else {
+    const socket = await connectTcp(target, ctx.timeoutMs, ctx.trace, ctx.signal);
+    try {
+      result = await streamEchoTcp(socket, source, sink, ctx.timeoutMs, ctx.trace);
+    } finally {
+      socket.destroySoon();
+    }
+  }
+  // A message without a newline leaves the terminal prompt on the same line.
+  if (!ctx.term.json && text !== undefined && ctx.term.isStdoutTTY && !text.endsWith('\n')) ctx.term.out();
+  await flushed(ctx.term.stdout); // the echo first, then the verdict
+  printStreamResult(ctx.term, shown, result, text !== undefined && ctx.term.json ? Buffer.concat(echoed).toString('utf8') : undefined);
+  return result.identical ? ExitCode.OK : ExitCode.PROTOCOL;
+}
+
+async function countMode(
+  ctx: CommandContext,
+  target: EchoTarget,
+  shown: ClientTarget,
+  udp: boolean,
+  count: number,
+  intervalMs: number,
+  payload: () => Buffer,
+): Promise<number> {
+  const rt = await open(ctx, target, udp);
+  const samples: EchoSample[] = [];
+  try {
+    for (let seq = 1; seq <= count; seq++) {
+      if (seq > 1 && intervalMs > 0) await sleep(intervalMs, ctx.signal);
+      const sample = await rt.roundTrip(seq, payload());
+      delete sample.echo; // only counts and times are kept for the summary
+      samples.push(sample);
+      printSample(ctx.term, shown, sample);
+    }
+  } finally {
+    await rt.close();
+  }
+  const summary = summarizeSamples(samples);
+  printCountSummary(ctx.term, shown, summary, samples);
+  if (summary.mismatched > 0) return ExitCode.PROTOCOL;
+  if (summary.received === 0) throw new SockkitError('TIMEOUT', `echo (${shown.protocol})`, `no echo for any of ${count} messages`, 'raise --timeout or check the server');
+  return ExitCode.OK;
+}
+
+/** Like nc on a terminal: each line typed is sent, its echo printed with the round trip. */
+async function linesMode(ctx: CommandContext, target: EchoTarget, shown: ClientTarget, udp: boolean): Promise<number> {
+  const rt = await open(ctx, target, udp);
+  if (process.stdin.isTTY && !ctx.term.quiet) ctx.term.note(`connected to ${shown.protocol.toUpperCase()} ${shown.address}:${shown.port}; type lines, Ctrl-D to end`);
+  const samples: EchoSample[] = [];
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+  try {
+    let seq = 0;
+    for await (const line of rl) {
+      const sample = await rt.roundTrip(++seq, Buffer.from(line + '\n'));
+      printLineEcho(ctx.term, shown, sample);
+      delete sample.echo;
+      samples.push(sample);
+    }
+  } finally {
+    rl.close();
+    await rt.close();
+  }
+  const summary = summarizeSamples(samples);
+  if (ctx.term.json) printCountSummary(ctx.term, shown, summary, samples);
+  return summary.mismatched > 0 ? ExitCode.PROTOCOL : ExitCode.OK;
+}
+
+async function readAllStdin(limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    total += (chunk as Buffer).length;
+    if (total > limit) throw usageError('udp', `stdin is more than one datagram can carry (at most ${limit} bytes)`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Resolves once everything written to `stream` so far has left the process (main exits right after). */
+function flushed(stream: unknown): Promise<void> {
+  const writable = stream as { write(chunk: string, cb: () => void): boolean };
+  return new Promise((resolve) => {
+    writable.write('', () => resolve());
+  });
+}

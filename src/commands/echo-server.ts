@@ -1,6 +1,101 @@
-import { notImplemented } from './not-implemented.js';
+// sockkit echo-server: RFC 862 echo over TCP and/or UDP until Ctrl-C / SIGTERM.
+import { defineCommand, familyOf, withFamily } from './common.js';
+import { parsePort } from '../net/address.js';
+import { usageError } from '../net/errors.js';
+import { resolveBindHost } from '../net/bind.js';
+import { startEchoServer } from '../net/echo-server.js';
+import { createEchoEventPrinter } from '../output/echo-server.js';
 
-export default notImplemented('echo-server', 'run an RFC 862 echo server (TCP and/or UDP)', [
-  ['sockkit echo-server --port 9000', 'echo TCP on 127.0.0.1:9000'],
-  ['sockkit echo-server --port 0 --json', 'NDJSON events, port chosen by the kernel'],
-]);
+interface EchoServerArgs {
+  host?: string;
+  port: string;
+  tcp?: boolean;
+  udp?: boolean;
+  backlog: number;
+  'max-conns'?: number;
+  'idle-timeout'?: number;
+  'max-bytes'?: number;
+  'log-connections': boolean;
+  ipv4?: boolean;
+  ipv6?: boolean;
+}
+
+export const DEFAULT_ECHO_BACKLOG = 4096;
+
+function positiveInteger(value: number | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw usageError(`bad ${flag} '${value}'`, 'expected a whole number from 1 up');
+  return value;
+}
+
+export default defineCommand<EchoServerArgs>({
+  command: 'echo-server',
+  describe: 'run an RFC 862 echo server (TCP and/or UDP)',
+  builder: (yargs) =>
+    withFamily(yargs)
+      .option('host', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'address to listen on (default 127.0.0.1, ::1 with -6; expose it with --host 0.0.0.0, or --host :: for IPv6 and IPv4)',
+      })
+      .option('port', { alias: 'p', type: 'string', default: '0', requiresArg: true, describe: 'port (0: the kernel picks one, shown in the listening event)' })
+      .option('tcp', { type: 'boolean', describe: 'serve TCP (the default; with --udp, serve both)' })
+      .option('udp', { alias: 'u', type: 'boolean', describe: 'serve UDP (with --tcp too: both on the same port)' })
+      .option('backlog', { type: 'number', default: DEFAULT_ECHO_BACKLOG, requiresArg: true, describe: 'TCP listen backlog (the kernel caps it at net.core.somaxconn)' })
+      .option('max-conns', { type: 'number', requiresArg: true, describe: 'refuse TCP connections beyond N open at once (each refusal is logged)' })
+      .option('idle-timeout', { type: 'number', requiresArg: true, describe: 'close a TCP connection idle for SECONDS' })
+      .option('max-bytes', { type: 'number', requiresArg: true, describe: 'echo at most N bytes per TCP connection, then close it' })
+      .option('log-connections', { type: 'boolean', default: true, describe: 'one event per connect/disconnect (--no-log-connections: only listening, refused, errors, summary)' })
+      .epilog(
+        'Events go to stdout: readable lines on a terminal, tab-separated when piped, NDJSON with --json ' +
+          '(first line: {"event":"listening","address","port","protocol"}). Ctrl-C / SIGTERM: stop accepting, ' +
+          'flush and close clients (waiting at most --timeout), print a summary, exit 0.',
+      ),
+  examples: [
+    ['sockkit echo-server --port 9000', 'echo TCP on 127.0.0.1:9000'],
+    ['sockkit echo-server --port 0 --json', 'NDJSON events, port chosen by the kernel'],
+    ['sockkit echo-server --host :: --tcp --udp --port 7007', 'TCP and UDP on every IPv6 and IPv4 address'],
+    ['sockkit echo-server -p 9000 --max-conns 100 --idle-timeout 30', 'bounded: 100 clients, 30 s idle'],
+  ],
+  defaultTimeoutSeconds: 5,
+  longRunning: true,
+  run: async (args, ctx) => {
+    const family = familyOf(args);
+    const port = parsePort(args.port);
+    const backlog = positiveInteger(args.backlog, '--backlog')!;
+    const maxConns = positiveInteger(args['max-conns'], '--max-conns');
+    const maxBytes = positiveInteger(args['max-bytes'], '--max-bytes');
+    const idle = args['idle-timeout'];
+    if (idle !== undefined && !(Number.isFinite(idle) && idle > 0)) throw usageError(`bad --idle-timeout '${idle}'`, 'expected a number of seconds above 0');
+    const udp = args.udp === true;
+    const tcp = args.tcp === true || !udp;
+    const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace);
+
+    const print = createEchoEventPrinter(ctx.term);
+    const server = await startEchoServer(
+      {
+        address: where.address,
+        family: where.family,
+        port,
+        tcp,
+        udp,
+        backlog,
+        maxConns,
+        limits: { idleTimeoutMs: idle !== undefined ? idle * 1000 : undefined, maxBytes },
+        shutdownGraceMs: ctx.timeoutMs,
+        connectionEvents: args['log-connections'],
+      },
+      print,
+      ctx.tracing ? ctx.trace : undefined,
+    );
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) return resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const summary = await server.stop();
+    print({ event: 'summary', ...summary });
+    // main exits right after: let a piped stdout take the last events first.
+    await new Promise<void>((resolve) => (ctx.term.stdout as { write(s: string, cb: () => void): boolean }).write('', () => resolve()));
+    return 0;
+  },
+});

@@ -1,0 +1,246 @@
+// `sockkit bind`: bind one TCP or UDP socket and say what the kernel gave us, or why
+// it refused. Node cannot bind a TCP socket without also listening (net.Server has no
+// bare bind), so a TCP bind here is bind + listen, and the result says so.
+import { createServer, isIP, type Server } from 'node:net';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { SockkitError, toSockkitError, usageError } from './errors.js';
+import { formatHostPort, validateHostName, type Family } from './address.js';
+import { findPortHolders, portsInUse, type PortHolder, type SocketProtocol } from './proc-net.js';
+import { noTrace, type TraceFn } from './trace.js';
+
+export interface BindOptions {
+  protocol: SocketProtocol;
+  /** Undefined: every interface of the family (0.0.0.0, or :: with family 6). */
+  host?: string;
+  port: number;
+  family?: Family;
+  backlog?: number;
+}
+
+export interface BindResult {
+  protocol: SocketProtocol;
+  family: Family;
+  address: string;
+  port: number;
+  /** True when the host was not given and the wildcard address was used. */
+  allInterfaces: boolean;
+  /** TCP only: Node binds and listens in one call. */
+  listening: boolean;
+  backlog?: number;
+}
+
+export interface BoundSocket extends BindResult {
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BIND_BACKLOG = 511;
+
+/** The address to bind: the host given (an IP, or a name resolved once), or the wildcard. */
+export async function resolveBindHost(host: string | undefined, family: Family | undefined, trace: TraceFn = noTrace): Promise<{ address: string; family: Family; allInterfaces: boolean }> {
+  if (host === undefined) {
+    const f = family ?? 4;
+    return { address: f === 6 ? '::' : '0.0.0.0', family: f, allInterfaces: true };
+  }
+  const literal = isIP(host);
+  if (literal) {
+    if (family && literal !== family) throw usageError(`bad host '${host}'`, `not an IPv${family} address (-${family} was given)`);
+    return { address: host, family: literal as Family, allInterfaces: false };
+  }
+  // "999.1.1.1" is a legal host name, but nobody means a name by it: refuse it rather
+  // than send it to a DNS server.
+  if (/^[\d.]+$/.test(host)) throw usageError(`bad host '${host}'`, 'not a valid IPv4 address');
+  validateHostName(host);
+  trace('resolve', `${host}${family ? ` (IPv${family})` : ''}`);
+  try {
+    const found = await lookup(host, { family: family ?? 0 });
+    trace('resolve', `${host} → ${found.address}`);
+    return { address: found.address, family: found.family as Family, allInterfaces: false };
+  } catch (err) {
+    throw toSockkitError(err, `resolve ${host}`);
+  }
+}
+
+/** Binds (and for TCP listens); the caller closes the returned socket. */
+export async function bindSocket(options: BindOptions, trace: TraceFn = noTrace): Promise<BoundSocket> {
+  const where = await resolveBindHost(options.host, options.family, trace);
+  try {
+    if (options.protocol === 'tcp') {
+      const backlog = options.backlog ?? DEFAULT_BIND_BACKLOG;
+      const server = await listenTcp(where.address, options.port, backlog, trace);
+      const port = (server.address() as { port: number }).port;
+      return {
+        protocol: 'tcp',
+        family: where.family,
+        address: where.address,
+        port,
+        allInterfaces: where.allInterfaces,
+        listening: true,
+        backlog,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+    }
+    const socket = await bindUdp(where.address, where.family, options.port, trace);
+    return {
+      protocol: 'udp',
+      family: where.family,
+      address: where.address,
+      port: socket.address().port,
+      allInterfaces: where.allInterfaces,
+      listening: false,
+      close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    };
+  } catch (err) {
+    throw bindFailure(err, { protocol: options.protocol, address: where.address, port: options.port });
+  }
+}
+
+export function listenTcp(address: string, port: number, backlog: number, trace: TraceFn, server: Server = createServer()): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    trace('socket', `tcp${isIP(address) === 6 ? '6' : '4'} stream`);
+    trace('bind', formatHostPort(address, port));
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen({ host: address, port, backlog }, () => {
+      server.off('error', onError);
+      const bound = server.address() as { port: number };
+      trace('listen', `${formatHostPort(address, bound.port)} backlog ${backlog} (the kernel caps it at net.core.somaxconn)`);
+      resolve(server);
+    });
+  });
+}
+
+export function bindUdp(address: string, family: Family, port: number, trace: TraceFn): Promise<UdpSocket> {
+  return new Promise((resolve, reject) => {
+    trace('socket', `udp${family} datagram`);
+    trace('bind', formatHostPort(address, port));
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+    const onError = (err: Error) => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.bind({ address, port, exclusive: true }, () => {
+      socket.off('error', onError);
+      trace('bound', formatHostPort(address, socket.address().port));
+      resolve(socket);
+    });
+  });
+}
+
+/** The first port below which binding needs privilege (Linux sysctl; 1024 elsewhere). */
+export function unprivilegedPortStart(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+    return Number.isInteger(n) ? n : 1024;
+  } catch {
+    return 1024;
+  }
+}
+
+export interface BindTarget {
+  protocol: SocketProtocol;
+  address: string;
+  port: number;
+}
+
+/**
+ * Turns a failed bind into the error the user sees: who holds a port in use (read
+ * from /proc when possible, like `ss -ltnp`), why a low port is refused.
+ */
+export function bindFailure(
+  err: unknown,
+  target: BindTarget,
+  lookupHolders: (protocol: SocketProtocol, port: number) => PortHolder[] = findPortHolders,
+  privilegedBelow: () => number = unprivilegedPortStart,
+): SockkitError {
+  const what = `bind ${target.protocol} ${formatHostPort(target.address, target.port)}`;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    const holders = target.port === 0 ? [] : lookupHolders(target.protocol, target.port);
+    return new SockkitError(
+      'ADDRESS_UNAVAILABLE',
+      what,
+      holders.length ? `address already in use by ${holders.map(describeHolder).join(', ')}` : 'address already in use',
+      holders.length ? undefined : 'see who holds it with: ss -ltnup',
+      { cause: err },
+    );
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    const limit = privilegedBelow();
+    const low = target.port > 0 && target.port < limit;
+    return new SockkitError(
+      'ADDRESS_UNAVAILABLE',
+      what,
+      low ? `permission denied: ports below ${limit} need privilege` : 'permission denied',
+      low ? 'run as root, grant CAP_NET_BIND_SERVICE, or pick a port from 1024 up' : undefined,
+      { cause: err },
+    );
+  }
+  return toSockkitError(err, what);
+}
+
+export function describeHolder(h: PortHolder): string {
+  const proc = h.pid !== undefined ? `${h.command ?? 'process'} (pid ${h.pid})` : 'another socket (process not readable)';
+  return `${proc} on ${formatHostPort(h.address, h.port)}`;
+}
+
+export interface PortRangeScan {
+  protocol: SocketProtocol;
+  family: Family;
+  address: string;
+  allInterfaces: boolean;
+  first: number;
+  last: number;
+  free: number[];
+  inUse: Array<{ port: number; holders: PortHolder[] }>;
+}
+
+/** Never probe more ports than this in one call: each probe is a bind + close. */
+export const MAX_RANGE_PORTS = 10000;
+
+/** Tries each port of [first, last] in turn (bind, close) and lists the free ones. */
+export async function scanPortRange(
+  options: { protocol: SocketProtocol; host?: string; family?: Family; first: number; last: number },
+  signal?: AbortSignal,
+  trace: TraceFn = noTrace,
+): Promise<PortRangeScan> {
+  const count = options.last - options.first + 1;
+  if (options.first < 1) throw usageError(`bad port range ${options.first}-${options.last}`, 'ports start at 1');
+  if (count > MAX_RANGE_PORTS) {
+    throw usageError(`bad port range ${options.first}-${options.last}`, `${count} ports; at most ${MAX_RANGE_PORTS} are scanned in one call`);
+  }
+  const where = await resolveBindHost(options.host, options.family, trace);
+  const free: number[] = [];
+  const busy: number[] = [];
+  for (let port = options.first; port <= options.last; port++) {
+    if (signal?.aborted) throw signal.reason;
+    try {
+      if (options.protocol === 'tcp') {
+        const server = await listenTcp(where.address, port, 1, noTrace);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      } else {
+        const socket = await bindUdp(where.address, where.family, port, noTrace);
+        await new Promise<void>((resolve) => socket.close(() => resolve()));
+      }
+      free.push(port);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw bindFailure(err, { protocol: options.protocol, address: where.address, port });
+      busy.push(port);
+    }
+  }
+  trace('scan', `${count} ports tried, ${free.length} free`);
+  const holders = busy.length ? portsInUse(options.protocol, options.first, options.last) : new Map<number, PortHolder[]>();
+  return {
+    protocol: options.protocol,
+    family: where.family,
+    address: where.address,
+    allInterfaces: where.allInterfaces,
+    first: options.first,
+    last: options.last,
+    free,
+    inUse: busy.map((port) => ({ port, holders: holders.get(port) ?? [] })),
+  };
+}

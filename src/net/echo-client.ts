@@ -1,0 +1,430 @@
+// The client side of RFC 862 echo: connect, send, read the echo back, check that it
+// is byte-identical, and time the round trip. Three shapes of use:
+//   - a stream (a --message, or stdin): sent as fast as the socket takes it, the echo
+//     compared chunk by chunk as it returns (memory bounded by what is in flight);
+//   - repeated messages (--count, or line by line): one round trip at a time;
+//   - load (echo-load.ts): many connections at once.
+import { connect as netConnect, type Socket } from 'node:net';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createHash } from 'node:crypto';
+import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
+import { formatHostPort, type Family } from './address.js';
+import { noTrace, type TraceFn } from './trace.js';
+
+export interface EchoTarget {
+  address: string;
+  family: Family;
+  port: number;
+}
+
+export function connectTcp(target: EchoTarget, timeoutMs: number, trace: TraceFn = noTrace, signal?: AbortSignal): Promise<Socket> {
+  const where = formatHostPort(target.address, target.port);
+  return new Promise((resolve, reject) => {
+    trace('socket', `tcp${target.family} stream`);
+    trace('connect', where);
+    const started = performance.now();
+    const socket = netConnect({ host: target.address, port: target.port, family: target.family, noDelay: true, allowHalfOpen: true });
+    const fail = (err: unknown) => {
+      cleanup();
+      socket.destroy();
+      reject(err instanceof SockkitError ? err : toSockkitError(err, `connect ${where}`));
+    };
+    const onAbort = () => fail(signal?.reason);
+    const timer = setTimeout(() => fail(timeoutError(`connect ${where}`, timeoutMs)), timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.off('error', fail);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      cleanup();
+      trace('connected', `${where} from ${formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0)} in ${(performance.now() - started).toFixed(3)} ms`);
+      resolve(socket);
+    });
+  });
+}
+
+export function openUdp(target: EchoTarget, trace: TraceFn = noTrace): Promise<UdpSocket> {
+  return new Promise((resolve, reject) => {
+    trace('socket', `udp${target.family} datagram`);
+    const socket = createSocket({ type: target.family === 6 ? 'udp6' : 'udp4' });
+    const onError = (err: Error) => {
+      socket.close();
+      reject(toSockkitError(err, `connect udp ${formatHostPort(target.address, target.port)}`));
+    };
+    socket.once('error', onError);
+    // A connected UDP socket receives only from the server, and ICMP port
+    // unreachable comes back as ECONNREFUSED instead of a silent loss.
+    socket.connect(target.port, target.address, () => {
+      socket.off('error', onError);
+      trace('connect', `udp ${formatHostPort(target.address, target.port)} (connected datagram socket)`);
+      resolve(socket);
+    });
+  });
+}
+
+// ---------- stream mode ----------
+
+export interface StreamEchoResult {
+  protocol: 'tcp' | 'udp';
+  bytesSent: number;
+  bytesReceived: number;
+  identical: boolean;
+  /** Offset of the first byte that differs (or where the echo stopped short). */
+  firstDifferenceAt?: number;
+  /** First byte sent → first byte of echo back. */
+  firstByteMs: number;
+  /** First byte sent → last byte of echo back. */
+  rttMs: number;
+  sha256Sent: string;
+  sha256Received: string;
+}
+
+/**
+ * Sends `source` over TCP and checks the echo as it comes back, writing each echoed
+ * chunk to `sink` (reading pauses while the sink is full, so a slow reader of stdout
+ * slows the transfer instead of growing memory). Every wait is bounded: `timeoutMs`
+ * without progress (and without the sink holding us back) is a timeout.
+ * The client half-closes only after the whole echo is back (some echo servers drop
+ * what they still hold when the client half-closes).
+ */
+/** Where echoed bytes go (stdout): write() returning false means wait for 'drain'. */
+export interface EchoSink {
+  write(chunk: Buffer): boolean;
+  once?(event: 'drain', listener: () => void): unknown;
+}
+
+export async function streamEchoTcp(
+  socket: Socket,
+  source: AsyncIterable<Buffer | string> | Buffer,
+  sink: EchoSink,
+  timeoutMs: number,
+  trace: TraceFn = noTrace,
+): Promise<StreamEchoResult> {
+  const pending: Buffer[] = [];
+  let pendingOffset = 0;
+  let sent = 0;
+  let received = 0;
+  let firstDifferenceAt: number | undefined;
+  let started = 0;
+  let firstByteAt = 0;
+  let lastByteAt = 0;
+  let closed = false;
+  let sinkBlocked = false;
+  let socketError: unknown;
+  const hashSent = createHash('sha256');
+  const hashReceived = createHash('sha256');
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const onData = (chunk: Buffer) => {
+    if (received === 0) firstByteAt = performance.now();
+    lastByteAt = performance.now();
+    hashReceived.update(chunk);
+    compare(chunk);
+    received += chunk.length;
+    if (!sink.write(chunk) && sink.once) {
+      sinkBlocked = true;
+      socket.pause();
+      sink.once('drain', () => {
+        sinkBlocked = false;
+        socket.resume();
+        poke();
+      });
+    }
+    poke();
+  };
+  // Compares an echoed chunk with the oldest bytes sent and not yet echoed.
+  const compare = (chunk: Buffer) => {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const head = pending[0];
+      if (!head) {
+        firstDifferenceAt ??= received + offset; // more bytes back than were sent
+        return;
+      }
+      const n = Math.min(head.length - pendingOffset, chunk.length - offset);
+      if (firstDifferenceAt === undefined && head.compare(chunk, offset, offset + n, pendingOffset, pendingOffset + n) !== 0) {
+        for (let i = 0; i < n; i++) {
+          if (head[pendingOffset + i] !== chunk[offset + i]) {
+            firstDifferenceAt = received + offset + i;
+            break;
+          }
+        }
+      }
+      offset += n;
+      pendingOffset += n;
+      if (pendingOffset === head.length) {
+        pending.shift();
+        pendingOffset = 0;
+      }
+    }
+  };
+  socket.on('data', onData);
+  socket.on('end', () => {
+    trace('recv', 'FIN from server');
+    closed = true;
+    poke();
+  });
+  socket.on('close', () => {
+    closed = true;
+    poke();
+  });
+  socket.on('error', (err) => {
+    socketError = err;
+    closed = true;
+    poke();
+  });
+
+  // Waits for `ready()` with a bound on time without progress.
+  const waitUntil = async (ready: () => boolean, what: string) => {
+    while (!ready()) {
+      if (socketError) throw toSockkitError(socketError, what);
+      const progressBefore = received + sent;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (!ready() && received + sent === progressBefore && !closed && !socketError && !sinkBlocked) throw timeoutError(what, timeoutMs);
+    }
+  };
+
+  const send = async (chunk: Buffer) => {
+    if (chunk.length === 0) return;
+    if (started === 0) started = performance.now();
+    pending.push(chunk);
+    hashSent.update(chunk);
+    sent += chunk.length;
+    if (!socket.write(chunk)) {
+      let drained = false;
+      socket.once('drain', () => {
+        drained = true;
+        poke();
+      });
+      await waitUntil(() => drained || closed, 'send');
+    }
+  };
+
+  try {
+    if (Buffer.isBuffer(source)) await send(source);
+    else for await (const chunk of source) await send(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    trace('send', `${sent} bytes`);
+    await waitUntil(() => received >= sent || closed, `wait for the echo of ${sent} bytes`);
+  } finally {
+    socket.off('data', onData);
+  }
+  if (socketError && received < sent) throw toSockkitError(socketError, 'echo');
+  trace('recv', `${received} bytes`);
+  trace('close', 'half-close (FIN), then close');
+  socket.end();
+  socket.destroySoon();
+  if (received < sent) firstDifferenceAt ??= received;
+  return {
+    protocol: 'tcp',
+    bytesSent: sent,
+    bytesReceived: received,
+    identical: firstDifferenceAt === undefined && received === sent,
+    firstDifferenceAt,
+    firstByteMs: received ? firstByteAt - started : 0,
+    rttMs: received ? lastByteAt - started : 0,
+    sha256Sent: hashSent.digest('hex'),
+    sha256Received: hashReceived.digest('hex'),
+  };
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+// ---------- one message at a time ----------
+
+export type SampleStatus = 'ok' | 'mismatch' | 'lost';
+
+export interface EchoSample {
+  seq: number;
+  bytes: number;
+  /** Round-trip time in ms; absent when lost. */
+  rttMs?: number;
+  status: SampleStatus;
+  /** For mismatches: how many bytes differ, and the first one. */
+  differingBytes?: number;
+  firstDifferenceAt?: number;
+  /** The echo, for line-by-line use. */
+  echo?: Buffer;
+}
+
+export interface RoundTripper {
+  readonly protocol: 'tcp' | 'udp';
+  roundTrip(seq: number, payload: Buffer): Promise<EchoSample>;
+  close(): Promise<void>;
+}
+
+function difference(expected: Buffer, got: Buffer): { differingBytes: number; firstDifferenceAt?: number } {
+  let differing = Math.abs(expected.length - got.length);
+  let first: number | undefined;
+  const n = Math.min(expected.length, got.length);
+  for (let i = 0; i < n; i++) {
+    if (expected[i] !== got[i]) {
+      differing++;
+      first ??= i;
+    }
+  }
+  if (first === undefined && expected.length !== got.length) first = n;
+  return { differingBytes: differing, firstDifferenceAt: first };
+}
+
+/** TCP: one message in flight; its echo is the next `payload.length` bytes of the stream. */
+export function tcpRoundTripper(socket: Socket, timeoutMs: number, trace: TraceFn = noTrace): RoundTripper {
+  let buffer: Buffer = Buffer.alloc(0);
+  let want = 0;
+  let done: ((err?: unknown) => void) | undefined;
+  let closedError: unknown;
+  socket.on('data', (chunk: Buffer) => {
+    buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
+    if (done && buffer.length >= want) done();
+  });
+  const onGone = (err?: unknown) => {
+    closedError ??= err ?? protocolError('echo', 'the server closed the connection');
+    done?.(closedError);
+  };
+  socket.on('error', (err) => onGone(toSockkitError(err, 'echo')));
+  socket.on('end', () => onGone());
+  return {
+    protocol: 'tcp',
+    async roundTrip(seq, payload) {
+      if (closedError) throw closedError;
+      want = payload.length;
+      const started = performance.now();
+      socket.write(payload);
+      trace('send', `${payload.length} bytes (seq ${seq})`);
+      if (buffer.length < want) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            done = undefined;
+            reject(timeoutError(`echo of message ${seq}`, timeoutMs));
+          }, timeoutMs);
+          done = (err) => {
+            clearTimeout(timer);
+            done = undefined;
+            if (err) reject(buffer.length > 0 ? protocolError('echo', `the server closed the connection after ${buffer.length} of ${want} bytes`) : err);
+            else resolve();
+          };
+        });
+      }
+      const rttMs = performance.now() - started;
+      const echo = buffer.subarray(0, want);
+      buffer = buffer.subarray(want);
+      trace('recv', `${echo.length} bytes (seq ${seq}) in ${rttMs.toFixed(3)} ms`);
+      if (echo.equals(payload)) return { seq, bytes: payload.length, rttMs, status: 'ok', echo };
+      return { seq, bytes: payload.length, rttMs, status: 'mismatch', echo, ...difference(payload, echo) };
+    },
+    async close() {
+      trace('close', 'FIN');
+      socket.end();
+      socket.destroySoon();
+    },
+  };
+}
+
+/**
+ * UDP: one datagram per message; no echo within `timeoutMs` counts as lost. A late
+ * echo of an earlier message (recognised by its content) is ignored, not a mismatch.
+ */
+export function udpRoundTripper(socket: UdpSocket, timeoutMs: number, trace: TraceFn = noTrace): RoundTripper {
+  let current: { payload: Buffer; settle: (echo: Buffer | undefined, err?: unknown) => void } | undefined;
+  const recent: Buffer[] = [];
+  let socketError: unknown;
+  socket.on('message', (msg) => {
+    if (!current) return;
+    if (!msg.equals(current.payload) && recent.some((old) => old.equals(msg))) {
+      trace('recv', `${msg.length} bytes: late echo of an earlier datagram, ignored`);
+      return;
+    }
+    current.settle(msg);
+  });
+  // ICMP port unreachable arrives as ECONNREFUSED on the connected socket.
+  socket.on('error', (err) => {
+    socketError = toSockkitError(err, 'echo (udp)');
+    current?.settle(undefined, socketError);
+  });
+  return {
+    protocol: 'udp',
+    async roundTrip(seq, payload) {
+      if (socketError) throw socketError;
+      const started = performance.now();
+      const echo = await new Promise<Buffer | undefined>((resolve, reject) => {
+        const timer = setTimeout(() => current?.settle(undefined), timeoutMs);
+        current = {
+          payload,
+          settle: (msg, err) => {
+            clearTimeout(timer);
+            current = undefined;
+            if (err) reject(err);
+            else resolve(msg);
+          },
+        };
+        trace('send', `${payload.length} bytes (seq ${seq})`);
+        socket.send(payload, (err) => {
+          if (err) current?.settle(undefined, toSockkitError(err, 'send (udp)'));
+        });
+      });
+      recent.push(payload);
+      if (recent.length > 16) recent.shift();
+      if (!echo) {
+        trace('timeout', `no echo of datagram ${seq} within ${timeoutMs} ms`);
+        return { seq, bytes: payload.length, status: 'lost' };
+      }
+      const rttMs = performance.now() - started;
+      trace('recv', `${echo.length} bytes (seq ${seq}) in ${rttMs.toFixed(3)} ms`);
+      if (echo.equals(payload)) return { seq, bytes: payload.length, rttMs, status: 'ok', echo };
+      return { seq, bytes: payload.length, rttMs, status: 'mismatch', echo, ...difference(payload, echo) };
+    },
+    async close() {
+      trace('close', 'udp socket');
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
+  };
+}
+
+export interface RttSummary {
+  sent: number;
+  received: number;
+  mismatched: number;
+  lost: number;
+  lossPercent: number;
+  minMs: number;
+  avgMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Exact percentiles (nearest rank) over the samples of a --count run. */
+export function summarizeSamples(samples: readonly EchoSample[]): RttSummary {
+  const rtts = samples.filter((s) => s.rttMs !== undefined).map((s) => s.rttMs!).sort((a, b) => a - b);
+  const rank = (p: number) => (rtts.length ? rtts[Math.max(0, Math.ceil((p / 100) * rtts.length) - 1)]! : 0);
+  const lost = samples.filter((s) => s.status === 'lost').length;
+  return {
+    sent: samples.length,
+    received: rtts.length,
+    mismatched: samples.filter((s) => s.status === 'mismatch').length,
+    lost,
+    lossPercent: samples.length ? (lost / samples.length) * 100 : 0,
+    minMs: rtts[0] ?? 0,
+    avgMs: rtts.length ? rtts.reduce((a, b) => a + b, 0) / rtts.length : 0,
+    p50Ms: rank(50),
+    p90Ms: rank(90),
+    p99Ms: rank(99),
+    maxMs: rtts[rtts.length - 1] ?? 0,
+  };
+}

@@ -1,0 +1,235 @@
+// Echo load generator (what tcpkali / echoping do, neither packaged for Debian 12):
+// C TCP connections, each with one message in flight, sending the next message as soon
+// as the echo of the last one is back. Built to cost little per message:
+//   - one shared receive buffer for every socket (net `onread`): the callback runs
+//     synchronously and keeps no reference, so no Buffer is allocated per read;
+//   - one payload buffer per connection, reused; its first byte carries a counter so
+//     a stale or replayed echo cannot pass for the current one;
+//   - the echo is compared in place (Buffer.compare on ranges) as it arrives;
+//   - RTTs go into a log-linear histogram (no per-message array growth, no timers).
+import { connect as netConnect, type Socket } from 'node:net';
+import { randomFillSync } from 'node:crypto';
+import { LogLinearHistogram, type HistogramSummary } from './histogram.js';
+import type { EchoTarget } from './echo-client.js';
+import { noTrace, type TraceFn } from './trace.js';
+import { formatHostPort } from './address.js';
+
+export interface LoadOptions {
+  concurrency: number;
+  durationMs: number;
+  size: number;
+  /** Bound on each connect, and on the wait for the last echoes after the run. */
+  timeoutMs: number;
+}
+
+export interface LoadResult {
+  concurrency: number;
+  size: number;
+  durationMs: number;
+  connectionsOpened: number;
+  connectionsFailed: number;
+  /** errno → count for failed connects (ECONNREFUSED, timeout, ...). */
+  connectFailures: Record<string, number>;
+  /** Connections that ended during the run (closed or reset by the server). */
+  connectionsDropped: number;
+  messages: number;
+  mismatches: number;
+  bytesSent: number;
+  bytesReceived: number;
+  messagesPerSecond: number;
+  sentMBps: number;
+  receivedMBps: number;
+  /** Round-trip times in ms. */
+  rtt: { count: number; minMs: number; meanMs: number; p50Ms: number; p90Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+}
+
+/** The shared read buffer: 64 KiB, the largest read the kernel hands over at once here. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+class LoadConnection {
+  socket!: Socket;
+  received = 0;
+  sentAt = 0;
+  counter = 0;
+  mismatchedThisMessage = false;
+  open = false;
+
+  constructor(
+    readonly payload: Buffer,
+    private readonly run: LoadRun,
+  ) {}
+
+  onRead(nread: number, buf: Buffer): boolean {
+    const run = this.run;
+    const size = this.payload.length;
+    run.bytesReceived += nread;
+    let offset = 0;
+    while (offset < nread) {
+      const n = Math.min(nread - offset, size - this.received);
+      if (!this.mismatchedThisMessage && this.payload.compare(buf, offset, offset + n, this.received, this.received + n) !== 0) {
+        this.mismatchedThisMessage = true;
+      }
+      offset += n;
+      this.received += n;
+      if (this.received === size) this.completeMessage();
+    }
+    return true;
+  }
+
+  private completeMessage(): void {
+    const run = this.run;
+    const now = performance.now();
+    if (run.measuring) {
+      run.histogram.record((now - this.sentAt) * 1e6); // ns
+      run.messages++;
+    }
+    if (this.mismatchedThisMessage) run.mismatches++;
+    this.mismatchedThisMessage = false;
+    this.received = 0;
+    if (run.sending) this.send(now);
+    else this.finish();
+  }
+
+  send(now = performance.now()): void {
+    // The previous write is fully echoed, so the kernel is done with this buffer.
+    this.payload[0] = this.counter = (this.counter + 1) & 0xff;
+    this.sentAt = now;
+    this.run.bytesSent += this.payload.length;
+    this.socket.write(this.payload);
+  }
+
+  finish(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.socket.end();
+    this.socket.destroySoon();
+    this.run.settled();
+  }
+}
+
+class LoadRun {
+  histogram = new LogLinearHistogram();
+  measuring = false;
+  sending = false;
+  messages = 0;
+  mismatches = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  dropped = 0;
+  private openCount = 0;
+  private onAllSettled: (() => void) | undefined;
+
+  opened(): void {
+    this.openCount++;
+  }
+  settled(): void {
+    this.openCount--;
+    if (this.openCount === 0) this.onAllSettled?.();
+  }
+  whenAllSettled(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.openCount === 0) return resolve();
+      this.onAllSettled = resolve;
+    });
+  }
+}
+
+export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trace: TraceFn = noTrace, signal?: AbortSignal): Promise<LoadResult> {
+  const run = new LoadRun();
+  const shared = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const payloads = Buffer.allocUnsafe(options.concurrency * options.size);
+  randomFillSync(payloads);
+  const connectFailures: Record<string, number> = {};
+  const where = formatHostPort(target.address, target.port);
+  trace('connect', `${options.concurrency} connections to ${where}`);
+
+  const connections: LoadConnection[] = [];
+  const connects: Promise<void>[] = [];
+  for (let i = 0; i < options.concurrency; i++) {
+    const c = new LoadConnection(payloads.subarray(i * options.size, (i + 1) * options.size), run);
+    connects.push(
+      new Promise<void>((resolve) => {
+        const socket = netConnect({
+          host: target.address,
+          port: target.port,
+          family: target.family,
+          noDelay: true,
+          onread: { buffer: shared, callback: (nread: number, buf: Uint8Array) => c.onRead(nread, buf as Buffer) },
+        });
+        c.socket = socket;
+        const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), options.timeoutMs);
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          c.open = true;
+          run.opened();
+          connections.push(c);
+          resolve();
+        });
+        socket.on('error', (err: NodeJS.ErrnoException) => {
+          if (!c.open) {
+            clearTimeout(timer);
+            const code = err.code ?? 'error';
+            connectFailures[code] = (connectFailures[code] ?? 0) + 1;
+            resolve();
+          }
+        });
+        socket.on('close', () => {
+          if (c.open) {
+            // Ended by the server (refused at its limit, reset, closed) before we finished.
+            run.dropped++;
+            c.open = false;
+            run.settled();
+          }
+        });
+      }),
+    );
+  }
+  await Promise.all(connects);
+  const opened = connections.length;
+  trace('connected', `${opened} of ${options.concurrency} connections open`);
+
+  const started = performance.now();
+  run.measuring = true;
+  run.sending = true;
+  for (const c of connections) if (c.open) c.send(started);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, options.durationMs);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+  run.sending = false;
+  run.measuring = false;
+  const elapsedMs = performance.now() - started;
+  const snapshot = { messages: run.messages, bytesSent: run.bytesSent, bytesReceived: run.bytesReceived };
+  trace('stop', `${snapshot.messages} round trips in ${elapsedMs.toFixed(0)} ms; waiting for the last echoes`);
+  // Each connection closes once its last echo is back; stragglers are cut after the timeout.
+  const stragglers = setTimeout(() => {
+    for (const c of connections) if (c.open) c.socket.destroy();
+  }, options.timeoutMs);
+  await run.whenAllSettled();
+  clearTimeout(stragglers);
+  trace('close', `${opened} connections`);
+
+  const h: HistogramSummary = run.histogram.summary();
+  const seconds = elapsedMs / 1000;
+  const ms = (ns: number) => ns / 1e6;
+  return {
+    concurrency: options.concurrency,
+    size: options.size,
+    durationMs: elapsedMs,
+    connectionsOpened: opened,
+    connectionsFailed: options.concurrency - opened,
+    connectFailures,
+    connectionsDropped: run.dropped,
+    messages: snapshot.messages,
+    mismatches: run.mismatches,
+    bytesSent: snapshot.bytesSent,
+    bytesReceived: snapshot.bytesReceived,
+    messagesPerSecond: seconds > 0 ? snapshot.messages / seconds : 0,
+    sentMBps: seconds > 0 ? snapshot.bytesSent / 1e6 / seconds : 0,
+    receivedMBps: seconds > 0 ? snapshot.bytesReceived / 1e6 / seconds : 0,
+    rtt: { count: h.count, minMs: ms(h.min), meanMs: ms(h.mean), p50Ms: ms(h.p50), p90Ms: ms(h.p90), p99Ms: ms(h.p99), p999Ms: ms(h.p999), maxMs: ms(h.max) },
+  };
+}

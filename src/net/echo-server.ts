@@ -1,0 +1,330 @@
+// RFC 862 echo over TCP: every byte a client sends comes back, in order.
+//
+// The connection core, `serveEchoConnection`, is one function any server can call on
+// an accepted socket (this file's `startEchoServer`, or a multi-process server). It
+// echoes with `socket.pipe(socket)`: the socket's own readable side feeds its writable
+// side, so when a client sends without reading, the kernel send buffer fills, write()
+// returns false, pipe pauses reading, and the kernel receive window closes. Server
+// memory stays flat whatever the client does. Byte counts come from the socket's own
+// counters (bytesRead / bytesWritten), so echoing costs nothing per chunk beyond pipe.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { TraceFn } from './trace.js';
+import { formatHostPort, type Family } from './address.js';
+import { bindFailure, listenTcp } from './bind.js';
+import { startUdpEcho, type UdpEchoServer, type UdpEchoStats } from './echo-udp.js';
+
+export interface EchoLimits {
+  /** Close a connection after this many ms without traffic either way. */
+  idleTimeoutMs?: number;
+  /** Echo at most this many bytes per connection, then close it (FIN). */
+  maxBytes?: number;
+}
+
+export type DisconnectReason = 'closed' | 'reset' | 'idle-timeout' | 'max-bytes' | 'shutdown' | 'error';
+
+export interface ClosedConnection {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+  reason: DisconnectReason;
+  /** The socket error behind 'reset' / 'error', e.g. ECONNRESET. */
+  error?: string;
+  /** The client half-closed (sent FIN) before the connection ended. */
+  halfClosed: boolean;
+}
+
+export interface EchoConnectionEvents {
+  onClose(closed: ClosedConnection, connection: EchoConnection): void;
+}
+
+let nextConnectionId = 1;
+
+/** One echoing client connection; `shutdown` ends it gracefully (used on SIGTERM). */
+export class EchoConnection {
+  readonly id = nextConnectionId++;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private readonly startedAt = performance.now();
+  private reason: DisconnectReason | undefined;
+  private error: string | undefined;
+  private halfClosed = false;
+  private piping = false;
+  private onData: ((chunk: Buffer) => void) | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    limits: EchoLimits,
+    private readonly events: EchoConnectionEvents,
+    private readonly trace?: TraceFn,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '?';
+    this.remotePort = socket.remotePort ?? 0;
+    // A client must never take the server down: every socket error ends only this socket.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.error = err.code ?? err.message;
+      if (this.reason === undefined) this.reason = err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : 'error';
+    });
+    socket.on('end', () => {
+      this.halfClosed = true;
+      this.trace?.('half-close', `${this.peer} sent FIN; flushing the echo, then FIN back`);
+    });
+    socket.on('close', () => this.closed());
+    if (limits.idleTimeoutMs !== undefined && limits.idleTimeoutMs > 0) {
+      socket.setTimeout(limits.idleTimeoutMs);
+      socket.on('timeout', () => {
+        this.reason ??= 'idle-timeout';
+        this.trace?.('timeout', `${this.peer} idle for ${limits.idleTimeoutMs} ms, closing`);
+        socket.destroy();
+      });
+    }
+    if (limits.maxBytes !== undefined) this.echoUpTo(limits.maxBytes);
+    else {
+      this.piping = true;
+      socket.pipe(socket);
+    }
+  }
+
+  get peer(): string {
+    return formatHostPort(this.remoteAddress, this.remotePort);
+  }
+
+  /**
+   * Echo with a byte budget: the same flow control as pipe (pause when write()
+   * returns false, resume on 'drain'), but the chunk that crosses the limit is cut,
+   * and the server then sends FIN.
+   */
+  private echoUpTo(maxBytes: number): void {
+    const socket = this.socket;
+    let echoed = 0;
+    const resume = () => socket.resume();
+    const onData = (chunk: Buffer) => {
+      const remaining = maxBytes - echoed;
+      if (chunk.length >= remaining) {
+        if (remaining > 0) socket.write(chunk.subarray(0, remaining));
+        echoed = maxBytes;
+        this.reason ??= 'max-bytes';
+        this.trace?.('limit', `${this.peer} reached --max-bytes ${maxBytes}, closing`);
+        this.finish();
+        return;
+      }
+      echoed += chunk.length;
+      if (!socket.write(chunk)) {
+        socket.pause();
+        socket.once('drain', resume);
+      }
+    };
+    this.onData = onData;
+    socket.on('data', onData);
+    socket.once('end', () => {
+      if (this.reason === undefined) socket.end();
+    });
+  }
+
+  /** Stops echoing, flushes what was already written, sends FIN, then discards input. */
+  private finish(graceMs = 2000): void {
+    const socket = this.socket;
+    if (this.piping) {
+      socket.unpipe(socket);
+      this.piping = false;
+    }
+    if (this.onData) {
+      socket.off('data', this.onData);
+      this.onData = undefined;
+    }
+    socket.end();
+    // Keep reading (and dropping) until the client closes too: closing a socket with
+    // unread input makes the kernel send RST and discard the echo still queued.
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), graceMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  /** Graceful end for server shutdown: flush, FIN, wait up to `graceMs`, then close. */
+  shutdown(graceMs: number): void {
+    if (this.socket.destroyed) return;
+    this.reason ??= 'shutdown';
+    this.finish(graceMs);
+  }
+
+  private closed(): void {
+    const record: ClosedConnection = {
+      id: this.id,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      bytesIn: this.socket.bytesRead,
+      bytesOut: this.socket.bytesWritten,
+      durationMs: performance.now() - this.startedAt,
+      reason: this.reason ?? 'closed',
+      error: this.error,
+      halfClosed: this.halfClosed,
+    };
+    this.trace?.('close', `${this.peer} #${this.id}: recv ${record.bytesIn} bytes, send ${record.bytesOut} bytes, ${record.reason}`);
+    this.events.onClose(record, this);
+  }
+}
+
+/** Starts echoing on an accepted socket. Reusable by any server that owns the accept loop. */
+export function serveEchoConnection(socket: Socket, limits: EchoLimits, events: EchoConnectionEvents, trace?: TraceFn): EchoConnection {
+  return new EchoConnection(socket, limits, events, trace);
+}
+
+export type EchoProtocol = 'tcp' | 'udp';
+
+export type EchoServerEvent =
+  | { event: 'listening'; address: string; port: number; protocol: EchoProtocol; family: Family; backlog?: number }
+  | { event: 'connect'; protocol: 'tcp'; id: number; remoteAddress: string; remotePort: number; open: number }
+  | ({ event: 'disconnect'; protocol: 'tcp'; open: number } & ClosedConnection)
+  | { event: 'refused'; protocol: 'tcp'; remoteAddress: string; remotePort: number; reason: 'max-conns'; maxConns: number }
+  | { event: 'error'; protocol: EchoProtocol; what: string; error: string; suppressed: number }
+  | ({ event: 'summary' } & EchoServerSummary);
+
+export interface EchoServerSummary {
+  connections: number;
+  refused: number;
+  bytesIn: number;
+  bytesOut: number;
+  peakConcurrent: number;
+  datagrams: number;
+  datagramBytes: number;
+  errors: number;
+  uptimeMs: number;
+}
+
+export interface EchoServerOptions {
+  address: string;
+  family: Family;
+  port: number;
+  tcp: boolean;
+  udp: boolean;
+  backlog: number;
+  maxConns?: number;
+  limits: EchoLimits;
+  /** How long shutdown waits for a client to take its last echo before closing it. */
+  shutdownGraceMs: number;
+  /** connect/disconnect events (off: only listening, refused, errors, summary). */
+  connectionEvents: boolean;
+}
+
+export interface EchoServer {
+  ports: { tcp?: number; udp?: number };
+  /** Stop accepting, end clients after flushing, and report the totals. */
+  stop(): Promise<EchoServerSummary>;
+}
+
+/** At most one 'error' event per second per kind: an accept storm (EMFILE) must not flood. */
+class ErrorThrottle {
+  private last = 0;
+  private suppressed = 0;
+  constructor(private readonly emit: (e: EchoServerEvent) => void) {}
+  report(protocol: EchoProtocol, what: string, err: NodeJS.ErrnoException): void {
+    const now = performance.now();
+    if (now - this.last < 1000) {
+      this.suppressed++;
+      return;
+    }
+    this.last = now;
+    this.emit({ event: 'error', protocol, what, error: err.code ?? err.message, suppressed: this.suppressed });
+    this.suppressed = 0;
+  }
+}
+
+export async function startEchoServer(options: EchoServerOptions, emit: (e: EchoServerEvent) => void, trace?: TraceFn): Promise<EchoServer> {
+  const startedAt = performance.now();
+  const open = new Set<EchoConnection>();
+  const totals = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0, peakConcurrent: 0, errors: 0 };
+  const throttle = new ErrorThrottle(emit);
+  let allClosed: (() => void) | undefined;
+
+  const events: EchoConnectionEvents = {
+    onClose(closed, connection) {
+      open.delete(connection);
+      totals.bytesIn += closed.bytesIn;
+      totals.bytesOut += closed.bytesOut;
+      if (options.connectionEvents) emit({ event: 'disconnect', protocol: 'tcp', open: open.size, ...closed });
+      if (open.size === 0) allClosed?.();
+    },
+  };
+
+  let server: Server | undefined;
+  const ports: EchoServer['ports'] = {};
+  let udp: UdpEchoServer | undefined;
+  try {
+    if (options.tcp) {
+      server = createServer({ allowHalfOpen: true, noDelay: true });
+      server.on('connection', (socket) => {
+        const connection = serveEchoConnection(socket, options.limits, events, trace);
+        open.add(connection);
+        totals.connections++;
+        if (open.size > totals.peakConcurrent) totals.peakConcurrent = open.size;
+        trace?.('accept', `${connection.peer} #${connection.id} (${open.size} open)`);
+        if (options.connectionEvents) {
+          emit({ event: 'connect', protocol: 'tcp', id: connection.id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, open: open.size });
+        }
+      });
+      if (options.maxConns !== undefined) {
+        // Node accepts and immediately closes connections beyond maxConnections ('drop').
+        server.maxConnections = options.maxConns;
+        const maxConns = options.maxConns;
+        server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+          totals.refused++;
+          trace?.('refuse', `${formatHostPort(data?.remoteAddress ?? '?', data?.remotePort ?? 0)}: --max-conns ${maxConns} reached`);
+          emit({ event: 'refused', protocol: 'tcp', remoteAddress: data?.remoteAddress ?? '?', remotePort: data?.remotePort ?? 0, reason: 'max-conns', maxConns });
+        });
+      }
+      await listenTcp(options.address, options.port, options.backlog, trace ?? (() => {}), server).catch((err: unknown) => {
+        throw bindFailure(err, { protocol: 'tcp', address: options.address, port: options.port });
+      });
+      // After listen, errors are accept failures (EMFILE, ENFILE): report, keep serving.
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        totals.errors++;
+        throttle.report('tcp', 'accept', err);
+      });
+      ports.tcp = (server.address() as { port: number }).port;
+      emit({ event: 'listening', address: options.address, port: ports.tcp, protocol: 'tcp', family: options.family, backlog: options.backlog });
+    }
+    if (options.udp) {
+      // With --tcp --udp on port 0, UDP takes the port the kernel gave TCP.
+      const udpPort = ports.tcp ?? options.port;
+      udp = await startUdpEcho({ address: options.address, family: options.family, port: udpPort }, (what, err) => {
+        totals.errors++;
+        throttle.report('udp', what, err);
+      }, trace);
+      ports.udp = udp.port;
+      emit({ event: 'listening', address: options.address, port: udp.port, protocol: 'udp', family: options.family });
+    }
+  } catch (err) {
+    server?.close();
+    throw err;
+  }
+
+  return {
+    ports,
+    async stop() {
+      trace?.('close', 'stop accepting');
+      const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+      const drained = new Promise<void>((resolve) => {
+        if (open.size === 0) return resolve();
+        allClosed = resolve;
+      });
+      for (const connection of open) connection.shutdown(options.shutdownGraceMs);
+      await drained;
+      await closing;
+      const udpStats: UdpEchoStats = udp ? await udp.stop() : { datagrams: 0, bytes: 0 };
+      return {
+        connections: totals.connections,
+        refused: totals.refused,
+        bytesIn: totals.bytesIn,
+        bytesOut: totals.bytesOut,
+        peakConcurrent: totals.peakConcurrent,
+        datagrams: udpStats.datagrams,
+        datagramBytes: udpStats.bytes,
+        errors: totals.errors,
+        uptimeMs: performance.now() - startedAt,
+      };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// Renderers for `sockkit echo-server` events. A server's events are its result, so
+// they go to stdout: readable lines on a TTY, tab-separated records when piped, NDJSON
+// with --json (the first line is the listening event, so a script can start the server
+// on port 0 and read its port). Lines are batched per event-loop turn: one write()
+// for many connections, which keeps 10,000 connects cheap.
+import type { EchoServerEvent, EchoServerSummary } from '../net/echo-server.js';
+import { formatHostPort } from '../net/address.js';
+import type { Terminal } from './terminal.js';
+import { paint } from './style.js';
+
+export type EchoEventPrinter = ((e: EchoServerEvent) => void) & { flush(): void };
+
+export function createEchoEventPrinter(term: Terminal): EchoEventPrinter {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('\n') + '\n';
+    pending = [];
+    term.stdout.write(text);
+  };
+  const format = term.json ? (e: EchoServerEvent) => JSON.stringify(e) : term.isStdoutTTY ? (e: EchoServerEvent) => humanLine(term, e) : plainLine;
+  const printer = ((e: EchoServerEvent) => {
+    pending.push(format(e));
+    // The listening line and the summary are written at once: scripts wait for them.
+    if (e.event === 'listening' || e.event === 'summary') return flush();
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  }) as EchoEventPrinter;
+  printer.flush = flush;
+  return printer;
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+const REASONS: Record<string, string> = {
+  closed: 'client closed',
+  reset: 'reset by client',
+  'idle-timeout': 'idle timeout',
+  'max-bytes': '--max-bytes reached',
+  shutdown: 'server shutdown',
+  error: 'socket error',
+};
+
+function clock(): string {
+  return new Date().toISOString().slice(11, 23);
+}
+
+export function humanLine(term: Terminal, e: EchoServerEvent): string {
+  const t = paint(term, 'dim', clock());
+  switch (e.event) {
+    case 'listening': {
+      const expose = e.address === '127.0.0.1' || e.address === '::1' ? ' (loopback only; expose with --host 0.0.0.0 or --host ::)' : '';
+      const backlog = e.backlog !== undefined ? `, backlog ${e.backlog}` : '';
+      return `${t} ${paint(term, 'green', 'listening')}  ${e.protocol.toUpperCase()} ${formatHostPort(e.address, e.port)}${backlog}${expose}`;
+    }
+    case 'connect':
+      return `${t} ${paint(term, 'cyan', 'connect')}    ${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} (${e.open} open)`;
+    case 'disconnect': {
+      const err = e.error && e.reason !== 'closed' ? ` ${e.error}` : '';
+      return `${t} ${paint(term, 'blue', 'disconnect')} ${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${duration(e.durationMs)}, ${REASONS[e.reason] ?? e.reason}${err}`;
+    }
+    case 'refused':
+      return `${t} ${paint(term, 'yellow', 'refused')}    ${formatHostPort(e.remoteAddress, e.remotePort)}: --max-conns ${e.maxConns} reached`;
+    case 'error':
+      return `${t} ${paint(term, 'red', 'error')}      ${e.protocol} ${e.what}: ${e.error}${e.suppressed ? ` (${e.suppressed} more suppressed)` : ''}`;
+    case 'summary':
+      return `${t} ${paint(term, 'bold', 'summary')}    ${summaryText(e)}`;
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function summaryText(s: EchoServerSummary): string {
+  const parts = [
+    plural(s.connections, 'connection'),
+    `${s.refused} refused`,
+    `peak ${s.peakConcurrent} concurrent`,
+    `in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}`,
+  ];
+  if (s.datagrams) parts.push(`${plural(s.datagrams, 'datagram')} (${bytes(s.datagramBytes)})`);
+  if (s.errors) parts.push(plural(s.errors, 'error'));
+  parts.push(`up ${duration(s.uptimeMs)}`);
+  return parts.join(', ');
+}
+
+/** Tab-separated: event, then key=value fields, for awk/cut. */
+export function plainLine(e: EchoServerEvent): string {
+  switch (e.event) {
+    case 'listening':
+      return ['listening', e.protocol, e.address, e.port, ...(e.backlog !== undefined ? [`backlog=${e.backlog}`] : [])].join('\t');
+    case 'connect':
+      return ['connect', e.protocol, e.remoteAddress, e.remotePort, `id=${e.id}`, `open=${e.open}`].join('\t');
+    case 'disconnect':
+      return [
+        'disconnect',
+        e.protocol,
+        e.remoteAddress,
+        e.remotePort,
+        `id=${e.id}`,
+        `bytesIn=${e.bytesIn}`,
+        `bytesOut=${e.bytesOut}`,
+        `durationMs=${e.durationMs.toFixed(1)}`,
+        `reason=${e.reason}`,
+        ...(e.error ? [`error=${e.error}`] : []),
+      ].join('\t');
+    case 'refused':
+      return ['refused', e.protocol, e.remoteAddress, e.remotePort, `reason=${e.reason}`, `maxConns=${e.maxConns}`].join('\t');
+    case 'error':
+      return ['error', e.protocol, e.what, e.error, `suppressed=${e.suppressed}`].join('\t');
+    case 'summary':
+      return [
+        'summary',
+        `connections=${e.connections}`,
+        `refused=${e.refused}`,
+        `peakConcurrent=${e.peakConcurrent}`,
+        `bytesIn=${e.bytesIn}`,
+        `bytesOut=${e.bytesOut}`,
+        `datagrams=${e.datagrams}`,
+        `datagramBytes=${e.datagramBytes}`,
+        `errors=${e.errors}`,
+        `uptimeMs=${e.uptimeMs.toFixed(0)}`,
+      ].join('\t');
+  }
+}

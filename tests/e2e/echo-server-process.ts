@@ -1,0 +1,63 @@
+// Starts the built `sockkit echo-server` as a child process for e2e/interop tests:
+// NDJSON on stdout, the port read from the first (listening) line, stopped by PID.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { SOCKKIT_BIN } from '../helpers/run-sockkit.js';
+import { waitFor } from '../helpers/process.js';
+
+export interface EchoServerProcess {
+  child: ChildProcessWithoutNullStreams;
+  pid: number;
+  port: number;
+  stdout: () => string;
+  stderr: () => string;
+  /** Parsed NDJSON events so far (with --json). */
+  events: () => Array<Record<string, unknown>>;
+  /** Sends `signal` (SIGTERM by default) and waits for the exit; SIGKILL after 10 s. */
+  stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resident set size of the server process in bytes, from /proc/<pid>/status. */
+  rssBytes: () => number;
+}
+
+export async function startEchoServerProcess(args: string[], options: { json?: boolean } = {}): Promise<EchoServerProcess> {
+  const json = options.json ?? true;
+  const child = spawn(process.execPath, [SOCKKIT_BIN, 'echo-server', '--port', '0', ...(json ? ['--json'] : []), ...args], {
+    env: { ...process.env, NO_COLOR: '1', CI: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  await waitFor(() => out.includes('\n') || child.exitCode !== null, 10000, 'the listening line');
+  const first = out.split('\n')[0]!;
+  const port = json ? Number(JSON.parse(first).port) : Number(first.split('\t')[3]);
+  return {
+    child,
+    pid: child.pid!,
+    port,
+    stdout: () => out,
+    stderr: () => err,
+    events: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      const result = await exited;
+      clearTimeout(timer);
+      // 'exit' can come before the last stdout chunk: wait for the stream to end.
+      if (!child.stdout.readableEnded) await new Promise((r) => child.stdout.once('end', r));
+      return result;
+    },
+    rssBytes: () => {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    },
+  };
+}
