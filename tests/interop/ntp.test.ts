@@ -2,6 +2,7 @@
 // config), and compared with chrony's and NTPsec's own clients on the same server.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { describeWithPeers } from '../helpers/peers.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { chronydQueryOffsetMs, startChrony, udpTaken, type Chrony } from './peers/chrony.js';
@@ -128,10 +129,12 @@ describeWithPeers('ntp against a rate-limited chronyd', ['chronyd'], () => {
   }, 20_000);
 
   test('dropped requests end as a timeout within --timeout, exit 5', async () => {
-    // The limit lets a request through now and then and silently drops the rest: query
-    // until one is dropped (the second, in practice), at most six times.
+    // The limit lets a request through now and then and silently drops the rest. Spend
+    // this address's allowance first with a burst of plain requests, then query, until
+    // one is dropped, at most six times.
     const codes: Array<number | null> = [];
     for (let i = 0; i < 6 && !codes.includes(5); i++) {
+      await sendRequestBurst(chrony.port, 4);
       const started = Date.now();
       const r = await runSockkit(['ntp', '127.0.0.1', '--port', String(chrony.port), '--timeout', '1']);
       codes.push(r.code);
@@ -145,3 +148,15 @@ describeWithPeers('ntp against a rate-limited chronyd', ['chronyd'], () => {
     expect(codes.every((c) => c === 0 || c === 5)).toBe(true);
   }, 40_000);
 });
+
+/** Sends `count` client-mode NTP requests from one socket, without waiting for answers. */
+async function sendRequestBurst(port: number, count: number): Promise<void> {
+  const socket = createSocket('udp4');
+  const request = Buffer.alloc(48);
+  request[0] = 0x23; // LI 0, version 4, mode 3 (client)
+  for (let i = 0; i < count; i++) {
+    request.writeUInt32BE(0x12345678 + i, 40); // a non-zero transmit timestamp
+    await new Promise<void>((resolve, reject) => socket.send(request, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  }
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+}
