@@ -1,6 +1,6 @@
 // Renderers for http-get: the -v request/response story on stderr, the --timing
 // table and waterfall, the --json document, and the download progress bar.
-import type { FetchResult, HopResult, Redirect, TlsInfo } from '../net/http-client.js';
+import type { FetchResult, HopResult, HopTimings, Redirect, TlsInfo } from '../net/http-client.js';
 import type { HeaderList, ResponseHead } from '../net/http-parser.js';
 import { printTable, printJson } from './render.js';
 import { paint } from './style.js';
@@ -55,14 +55,7 @@ export interface HttpGetDocument {
   remoteAddress: string;
   remotePort: number;
   output: string | null;
-  timings: {
-    dnsMs: number;
-    connectMs: number;
-    tlsMs: number | null;
-    ttfbMs: number;
-    transferMs: number;
-    totalMs: number;
-  };
+  timings: HopTimings;
   tls: { protocol: string | null; cipher: string | null; alpn: string | null; peerSubject: string | null; validTo: string | null; verified: boolean } | null;
 }
 

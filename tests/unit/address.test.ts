@@ -1,17 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { formatHostPort, parseHostPort, parsePort, parsePortRange, validateHostName } from '../../src/net/address.js';
-import { SockkitError } from '../../src/net/errors.js';
-
-function usageFailure(fn: () => unknown): SockkitError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SockkitError);
-    expect((err as SockkitError).code).toBe('USAGE');
-    return err as SockkitError;
-  }
-  throw new Error('expected a usage error');
-}
+import { expectSockkitError } from '../helpers/expect-error.js';
 
 describe('parsePort', () => {
   test.each([
@@ -21,18 +10,18 @@ describe('parsePort', () => {
   ])('%s → %d', (input, port) => expect(parsePort(input)).toBe(port));
 
   test.each(['-1', '65536', '99999', 'http', '', '1e3', '0x50', '8080x'])('rejects %p', (input) => {
-    usageFailure(() => parsePort(input));
+    expectSockkitError(() => parsePort(input));
   });
 
   test('0 can be refused where a real port is needed', () => {
-    usageFailure(() => parsePort('0', 'port', false));
+    expectSockkitError(() => parsePort('0', 'port', false));
   });
 });
 
 describe('parsePortRange', () => {
   test('inclusive range', () => expect(parsePortRange('8000-8100')).toEqual({ first: 8000, last: 8100 }));
   test.each(['8100-8000', '1-70000', '80', 'a-b'])('rejects %p', (input) => {
-    usageFailure(() => parsePortRange(input));
+    expectSockkitError(() => parsePortRange(input));
   });
 });
 
@@ -46,22 +35,22 @@ describe('parseHostPort', () => {
   ])('%s', (input, expected) => expect(parseHostPort(input, 53)).toEqual(expected));
 
   test.each(['', '[127.0.0.1]:53', '127.0.0.1:99999', 'fe80::1::2:53', 'host:'])('rejects %p', (input) => {
-    usageFailure(() => parseHostPort(input, 53));
+    expectSockkitError(() => parseHostPort(input, 53));
   });
 });
 
 describe('validateHostName', () => {
   test('a 63-character label is fine, 64 is not', () => {
     expect(validateHostName(`${'a'.repeat(63)}.test`)).toBe(`${'a'.repeat(63)}.test`);
-    expect(usageFailure(() => validateHostName(`${'a'.repeat(64)}.test`)).why).toMatch(/63/);
+    expect(expectSockkitError(() => validateHostName(`${'a'.repeat(64)}.test`)).why).toMatch(/63/);
   });
   test('300 characters is too long', () => {
-    expect(usageFailure(() => validateHostName('abcdefghij.'.repeat(28))).why).toMatch(/253/);
+    expect(expectSockkitError(() => validateHostName('abcdefghij.'.repeat(28))).why).toMatch(/253/);
   });
   test('empty labels and spaces are refused', () => {
-    usageFailure(() => validateHostName('a..b'));
-    usageFailure(() => validateHostName('a b'));
-    usageFailure(() => validateHostName(''));
+    expectSockkitError(() => validateHostName('a..b'));
+    expectSockkitError(() => validateHostName('a b'));
+    expectSockkitError(() => validateHostName(''));
   });
 });
 

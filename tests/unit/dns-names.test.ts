@@ -1,17 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { parseNameList, parseQueryName, reverseName, fqdn } from '../../src/net/dns-names.js';
-import { SockkitError } from '../../src/net/errors.js';
-
-function usage(fn: () => unknown): SockkitError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SockkitError);
-    expect((err as SockkitError).code).toBe('USAGE');
-    return err as SockkitError;
-  }
-  throw new Error('expected a usage error');
-}
+import { expectSockkitError } from '../helpers/expect-error.js';
 
 describe('parseQueryName', () => {
   test('a plain name keeps its spelling and gets a trailing dot on the wire', () => {
@@ -45,15 +34,15 @@ describe('parseQueryName', () => {
   });
 
   test('bad names are usage errors with a reason', () => {
-    expect(usage(() => parseQueryName('')).why).toMatch(/empty name/);
-    expect(usage(() => parseQueryName('   ')).why).toMatch(/empty name/);
-    expect(usage(() => parseQueryName(`${'a'.repeat(64)}.test`)).why).toMatch(/label is at most 63/);
-    expect(usage(() => parseQueryName(Array(30).fill('abcdefghi').join('.'))).why).toMatch(/at most 253 characters/);
-    expect(usage(() => parseQueryName('a..b')).why).toMatch(/empty label/);
-    expect(usage(() => parseQueryName('a b.test')).why).toMatch(/spaces/);
-    expect(usage(() => parseQueryName('xn--a.ü.test')).why).toMatch(/internationalised/);
-    expect(usage(() => parseQueryName('dangling\\')).why).toMatch(/dangling backslash/);
-    expect(usage(() => parseQueryName('bad\\999.test')).why).toMatch(/bad escape/);
+    expect(expectSockkitError(() => parseQueryName('')).why).toMatch(/empty name/);
+    expect(expectSockkitError(() => parseQueryName('   ')).why).toMatch(/empty name/);
+    expect(expectSockkitError(() => parseQueryName(`${'a'.repeat(64)}.test`)).why).toMatch(/label is at most 63/);
+    expect(expectSockkitError(() => parseQueryName(Array(30).fill('abcdefghi').join('.'))).why).toMatch(/at most 253 characters/);
+    expect(expectSockkitError(() => parseQueryName('a..b')).why).toMatch(/empty label/);
+    expect(expectSockkitError(() => parseQueryName('a b.test')).why).toMatch(/spaces/);
+    expect(expectSockkitError(() => parseQueryName('xn--a.ü.test')).why).toMatch(/internationalised/);
+    expect(expectSockkitError(() => parseQueryName('dangling\\')).why).toMatch(/dangling backslash/);
+    expect(expectSockkitError(() => parseQueryName('bad\\999.test')).why).toMatch(/bad escape/);
   });
 
   test('63-character labels and 253-character names are accepted', () => {

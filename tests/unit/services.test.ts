@@ -17,22 +17,12 @@ import {
   type ServiceTable,
 } from '../../src/net/services.js';
 import { loadServiceTable } from '../../src/net/services-table.js';
+import { expectSockkitError } from '../helpers/expect-error.js';
 
 const FIXTURE_PATH = fileURLToPath(new URL('../fixtures/lookup/services', import.meta.url));
 const FIXTURE = readFileSync(FIXTURE_PATH, 'utf8');
 const entries = parseServicesFile(FIXTURE);
 const table: ServiceTable = { source: 'etc', path: FIXTURE_PATH, entries };
-
-function usageFailure(fn: () => unknown): SockkitError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SockkitError);
-    expect((err as SockkitError).code).toBe('USAGE');
-    return err as SockkitError;
-  }
-  throw new Error('expected a usage error');
-}
 
 describe('parseServicesFile', () => {
   test('name, port, protocol, aliases and the comment as description', () => {
@@ -131,7 +121,7 @@ describe('parseServiceQuery', () => {
   });
 
   test.each(['65536', '99999', '-1', '1.5', '+80', '', '/tcp', '22/sctp', '8080/', 'a b'])('rejects %p as a usage error', (input) => {
-    usageFailure(() => parseServiceQuery(input));
+    expectSockkitError(() => parseServiceQuery(input));
   });
 
   test('only usage errors, for any input', () => {
@@ -148,10 +138,10 @@ describe('parseServiceQuery', () => {
   });
 
   test('--search and --range arguments are checked', () => {
-    usageFailure(() => searchLookup('  '));
-    usageFailure(() => rangeLookup('8100-8000'));
-    usageFailure(() => rangeLookup('80-abc'));
-    usageFailure(() => rangeLookup('80-70000'));
+    expectSockkitError(() => searchLookup('  '));
+    expectSockkitError(() => rangeLookup('8100-8000'));
+    expectSockkitError(() => rangeLookup('80-abc'));
+    expectSockkitError(() => rangeLookup('80-70000'));
     expect(rangeLookup('8000-8100')).toEqual({ kind: 'range', text: '8000-8100', first: 8000, last: 8100 });
   });
 });
