@@ -6,6 +6,7 @@ import { benchNtp } from './ntp.js';
 import { benchResolve } from './resolve.js';
 import { benchHttp } from './http.js';
 import { benchThreaded } from './threaded.js';
+import { benchEcho } from './echo.js';
 
 type Suite = { name: string; run: () => Promise<ResultRow[]> };
 
@@ -14,6 +15,7 @@ const SUITES: Suite[] = [
   { name: 'resolve', run: () => benchResolve() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'http', run: () => benchHttp() },
+  { name: 'echo', run: () => benchEcho() },
   { name: 'threaded', run: () => benchThreaded() },
 ];
 
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
     try {
       const got = await suite.run();
       rows.push(...got);
-      console.log(formatTable(got) + '\n');
+      if (got.length) console.log(formatTable(got) + '\n');
     } catch (err) {
       console.error(`bench: ${suite.name} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
