@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { expectCleanError, runSockkit, SOCKKIT_BIN } from '../helpers/run-sockkit.js';
 import { startProcess, waitFor, type Started } from '../helpers/process.js';
 
@@ -138,18 +140,27 @@ describe('sockkit bind', () => {
     expect((await runSockkit(['bind', '--range', '9100-9000'])).code).toBe(2);
   });
 
-  // Real EACCES: run sockkit as an unprivileged user (we are root here) on port 1.
+  // Real EACCES: run sockkit as an unprivileged user (we are root here) on port 1. The
+  // checkout may sit in a directory that user cannot read (mktemp makes them 0700), so
+  // the bundle is copied into a world-readable temporary directory first.
   const unprivilegedStart = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
-  const nobodyCanRun = (() => {
-    try {
-      accessSync(SOCKKIT_BIN, constants.R_OK);
-      return process.getuid?.() === 0 && unprivilegedStart > 1;
-    } catch {
-      return false;
+  const canTestPrivilege = process.getuid?.() === 0 && unprivilegedStart > 1;
+  let nobodyCopy: string | undefined;
+  beforeAll(() => {
+    if (!canTestPrivilege) return;
+    nobodyCopy = mkdtempSync(join(tmpdir(), 'sockkit-nobody-'));
+    const root = join(dirname(SOCKKIT_BIN), '..');
+    for (const file of ['bin/sockkit', 'bin/package.json', 'dist/sockkit.cjs']) {
+      mkdirSync(join(nobodyCopy, dirname(file)), { recursive: true });
+      copyFileSync(join(root, file), join(nobodyCopy, file));
     }
-  })();
-  (nobodyCanRun ? test : test.skip)('port 1 as an unprivileged user: exit 8, permission denied (skipped unless root and ip_unprivileged_port_start > 1)', async () => {
-    const child = spawn(process.execPath, [SOCKKIT_BIN, 'bind', '--port', '1'], { uid: 65534, gid: 65534, env: { ...process.env, NO_COLOR: '1' } });
+    for (const dir of [nobodyCopy, join(nobodyCopy, 'bin'), join(nobodyCopy, 'dist')]) chmodSync(dir, 0o755);
+  });
+  afterAll(() => {
+    if (nobodyCopy) rmSync(nobodyCopy, { recursive: true, force: true });
+  });
+  (canTestPrivilege ? test : test.skip)('port 1 as an unprivileged user: exit 8, permission denied (skipped unless root and ip_unprivileged_port_start > 1)', async () => {
+    const child = spawn(process.execPath, [join(nobodyCopy!, 'bin', 'sockkit'), 'bind', '--port', '1'], { uid: 65534, gid: 65534, env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.resume();

@@ -148,11 +148,13 @@ describe('sockkit echo-server', () => {
           await back;
           if (buffered.equals(msg)) ok++;
         }
-        s.end();
         return ok;
       }),
     );
     expect(results.every((ok) => ok === 5)).toBe(true);
+    // Every connection was echoed, so the server has accepted all 1,000 and none is
+    // closed yet: only now close them, so the peak really is 1,000 at once.
+    await Promise.all(clients.map((s) => new Promise<void>((r) => s.end(() => r()))));
     await server.stop();
     expect(server.events().at(-1)).toMatchObject({ event: 'summary', connections: 1000, peakConcurrent: 1000 });
   }, 60000);
