@@ -79,6 +79,24 @@ function treeRss(pid) {
   return total;
 }
 
+/** Every descendant PID of a process (socat and ncat fork one child per connection). */
+function descendants(pid) {
+  const found = [];
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop();
+    try {
+      for (const tid of readdirSync(`/proc/${p}/task`)) {
+        const children = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
+        if (children) for (const c of children.split(/\s+/).map(Number)) found.push(c), stack.push(c);
+      }
+    } catch {
+      /* gone */
+    }
+  }
+  return found;
+}
+
 /** CPU ticks (1/100 s) used by a process tree: live processes plus reaped children. */
 function treeCpuTicks(pid) {
   let total = 0;
@@ -125,7 +143,17 @@ async function startServer(name) {
     resetPeak: () => (peak = treeRss(child.pid)),
     stop: async () => {
       clearInterval(sampler);
+      // A forked per-connection child that is stuck (socat's PIPE under a bulk writer)
+      // outlives its parent: end the server's own descendants too, by PID.
+      const forked = descendants(child.pid);
       child.kill('SIGTERM');
+      for (const pid of forked) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
       const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
       clearTimeout(timer);
