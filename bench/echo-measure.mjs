@@ -61,17 +61,23 @@ const SERVERS = {
 
 /** RSS of a process and all its descendants, in bytes (socat and ncat fork per client). */
 function treeRss(pid) {
+  return sumOverTree(pid, (p) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024);
+}
+
+/** CPU ticks (1/100 s) used by a process tree: live processes plus reaped children. */
+function treeCpuTicks(pid) {
+  return sumOverTree(pid, (p) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime stime cutime cstime are fields 14-17 of stat (11-14 after the command)
+    return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  });
+}
+
+function sumOverTree(pid, valueOf) {
   let total = 0;
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
+  for (const p of [pid, ...descendants(pid)]) {
     try {
-      const status = readFileSync(`/proc/${p}/status`, 'utf8');
-      total += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024;
-      for (const tid of readdirSync(`/proc/${p}/task`)) {
-        const children = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
-        if (children) stack.push(...children.split(/\s+/).map(Number));
-      }
+      total += valueOf(p);
     } catch {
       /* gone */
     }
@@ -97,26 +103,6 @@ function descendants(pid) {
   return found;
 }
 
-/** CPU ticks (1/100 s) used by a process tree: live processes plus reaped children. */
-function treeCpuTicks(pid) {
-  let total = 0;
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
-    try {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-      // utime stime cutime cstime are fields 14-17 of stat (11-14 after the command)
-      total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-      for (const tid of readdirSync(`/proc/${p}/task`)) {
-        const children = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
-        if (children) stack.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
-}
 
 async function startServer(name) {
   const port = await freePort();
