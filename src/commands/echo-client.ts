@@ -88,11 +88,7 @@ export default defineCommand<EchoClientArgs>({
     ['sockkit echo-client --port 9000 --concurrency 100 --duration 5', 'load test with 100 connections'],
   ],
   defaultTimeoutSeconds: 5,
-  run: async (args, ctx) => {
-    const status = await runClient(args, ctx);
-    await flushed(ctx.term.stdout);
-    return status;
-  },
+  run: (args, ctx) => runClient(args, ctx),
 });
 
 async function runClient(args: EchoClientArgs, ctx: CommandContext): Promise<number> {
@@ -259,7 +255,7 @@ async function readAllStdin(limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Resolves once everything written to `stream` so far has left the process (main exits right after). */
+/** Resolves once everything written to `stream` so far has left the process. */
 function flushed(stream: unknown): Promise<void> {
   const writable = stream as { write(chunk: string, cb: () => void): boolean };
   return new Promise((resolve) => {

@@ -1,12 +1,12 @@
 // `sockkit resolve <name|ip>...`: names → records, through the system resolver
 // (getaddrinfo) or, with --server, by asking one DNS server directly over UDP/TCP.
 import { defineCommand, familyOf, withFamily, type CommandContext } from './common.js';
-import { SockkitError, usageError } from '../net/errors.js';
+import { usageError } from '../net/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { parseNameList, parseQueryName, type QueryName } from '../net/dns-names.js';
 import { RecordType, typeName, typeNumber } from '../net/dns-packet.js';
 import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns-resolve.js';
-import { onStdoutClosed, printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
+import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
 const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'ANY'];
 
@@ -75,15 +75,13 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   const results: ResolveResult[] = [];
   const codes: number[] = [];
   const streaming = !ctx.term.json && (args.short || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, args.short) : undefined;
-  const stdoutClosed = new AbortController();
-  onStdoutClosed(ctx.term, () => stdoutClosed.abort(new SockkitError('UNEXPECTED', 'write', 'stdout was closed')));
   await resolveAll(questions, {
     server,
     family: systemFamily,
     timeoutMs: ctx.timeoutMs,
     concurrency,
     trace,
-    signal: AbortSignal.any([ctx.signal, stdoutClosed.signal]),
+    signal: ctx.signal,
     onResult: (result) => {
       const code = statusErrorCode(result);
       codes.push(code ? exitCodeFor(code) : 0);
@@ -91,12 +89,9 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
       else results.push(result);
     },
   });
-  // Nobody reads what we print: stop quietly, with the status of what was printed.
-  if (stdoutClosed.signal.aborted) return worstExitCode(codes);
   streaming?.flush();
   if (ctx.term.json) printResolveJson(ctx.term, results);
   else if (!streaming) await printResolveTable(ctx.term, results);
-  await ctx.term.flush();
   return worstExitCode(codes);
 }
 

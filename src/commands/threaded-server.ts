@@ -11,7 +11,7 @@ import type { WorkerConfig } from '../net/cluster-protocol.js';
 import { runClusterPrimary } from '../net/cluster-primary.js';
 import { runClusterWorker } from '../net/cluster-worker.js';
 import { HANDLER_NAMES, type HandlerName } from '../net/stream-handlers.js';
-import { flushOutput, printServerEvent, printServerSummary } from '../output/threaded-server.js';
+import { printServerEvent, printServerSummary } from '../output/threaded-server.js';
 
 export const MAX_WORKERS = 64;
 const DEFAULT_REPLY = 'Thank you for connecting';
@@ -71,7 +71,6 @@ export default defineCommand<ThreadedServerArgs>({
       signal: ctx.signal,
     });
     await printServerSummary(ctx.term, result);
-    await flushOutput(ctx.term);
     return 0;
   },
 });

@@ -2,7 +2,7 @@
 // tab-separated lines when piped (streamed as results arrive), values only with
 // --short, and one JSON array with --json.
 import type { ResolveResult } from '../net/dns-resolve.js';
-import type { OutStream, Terminal } from './terminal.js';
+import type { Terminal } from './terminal.js';
 import { printJson, printTable, type Column } from './render.js';
 import type { Style } from './style.js';
 
@@ -135,15 +135,4 @@ export function printResolveJson(term: Terminal, results: ResolveResult[]): void
       answers: r.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, value: a.value })),
     })),
   );
-}
-
-/**
- * Calls `onClosed` when the reader of stdout goes away (`sockkit resolve - | head -1`):
- * the EPIPE becomes a reason to stop quietly instead of an uncaught exception.
- */
-export function onStdoutClosed(term: Terminal, onClosed: () => void): void {
-  const stream = term.stdout as OutStream & { on?: (event: 'error', listener: () => void) => unknown };
-  if (typeof stream.on !== 'function') return;
-  // EPIPE, or any other write failure: either way nothing more can be printed.
-  stream.on('error', () => onClosed());
 }

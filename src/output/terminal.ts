@@ -80,18 +80,6 @@ export class Terminal {
     if (!this.quiet) this.err(`${this.prefix}: ${message}`);
   }
 
-  /**
-   * Resolves once everything written to stdout so far has reached the OS. Piped stdout
-   * can be asynchronous: without this, process.exit() after a large result (a 400 KB
-   * JSON document) cuts it off once the pipe buffer (64 KB) is full.
-   */
-  flush(): Promise<void> {
-    const stream = this.stdout as OutStream & { write(chunk: string, callback: () => void): boolean };
-    // A stream without write callbacks (a test double) has nothing pending.
-    if (stream.write.length < 2) return Promise.resolve();
-    return new Promise((resolve) => stream.write('', () => resolve()));
-  }
-
   get prefix(): string {
     return this.command ? `sockkit ${this.command}` : 'sockkit';
   }

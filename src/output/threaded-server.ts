@@ -124,23 +124,6 @@ export async function printServerSummary(term: Terminal, result: ClusterResult):
   await printTable(term, columns, rows);
 }
 
-/**
- * Waits (bounded) until stdout has handed everything to the OS. On Linux a pipe
- * write that would block is queued in memory, and the process.exit() that ends the
- * command drops that queue: a reader slower than the server would lose the summary.
- */
-export async function flushOutput(term: Terminal, timeoutMs = 10_000): Promise<void> {
-  const stream = term.stdout as Partial<NodeJS.WritableStream> & { writableLength?: number };
-  if (!stream.writableLength || typeof stream.once !== 'function') return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    stream.once!('drain', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 function formatMs(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s`;
   return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
