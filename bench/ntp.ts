@@ -1,19 +1,10 @@
-// One NTP query: sockkit ntp against ntpdig, both against a local chronyd on port
-// 123 of a loopback address of its own (ntpdig only talks to port 123).
-import { startChrony, udpTaken, type Chrony } from '../tests/interop/peers/chrony.js';
+// One NTP query: sockkit ntp against ntpdig, both against a local chronyd on port 123.
+import { startChronyOnPort123 } from '../tests/interop/peers/chrony.js';
 import { alternate, runCommand, stats, type ResultRow } from './harness.js';
 import { SOCKKIT } from './paths.js';
 
-async function chronyOnPort123(): Promise<Chrony> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
-    if (!(await udpTaken(address, 123))) return startChrony({ address, port: 123 });
-  }
-  throw new Error('no free loopback address with port 123');
-}
-
 export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
-  const chrony = await chronyOnPort123();
+  const chrony = await startChronyOnPort123();
   try {
     const sockkitOffsets: number[] = [];
     const peerOffsets: number[] = [];

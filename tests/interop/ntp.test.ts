@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { describeWithPeers } from '../helpers/peers.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
-import { chronydQueryOffsetMs, startChrony, udpTaken, type Chrony } from './peers/chrony.js';
+import { chronydQueryOffsetMs, startChrony, startChronyOnPort123, type Chrony } from './peers/chrony.js';
 
 interface ServerJson {
   status: string;
@@ -70,16 +70,9 @@ describeWithPeers('ntp against chronyd (local stratum 10)', ['chronyd'], () => {
 });
 
 describeWithPeers('ntp against chronyd and ntpdig on port 123', ['chronyd', 'ntpdig'], () => {
-  // ntpdig only talks to port 123: run chronyd on port 123 of a loopback address of
-  // its own (all of 127/8 is loopback), so nothing else on the machine is in the way.
   let chrony: Chrony | undefined;
   beforeAll(async () => {
-    for (let attempt = 0; attempt < 10 && !chrony; attempt++) {
-      const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
-      if (await udpTaken(address, 123)) continue;
-      chrony = await startChrony({ address, port: 123 });
-    }
-    if (!chrony) throw new Error('no free loopback address with port 123');
+    chrony = await startChronyOnPort123();
   }, 30_000);
   afterAll(async () => {
     await chrony?.stop();

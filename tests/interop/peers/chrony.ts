@@ -109,3 +109,15 @@ export function chronydQueryOffsetMs(address: string, port: number): number {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * chronyd on port 123 (all ntpdig talks to) of a loopback address of its own: all of
+ * 127/8 is loopback, so nothing else on the machine is in the way.
+ */
+export async function startChronyOnPort123(): Promise<Chrony> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const address = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
+    if (!(await udpTaken(address, 123))) return startChrony({ address, port: 123 });
+  }
+  throw new Error('no free loopback address with port 123');
+}
