@@ -125,8 +125,11 @@ describeWithPeers('sockkit echo-client against socat and ncat echo servers', ['s
     expect(r.stderr).toMatch(/identical/);
   });
 
-  test('socat PIPE (TCP): 4 MiB from stdin, verified', async () => {
-    const data = randomBytes(4 * 1024 * 1024);
+  // socat's PIPE can deadlock under a writer that never pauses (both directions'
+  // buffers full; seen in bench/ and once in CI with 4 MiB): stay under what the pipe
+  // and the two sockets buffer. The 16 MiB case runs against sockkit's own server.
+  test('socat PIPE (TCP): 256 KiB from stdin, verified', async () => {
+    const data = randomBytes(256 * 1024);
     const r = await runSockkit(['echo-client', '-p', String(socatTcp), '--json'], { input: data });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ identical: true, bytesReceived: data.length, sha256Received: sha256(data) });
