@@ -1,5 +1,6 @@
 // Starting and stopping peer processes by PID, and waiting for them to be ready.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Started {
   child: ChildProcess;
@@ -21,7 +22,17 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
     child,
     output: () => output,
     stop: async (signal = 'SIGTERM', graceMs = 5000) => {
+      // Peers that fork per client (socat fork, ncat --sh-exec) leave a stuck child
+      // behind when only the parent is signalled: end this PID's descendants too.
+      const forked = child.pid === undefined ? [] : descendantPids(child.pid);
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      for (const pid of forked) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // already gone
+        }
+      }
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
@@ -37,4 +48,25 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Every descendant of a process, from /proc (Linux); empty where it cannot be read. */
+export function descendantPids(pid: number): number[] {
+  const found: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    try {
+      for (const task of readdirSync(`/proc/${current}/task`)) {
+        const children = readFileSync(`/proc/${current}/task/${task}/children`, 'utf8').trim();
+        for (const child of children ? children.split(/\s+/).map(Number) : []) {
+          found.push(child);
+          stack.push(child);
+        }
+      }
+    } catch {
+      // the process is gone
+    }
+  }
+  return found;
 }
