@@ -38,6 +38,8 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   legalComments: 'none',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   define: { SOCKKIT_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__sockkitBundleUrl' },
   plugins: [lightStringWidthForYargs],

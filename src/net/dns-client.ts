@@ -11,6 +11,7 @@ import { connect as tcpConnect } from 'node:net';
 import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
+import { monotonicMs } from './deadline.js';
 import { formatHostPort } from './address.js';
 import type { TraceFn } from './trace.js';
 import {
@@ -56,7 +57,7 @@ interface Pending {
   malformed?: string;
   /** Set once the reply was truncated and the query moved to TCP. */
   onTcp: boolean;
-  /** performance.now() at which the whole budget runs out (the TCP retry uses the rest). */
+  /** monotonicMs() at which the whole budget runs out (the TCP retry uses the rest). */
   deadline: number;
 }
 
@@ -100,7 +101,7 @@ export class DnsClient {
         resolve,
         reject,
         onTcp: false,
-        deadline: performance.now() + options.timeoutMs,
+        deadline: monotonicMs() + options.timeoutMs,
       };
       const finish = () => {
         clearTimeout(entry.timer);
@@ -129,7 +130,7 @@ export class DnsClient {
       const tick = () => {
         if (attempt < UDP_ATTEMPTS) {
           send(++attempt);
-          entry.timer = setTimeout(tick, attempt < UDP_ATTEMPTS ? interval : Math.max(0, entry.deadline - performance.now()));
+          entry.timer = setTimeout(tick, attempt < UDP_ATTEMPTS ? interval : Math.max(0, entry.deadline - monotonicMs()));
         } else if (entry.malformed) {
           entry.reject(protocolError(what, `no valid reply; the server sent a malformed one (${entry.malformed})`));
         } else {
@@ -203,8 +204,7 @@ export class DnsClient {
   }
 
   private onDatagram(msg: Buffer, address: string, port: number): void {
-    const from = formatHostPort(address, port);
-    this.trace?.('recv', `${msg.length} bytes from ${from}`);
+    this.trace?.('recv', `${msg.length} bytes from ${formatHostPort(address, port)}`);
     // Defence in depth: the connected socket already filters, but never rely on it alone.
     if (address !== this.server.host || port !== this.server.port) return this.ignore(`not from ${this.label}`);
     let header;
@@ -231,7 +231,7 @@ export class DnsClient {
       this.trace?.('truncated', `reply for id ${hexId(entry.id)} has the TC bit: retrying over TCP`);
       entry.onTcp = true;
       // The TCP retry runs inside what is left of the same budget.
-      this.queryTcp(entry, Math.max(1, entry.deadline - performance.now())).then(entry.resolve, entry.reject);
+      this.queryTcp(entry, Math.max(1, entry.deadline - monotonicMs())).then(entry.resolve, entry.reject);
       return;
     }
     entry.resolve({ message, transport: 'udp' });

@@ -347,33 +347,76 @@ export function encodeMessage(message: Partial<DnsMessage> & { id: number }): Bu
  * the general encoder: the batch path sends thousands of these.
  */
 export function encodeQuery(id: number, name: string, type: number, edns = true): Buffer {
-  const labels = nameToLabels(name);
-  const nameLength = labels.reduce((sum, l) => sum + l.length + 1, 1);
   // allocUnsafe takes a slice of Node's shared pool (less GC in a batch): every byte is written below.
-  const buf = Buffer.allocUnsafe(12 + nameLength + 4 + (edns ? 11 : 0));
+  const buf = Buffer.allocUnsafe(12 + nameWireLengthBound(name) + 4 + (edns ? 11 : 0));
   buf.writeUInt16BE(id & 0xffff, 0);
   buf.writeUInt16BE(0x0100, 2); // RD
   buf.writeUInt16BE(1, 4); // QDCOUNT
   buf.writeUInt32BE(0, 6); // ANCOUNT, NSCOUNT
   buf.writeUInt16BE(edns ? 1 : 0, 10); // ARCOUNT
-  let at = 12;
-  for (const label of labels) {
-    buf[at++] = label.length;
-    label.copy(buf, at);
-    at += label.length;
-  }
-  buf[at++] = 0;
+  let at = writeName(buf, 12, name);
   buf.writeUInt16BE(type, at);
   buf.writeUInt16BE(CLASS_IN, at + 2);
+  at += 4;
   if (edns) {
-    at += 4;
     buf[at] = 0; // root owner name
     buf.writeUInt16BE(RecordType.OPT, at + 1);
     buf.writeUInt16BE(EDNS_UDP_PAYLOAD, at + 3);
     buf.writeUInt32BE(0, at + 5); // extended RCODE, version, flags (RFC 6891 §6.1.3)
     buf.writeUInt16BE(0, at + 9); // RDLENGTH: no options
+    at += 11;
   }
-  return buf;
+  return at === buf.length ? buf : buf.subarray(0, at);
+}
+
+/**
+ * Checks a presentation-form name against the wire limits (empty labels, 63-byte labels,
+ * 255-byte names, escapes) without building it; throws DnsFormatError.
+ */
+export function checkName(name: string): void {
+  writeName(Buffer.allocUnsafe(nameWireLengthBound(name)), 0, name);
+}
+
+/** Room `writeName` needs: exact for a name without escapes, an upper bound with them. */
+function nameWireLengthBound(name: string): number {
+  return Buffer.byteLength(name, 'utf8') + (name.endsWith('.') ? 1 : 2);
+}
+
+/**
+ * Writes `name` in wire form (length-prefixed labels, then the root label) at `at` and
+ * returns the offset after it. A name without `\` escapes is written in one go, its text
+ * and then each dot turned into the length of the label after it: a batch encodes
+ * thousands, and a Buffer per label was most of the cost. (A dot byte never occurs
+ * inside a multi-byte UTF-8 character.)
+ */
+function writeName(buf: Buffer, at: number, name: string): number {
+  if (name === '.' || name === '') {
+    buf[at] = 0;
+    return at + 1;
+  }
+  if (name.includes('\\')) {
+    for (const label of nameToLabels(name)) {
+      buf[at++] = label.length;
+      buf.set(label, at);
+      at += label.length;
+    }
+    buf[at] = 0;
+    return at + 1;
+  }
+  const text = name.endsWith('.') ? name.slice(0, -1) : name;
+  const end = at + 1 + buf.write(text, at + 1, 'utf8');
+  let lengthAt = at;
+  for (let i = at + 1; i <= end; i++) {
+    if (i < end && buf[i] !== 0x2e) continue;
+    const length = i - lengthAt - 1;
+    if (length === 0) throw new DnsFormatError(`empty label in '${name}'`);
+    if (length > MAX_LABEL_LENGTH) throw new DnsFormatError(`label longer than ${MAX_LABEL_LENGTH} bytes in '${name}'`);
+    buf[lengthAt] = length;
+    lengthAt = i;
+  }
+  buf[end] = 0;
+  if (end + 1 - at > MAX_NAME_WIRE_LENGTH) throw new DnsFormatError(`name longer than ${MAX_NAME_WIRE_LENGTH} bytes on the wire`);
+  return end + 1;
 }
 
 // ---------------------------------------------------------------- decoding

@@ -10,6 +10,7 @@ import { formatRecordData, rcodeName, RecordType, typeName, type DnsMessage } fr
 import { fqdn, type QueryName } from './dns-names.js';
 import { systemLookup, systemReverse } from './system-resolver.js';
 import { parseHostPort } from './address.js';
+import { monotonicMs } from './deadline.js';
 
 /** `refused` is the server's REFUSED RCODE; `unreachable` means no server listens (ICMP). */
 export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'error';
@@ -118,8 +119,8 @@ async function resolveOne(question: ResolveQuestion, client: DnsClient | undefin
     type: question.type === 'addresses' ? addressTypeLabel(options.family) : typeName(question.type),
     server: client ? client.label : 'system',
   };
-  const started = performance.now();
-  const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
+  const started = monotonicMs();
+  const elapsed = () => Math.round((monotonicMs() - started) * 1000) / 1000;
   try {
     if (client) {
       const reply = await client.query(fqdn(name), question.type as number, { timeoutMs: options.timeoutMs });

@@ -90,6 +90,33 @@ describe('dns-packet: encode/decode round trips', () => {
     }
   });
 
+  test('the fast query encoder agrees with the general one for any name, with or without a trailing dot', () => {
+    const label = fc.oneof(fc.stringMatching(/^[a-z0-9_-]{1,63}$/), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((l) => !/[.\\]/.test(l) && Buffer.byteLength(l) <= 63));
+    fc.assert(
+      fc.property(fc.array(label, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.integer({ min: 1, max: 65535 }), (labels, dot, type) => {
+        const name = labels.join('.') + (dot ? '.' : '');
+        if (Buffer.byteLength(name) + 2 > 255) return;
+        const general = encodeMessage({
+          id: 9,
+          rd: true,
+          questions: [{ name, type, class: 1 }],
+          additionals: [{ name: '.', type: RecordType.OPT, class: 1232, ttl: 0, data: { kind: 'RAW', bytes: Buffer.alloc(0) } }],
+        });
+        expect(encodeQuery(9, name, type)).toEqual(general);
+      }),
+    );
+  });
+
+  test('the wire limits hold exactly: 63-byte labels and 255-byte names', () => {
+    const label63 = 'a'.repeat(63);
+    const name255 = [label63, label63, label63, 'b'.repeat(61)].join('.') + '.'; // 4×(1+len) + root = 255
+    expect(() => encodeQuery(1, name255, 1)).not.toThrow();
+    expect(() => encodeQuery(1, `c.${name255}`, 1)).toThrow('name longer than 255 bytes');
+    expect(() => encodeQuery(1, `${'é'.repeat(32)}.test.`, 1)).toThrow('label longer than 63 bytes'); // 64 bytes of UTF-8
+    expect(() => encodeQuery(1, '.a.', 1)).toThrow('empty label');
+    expect(() => encodeQuery(1, 'a.b..', 1)).toThrow('empty label');
+  });
+
   test('names that cannot be encoded throw DnsFormatError', () => {
     expect(() => encodeQuery(1, `${'a'.repeat(64)}.test.`, 1)).toThrow(DnsFormatError);
     expect(() => encodeQuery(1, 'a..b.', 1)).toThrow(DnsFormatError);
