@@ -28,7 +28,15 @@ export async function benchHttp(rounds = 5): Promise<ResultRow[]> {
         const tls = scheme === 'https' ? ['--cacert', nginx.caFile] : [];
         let peakRssKb = 0;
         const wall = { sockkit: [] as number[], curl: [] as number[] };
+        // Each run to a file starts from no file and no dirty pages: otherwise one tool
+        // pays for truncating, and for the write-back of, the gigabyte the other just wrote.
+        const freshTarget = () => {
+          if (sink !== 'file') return;
+          rmSync(target, { force: true });
+          execFileSync('sync');
+        };
         const sockkit = async () => {
+          freshTarget();
           const r = await runCommand(process.execPath, [SOCKKIT, 'http-get', url, '-o', target, '--json', ...tls], { sampleRss: true });
           if (r.code !== 0) throw new Error(`sockkit http-get exited ${r.code}: ${r.stderr}`);
           peakRssKb = Math.max(peakRssKb, r.peakRssKb);
@@ -36,6 +44,7 @@ export async function benchHttp(rounds = 5): Promise<ResultRow[]> {
           return SIZE_MIB / ((JSON.parse(r.stdout) as { timings: { totalMs: number } }).timings.totalMs / 1000);
         };
         const curl = async () => {
+          freshTarget();
           const r = await runCommand('curl', ['-s', '-S', '-f', '-o', target, '-w', '%{time_total}', ...(scheme === 'https' ? ['--http1.1', ...tls] : []), url]);
           if (r.code !== 0) throw new Error(`curl exited ${r.code}: ${r.stderr}`);
           wall.curl.push(SIZE_MIB / (r.ms / 1000));
