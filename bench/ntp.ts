@@ -44,7 +44,21 @@ export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
       met: Math.abs(so.median - po.median) < 1,
       note: `difference ${Math.abs(so.median - po.median).toFixed(3)} ms`,
     };
-    return [wall, offsets];
+    // The floor for any Node tool: a process that starts and does nothing, against ntpdig.
+    const emptyNode = async () => (await runCommand(process.execPath, ['-e', ''])).ms;
+    const floor = await alternate(rounds, emptyNode, peer, 1);
+    const startOnly: ResultRow = {
+      work: "floor: an empty Node process (`node -e ''`), no query",
+      peer: '`ntpdig` (one query)',
+      unit: 'ms',
+      higherIsBetter: false,
+      sockkit: stats(floor.a),
+      peerStats: stats(floor.b),
+      target: '(shows the floor)',
+      met: undefined, // a measurement, not a target
+      note: 'the ratio any Node program starts from',
+    };
+    return [wall, offsets, startOnly];
   } finally {
     await chrony.stop();
   }
