@@ -17,11 +17,13 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
   writeFileSync(digFile, names.map((n) => `${n} A`).join('\n') + '\n');
   const input = names.join('\n') + '\n';
   try {
-    const sockkit = async () => {
-      const r = await runCommand(process.execPath, [SOCKKIT, 'resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A'], { input });
+    /** `sockkit resolve -` with these names on stdin; its wall time in ms. */
+    const resolveNames = async (namesOnStdin: string) => {
+      const r = await runCommand(process.execPath, [SOCKKIT, 'resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A'], { input: namesOnStdin });
       if (r.code !== 0) throw new Error(`sockkit resolve exited ${r.code}: ${r.stderr.slice(0, 300)}`);
       return r.ms;
     };
+    const sockkit = () => resolveNames(input);
     const dig = async () => {
       const r = await runCommand('dig', ['@127.0.0.1', '-p', String(nsd.port), '+noall', '+answer', '-f', digFile]);
       if (r.code !== 0) throw new Error(`dig exited ${r.code}`);
@@ -29,11 +31,7 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
     };
     const { a, b } = await alternate(rounds, sockkit, dig, 2);
     // The fixed part: the same command with one name (Node and CLI start-up, one query).
-    const oneName = async () => {
-      const r = await runCommand(process.execPath, [SOCKKIT, 'resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A'], { input: `${names[0]}\n` });
-      if (r.code !== 0) throw new Error(`sockkit resolve exited ${r.code}: ${r.stderr.slice(0, 300)}`);
-      return r.ms;
-    };
+    const oneName = () => resolveNames(`${names[0]}\n`);
     const fixed = await alternate(rounds, oneName, dig, 1);
     return [
       {
