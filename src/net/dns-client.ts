@@ -44,33 +44,67 @@ export interface DnsQueryOptions {
   timeoutMs: number;
 }
 
-interface Pending {
-  id: number;
-  name: string; // lower-cased FQDN, for the question check
-  type: number;
-  packet: Buffer;
-  resolve: (reply: DnsReply) => void;
-  reject: (err: SockkitError) => void;
-  /** One timer per query: the next retransmission, then the deadline. */
-  timer?: NodeJS.Timeout;
-  /** Why the last datagram from the server could not be read (reported if nothing better comes). */
-  malformed?: string;
-  /** Set once the reply was truncated and the query moved to TCP. */
-  onTcp: boolean;
-  /** monotonicMs() at which the whole budget runs out (the TCP retry uses the rest). */
-  deadline: number;
-}
+/** How a query ends: with a validated reply (any RCODE), or with a SockkitError. */
+export type ReplyCallback = (err: SockkitError | undefined, reply?: DnsReply) => void;
 
 /** Retransmit on UDP at 1/3 and 2/3 of the budget: two retries inside the timeout. */
 const UDP_ATTEMPTS = 3;
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * One timer serves every query in flight: it fires for the earliest retransmission or
+ * deadline and sweeps all that are due. Sweeps are at least this far apart, so
+ * thousands of queries that time out together cost a few sweeps, not thousands of
+ * timers; a retransmission or a timeout is at most this late.
+ */
+const SWEEP_SPACING_MS = 10;
+/** libuv's timers count whole milliseconds: an entry due within this is due now. */
+const TIMER_SLACK_MS = 1;
+
+// One question in flight. A class, not closures: a batch keeps thousands of these
+// moving, and every query of a run has the same shape (cheap for V8, cheap for GC).
+class PendingQuery {
+  attempt = 1;
+  /** monotonicMs() at which the whole budget runs out (the TCP retry uses the rest). */
+  readonly deadline: number;
+  /** monotonicMs() of the next retransmission, then of the deadline. */
+  nextAt: number;
+  /** Why the last datagram from the server could not be read (reported if nothing better comes). */
+  malformed?: string;
+  /** Set once the reply was truncated and the query moved to TCP. */
+  onTcp = false;
+
+  constructor(
+    readonly id: number,
+    /** Lower-cased FQDN in the decoder's text form, for the question check. */
+    readonly name: string,
+    readonly type: number,
+    readonly packet: Buffer,
+    readonly timeoutMs: number,
+    readonly done: ReplyCallback,
+  ) {
+    const now = monotonicMs();
+    this.deadline = now + timeoutMs;
+    this.nextAt = now + timeoutMs / UDP_ATTEMPTS;
+  }
+
+  what(label: string): string {
+    return `query ${typeName(this.type)} ${this.name} @${label}`;
+  }
+}
 
 export class DnsClient {
   readonly server: DnsServerAddress;
   readonly label: string;
   private readonly trace?: TraceFn;
-  private socket?: Promise<UdpSocket>;
-  private readonly pending = new Map<number, Pending>();
+  private opening?: Promise<void>;
+  private socket?: UdpSocket;
+  /** Why the socket could not be opened: every query fails with it. */
+  private openError?: SockkitError;
+  private readonly pending = new Map<number, PendingQuery>();
+  private sweepTimer?: NodeJS.Timeout;
+  /** When the armed sweep fires (Infinity: none armed). */
+  private sweepAt = Infinity;
+  private lastSweep = -Infinity;
   private readonly randomIds = new Uint16Array(1024);
   private randomIndex = 1024;
 
@@ -86,75 +120,133 @@ export class DnsClient {
 
   /** Asks one question; resolves with the validated reply (any RCODE), or throws a SockkitError. */
   async query(name: string, type: number, options: DnsQueryOptions): Promise<DnsReply> {
-    const socket = await this.udpSocket();
-    const id = this.freshId();
-    const fqdn = name.endsWith('.') ? name : `${name}.`;
-    const packet = encodeQuery(id, fqdn, type);
-    const what = `query ${typeName(type)} ${fqdn} @${this.label}`;
+    await this.open();
     return new Promise<DnsReply>((resolve, reject) => {
-      const entry: Pending = {
-        id,
-        // canonical text form, as the decoder writes the echoed question
-        name: (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase(),
-        type,
-        packet,
-        resolve,
-        reject,
-        onTcp: false,
-        deadline: monotonicMs() + options.timeoutMs,
-      };
-      const finish = () => {
-        clearTimeout(entry.timer);
-        this.pending.delete(id);
-      };
-      entry.resolve = (reply) => {
-        finish();
-        resolve(reply);
-      };
-      entry.reject = (err) => {
-        finish();
-        reject(err);
-      };
-      this.pending.set(id, entry);
-
-      const send = (attempt: number) => {
-        if (entry.onTcp) return;
-        this.trace?.('send', `${packet.length} bytes to ${this.label} (id ${hexId(id)}, ${typeName(type)} ${fqdn}${attempt > 1 ? `, try ${attempt}` : ''})`);
-        socket.send(packet, (err) => {
-          if (err) entry.reject(toSockkitError(err, what));
-        });
-      };
-      send(1);
-      const interval = options.timeoutMs / UDP_ATTEMPTS;
-      let attempt = 1;
-      const tick = () => {
-        if (attempt < UDP_ATTEMPTS) {
-          send(++attempt);
-          entry.timer = setTimeout(tick, attempt < UDP_ATTEMPTS ? interval : Math.max(0, entry.deadline - monotonicMs()));
-        } else if (entry.malformed) {
-          entry.reject(protocolError(what, `no valid reply; the server sent a malformed one (${entry.malformed})`));
-        } else {
-          entry.reject(timeoutError(what, options.timeoutMs));
-        }
-      };
-      entry.timer = setTimeout(tick, interval);
+      this.ask(name, type, options.timeoutMs, (err, reply) => (err ? reject(err) : resolve(reply!)));
     });
+  }
+
+  /**
+   * Opens the shared UDP socket. Never rejects: if the socket cannot be opened, every
+   * question asked afterwards fails with that error.
+   */
+  open(): Promise<void> {
+    this.opening ??= this.openSocket().then(
+      (socket) => {
+        this.socket = socket;
+      },
+      (err) => {
+        this.openError = toSockkitError(err, `query @${this.label}`);
+      },
+    );
+    return this.opening;
+  }
+
+  /**
+   * Asks one question on the open socket; `done` is called exactly once, never
+   * synchronously. The callback form is what a batch runs on: no promise, no closure
+   * per query.
+   */
+  ask(name: string, type: number, timeoutMs: number, done: ReplyCallback): void {
+    const socket = this.socket;
+    const fqdn = name.endsWith('.') ? name : `${name}.`;
+    if (!socket) {
+      if (!this.openError) throw new Error('DnsClient.ask() before open() settled');
+      process.nextTick(done, this.openError);
+      return;
+    }
+    const id = this.freshId();
+    const packet = encodeQuery(id, fqdn, type);
+    // canonical text form, as the decoder writes the echoed question
+    const canonical = (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase();
+    const entry = new PendingQuery(id, canonical, type, packet, timeoutMs, done);
+    this.pending.set(id, entry);
+    this.sendUdp(socket, entry);
+    this.scheduleSweep(entry.nextAt);
   }
 
   /** Fails every query in flight (Ctrl-C, SIGTERM). */
   cancelAll(reason: SockkitError): void {
-    for (const entry of [...this.pending.values()]) entry.reject(reason);
+    for (const entry of [...this.pending.values()]) this.settle(entry, reason);
   }
 
   /** Closes the shared socket; call once every query has settled. */
   async close(): Promise<void> {
-    const pending = this.socket;
+    const opening = this.opening;
+    const socket = this.socket;
+    this.opening = undefined;
     this.socket = undefined;
-    if (!pending) return;
-    const socket = await pending.catch(() => undefined);
+    this.stopSweeps();
+    if (!opening) return;
+    await opening;
     if (!socket) return;
     await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.trace?.('close', `udp socket to ${this.label}`);
+  }
+
+  /** Arms the sweep for `at`, unless one is armed as early already. */
+  private scheduleSweep(at: number): void {
+    const fireAt = Math.max(at, this.lastSweep + SWEEP_SPACING_MS);
+    if (fireAt >= this.sweepAt) return;
+    clearTimeout(this.sweepTimer);
+    this.sweepAt = fireAt;
+    this.sweepTimer = setTimeout(sweepClient, Math.max(0, fireAt - monotonicMs()), this);
+  }
+
+  private stopSweeps(): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+  }
+
+  /** Every UDP query that is due: send it again, or give up at its deadline. (For the sweep timer.) */
+  sweep(): void {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    const now = monotonicMs();
+    this.lastSweep = now;
+    let earliest = Infinity;
+    for (const entry of this.pending.values()) {
+      if (entry.onTcp) continue; // the TCP retry has its own timer
+      if (entry.nextAt <= now + TIMER_SLACK_MS) {
+        if (entry.attempt < UDP_ATTEMPTS && this.socket) {
+          entry.attempt++;
+          entry.nextAt = entry.attempt < UDP_ATTEMPTS ? now + entry.timeoutMs / UDP_ATTEMPTS : entry.deadline;
+          this.sendUdp(this.socket, entry);
+        } else {
+          this.expire(entry);
+          continue;
+        }
+      }
+      if (entry.nextAt < earliest) earliest = entry.nextAt;
+    }
+    if (earliest !== Infinity) this.scheduleSweep(earliest);
+  }
+
+  private expire(entry: PendingQuery): void {
+    if (entry.malformed) {
+      this.settle(entry, protocolError(entry.what(this.label), `no valid reply; the server sent a malformed one (${entry.malformed})`));
+    } else {
+      this.settle(entry, timeoutError(entry.what(this.label), entry.timeoutMs));
+    }
+  }
+
+  // No send callback: on a connected socket a send error (ECONNREFUSED from an ICMP
+  // port unreachable) concerns every query, and arrives as the socket's 'error' event.
+  private sendUdp(socket: UdpSocket, entry: PendingQuery): void {
+    if (this.trace) {
+      const tries = entry.attempt > 1 ? `, try ${entry.attempt}` : '';
+      this.trace('send', `${entry.packet.length} bytes to ${this.label} (id ${hexId(entry.id)}, ${typeName(entry.type)} ${entry.name}${tries})`);
+    }
+    socket.send(entry.packet);
+  }
+
+  /** Ends one query: exactly once, whatever raced to end it. */
+  private settle(entry: PendingQuery, err: SockkitError | undefined, reply?: DnsReply): void {
+    if (this.pending.get(entry.id) !== entry) return;
+    this.pending.delete(entry.id);
+    if (this.pending.size === 0) this.stopSweeps();
+    entry.done(err, reply);
   }
 
   // A random 16-bit ID not used by another query in flight (RFC 5452 §4.3), drawn
@@ -170,16 +262,19 @@ export class DnsClient {
     }
   }
 
-  private udpSocket(): Promise<UdpSocket> {
-    this.socket ??= new Promise<UdpSocket>((resolve, reject) => {
+  private openSocket(): Promise<UdpSocket> {
+    return new Promise<UdpSocket>((resolve, reject) => {
       const type = isIP(this.server.host) === 6 ? 'udp6' : 'udp4';
       const socket = createSocket(type);
       this.trace?.('socket', type);
-      socket.once('error', reject);
+      socket.once('error', (err) => {
+        socket.close();
+        reject(err);
+      });
       // A connected UDP socket: the kernel drops datagrams from any other address or
       // port, and an ICMP "port unreachable" comes back as ECONNREFUSED.
       socket.connect(this.server.port, this.server.host, () => {
-        socket.off('error', reject);
+        socket.removeAllListeners('error');
         // Room for the replies of a whole batch in flight: the default buffer (~208 KB of
         // kernel accounting) drops replies once a couple of hundred arrive at once.
         try {
@@ -194,36 +289,34 @@ export class DnsClient {
         resolve(socket);
       });
     });
-    return this.socket;
   }
 
   private onSocketError(err: Error): void {
     const failure = toSockkitError(err, `query @${this.label}`);
     this.trace?.('error', `${failure.why}`);
-    for (const entry of [...this.pending.values()]) if (!entry.onTcp) entry.reject(failure);
+    for (const entry of [...this.pending.values()]) if (!entry.onTcp) this.settle(entry, failure);
   }
 
   private onDatagram(msg: Buffer, address: string, port: number): void {
     this.trace?.('recv', `${msg.length} bytes from ${formatHostPort(address, port)}`);
     // Defence in depth: the connected socket already filters, but never rely on it alone.
     if (address !== this.server.host || port !== this.server.port) return this.ignore(`not from ${this.label}`);
-    let header;
-    try {
-      header = decodeHeader(msg);
-    } catch (err) {
-      for (const entry of this.pending.values()) entry.malformed = (err as Error).message;
-      return this.ignore((err as Error).message);
+    if (msg.length < 12) {
+      const why = `message of ${msg.length} bytes is shorter than a DNS header`;
+      for (const entry of this.pending.values()) entry.malformed = why;
+      return this.ignore(why);
     }
-    const entry = this.pending.get(header.id);
-    if (!entry || entry.onTcp) return this.ignore(`id ${hexId(header.id)} matches no query in flight`);
-    if (!header.flags.qr) return this.ignore('not a response (QR bit clear)');
+    const id = msg.readUInt16BE(0);
+    const entry = this.pending.get(id);
+    if (!entry || entry.onTcp) return this.ignore(`id ${hexId(id)} matches no query in flight`);
+    if ((msg[2]! & 0x80) === 0) return this.ignore('not a response (QR bit clear)');
     let message: DnsMessage;
     try {
-      message = decodeMessage(msg);
+      message = decodeMessage(msg, { answersOnly: true });
     } catch (err) {
       if (!(err instanceof DnsFormatError)) throw err;
       // Right server, right ID, unreadable: nothing better will come for this ID.
-      return entry.reject(protocolError(`query ${typeName(entry.type)} ${entry.name} @${this.label}`, `malformed reply: ${err.message}`));
+      return this.settle(entry, protocolError(entry.what(this.label), `malformed reply: ${err.message}`));
     }
     const mismatch = questionMismatch(message, entry);
     if (mismatch) return this.ignore(mismatch);
@@ -231,10 +324,13 @@ export class DnsClient {
       this.trace?.('truncated', `reply for id ${hexId(entry.id)} has the TC bit: retrying over TCP`);
       entry.onTcp = true;
       // The TCP retry runs inside what is left of the same budget.
-      this.queryTcp(entry, Math.max(1, entry.deadline - monotonicMs())).then(entry.resolve, entry.reject);
+      this.queryTcp(entry, Math.max(1, entry.deadline - monotonicMs())).then(
+        (reply) => this.settle(entry, undefined, reply),
+        (err: SockkitError) => this.settle(entry, err),
+      );
       return;
     }
-    entry.resolve({ message, transport: 'udp' });
+    this.settle(entry, undefined, { message, transport: 'udp' });
   }
 
   private ignore(why: string): void {
@@ -242,7 +338,7 @@ export class DnsClient {
   }
 
   /** The same question over TCP, each message prefixed with its 2-byte length (RFC 1035 §4.2.2). */
-  private queryTcp(entry: Pending, budgetMs: number): Promise<DnsReply> {
+  private queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
     const what = `query ${typeName(entry.type)} ${entry.name} @${this.label} over TCP`;
     return new Promise<DnsReply>((resolve, reject) => {
       this.trace?.('socket', 'tcp');
@@ -277,7 +373,7 @@ export class DnsClient {
           received = received.subarray(2 + length);
           let message: DnsMessage;
           try {
-            message = decodeMessage(frame);
+            message = decodeMessage(frame, { answersOnly: true });
           } catch (err) {
             return done(protocolError(what, `malformed reply: ${(err as Error).message}`));
           }
@@ -298,7 +394,7 @@ export class DnsClient {
 
 // RFC 5452 §9.1: the reply must carry our question. A server may leave the question
 // out of an error reply (FORMERR/REFUSED...), which is accepted only with an error RCODE.
-function questionMismatch(message: DnsMessage, entry: Pending): string | undefined {
+function questionMismatch(message: DnsMessage, entry: PendingQuery): string | undefined {
   if (message.questions.length === 0 && message.rcode !== 0) return undefined;
   const q = message.questions[0];
   if (message.questions.length !== 1 || !q) return `reply has ${message.questions.length} questions`;
@@ -310,4 +406,8 @@ function questionMismatch(message: DnsMessage, entry: Pending): string | undefin
 
 function hexId(id: number): string {
   return `0x${id.toString(16).padStart(4, '0')}`;
+}
+
+function sweepClient(client: DnsClient): void {
+  client.sweep();
 }

@@ -347,26 +347,35 @@ export function encodeMessage(message: Partial<DnsMessage> & { id: number }): Bu
  * the general encoder: the batch path sends thousands of these.
  */
 export function encodeQuery(id: number, name: string, type: number, edns = true): Buffer {
-  // allocUnsafe takes a slice of Node's shared pool (less GC in a batch): every byte is written below.
+  // allocUnsafe takes a slice of Node's shared pool (less GC in a batch): every byte is
+  // written below, byte by byte (writeUInt16BE's range checks cost more than the writes).
   const buf = Buffer.allocUnsafe(12 + nameWireLengthBound(name) + 4 + (edns ? 11 : 0));
-  buf.writeUInt16BE(id & 0xffff, 0);
-  buf.writeUInt16BE(0x0100, 2); // RD
-  buf.writeUInt16BE(1, 4); // QDCOUNT
-  buf.writeUInt32BE(0, 6); // ANCOUNT, NSCOUNT
-  buf.writeUInt16BE(edns ? 1 : 0, 10); // ARCOUNT
+  buf[0] = (id >> 8) & 0xff;
+  buf[1] = id & 0xff;
+  buf[2] = 0x01; // RD
+  buf[3] = 0;
+  buf[4] = 0; // QDCOUNT 1
+  buf[5] = 1;
+  buf.fill(0, 6, 10); // ANCOUNT, NSCOUNT
+  buf[10] = 0; // ARCOUNT: the OPT record
+  buf[11] = edns ? 1 : 0;
   let at = writeName(buf, 12, name);
-  buf.writeUInt16BE(type, at);
-  buf.writeUInt16BE(CLASS_IN, at + 2);
-  at += 4;
+  at = writeU16(buf, at, type);
+  at = writeU16(buf, at, CLASS_IN);
   if (edns) {
-    buf[at] = 0; // root owner name
-    buf.writeUInt16BE(RecordType.OPT, at + 1);
-    buf.writeUInt16BE(EDNS_UDP_PAYLOAD, at + 3);
-    buf.writeUInt32BE(0, at + 5); // extended RCODE, version, flags (RFC 6891 §6.1.3)
-    buf.writeUInt16BE(0, at + 9); // RDLENGTH: no options
-    at += 11;
+    buf[at++] = 0; // root owner name
+    at = writeU16(buf, at, RecordType.OPT);
+    at = writeU16(buf, at, EDNS_UDP_PAYLOAD);
+    buf.fill(0, at, at + 6); // extended RCODE, version, flags (RFC 6891 §6.1.3); RDLENGTH 0: no options
+    at += 6;
   }
   return at === buf.length ? buf : buf.subarray(0, at);
+}
+
+function writeU16(buf: Buffer, at: number, value: number): number {
+  buf[at] = value >> 8;
+  buf[at + 1] = value & 0xff;
+  return at + 2;
 }
 
 /**
@@ -457,6 +466,15 @@ class Reader {
    * ends: a pointer loop (the classic decompression DoS) is rejected, not followed.
    */
   name(what: string): string {
+    return this.walkName(what, true);
+  }
+
+  /** Steps over a name with every check of name(), building no text. */
+  skipName(what: string): void {
+    this.walkName(what, false);
+  }
+
+  private walkName(what: string, build: boolean): string {
     let text = '';
     let wireLength = 1;
     let at = this.offset;
@@ -483,7 +501,7 @@ class Reader {
       if (at + 1 + len > this.buf.length) throw new DnsFormatError(`message truncated in ${what}`);
       wireLength += len + 1;
       if (wireLength > MAX_NAME_WIRE_LENGTH) throw new DnsFormatError(`name longer than 255 bytes in ${what}`);
-      text += labelToText(this.buf, at + 1, at + 1 + len) + '.';
+      if (build) text += labelToText(this.buf, at + 1, at + 1 + len) + '.';
       at += 1 + len;
     }
     this.offset = resumeAt === -1 ? at : resumeAt;
@@ -618,11 +636,30 @@ export function decodeHeader(buf: Buffer): { id: number; flags: DnsFlags; counts
   };
 }
 
+/** Steps over one record: owner name and framing checked, nothing built. */
+function skipRecord(r: Reader, what: string): void {
+  r.skipName(what);
+  r.need(10, what);
+  r.offset += 8; // type, class, TTL
+  const rdlength = r.u16(what);
+  r.need(rdlength, what);
+  r.offset += rdlength;
+}
+
+export interface DecodeOptions {
+  /**
+   * Build only the question and answer sections. The authority and additional
+   * sections are still walked and checked for framing, but not built: a resolver
+   * that prints answers skips most of the work of each reply.
+   */
+  answersOnly?: boolean;
+}
+
 /**
  * Decodes a whole message. Every count is checked against the bytes actually there
  * (each entry needs at least 5 bytes), so a header claiming 65535 records costs nothing.
  */
-export function decodeMessage(buf: Buffer): DnsMessage {
+export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMessage {
   const { id, flags, counts } = decodeHeader(buf);
   const r = new Reader(buf);
   r.offset = 12;
@@ -637,7 +674,11 @@ export function decodeMessage(buf: Buffer): DnsMessage {
     [message.additionals, counts[3], 'additional section'],
   ];
   for (const [records, count, what] of sections) {
-    for (let i = 0; i < count; i++) records.push(decodeRecord(r, what));
+    if (options.answersOnly && records !== message.answers) {
+      for (let i = 0; i < count; i++) skipRecord(r, what);
+    } else {
+      for (let i = 0; i < count; i++) records.push(decodeRecord(r, what));
+    }
   }
   return message;
 }

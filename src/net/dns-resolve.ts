@@ -80,66 +80,137 @@ export function planQuestions(names: QueryName[], types: number[] | undefined, u
   return questions;
 }
 
-/** Resolves every question; returns once all results have been handed to onResult. */
+/**
+ * Resolves every question, at most `concurrency` at a time; returns once all results
+ * have been handed to onResult. Driven by callbacks, not one async task per question:
+ * a batch of thousands spends its time on the wire, not on promises.
+ */
 export async function resolveAll(questions: ResolveQuestion[], options: ResolveOptions): Promise<void> {
   const client = options.server ? new DnsClient(options.server, { trace: options.trace }) : undefined;
-  // One listener for the whole run (not one per query): an interrupt fails what is in flight.
-  const onAbort = () => client?.cancelAll(toSockkitError(options.signal?.reason, 'resolve'));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  await client?.open();
+  const { signal } = options;
   const results: Array<ResolveResult | undefined> = new Array(questions.length);
-  let nextToEmit = 0;
+  const limit = Math.max(1, options.concurrency);
   let nextToStart = 0;
-  const worker = async () => {
-    // An abort (Ctrl-C, or nobody reading stdout any more) stops new questions at once.
-    while (nextToStart < questions.length && !options.signal?.aborted) {
-      const index = nextToStart++;
-      results[index] = await resolveOne(questions[index]!, client, options);
-      while (nextToEmit < questions.length && results[nextToEmit] && !options.signal?.aborted) {
-        options.onResult(results[nextToEmit]!, nextToEmit);
-        results[nextToEmit] = undefined; // emitted: let it go
-        nextToEmit++;
-      }
-    }
-  };
+  let nextToEmit = 0;
+  let inFlight = 0;
+  let pumping = false;
   try {
-    const workers = Math.max(1, Math.min(options.concurrency, questions.length));
-    await Promise.all(Array.from({ length: workers }, worker));
+    await new Promise<void>((resolveRun, rejectRun) => {
+      // One listener for the whole run (not one per query): an interrupt fails what is in flight.
+      const onAbort = () => {
+        client?.cancelAll(toSockkitError(signal?.reason, 'resolve'));
+        if (inFlight === 0) resolveRun();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const end = (err?: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (err) rejectRun(err);
+        else resolveRun();
+      };
+      const finished = (index: number, result: ResolveResult | SockkitError) => {
+        inFlight--;
+        if (result instanceof SockkitError) return end(result); // INTERRUPTED: the run stops
+        results[index] = result;
+        try {
+          // Hand over each complete prefix in input order; an abort (Ctrl-C, or nobody
+          // reading stdout any more) stops the output at once.
+          while (nextToEmit < questions.length && results[nextToEmit] && !signal?.aborted) {
+            options.onResult(results[nextToEmit]!, nextToEmit);
+            results[nextToEmit] = undefined; // emitted: let it go
+            nextToEmit++;
+          }
+          if (nextToEmit === questions.length || (signal?.aborted && inFlight === 0)) return end();
+          pump();
+        } catch (err) {
+          // onResult runs inside a socket event here: a throw must end the run, not the process
+          end(err);
+        }
+      };
+      const pump = () => {
+        if (pumping) return; // a question that ended at once: the loop below goes on
+        pumping = true;
+        while (inFlight < limit && nextToStart < questions.length && !signal?.aborted) {
+          const index = nextToStart++;
+          inFlight++;
+          if (client) askServer(client, questions[index]!, options.timeoutMs, (result) => finished(index, result));
+          else askSystem(questions[index]!, options).then((result) => finished(index, result));
+        }
+        pumping = false;
+      };
+      if (questions.length === 0 || signal?.aborted) return end();
+      pump();
+    });
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
     await client?.close();
   }
 }
 
-async function resolveOne(question: ResolveQuestion, client: DnsClient | undefined, options: ResolveOptions): Promise<ResolveResult> {
+/** The fields every result of a question has, whatever the answer. */
+function resultBase(question: ResolveQuestion, client: DnsClient | undefined, family: 4 | 6 | undefined, queryName: string): ResolveResult {
   const { name } = question;
-  const base = {
+  const result: ResolveResult = {
     name: name.input,
-    ...(name.idn ? { asciiName: name.ascii } : {}),
-    queryName: client ? fqdn(name) : name.ascii,
-    type: question.type === 'addresses' ? addressTypeLabel(options.family) : typeName(question.type),
+    queryName,
+    type: question.type === 'addresses' ? addressTypeLabel(family) : typeName(question.type),
+    status: 'ok',
     server: client ? client.label : 'system',
+    timeMs: 0,
+    answers: [],
   };
+  if (name.idn) result.asciiName = name.ascii;
+  return result;
+}
+
+/** One question to the DNS server; `done` gets the result, or an INTERRUPTED error. */
+function askServer(client: DnsClient, question: ResolveQuestion, timeoutMs: number, done: (result: ResolveResult | SockkitError) => void): void {
+  const queryName = fqdn(question.name);
   const started = monotonicMs();
-  const elapsed = () => Math.round((monotonicMs() - started) * 1000) / 1000;
-  try {
-    if (client) {
-      const reply = await client.query(fqdn(name), question.type as number, { timeoutMs: options.timeoutMs });
-      return { ...base, ...fromMessage(reply.message), timeMs: elapsed(), transport: reply.transport };
+  client.ask(queryName, question.type as number, timeoutMs, (err, reply) => {
+    if (err?.code === 'INTERRUPTED') return done(err);
+    const result = resultBase(question, client, undefined, queryName);
+    result.timeMs = elapsedSince(started);
+    if (err) {
+      result.status = statusOfFailure(err, err);
+      setFailure(result, err);
+    } else {
+      fillFromMessage(result, reply!.message);
+      result.transport = reply!.transport;
     }
+    done(result);
+  });
+}
+
+/** One question to the system resolver (getaddrinfo / getnameinfo); never rejects. */
+async function askSystem(question: ResolveQuestion, options: ResolveOptions): Promise<ResolveResult> {
+  const { name } = question;
+  const result = resultBase(question, undefined, options.family, name.ascii);
+  const started = monotonicMs();
+  try {
     if (name.address) {
       const hostname = await systemReverse(name.address, options.timeoutMs, options.trace);
-      return { ...base, status: 'ok', timeMs: elapsed(), answers: [{ name: name.address, type: 'PTR', ttl: null, value: hostname }] };
+      result.answers = [{ name: name.address, type: 'PTR', ttl: null, value: hostname }];
+    } else {
+      const addresses = await systemLookup(name.ascii, options.family, options.timeoutMs, options.trace);
+      result.answers = addresses.map((a) => ({ name: name.ascii, type: a.family === 6 ? 'AAAA' : 'A', ttl: null, value: a.address }));
+      if (result.answers.length === 0) result.status = 'nodata';
     }
-    const addresses = await systemLookup(name.ascii, options.family, options.timeoutMs, options.trace);
-    const answers = addresses.map((a) => ({ name: name.ascii, type: a.family === 6 ? 'AAAA' : 'A', ttl: null, value: a.address }));
-    return { ...base, status: answers.length > 0 ? 'ok' : 'nodata', timeMs: elapsed(), answers };
   } catch (err) {
     const failure = toSockkitError(err, `resolve ${name.input}`);
-    if (failure.code === 'INTERRUPTED') throw failure;
-    const status = statusOfFailure(err, failure);
-    const explain = status === 'timeout' || status === 'unreachable' || status === 'error';
-    return { ...base, status, timeMs: elapsed(), answers: [], ...(explain ? { error: failure.why } : {}) };
+    result.status = statusOfFailure(err, failure);
+    setFailure(result, failure);
   }
+  result.timeMs = elapsedSince(started);
+  return result;
+}
+
+function elapsedSince(started: number): number {
+  return Math.round((monotonicMs() - started) * 1000) / 1000;
+}
+
+/** Why it failed, for the statuses that carry no RCODE to explain them. */
+function setFailure(result: ResolveResult, failure: SockkitError): void {
+  if (result.status === 'timeout' || result.status === 'unreachable' || result.status === 'error') result.error = failure.why;
 }
 
 function addressTypeLabel(family?: 4 | 6): string {
@@ -147,24 +218,18 @@ function addressTypeLabel(family?: 4 | 6): string {
 }
 
 // RCODE → status (RFC 1035 §4.1.1, RFC 2308 for NODATA: NOERROR with no answer).
-function fromMessage(message: DnsMessage): Pick<ResolveResult, 'status' | 'answers' | 'rcode'> {
-  const answers = message.answers
-    .filter((r) => r.type !== RecordType.OPT)
-    .map((r) => ({ name: r.name, type: typeName(r.type), ttl: r.ttl, value: formatRecordData(r) }));
-  const rcode = rcodeName(message.rcode);
-  switch (message.rcode) {
-    case 0:
-      return { status: answers.length > 0 ? 'ok' : 'nodata', answers, rcode };
-    case 3:
-      return { status: 'nxdomain', answers, rcode };
-    case 2:
-      return { status: 'servfail', answers, rcode };
-    case 5:
-      return { status: 'refused', answers, rcode };
-    default:
-      return { status: 'error', answers, rcode };
+function fillFromMessage(result: ResolveResult, message: DnsMessage): void {
+  const answers: ResolveAnswer[] = [];
+  for (const r of message.answers) {
+    if (r.type !== RecordType.OPT) answers.push({ name: r.name, type: typeName(r.type), ttl: r.ttl, value: formatRecordData(r) });
   }
+  result.answers = answers;
+  result.rcode = rcodeName(message.rcode);
+  result.status = RCODE_STATUS[message.rcode] ?? 'error';
+  if (result.status === 'ok' && answers.length === 0) result.status = 'nodata';
 }
+
+const RCODE_STATUS: Partial<Record<number, ResolveStatus>> = { 0: 'ok', 2: 'servfail', 3: 'nxdomain', 5: 'refused' };
 
 function statusOfFailure(err: unknown, failure: SockkitError): ResolveStatus {
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;

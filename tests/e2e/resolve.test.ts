@@ -100,6 +100,8 @@ async function hostileServer(reply: Reply, tcpReply?: (query: DnsMessage) => Buf
   for (let attempt = 0; ; attempt++) {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    // Room for a whole batch arriving at once (the default ~208 KB drops a few hundred).
+    socket.setRecvBufferSize(4 * 1024 * 1024);
     const port = socket.address().port;
     const tcpServer = tcpReply ? await listenTcp(port, tcpReply).catch(() => undefined) : undefined;
     if (tcpReply && !tcpServer) {
@@ -257,6 +259,37 @@ describe('resolve --server against hostile DNS servers', () => {
     expect(r.elapsedMs).toBeLessThan(1500 + 5000);
     expect(server.queries.length).toBe(3);
     expect(new Set(server.queries.map((q) => q.id)).size).toBe(1);
+  });
+
+  test('a server that drops the first copy of every query: a batch of 300 is retransmitted and all answered', async () => {
+    const seen = new Set<number>();
+    const server = await hostileServer((query, _raw, from, socket) => {
+      if (!seen.has(query.id)) return void seen.add(query.id); // lose the first copy
+      send(socket, answer(query, [A(query.questions[0]!.name, '198.51.100.7')]), from);
+    });
+    const names = Array.from({ length: 300 }, (_, i) => `lossy-${i}.test`);
+    const r = await runSockkit(['resolve', '-', '--server', `127.0.0.1:${server.port}`, '--type', 'A', '--timeout', '1.5', '--short', '-c', '300'], {
+      input: names.join('\n'),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(names.map(() => '198.51.100.7'));
+    expect(server.queries.length).toBe(600); // each name exactly twice: one lost, one answered
+    expect(seen.size).toBe(300);
+  });
+
+  test('300 questions in flight to a silent server: each sent 3 times, each reported as a timeout, exit 5', async () => {
+    const server = await hostileServer(() => {});
+    const names = Array.from({ length: 300 }, (_, i) => `silent-${i}.test`);
+    const r = await runSockkit(['resolve', '-', '--server', `127.0.0.1:${server.port}`, '--type', 'A', '--timeout', '0.6', '-c', '300'], {
+      input: names.join('\n'),
+      killAfterMs: 20000,
+    });
+    expect(r.code).toBe(5);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split('\t')[0])).toEqual(names);
+    for (const line of lines) expect(line).toMatch(/\tTIMEOUT \(timed out after 0\.6 s\)\t/);
+    expect(server.queries.length).toBe(900);
+    expect(new Set(server.queries.map((q) => q.id)).size).toBe(300);
   });
 
   test('SERVFAIL is its own status, exit 7', async () => {
