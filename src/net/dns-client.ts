@@ -8,11 +8,11 @@
 // can never become a result.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as tcpConnect } from 'node:net';
-import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
 import { monotonicMs } from './deadline.js';
 import { formatHostPort } from './address.js';
+import { fillRandom } from './random.js';
 import type { TraceFn } from './trace.js';
 import {
   CLASS_IN,
@@ -254,7 +254,7 @@ export class DnsClient {
   private freshId(): number {
     for (;;) {
       if (this.randomIndex >= this.randomIds.length) {
-        randomFillSync(this.randomIds);
+        fillRandom(this.randomIds);
         this.randomIndex = 0;
       }
       const id = this.randomIds[this.randomIndex++]!;

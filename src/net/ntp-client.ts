@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from './errors.js';
 import { sleep, withDeadline } from './deadline.js';
 import { noTrace, type TraceFn } from './trace.js';
+import { fillRandom } from './random.js';
 import { encodeNtpRequest, formatRefId, type NtpPacket } from './ntp-packet.js';
 import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './ntp-validate.js';
 import { bestIndex, measure, sampleStats, type SampleStats } from './ntp-measure.js';
@@ -436,8 +437,7 @@ class QuerySession {
   private freshNonce(): bigint {
     const bytes = new Uint8Array(8);
     for (;;) {
-      // Web Crypto's CSPRNG: the same source as node:crypto, without loading that module at start-up.
-      globalThis.crypto.getRandomValues(bytes);
+      fillRandom(bytes);
       const nonce = Buffer.from(bytes).readBigUInt64BE(0);
       if (nonce !== 0n && !this.usedNonces.has(nonce)) return nonce;
     }
