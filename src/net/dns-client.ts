@@ -306,7 +306,7 @@ export class DnsClient {
       for (const entry of this.pending.values()) entry.malformed = why;
       return this.ignore(why);
     }
-    const id = msg.readUInt16BE(0);
+    const id = (msg[0]! << 8) | msg[1]!;
     const entry = this.pending.get(id);
     if (!entry || entry.onTcp) return this.ignore(`id ${hexId(id)} matches no query in flight`);
     if ((msg[2]! & 0x80) === 0) return this.ignore('not a response (QR bit clear)');

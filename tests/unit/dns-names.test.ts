@@ -51,6 +51,25 @@ describe('parseQueryName', () => {
     expect(name).toHaveLength(253);
     expect(parseQueryName(name).ascii).toBe(name);
   });
+
+  test('host-name-like names: accepted exactly when every label is 1–63 long and the name at most 253', () => {
+    // Random names around the limits, against the rules written out here.
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const alphabet = 'abcXYZ019-_';
+    for (let i = 0; i < 400; i++) {
+      const labels = Array.from({ length: 1 + random(6) }, () => {
+        const length = [0, 1, 62, 63, 64][random(5)]! || random(70);
+        return Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
+      });
+      const bare = labels.join('.');
+      const name = random(2) ? `${bare}.` : bare;
+      if (name.trim() !== name || name === '' || name === '.') continue;
+      const valid = labels.every((l) => l.length >= 1 && l.length <= 63) && bare.length <= 253;
+      if (valid) expect(parseQueryName(name)).toEqual({ input: name, ascii: bare, idn: false });
+      else expect(expectSockkitError(() => parseQueryName(name)).code).toBe('USAGE');
+    }
+  });
 });
 
 describe('parseNameList', () => {

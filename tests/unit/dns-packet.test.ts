@@ -181,6 +181,24 @@ describe('dns-packet: decoding wire bytes', () => {
     ]);
   });
 
+  test('answersOnly: the same questions and answers; the other sections walked and checked, not built', () => {
+    // The same reply with its second answer moved to the authority section.
+    const bytes = compressedReply();
+    bytes[7] = 1; // ANCOUNT
+    bytes[9] = 1; // NSCOUNT
+    const full = decodeMessage(bytes);
+    const light = decodeMessage(bytes, { answersOnly: true });
+    expect(full.authorities).toHaveLength(1);
+    expect(light).toEqual({ ...full, authorities: [] });
+    for (let cut = 12; cut < bytes.length; cut++) {
+      expect(() => decodeMessage(bytes.subarray(0, cut), { answersOnly: true })).toThrow(DnsFormatError);
+    }
+    const looped = Buffer.from(bytes);
+    looped[bytes.length - 16] = 0xc0; // the authority record's owner points at itself
+    looped[bytes.length - 15] = bytes.length - 16;
+    expect(() => decodeMessage(looped, { answersOnly: true })).toThrow(/pointer loop/);
+  });
+
   test('a pointer to itself is a loop, rejected with a typed error', () => {
     const bytes = compressedReply();
     bytes[29] = 0xc0; // first answer's owner pointer → its own offset (29)
@@ -250,11 +268,20 @@ describe('dns-packet: decoding wire bytes', () => {
           const bytes = Buffer.from(useCompressed ? compressed : valid);
           for (const [at, value] of edits) bytes[at % bytes.length] = value;
           const input = bytes.subarray(0, bytes.length - (cut % 4));
+          let full;
           try {
-            decodeMessage(input);
+            full = decodeMessage(input);
           } catch (err) {
             expect(err).toBeInstanceOf(DnsFormatError);
           }
+          let light;
+          try {
+            light = decodeMessage(input, { answersOnly: true });
+          } catch (err) {
+            expect(err).toBeInstanceOf(DnsFormatError);
+          }
+          // answersOnly checks a subset: it accepts whatever the full decoder accepts, identically
+          if (full) expect(light).toEqual({ ...full, authorities: [], additionals: [] });
         },
       ),
       { numRuns: 3000 },
