@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNsd } from '../tests/interop/peers/nsd.js';
 import { alternate, runCommand, stats, type ResultRow } from './harness.js';
-import { SOCKKIT } from './paths.js';
+import { SOCKKIT, benchFile } from './paths.js';
 
 const NAMES = 1000;
 
@@ -30,6 +30,13 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
       return r.ms;
     };
     const { a, b } = await alternate(rounds, sockkit, dig, 2);
+    // The floor: the smallest Node program doing the same queries (bench/minimal-resolve-client.mjs).
+    const minimal = async () => {
+      const r = await runCommand(process.execPath, [benchFile('minimal-resolve-client.mjs'), '127.0.0.1', String(nsd.port)], { input });
+      if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`minimal resolve client failed: ${r.stderr.slice(0, 300)}`);
+      return r.ms;
+    };
+    const floor = await alternate(rounds, minimal, dig, 1);
     // The fixed part: the same command with one name (Node and CLI start-up, one query).
     const oneName = () => resolveNames(`${names[0]}\n`);
     const fixed = await alternate(rounds, oneName, dig, 1);
@@ -54,6 +61,17 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
         target: '(shows the floor)',
         met: undefined, // a measurement, not a target
         note: `per name after that: ${((stats(a).median - stats(fixed.a).median) / (NAMES - 1) * 1000).toFixed(0)} µs`,
+      },
+      {
+        work: `a minimal Node UDP client, ${NAMES} names (the floor for Node)`,
+        peer: '`dig -f`',
+        unit: 'ms',
+        higherIsBetter: false,
+        sockkit: stats(floor.a),
+        peerStats: stats(floor.b),
+        target: '(shows the floor)',
+        met: undefined, // a measurement, not a target
+        note: 'bench/minimal-resolve-client.mjs: no CLI, no checks, no retries',
       },
     ];
   } finally {
