@@ -79,6 +79,25 @@ describe('body writer', () => {
     expect(isTextType('image/png')).toBe(false);
   });
 
+  test('a slow download reaches the file as it arrives, before the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockkit-http-body-'));
+    try {
+      const path = join(dir, 'slow.bin');
+      const term = new Terminal({ stdout: new FakeStream(), stderr: new FakeStream() });
+      const sink = openBodyWriter(term, { kind: 'file', path });
+      sink.write(Buffer.from('first part\n'));
+      expect(readFileSync(path, 'utf8')).toBe(''); // gathered, not yet written
+      // Well past the flush interval (50 ms): poll rather than assume a schedule.
+      for (let i = 0; i < 40 && readFileSync(path, 'utf8') === ''; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(readFileSync(path, 'utf8')).toBe('first part\n');
+      sink.write(Buffer.from('second part\n'));
+      await sink.end();
+      expect(readFileSync(path, 'utf8')).toBe('first part\nsecond part\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a file gets every chunk, in order, also when the caller reuses its buffer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockkit-http-body-'));
     try {
