@@ -1,9 +1,8 @@
-// Keeps a long TLS download's memory flat. Node hands every decrypted TLS record
-// (up to 16 KiB) to JavaScript as a new Buffer; V8 frees their memory only at a
-// garbage collection, which it starts after ~64 MB of such external memory. A 1 GiB
-// download thus grew sockkit to ~100 MB of RSS. A young-generation collection
-// (a scavenge, ~1 ms) every few MiB frees those Buffers early: measured 90 → 65 MB
-// on 1 GiB, at no visible cost in throughput.
+// Keeps a long decompressed download's memory flat. zlib hands every piece of its
+// output to JavaScript as a new Buffer; V8 frees their memory only at a garbage
+// collection, which it starts after ~64 MB of such external memory. A young-generation
+// collection (a scavenge, ~1 ms) every few MiB frees those Buffers early. (Socket reads,
+// plain and TLS, go into one reused buffer and need none of this: http-client.ts.)
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
