@@ -122,6 +122,21 @@ export interface ResultRow {
   note?: string;
 }
 
+/** A row that shows a floor (wall time in ms): a measurement beside the targets, not one. */
+export function floorRow(work: string, peer: string, times: { a: number[]; b: number[] }, note: string): ResultRow {
+  return {
+    work,
+    peer,
+    unit: 'ms',
+    higherIsBetter: false,
+    sockkit: stats(times.a),
+    peerStats: stats(times.b),
+    target: '(shows the floor)',
+    met: undefined,
+    note,
+  };
+}
+
 export function ratio(row: Pick<ResultRow, 'sockkit' | 'peerStats'>): number {
   return row.sockkit.median / row.peerStats.median;
 }

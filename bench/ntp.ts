@@ -1,6 +1,6 @@
 // One NTP query: sockkit ntp against ntpdig, both against a local chronyd on port 123.
 import { startChronyOnPort123 } from '../tests/interop/peers/chrony.js';
-import { alternate, runCommand, stats, type ResultRow } from './harness.js';
+import { alternate, floorRow, runCommand, stats, type ResultRow } from './harness.js';
 import { SOCKKIT } from './paths.js';
 
 export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
@@ -47,17 +47,7 @@ export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
     // The floor for any Node tool: a process that starts and does nothing, against ntpdig.
     const emptyNode = async () => (await runCommand(process.execPath, ['-e', ''])).ms;
     const floor = await alternate(rounds, emptyNode, peer, 1);
-    const startOnly: ResultRow = {
-      work: "floor: an empty Node process (`node -e ''`), no query",
-      peer: '`ntpdig` (one query)',
-      unit: 'ms',
-      higherIsBetter: false,
-      sockkit: stats(floor.a),
-      peerStats: stats(floor.b),
-      target: '(shows the floor)',
-      met: undefined, // a measurement, not a target
-      note: 'the ratio any Node program starts from',
-    };
+    const startOnly = floorRow("floor: an empty Node process (`node -e ''`), no query", '`ntpdig` (one query)', floor, 'the ratio any Node program starts from');
     return [wall, offsets, startOnly];
   } finally {
     await chrony.stop();

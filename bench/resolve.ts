@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNsd } from '../tests/interop/peers/nsd.js';
-import { alternate, runCommand, stats, type ResultRow } from './harness.js';
+import { alternate, floorRow, runCommand, stats, type ResultRow } from './harness.js';
 import { SOCKKIT, benchFile } from './paths.js';
 
 const NAMES = 1000;
@@ -51,28 +51,18 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
         target: '≤ 1.0×',
         met: stats(a).median <= stats(b).median,
       },
-      {
-        work: '`sockkit resolve` with 1 name (the fixed start-up part)',
-        peer: '`dig -f` (1000 names)',
-        unit: 'ms',
-        higherIsBetter: false,
-        sockkit: stats(fixed.a),
-        peerStats: stats(fixed.b),
-        target: '(shows the floor)',
-        met: undefined, // a measurement, not a target
-        note: `per name after that: ${((stats(a).median - stats(fixed.a).median) / (NAMES - 1) * 1000).toFixed(0)} µs`,
-      },
-      {
-        work: `a minimal Node UDP client, ${NAMES} names (the floor for Node)`,
-        peer: '`dig -f`',
-        unit: 'ms',
-        higherIsBetter: false,
-        sockkit: stats(floor.a),
-        peerStats: stats(floor.b),
-        target: '(shows the floor)',
-        met: undefined, // a measurement, not a target
-        note: 'bench/minimal-resolve-client.mjs: no CLI, no checks, no retries',
-      },
+      floorRow(
+        '`sockkit resolve` with 1 name (the fixed start-up part)',
+        '`dig -f` (1000 names)',
+        fixed,
+        `per name after that: ${((stats(a).median - stats(fixed.a).median) / (NAMES - 1) * 1000).toFixed(0)} µs`,
+      ),
+      floorRow(
+        `a minimal Node UDP client, ${NAMES} names (the floor for Node)`,
+        '`dig -f`',
+        floor,
+        'bench/minimal-resolve-client.mjs: no CLI, no checks, no retries',
+      ),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -17,7 +17,6 @@ import type { TraceFn } from './trace.js';
 import {
   CLASS_IN,
   DnsFormatError,
-  decodeHeader,
   decodeMessage,
   encodeIPv6,
   encodeQuery,
@@ -37,11 +36,6 @@ export interface DnsServerAddress {
 export interface DnsReply {
   message: DnsMessage;
   transport: 'udp' | 'tcp';
-}
-
-export interface DnsQueryOptions {
-  /** The whole budget of this query, retransmissions and a TCP retry included. */
-  timeoutMs: number;
 }
 
 /** How a query ends: with a validated reply (any RCODE), or with a SockkitError. */
@@ -116,14 +110,6 @@ export class DnsClient {
     this.server = { host, port: server.port };
     this.label = formatHostPort(host, server.port);
     this.trace = options.trace;
-  }
-
-  /** Asks one question; resolves with the validated reply (any RCODE), or throws a SockkitError. */
-  async query(name: string, type: number, options: DnsQueryOptions): Promise<DnsReply> {
-    await this.open();
-    return new Promise<DnsReply>((resolve, reject) => {
-      this.ask(name, type, options.timeoutMs, (err, reply) => (err ? reject(err) : resolve(reply!)));
-    });
   }
 
   /**

@@ -681,35 +681,17 @@ export interface DecodeOptions {
  * (each entry needs at least 5 bytes), so a header claiming 65535 records costs nothing.
  */
 export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMessage {
-  if (buf.length < 12) throw new DnsFormatError(`message of ${buf.length} bytes is shorter than a DNS header`);
-  // Header fields read in place, and no destructuring or spreads below: a batch decodes
-  // its first thousand replies before V8 has compiled this function, and in the
-  // interpreter every allocation and iterator counts.
-  const bits = (buf[2]! << 8) | buf[3]!;
-  const message: DnsMessage = {
-    id: (buf[0]! << 8) | buf[1]!,
-    qr: (bits & 0x8000) !== 0,
-    opcode: (bits >> 11) & 0xf,
-    aa: (bits & 0x0400) !== 0,
-    tc: (bits & 0x0200) !== 0,
-    rd: (bits & 0x0100) !== 0,
-    ra: (bits & 0x0080) !== 0,
-    rcode: bits & 0xf,
-    questions: [],
-    answers: [],
-    authorities: [],
-    additionals: [],
-  };
+  const { id, flags, counts } = decodeHeader(buf);
+  const message: DnsMessage = { id, ...flags, questions: [], answers: [], authorities: [], additionals: [] };
   const r = new Reader(buf);
   r.offset = 12;
-  const questions = (buf[4]! << 8) | buf[5]!;
-  for (let i = 0; i < questions; i++) {
+  for (let i = 0; i < counts[0]; i++) {
     const name = r.name('question');
     message.questions.push({ name, type: r.u16('question'), class: r.u16('question') });
   }
-  decodeSection(r, message.answers, (buf[6]! << 8) | buf[7]!, 'answer section', false);
-  decodeSection(r, message.authorities, (buf[8]! << 8) | buf[9]!, 'authority section', options.answersOnly === true);
-  decodeSection(r, message.additionals, (buf[10]! << 8) | buf[11]!, 'additional section', options.answersOnly === true);
+  decodeSection(r, message.answers, counts[1], 'answer section', false);
+  decodeSection(r, message.authorities, counts[2], 'authority section', options.answersOnly === true);
+  decodeSection(r, message.additionals, counts[3], 'additional section', options.answersOnly === true);
   return message;
 }
 

@@ -553,8 +553,8 @@ function exchangeOnSocket(
       });
     };
 
-    // `transient`: the chunk is a view into a read buffer that the next read reuses.
-    const onChunk = (chunk: Buffer, transient: boolean): boolean => {
+    // The chunk is a view into the read buffer that the next read reuses.
+    const onChunk = (chunk: Buffer): boolean => {
       if (settled) return false;
       if (reads === 0) firstByteAt = performance.now();
       reads++;
@@ -566,7 +566,7 @@ function exchangeOnSocket(
       try {
         const before = parser.bodyBytes;
         parser.feed(chunk);
-        if (transient) sink?.flush();
+        sink?.flush();
         if (parser.bodyBytes !== before) hooks.onProgress?.(parser.bodyBytes, expected);
         if (stopAfterHead || parser.done) {
           if (parser.done && !stopAfterHead) checkExcess(chunk);
@@ -578,7 +578,7 @@ function exchangeOnSocket(
       lastChunkDoneAt = performance.now();
       return !paused;
     };
-    reused.handler = (chunk) => onChunk(chunk, true);
+    reused.handler = onChunk;
 
     // Bytes after a complete Content-Length body, in the same read: the length lied,
     // and a client that ignored it could be fed a second, forged response.
