@@ -252,6 +252,9 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
   let server: Server | undefined;
   const ports: EchoServer['ports'] = {};
   let udp: UdpEchoServer | undefined;
+  // Announced only when every socket is bound, so a script that reads the first
+  // listening line may use both protocols at once.
+  const listening: EchoServerEvent[] = [];
   try {
     if (options.tcp) {
       server = createServer({ allowHalfOpen: true, noDelay: true });
@@ -284,7 +287,7 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
         throttle.report('tcp', 'accept', err);
       });
       ports.tcp = (server.address() as { port: number }).port;
-      emit({ event: 'listening', address: options.address, port: ports.tcp, protocol: 'tcp', family: options.family, backlog: options.backlog });
+      listening.push({ event: 'listening', address: options.address, port: ports.tcp, protocol: 'tcp', family: options.family, backlog: options.backlog });
     }
     if (options.udp) {
       // With --tcp --udp on port 0, UDP takes the port the kernel gave TCP.
@@ -294,12 +297,13 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
         throttle.report('udp', what, err);
       }, trace);
       ports.udp = udp.port;
-      emit({ event: 'listening', address: options.address, port: udp.port, protocol: 'udp', family: options.family });
+      listening.push({ event: 'listening', address: options.address, port: udp.port, protocol: 'udp', family: options.family });
     }
   } catch (err) {
     server?.close();
     throw err;
   }
+  for (const event of listening) emit(event);
 
   return {
     ports,

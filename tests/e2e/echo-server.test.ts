@@ -79,7 +79,10 @@ describe('sockkit echo-server', () => {
 
   test('--tcp --udp serve both on one port; UDP datagrams come back unchanged', async () => {
     server = await startEchoServerProcess(['--tcp', '--udp']);
-    const listening = server.events().filter((e) => e.event === 'listening');
+    // Both lines are written together, after both binds, but a pipe read may split them.
+    const listeningEvents = () => server!.events().filter((e) => e.event === 'listening');
+    await waitFor(() => listeningEvents().length >= 2, 5000, 'the second listening line');
+    const listening = listeningEvents();
     expect(listening.map((e) => [e.protocol, e.port])).toEqual([
       ['tcp', server.port],
       ['udp', server.port],

@@ -12,7 +12,7 @@ import { freePort } from '../../helpers/ports.js';
 export interface ChronyOptions {
   /** `local stratum 10`: serve the local clock as synchronised. Without it chronyd answers LI=3, stratum 0. */
   local?: boolean;
-  /** Drop every request after the first (chrony 4.3 sends no KoD RATE, it just drops). */
+  /** Answer the first request, then each later one only at random, one in two (`leak` has a minimum of 1; chrony 4.3 sends no KoD RATE, it just drops). */
   rateLimited?: boolean;
   /** Also listen on ::1. */
   ipv6?: boolean;
