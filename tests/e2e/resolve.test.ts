@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -353,6 +353,29 @@ describe('resolve --server against hostile DNS servers', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60000);
+
+  test('names that reach stdin in pieces, from a spawning program and from a shell pipe, are all read', async () => {
+    const server = await hostileServer((q, _raw, from, socket) => send(socket, answer(q, [A(q.questions[0]!.name, '198.51.100.31')]), from));
+    const names = Array.from({ length: 300 }, (_, i) => `piece-${i}.test`);
+    const args = [SOCKKIT_BIN, 'resolve', '-', '--server', `127.0.0.1:${server.port}`, '-4', '--short'];
+    // Node's 'pipe' (a socket pair): half the names, a pause, then the rest.
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.write(names.slice(0, 150).join('\n') + '\n');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.stdin.end(names.slice(150).join('\n') + '\n');
+    expect(await exited).toBe(0);
+    expect(out.split('\n').filter(Boolean)).toHaveLength(300);
+    // A shell pipe (a FIFO) fed by two writes 0.2 s apart.
+    const script = `{ printf 'early.test\\n'; sleep 0.2; printf 'late.test\\n'; } | "${process.execPath}" ${args.map((a) => `"${a}"`).join(' ')}`;
+    const piped = await new Promise<string>((resolve, reject) =>
+      execFile('bash', ['-c', script], { timeout: 20000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    expect(piped).toBe('198.51.100.31\n198.51.100.31\n');
+    expect(server.queries.map((q) => q.questions[0]!.name)).toEqual(expect.arrayContaining(['early.test.', 'late.test.', 'piece-299.test.']));
+  });
 
   test('names from stdin: blank lines, whitespace and comments skipped, IDN shown both ways', async () => {
     const server = await hostileServer((q, _raw, from, socket) => send(socket, answer(q, [A(q.questions[0]!.name, '198.51.100.30')]), from));
