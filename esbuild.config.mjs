@@ -29,6 +29,25 @@ const lightStringWidthForYargs = {
   },
 };
 
+// yargs' factory registers a default --version by searching upwards from the working
+// directory for a package.json (a directory listing per level, and a caught
+// AssertionError when there is none): ≈1 ms of every command, and it reads the user's
+// files. sockkit sets its own version at once, which replaces that default, so the
+// search is dropped. If a yargs update changes the line, the build warns and keeps it.
+const FACTORY_VERSION_GUESS = /(yargs\.help\(\);)\s*yargs\.version\(\);/;
+const noVersionGuessInYargsFactory = {
+  name: 'no-version-guess-in-yargs-factory',
+  setup(b) {
+    b.onLoad({ filter: /node_modules[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!FACTORY_VERSION_GUESS.test(source)) {
+        return { contents: source, warnings: [{ text: "yargs-factory.js: the default version() call was not found; the package.json search stays" }] };
+      }
+      return { contents: source.replace(FACTORY_VERSION_GUESS, '$1') };
+    });
+  },
+};
+
 await build({
   entryPoints: ['src/main.ts'],
   outfile: 'dist/sockkit.cjs',
@@ -42,7 +61,7 @@ await build({
   minifySyntax: true,
   logLevel: 'warning',
   define: { SOCKKIT_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__sockkitBundleUrl' },
-  plugins: [lightStringWidthForYargs],
+  plugins: [lightStringWidthForYargs, noVersionGuessInYargsFactory],
   banner: { js: "const __sockkitBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // yargs' config `extends` uses import.meta.resolve; sockkit never loads config files.
   logOverride: { 'empty-import-meta': 'silent' },
