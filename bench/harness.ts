@@ -120,6 +120,8 @@ export interface ResultRow {
   /** met/missed, computed by the suite from its own target */
   met: boolean | undefined;
   note?: string;
+  /** No ratio column: the values compare by difference (two clock offsets near zero). */
+  noRatio?: true;
 }
 
 /** A row that shows a floor (wall time in ms): a measurement beside the targets, not one. */
@@ -154,7 +156,7 @@ export function formatTable(rows: ResultRow[]): string {
     const s = `${fmt(r.sockkit.median)} ${r.unit} (${fmt(r.sockkit.min)}–${fmt(r.sockkit.max)})`;
     const p = `${fmt(r.peerStats.median)} ${r.unit} (${fmt(r.peerStats.min)}–${fmt(r.peerStats.max)})`;
     const met = r.met === undefined ? '–' : r.met ? 'yes' : 'no';
-    return `| ${r.work} | ${r.peer} | ${s} | ${p} | ${ratio(r).toFixed(2)}× | ${r.target} | ${met}${r.note ? ` (${r.note})` : ''} |`;
+    return `| ${r.work} | ${r.peer} | ${s} | ${p} | ${r.noRatio ? '–' : `${ratio(r).toFixed(2)}×`} | ${r.target} | ${met}${r.note ? ` (${r.note})` : ''} |`;
   });
   return [head, sep, ...lines].join('\n');
 }
