@@ -6,7 +6,7 @@ import { runCommand } from './harness.js';
 import { benchFile } from './paths.js';
 
 export async function benchEcho(): Promise<[]> {
-  const r = await runCommand(process.execPath, [benchFile('echo-measure.mjs'), '--seconds', '3', '--rounds', '3'], { timeoutMs: 900_000 });
+  const r = await runCommand(process.execPath, [benchFile('echo-measure.mjs'), '--seconds', '3', '--rounds', '5'], { timeoutMs: 900_000 });
   if (r.code !== 0) throw new Error(`echo-measure exited ${r.code}: ${r.stderr.slice(-500)}`);
   console.log(r.stdout.trim() + '\n');
   return [];
