@@ -103,7 +103,6 @@ function descendants(pid) {
   return found;
 }
 
-
 async function startServer(name) {
   const port = await freePort();
   const [cmd, argv] = SERVERS[name](port);

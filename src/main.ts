@@ -1,5 +1,6 @@
 // Entry point of the bundle (bin/sockkit requires it).
 import { runFastPath } from './fast-path.js';
+import { drained } from './output/terminal.js';
 
 // A reader that goes away early (`sockkit ... | head -1`) ends the output, quietly,
 // instead of an EPIPE stack trace.
@@ -21,9 +22,4 @@ async function main(argv: string[]): Promise<void> {
   // Exiting explicitly means a stray timer can never keep a finished command alive.
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   process.exit(code);
-}
-
-function drained(stream: NodeJS.WriteStream): Promise<void> {
-  if (stream.writableLength === 0) return Promise.resolve();
-  return new Promise((resolve) => stream.write('', () => resolve()));
 }

@@ -21,9 +21,11 @@ import {
   type StreamEchoResult,
 } from '../net/echo-client.js';
 import { runEchoLoad } from '../net/echo-load.js';
+import { readStdin } from '../net/read-input.js';
 import { ExitCode } from '../exit-codes.js';
 import { printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
 import type { CommandContext } from './common.js';
+import { drained } from '../output/terminal.js';
 
 interface EchoClientArgs {
   host?: string;
@@ -129,7 +131,9 @@ async function runClient(args: EchoClientArgs, ctx: CommandContext): Promise<num
   if (args.message !== undefined) return messageMode(ctx, target, shown, args.udp === true, Buffer.from(args.message), args.message);
   if (args.lines || process.stdin.isTTY) return linesMode(ctx, target, shown, args.udp === true);
   if (args.udp) {
-    const data = await readAllStdin(maxDatagram(target.family));
+    const maxBytes = maxDatagram(target.family);
+    const tooLong = () => usageError('udp', `stdin is more than one datagram can carry (at most ${maxBytes} bytes)`);
+    const data = await readStdin({ maxBytes, tooLong });
     return messageMode(ctx, target, shown, true, data);
   }
   return messageMode(ctx, target, shown, false, process.stdin);
@@ -187,7 +191,7 @@ async function messageMode(
   }
   // A message without a newline leaves the terminal prompt on the same line.
   if (!ctx.term.json && text !== undefined && ctx.term.isStdoutTTY && !text.endsWith('\n')) ctx.term.out();
-  await flushed(ctx.term.stdout); // the echo first, then the verdict
+  await drained(ctx.term.stdout); // the echo first, then the verdict
   printStreamResult(ctx.term, shown, result, text !== undefined && ctx.term.json ? Buffer.concat(echoed).toString('utf8') : undefined);
   return result.identical ? ExitCode.OK : ExitCode.PROTOCOL;
 }
@@ -242,23 +246,4 @@ async function linesMode(ctx: CommandContext, target: EchoTarget, shown: ClientT
   const summary = summarizeSamples(samples);
   if (ctx.term.json) printCountSummary(ctx.term, shown, summary, samples);
   return summary.mismatched > 0 ? ExitCode.PROTOCOL : ExitCode.OK;
-}
-
-async function readAllStdin(limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of process.stdin) {
-    total += (chunk as Buffer).length;
-    if (total > limit) throw usageError('udp', `stdin is more than one datagram can carry (at most ${limit} bytes)`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Resolves once everything written to `stream` so far has left the process. */
-function flushed(stream: unknown): Promise<void> {
-  const writable = stream as { write(chunk: string, cb: () => void): boolean };
-  return new Promise((resolve) => {
-    writable.write('', () => resolve());
-  });
 }

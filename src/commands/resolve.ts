@@ -3,7 +3,7 @@
 import { defineCommand, familyOf, withFamily, type CommandContext } from './common.js';
 import { usageError } from '../net/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
-import { readStdinText } from '../net/read-input.js';
+import { readStdin } from '../net/read-input.js';
 import { parseNameList, parseQueryName, type QueryName } from '../net/dns-names.js';
 import { RecordType, typeName, typeNumber } from '../net/dns-packet.js';
 import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns-resolve.js';
@@ -123,7 +123,7 @@ async function readNames(args: string[]): Promise<QueryName[]> {
       raw.push(arg);
       continue;
     }
-    const fromStdin = parseNameList(await readStdinText());
+    const fromStdin = parseNameList((await readStdin()).toString('utf8'));
     if (fromStdin.length === 0) throw usageError('no names', 'stdin had no names (one per line; blank lines and # comments are skipped)');
     raw.push(...fromStdin);
   }

@@ -325,7 +325,7 @@ export class DnsClient {
 
   /** The same question over TCP, each message prefixed with its 2-byte length (RFC 1035 §4.2.2). */
   private queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
-    const what = `query ${typeName(entry.type)} ${entry.name} @${this.label} over TCP`;
+    const what = `${entry.what(this.label)} over TCP`;
     return new Promise<DnsReply>((resolve, reject) => {
       this.trace?.('socket', 'tcp');
       const socket = tcpConnect({ host: this.server.host, port: this.server.port });

@@ -115,19 +115,18 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
   // a quarter of the CPU time of the transfer.
   const reused: ReusedReads = { handler: null };
   const tlsSpec = target.secure ? { host: target.host } : undefined;
-  const { socket: connectedSocket, address } = await connectAny(addresses, target.port, options, reused, tlsSpec);
+  const { socket, address } = await connectAny(addresses, target.port, options, reused, tlsSpec);
   const connected = performance.now();
 
-  let socket: Socket | TLSSocket = connectedSocket;
   let tls: TlsInfo | null = null;
   let tlsDone = connected;
   try {
     if (target.secure) {
-      tls = await tlsHandshake(connectedSocket as TLSSocket, target.host, options);
+      tls = await tlsHandshake(socket as TLSSocket, target.host, options);
       tlsDone = performance.now();
     }
   } catch (err) {
-    connectedSocket.destroy();
+    socket.destroy();
     throw err;
   }
   const exchange = await exchangeOnSocket(socket, spec, options, hooks, url, remaining(), reused);
@@ -463,7 +462,6 @@ function exchangeOnSocket(
       clearTimeout(totalTimer);
       clearTimeout(stallTimer);
       options.signal?.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('data');
       reused.handler = null;
       socket.destroy();
       if (reads > 0) {

@@ -7,6 +7,16 @@ export interface OutStream {
   columns?: number;
 }
 
+/**
+ * Resolves once everything written to `stream` so far has left the process: piped
+ * output can be queued in memory, and process.exit() would drop it.
+ */
+export function drained(stream: OutStream): Promise<void> {
+  const writable = stream as OutStream & { writableLength?: number; write(chunk: string, callback: () => void): boolean };
+  if (writable.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => writable.write('', () => resolve()));
+}
+
 export interface TerminalOptions {
   stdout?: OutStream;
   stderr?: OutStream;

@@ -74,6 +74,17 @@ describe('sockkit echo-client', () => {
     expect(plain.stdoutBytes.equals(data)).toBe(true);
   });
 
+  test('--udp with stdin: one datagram echoed; more than a datagram holds is a usage error, nothing sent', async () => {
+    const data = randomBytes(1200);
+    const r = await runSockkit(['echo-client', '--port', String(echo.port), '--udp', '-q'], { input: data });
+    expect(r.code).toBe(0);
+    expect(r.stdoutBytes.equals(data)).toBe(true);
+    const tooBig = await runSockkit(['echo-client', '--port', String(echo.port), '--udp'], { input: Buffer.alloc(70_000, 0x61) });
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.stderr).toMatch(/stdin is more than one datagram can carry \(at most 65507 bytes\)/);
+    expectCleanError(tooBig, 'echo-client');
+  });
+
   test('--count --interval --size: one line per message, then the ping-like summary', async () => {
     const r = await runSockkit(['echo-client', '-p', String(echo.port), '--count', '4', '--interval', '0.01', '--size', '300']);
     expect(r.code).toBe(0);

@@ -25,6 +25,21 @@ describe('readUntilBlocked', () => {
     }
   });
 
+  test('a limit: reading stops with its error once more than maxBytes have arrived', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockkit-input-'));
+    try {
+      const path = join(dir, 'big.bin');
+      writeFileSync(path, Buffer.alloc(200 * 1024));
+      const fd = openSync(path, 'r');
+      const chunks: Buffer[] = [];
+      expect(() => readUntilBlocked(fd, chunks, { maxBytes: 100 * 1024, tooLong: () => new RangeError('too long') })).toThrow('too long');
+      closeSync(fd);
+      expect(chunks.reduce((sum, c) => sum + c.length, 0)).toBeLessThanOrEqual(100 * 1024);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a non-blocking FIFO: false once it would block, with what was written so far kept', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockkit-input-'));
     try {
