@@ -6,32 +6,17 @@ import { SockkitError, usageError } from './net/errors.js';
 import { printError } from './output/errors.js';
 import { Terminal } from './output/terminal.js';
 import { RUN_STATE, type GlobalArgs, type RunState } from './commands/common.js';
-import type { CommandModule } from 'yargs';
+import { GLOBAL_OPTIONS } from './commands/options.js';
+import { COMMAND_NAMES, commandNamed, loadCommand, type CommandName } from './commands/registry.js';
+import type { CommandModule, Options } from 'yargs';
 
 declare const SOCKKIT_VERSION: string;
 const VERSION = typeof SOCKKIT_VERSION === 'string' ? SOCKKIT_VERSION : '0.0.0-dev';
 
-// Each command module loads only when it is needed, and the built-in modules it uses
-// with it: `sockkit ntp` never loads tls, zlib, crypto or cluster. Loading every one of
-// them cost each command ≈8 ms of start-up. All load for help, completion and typos.
-const COMMAND_LOADERS = {
-  hostname: () => import('./commands/hostname.js'),
-  resolve: () => import('./commands/resolve.js'),
-  service: () => import('./commands/service.js'),
-  ntp: () => import('./commands/ntp.js'),
-  'http-get': () => import('./commands/http-get.js'),
-  bind: () => import('./commands/bind.js'),
-  'echo-server': () => import('./commands/echo-server.js'),
-  'echo-client': () => import('./commands/echo-client.js'),
-  'threaded-server': () => import('./commands/threaded-server.js'),
-} satisfies Record<string, () => Promise<{ default: object }>>;
-type CommandName = keyof typeof COMMAND_LOADERS;
-const COMMAND_NAMES = Object.keys(COMMAND_LOADERS) as CommandName[];
-
 /** The named command alone when argv starts with one; otherwise all (help lists them, typos get suggestions). */
 async function loadCommands(commandName: CommandName | undefined): Promise<Array<CommandModule<GlobalArgs, never>>> {
   const names = commandName ? [commandName] : COMMAND_NAMES;
-  return Promise.all(names.map(async (name) => (await COMMAND_LOADERS[name]()).default as unknown as CommandModule<GlobalArgs, never>));
+  return Promise.all(names.map(async (name) => (await loadCommand(name)).yargsModule));
 }
 
 const EPILOG =
@@ -47,36 +32,8 @@ export interface CliOptions {
 export async function runCli(argv: string[], options: CliOptions = {}): Promise<number> {
   const state: RunState = { exitCode: ExitCode.OK, terminal: options.terminal ?? {}, handleSignals: options.handleSignals ?? true };
   const stdout = state.terminal.stdout ?? process.stdout;
-  const commandName = COMMAND_NAMES.find((n) => n === argv[0]);
-  const commands = await loadCommands(commandName);
-  const parser = yargs(argv)
-    .scriptName('sockkit')
-    .usage('sockkit <command> [options]\n\nOne socket toolkit: lookups, NTP, HTTP, bind, echo and multi-core servers.')
-    .option('json', { type: 'boolean', default: false, describe: 'print JSON (one document; NDJSON for servers)', global: true })
-    .option('timeout', { type: 'number', describe: 'network timeout in seconds (decimals allowed; default per command)', global: true, requiresArg: true })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress, warnings or notes on stderr', global: true })
-    .option('color', { type: 'boolean', default: true, describe: 'colour on a TTY (--no-color, or NO_COLOR, turns it off)', global: true })
-    .option('trace', { type: 'boolean', default: false, describe: 'print socket-level steps with timestamps to stderr', global: true })
-    .command(commands as never)
-    .completion('completion', 'print a bash/zsh completion script (source <(sockkit completion))')
-    .demandCommand(1, 'name a command: ' + COMMAND_NAMES.join(', '))
-    .recommendCommands()
-    .strict()
-    .version(VERSION)
-    .alias('help', 'h')
-    .alias('version', 'V')
-    .epilog(EPILOG)
-    .wrap(Math.min(110, (stdout as { columns?: number }).columns ?? 100))
-    .exitProcess(false)
-    .fail((message: string | undefined, error: Error | undefined) => {
-      if (error instanceof SockkitError) throw error;
-      if (error) throw error;
-      const unknownCommand = !commandName && argv[0] !== undefined && !argv[0].startsWith('-');
-      const why = unknownCommand ? `unknown command '${argv[0]}'. ${message ?? ''}`.trim() : (message ?? 'bad command line');
-      throw usageError('usage', why, `see sockkit ${commandName ? commandName + ' ' : ''}--help`);
-    });
-
-  skipHelpCaching(parser);
+  const commandName = commandNamed(argv[0]);
+  const parser = createParser(argv, await loadCommands(commandName), (stdout as { columns?: number }).columns ?? 100);
 
   // yargs writes --help/--version/completion output through console.log.
   try {
@@ -88,6 +45,39 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
     return failure.code === 'USAGE' ? ExitCode.USAGE : ExitCode.UNEXPECTED;
   }
   return state.exitCode;
+}
+
+/**
+ * The whole yargs parser for argv, with these command modules. A usage error throws a
+ * SockkitError (code USAGE). Exported for the test that holds the direct parser to it.
+ */
+export function createParser(argv: string[], commands: Array<CommandModule<GlobalArgs, never>>, columns = 100) {
+  const commandName = commandNamed(argv[0]);
+  const parser = yargs(argv)
+    .scriptName('sockkit')
+    .usage('sockkit <command> [options]\n\nOne socket toolkit: lookups, NTP, HTTP, bind, echo and multi-core servers.')
+    .options(GLOBAL_OPTIONS as Record<string, Options>)
+    .command(commands as never)
+    .completion('completion', 'print a bash/zsh completion script (source <(sockkit completion))')
+    .demandCommand(1, 'name a command: ' + COMMAND_NAMES.join(', '))
+    .recommendCommands()
+    .strict()
+    .version(VERSION)
+    .alias('help', 'h')
+    .alias('version', 'V')
+    .epilog(EPILOG)
+    .wrap(Math.min(110, columns))
+    .exitProcess(false)
+    .fail((message: string | undefined, error: Error | undefined) => {
+      if (error instanceof SockkitError) throw error;
+      if (error) throw error;
+      const unknownCommand = !commandName && argv[0] !== undefined && !argv[0].startsWith('-');
+      const why = unknownCommand ? `unknown command '${argv[0]}'. ${message ?? ''}`.trim() : (message ?? 'bad command line');
+      throw usageError('usage', why, `see sockkit ${commandName ? commandName + ' ' : ''}--help`);
+    });
+
+  skipHelpCaching(parser);
+  return parser;
 }
 
 /**

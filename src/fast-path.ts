@@ -1,17 +1,29 @@
-// Commands so small that loading yargs (≈40 ms) would dominate their run time.
-// Only exact, flag-free forms take this path; everything else goes through the
-// full parser, which prints the same output (tests/e2e/fast-path.test.ts checks both).
-// os.hostname() itself: src/net/hostname.ts loads the resolver and file modules its other modes need.
+// Command lines that run without yargs (≈5 ms of every start, and more in a batch:
+// src/commands/direct-parse.ts says why and how). Anything these paths do not take
+// goes to the full parser, which prints the same output (tests/e2e/fast-path.test.ts).
 import { hostname } from 'node:os';
 import { printHostname } from './output/hostname.js';
 import { Terminal } from './output/terminal.js';
+import { parseDirect } from './commands/direct-parse.js';
+import { commandNamed, loadCommand } from './commands/registry.js';
 
 const HARMLESS_FLAGS = new Set(['--no-color', '--color', '--quiet', '-q']);
 
 /** Runs argv without yargs when it can, returning the exit status; undefined otherwise. */
-export function runFastPath(argv: string[]): number | undefined {
-  const [command, ...rest] = argv;
-  if (command !== 'hostname' || !rest.every((a) => HARMLESS_FLAGS.has(a))) return undefined;
-  printHostname(new Terminal({ command }), hostname());
-  return 0;
+export async function runFastPath(argv: string[]): Promise<number | undefined> {
+  const [word, ...rest] = argv;
+  // Plain `sockkit hostname` needs not even its command module: os.hostname() alone
+  // (src/net/hostname.ts loads the resolver and file modules its other modes need).
+  if (word === 'hostname' && rest.every((a) => HARMLESS_FLAGS.has(a))) {
+    printHostname(new Terminal({ command: word }), hostname());
+    return 0;
+  }
+  const name = commandNamed(word);
+  if (!name) return undefined;
+  const command = await loadCommand(name);
+  const args = parseDirect(rest, command.commandLine);
+  if (!args) return undefined;
+  const state = { exitCode: 0, terminal: {}, handleSignals: true };
+  await command.runParsed(args, state);
+  return state.exitCode;
 }

@@ -14,10 +14,10 @@ for (const stream of [process.stdout, process.stderr]) {
 void main(process.argv.slice(2));
 
 async function main(argv: string[]): Promise<void> {
-  // The full CLI (yargs and every command) loads only when needed: esbuild keeps a
-  // dynamically imported module in the one bundle but defers evaluating it, and the
-  // built-in modules it needs (net, tls, zlib, cluster...) with it.
-  const code = runFastPath(argv) ?? (await (await import('./cli.js')).runCli(argv));
+  // yargs loads only for what the direct path does not take (help, completion, errors
+  // and uncommon forms): esbuild keeps a dynamically imported module in the one bundle
+  // but defers evaluating it, and the built-in modules it needs with it.
+  const code = (await runFastPath(argv)) ?? (await (await import('./cli.js')).runCli(argv));
   // Piped output may still be queued (a pipe holds 64 KB): let it drain, then exit.
   // Exiting explicitly means a stray timer can never keep a finished command alive.
   await Promise.all([drained(process.stdout), drained(process.stderr)]);

@@ -1,5 +1,6 @@
 // sockkit bind: bind a TCP or UDP port and report it, hold it, or scan a range.
-import { defineCommand, familyOf, withFamily } from './common.js';
+import { defineCommand, familyOf } from './common.js';
+import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { parsePort, parsePortRange } from '../net/address.js';
 import { usageError } from '../net/errors.js';
 import { bindSocket, DEFAULT_BIND_BACKLOG, scanPortRange, MAX_RANGE_PORTS } from '../net/bind.js';
@@ -19,19 +20,19 @@ interface BindArgs {
 export default defineCommand<BindArgs>({
   command: 'bind',
   describe: 'bind a TCP or UDP socket and report what was bound',
-  builder: (yargs) =>
-    withFamily(yargs)
-      .option('host', { type: 'string', requiresArg: true, describe: 'local address to bind (default: all interfaces, 0.0.0.0 or :: with -6)' })
-      .option('port', { alias: 'p', type: 'string', default: '0', requiresArg: true, describe: 'port to bind; 0 asks the kernel for an ephemeral port' })
-      .option('udp', { alias: 'u', type: 'boolean', default: false, describe: 'bind a UDP socket instead of TCP' })
-      .option('hold', { type: 'boolean', describe: 'keep the port bound until Ctrl-C / SIGTERM (then exit 0)' })
-      .option('range', { type: 'string', requiresArg: true, describe: `list the free ports in FIRST-LAST (at most ${MAX_RANGE_PORTS})` })
-      .option('backlog', { type: 'number', default: DEFAULT_BIND_BACKLOG, requiresArg: true, describe: 'TCP listen backlog' })
-      .conflicts('range', 'hold')
-      .epilog(
-        'Node cannot bind a TCP socket without listening, so a TCP bind is bind + listen. ' +
-          'Exit 8 when the address is in use (the holding process is named when /proc shows it) or needs privilege.',
-      ),
+  options: {
+    ...FAMILY_OPTIONS,
+    host: { type: 'string', requiresArg: true, describe: 'local address to bind (default: all interfaces, 0.0.0.0 or :: with -6)' },
+    port: { alias: 'p', type: 'string', default: '0', requiresArg: true, describe: 'port to bind; 0 asks the kernel for an ephemeral port' },
+    udp: { alias: 'u', type: 'boolean', default: false, describe: 'bind a UDP socket instead of TCP' },
+    hold: { type: 'boolean', describe: 'keep the port bound until Ctrl-C / SIGTERM (then exit 0)' },
+    range: { type: 'string', requiresArg: true, describe: `list the free ports in FIRST-LAST (at most ${MAX_RANGE_PORTS})` },
+    backlog: { type: 'number', default: DEFAULT_BIND_BACKLOG, requiresArg: true, describe: 'TCP listen backlog' },
+  },
+  conflicts: [FAMILY_CONFLICT, ['range', 'hold']],
+  epilog:
+    'Node cannot bind a TCP socket without listening, so a TCP bind is bind + listen. ' +
+    'Exit 8 when the address is in use (the holding process is named when /proc shows it) or needs privilege.',
   examples: [
     ['sockkit bind --port 0', 'ask the kernel for an ephemeral TCP port'],
     ['sockkit bind --port 8080 --hold', 'hold port 8080 until Ctrl-C'],

@@ -1,12 +1,13 @@
 // What every subcommand shares: the global flags, the command context, and the
 // wrapper that turns a command's result or error into output and an exit status.
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule, Options } from 'yargs';
 import { SockkitError, toSockkitError, usageError } from '../net/errors.js';
 import { noTrace, type TraceFn } from '../net/trace.js';
 import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { Terminal, type TerminalOptions } from '../output/terminal.js';
 import { printError } from '../output/errors.js';
 import { createTracePrinter } from '../output/trace.js';
+import type { CommandLineSpec, OptionSpecs, ParserSettings, PositionalSpec } from './options.js';
 
 export interface GlobalArgs {
   json: boolean;
@@ -42,7 +43,14 @@ export interface CommandSpec<A> {
   command: string;
   aliases?: string[];
   describe: string;
-  builder: (yargs: Argv<GlobalArgs>) => Argv<A>;
+  /** Every positional the command string names (options.ts). */
+  positionals?: Record<string, PositionalSpec>;
+  options?: OptionSpecs;
+  /** Pairs of flags that may not be given together. */
+  conflicts?: Array<[string, string]>;
+  parserSettings?: ParserSettings;
+  /** More help after the options (the default --timeout is always added). */
+  epilog?: string;
   /** At least two real examples: [command line, what it does]. */
   examples: Array<[string, string]>;
   /** Used when --timeout is not given; stated in --help. */
@@ -53,47 +61,74 @@ export interface CommandSpec<A> {
   run: (args: A & GlobalArgs, ctx: CommandContext) => Promise<number | void>;
 }
 
-export function defineCommand<A>(spec: CommandSpec<A>): CommandModule<GlobalArgs, A> {
+/** A command as both parsers use it: yargs (help, completion, every form) and the direct path. */
+export interface SockkitCommand {
+  name: string;
+  yargsModule: CommandModule<GlobalArgs, never>;
+  commandLine: CommandLineSpec;
+  /** Runs the command on parsed arguments; the exit status goes to state.exitCode. */
+  runParsed(args: Record<string, unknown>, state: RunState): Promise<void>;
+}
+
+export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
   const name = spec.command.split(' ')[0]!;
-  return {
+  const commandLine: CommandLineSpec = {
+    command: spec.command,
+    positionals: spec.positionals ?? {},
+    options: spec.options ?? {},
+    conflicts: spec.conflicts ?? [],
+    parserSettings: spec.parserSettings ?? {},
+  };
+
+  const runParsed = async (parsed: Record<string, unknown>, state: RunState): Promise<void> => {
+    const args = parsed as unknown as A & GlobalArgs;
+    const term = new Terminal({
+      ...state.terminal,
+      command: name,
+      json: args.json,
+      quiet: args.quiet,
+      color: args.color,
+    });
+    const controller = new AbortController();
+    const removeSignals = state.handleSignals ? onInterrupt(term, controller, spec.longRunning === true) : () => {};
+    try {
+      const ctx: CommandContext = {
+        term,
+        trace: args.trace ? createTracePrinter(term) : noTrace,
+        tracing: args.trace,
+        timeoutMs: timeoutMs(args.timeout, spec.defaultTimeoutSeconds),
+        signal: controller.signal,
+      };
+      state.exitCode = (await spec.run(args, ctx)) ?? ExitCode.OK;
+    } catch (err) {
+      const failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
+      printError(term, failure);
+      state.exitCode = exitCodeFor(failure.code);
+    } finally {
+      removeSignals();
+    }
+  };
+
+  const yargsModule: CommandModule<GlobalArgs, never> = {
     command: spec.command,
     aliases: spec.aliases,
     describe: spec.describe,
-    builder: (yargs) => {
-      const built = spec.builder(yargs);
-      for (const [cmd, what] of spec.examples) built.example(cmd, what);
-      return built.epilog(`Default --timeout for ${name}: ${spec.defaultTimeoutSeconds} s.`);
+    builder: (yargs: Argv<GlobalArgs>) => {
+      let built = yargs as Argv;
+      if (Object.keys(commandLine.parserSettings).length > 0) built = built.parserConfiguration(commandLine.parserSettings);
+      for (const [positional, positionalSpec] of Object.entries(commandLine.positionals)) built = built.positional(positional, positionalSpec);
+      built = built.options(commandLine.options as Record<string, Options>);
+      for (const [a, b] of commandLine.conflicts) built = built.conflicts(a, b);
+      for (const [cmd, what] of spec.examples) built = built.example(cmd, what);
+      if (spec.epilog) built = built.epilog(spec.epilog);
+      return built.epilog(`Default --timeout for ${name}: ${spec.defaultTimeoutSeconds} s.`) as never;
     },
     handler: async (argv) => {
-      const args = argv as unknown as A & GlobalArgs & { [RUN_STATE]?: RunState };
-      const state: RunState = args[RUN_STATE] ?? { exitCode: 0, terminal: {}, handleSignals: true };
-      const term = new Terminal({
-        ...state.terminal,
-        command: name,
-        json: args.json,
-        quiet: args.quiet,
-        color: args.color,
-      });
-      const controller = new AbortController();
-      const removeSignals = state.handleSignals ? onInterrupt(term, controller, spec.longRunning === true) : () => {};
-      try {
-        const ctx: CommandContext = {
-          term,
-          trace: args.trace ? createTracePrinter(term) : noTrace,
-          tracing: args.trace,
-          timeoutMs: timeoutMs(args.timeout, spec.defaultTimeoutSeconds),
-          signal: controller.signal,
-        };
-        state.exitCode = (await spec.run(args, ctx)) ?? ExitCode.OK;
-      } catch (err) {
-        const failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
-        printError(term, failure);
-        state.exitCode = exitCodeFor(failure.code);
-      } finally {
-        removeSignals();
-      }
+      const parsed = argv as unknown as Record<string, unknown> & { [RUN_STATE]?: RunState };
+      await runParsed(parsed, parsed[RUN_STATE] ?? { exitCode: 0, terminal: {}, handleSignals: true });
     },
   };
+  return { name, yargsModule, commandLine, runParsed };
 }
 
 function timeoutMs(seconds: number | undefined, fallbackSeconds: number): number {
@@ -123,16 +158,6 @@ function onInterrupt(term: Terminal, controller: AbortController, longRunning: b
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
-}
-
-/** Adds -4 / -6 to a command that resolves or binds addresses. */
-export function withFamily<T>(yargs: Argv<T>) {
-  // No `default: false`: yargs 18 counts a default as "given", so .conflicts() would
-  // reject every command line.
-  return yargs
-    .option('ipv4', { alias: '4', type: 'boolean', describe: 'use IPv4 only' })
-    .option('ipv6', { alias: '6', type: 'boolean', describe: 'use IPv6 only' })
-    .conflicts('ipv4', 'ipv6');
 }
 
 /** The family chosen with -4 / -6, or undefined for either. */

@@ -1,7 +1,8 @@
 // sockkit echo-client: send to an echo server, verify the echo, time the round trip.
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
-import { defineCommand, familyOf, withFamily } from './common.js';
+import { defineCommand, familyOf } from './common.js';
+import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { parsePort } from '../net/address.js';
 import { SockkitError, timeoutError, usageError } from '../net/errors.js';
 import { resolveBindHost } from '../net/bind.js';
@@ -65,23 +66,24 @@ function seconds(value: number | undefined, flag: string, min: number, max: numb
 export default defineCommand<EchoClientArgs>({
   command: 'echo-client',
   describe: 'send messages to an echo server and measure round trips',
-  builder: (yargs) =>
-    withFamily(yargs)
-      .option('host', { type: 'string', requiresArg: true, describe: 'echo server address (default 127.0.0.1, ::1 with -6)' })
-      .option('port', { alias: 'p', type: 'string', demandOption: true, requiresArg: true, describe: 'echo server port' })
-      .option('udp', { alias: 'u', type: 'boolean', describe: 'UDP: one datagram per message, lost after --timeout' })
-      .option('message', { alias: 'm', type: 'string', requiresArg: true, describe: 'send TEXT (default: stdin when piped, line by line on a terminal)' })
-      .option('count', { alias: 'c', type: 'number', requiresArg: true, describe: `send N messages, one round trip each, then a summary (max ${MAX_COUNT})` })
-      .option('interval', { alias: 'i', type: 'number', requiresArg: true, describe: 'seconds between --count messages (default 1)' })
-      .option('size', { alias: 's', type: 'number', requiresArg: true, describe: 'random payloads of BYTES (default 64 for --count and load)' })
-      .option('lines', { type: 'boolean', describe: 'send stdin line by line, one round trip per line (the default on a terminal)' })
-      .option('concurrency', { alias: 'C', type: 'number', requiresArg: true, describe: `load mode: C connections ping-ponging --size messages (needs --duration; max ${MAX_CONCURRENCY})` })
-      .option('duration', { alias: 'd', type: 'number', requiresArg: true, describe: `load mode: run for SECONDS (needs --concurrency; max ${MAX_DURATION_S})` })
-      .epilog(
-        'The echo goes to stdout and the verdict (identical or not, round-trip time) to stderr; --count prints one line ' +
-          'per message like ping, then min/avg/p50/p90/p99/max. --timeout bounds the connect and each wait for an echo ' +
-          '(UDP: the per-datagram loss timeout). Exit 7 on any mismatched echo, 4 refused, 5 timeout.',
-      ),
+  options: {
+    ...FAMILY_OPTIONS,
+    host: { type: 'string', requiresArg: true, describe: 'echo server address (default 127.0.0.1, ::1 with -6)' },
+    port: { alias: 'p', type: 'string', demandOption: true, requiresArg: true, describe: 'echo server port' },
+    udp: { alias: 'u', type: 'boolean', describe: 'UDP: one datagram per message, lost after --timeout' },
+    message: { alias: 'm', type: 'string', requiresArg: true, describe: 'send TEXT (default: stdin when piped, line by line on a terminal)' },
+    count: { alias: 'c', type: 'number', requiresArg: true, describe: `send N messages, one round trip each, then a summary (max ${MAX_COUNT})` },
+    interval: { alias: 'i', type: 'number', requiresArg: true, describe: 'seconds between --count messages (default 1)' },
+    size: { alias: 's', type: 'number', requiresArg: true, describe: 'random payloads of BYTES (default 64 for --count and load)' },
+    lines: { type: 'boolean', describe: 'send stdin line by line, one round trip per line (the default on a terminal)' },
+    concurrency: { alias: 'C', type: 'number', requiresArg: true, describe: `load mode: C connections ping-ponging --size messages (needs --duration; max ${MAX_CONCURRENCY})` },
+    duration: { alias: 'd', type: 'number', requiresArg: true, describe: `load mode: run for SECONDS (needs --concurrency; max ${MAX_DURATION_S})` },
+  },
+  conflicts: [FAMILY_CONFLICT],
+  epilog:
+    'The echo goes to stdout and the verdict (identical or not, round-trip time) to stderr; --count prints one line ' +
+    'per message like ping, then min/avg/p50/p90/p99/max. --timeout bounds the connect and each wait for an echo ' +
+    '(UDP: the per-datagram loss timeout). Exit 7 on any mismatched echo, 4 refused, 5 timeout.',
   examples: [
     ['sockkit echo-client --port 9000 --message hi', 'one round trip, verified'],
     ['sockkit echo-client -p 9000 --count 10 --interval 0.2 --size 512', '10 random 512-byte messages, ping-style'],

@@ -1,5 +1,6 @@
 // sockkit echo-server: RFC 862 echo over TCP and/or UDP until Ctrl-C / SIGTERM.
-import { defineCommand, familyOf, withFamily } from './common.js';
+import { defineCommand, familyOf } from './common.js';
+import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { parsePort } from '../net/address.js';
 import { usageError } from '../net/errors.js';
 import { resolveBindHost } from '../net/bind.js';
@@ -31,26 +32,27 @@ function positiveInteger(value: number | undefined, flag: string): number | unde
 export default defineCommand<EchoServerArgs>({
   command: 'echo-server',
   describe: 'run an RFC 862 echo server (TCP and/or UDP)',
-  builder: (yargs) =>
-    withFamily(yargs)
-      .option('host', {
-        type: 'string',
-        requiresArg: true,
-        describe: 'address to listen on (default 127.0.0.1, ::1 with -6; expose it with --host 0.0.0.0, or --host :: for IPv6 and IPv4)',
-      })
-      .option('port', { alias: 'p', type: 'string', default: '0', requiresArg: true, describe: 'port (0: the kernel picks one, shown in the listening event)' })
-      .option('tcp', { type: 'boolean', describe: 'serve TCP (the default; with --udp, serve both)' })
-      .option('udp', { alias: 'u', type: 'boolean', describe: 'serve UDP (with --tcp too: both on the same port)' })
-      .option('backlog', { type: 'number', default: DEFAULT_ECHO_BACKLOG, requiresArg: true, describe: 'TCP listen backlog (the kernel caps it at net.core.somaxconn)' })
-      .option('max-conns', { type: 'number', requiresArg: true, describe: 'refuse TCP connections beyond N open at once (each refusal is logged)' })
-      .option('idle-timeout', { type: 'number', requiresArg: true, describe: 'close a TCP connection idle for SECONDS' })
-      .option('max-bytes', { type: 'number', requiresArg: true, describe: 'echo at most N bytes per TCP connection, then close it' })
-      .option('log-connections', { type: 'boolean', default: true, describe: 'one event per connect/disconnect (--no-log-connections: only listening, refused, errors, summary)' })
-      .epilog(
-        'Events go to stdout: readable lines on a terminal, tab-separated when piped, NDJSON with --json ' +
-          '(first line: {"event":"listening","address","port","protocol"}). Ctrl-C / SIGTERM: stop accepting, ' +
-          'flush and close clients (waiting at most --timeout), print a summary, exit 0.',
-      ),
+  options: {
+    ...FAMILY_OPTIONS,
+    host: {
+      type: 'string',
+      requiresArg: true,
+      describe: 'address to listen on (default 127.0.0.1, ::1 with -6; expose it with --host 0.0.0.0, or --host :: for IPv6 and IPv4)',
+    },
+    port: { alias: 'p', type: 'string', default: '0', requiresArg: true, describe: 'port (0: the kernel picks one, shown in the listening event)' },
+    tcp: { type: 'boolean', describe: 'serve TCP (the default; with --udp, serve both)' },
+    udp: { alias: 'u', type: 'boolean', describe: 'serve UDP (with --tcp too: both on the same port)' },
+    backlog: { type: 'number', default: DEFAULT_ECHO_BACKLOG, requiresArg: true, describe: 'TCP listen backlog (the kernel caps it at net.core.somaxconn)' },
+    'max-conns': { type: 'number', requiresArg: true, describe: 'refuse TCP connections beyond N open at once (each refusal is logged)' },
+    'idle-timeout': { type: 'number', requiresArg: true, describe: 'close a TCP connection idle for SECONDS' },
+    'max-bytes': { type: 'number', requiresArg: true, describe: 'echo at most N bytes per TCP connection, then close it' },
+    'log-connections': { type: 'boolean', default: true, describe: 'one event per connect/disconnect (--no-log-connections: only listening, refused, errors, summary)' },
+  },
+  conflicts: [FAMILY_CONFLICT],
+  epilog:
+    'Events go to stdout: readable lines on a terminal, tab-separated when piped, NDJSON with --json ' +
+    '(first line: {"event":"listening","address","port","protocol"}). Ctrl-C / SIGTERM: stop accepting, ' +
+    'flush and close clients (waiting at most --timeout), print a summary, exit 0.',
   examples: [
     ['sockkit echo-server --port 9000', 'echo TCP on 127.0.0.1:9000'],
     ['sockkit echo-server --port 0 --json', 'NDJSON events, port chosen by the kernel'],

@@ -20,11 +20,11 @@ export interface HostnameArgs {
 export default defineCommand<HostnameArgs>({
   command: 'hostname',
   describe: "show this machine's host name, FQDN and addresses",
-  builder: (yargs) =>
-    yargs
-      .option('fqdn', { alias: 'f', type: 'boolean', default: false, describe: 'the fully qualified name and where it came from (/etc/hosts or dns)' })
-      .option('ips', { alias: 'I', type: 'boolean', default: false, describe: 'addresses of this machine, like hostname -I (no loopback, no link-local)' })
-      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'a table of every interface address: name, family, address/CIDR, MAC, scope, internal' }),
+  options: {
+    fqdn: { alias: 'f', type: 'boolean', default: false, describe: 'the fully qualified name and where it came from (/etc/hosts or dns)' },
+    ips: { alias: 'I', type: 'boolean', default: false, describe: 'addresses of this machine, like hostname -I (no loopback, no link-local)' },
+    all: { alias: 'a', type: 'boolean', default: false, describe: 'a table of every interface address: name, family, address/CIDR, MAC, scope, internal' },
+  },
   examples: [
     ['sockkit hostname', 'print the host name'],
     ['sockkit hostname --fqdn', 'print the fully qualified name and its source'],

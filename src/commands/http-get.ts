@@ -2,7 +2,8 @@
 // (src/output/http*.ts). The request and response bytes are written and parsed by
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
 import { readFileSync } from 'node:fs';
-import { defineCommand, familyOf, withFamily } from './common.js';
+import { defineCommand, familyOf } from './common.js';
+import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { SockkitError, usageError } from '../net/errors.js';
 import { fetchFollowing, type FetchResult } from '../net/http-client.js';
 import { discardSink, type BodySink } from '../net/http-body.js';
@@ -53,27 +54,31 @@ interface HttpGetArgs {
 export default defineCommand<HttpGetArgs>({
   command: 'http-get <url>',
   describe: 'fetch a URL over HTTP/1.1 written on a raw socket',
-  builder: (yargs) =>
-      withFamily(yargs)
-        .positional('url', { type: 'string', demandOption: true, describe: 'http:// or https:// URL (http:// when no scheme)' })
-        .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: "write the body to FILE ('-' = stdout, even binary)" })
-        .option('include', { alias: 'i', type: 'boolean', default: false, describe: 'print the response head before the body' })
-        .option('head', { alias: 'I', type: 'boolean', default: false, describe: 'send HEAD and print the response head' })
-        .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'show the request and response heads on stderr' })
-        // Not `array: true`: that would swallow the URL after -H as another header.
-        .option('header', { alias: 'H', type: 'string', requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" })
-        .option('user-agent', { alias: 'A', type: 'string', requiresArg: true, describe: `User-Agent (default sockkit/${VERSION})` })
-        .option('location', { alias: 'L', type: 'boolean', default: false, describe: 'follow redirects (301 302 303 307 308), http/https only' })
-        .option('max-redirs', { type: 'number', default: 20, requiresArg: true, describe: 'with -L, the most redirects to follow' })
-        .option('fail', { alias: 'f', type: 'boolean', default: false, describe: 'status >= 400: print no body and exit 7' })
-        .option('compressed', { type: 'boolean', default: false, describe: 'ask for gzip, deflate, br and decode the body' })
-        .option('max-decoded-size', { type: 'string', default: '1G', requiresArg: true, describe: 'with --compressed, refuse bodies that decode to more (bytes; K, M, G suffixes)' })
-        .option('insecure', { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the TLS certificate (warns)' })
-        .option('cacert', { type: 'string', requiresArg: true, describe: 'trust the CA certificates in this PEM file instead of the system ones' })
-        .option('connect-timeout', { type: 'number', requiresArg: true, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` })
-        .option('stall-timeout', { type: 'number', requiresArg: true, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` })
-        .option('http10', { type: 'boolean', default: false, describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' })
-        .option('timing', { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' }),
+  positionals: {
+    url: { type: 'string', demandOption: true, describe: 'http:// or https:// URL (http:// when no scheme)' },
+  },
+  options: {
+    ...FAMILY_OPTIONS,
+    output: { alias: 'o', type: 'string', requiresArg: true, describe: "write the body to FILE ('-' = stdout, even binary)" },
+    include: { alias: 'i', type: 'boolean', default: false, describe: 'print the response head before the body' },
+    head: { alias: 'I', type: 'boolean', default: false, describe: 'send HEAD and print the response head' },
+    verbose: { alias: 'v', type: 'boolean', default: false, describe: 'show the request and response heads on stderr' },
+    // Not `array: true`: that would swallow the URL after -H as another header.
+    header: { alias: 'H', type: 'string', requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" },
+    'user-agent': { alias: 'A', type: 'string', requiresArg: true, describe: `User-Agent (default sockkit/${VERSION})` },
+    location: { alias: 'L', type: 'boolean', default: false, describe: 'follow redirects (301 302 303 307 308), http/https only' },
+    'max-redirs': { type: 'number', default: 20, requiresArg: true, describe: 'with -L, the most redirects to follow' },
+    fail: { alias: 'f', type: 'boolean', default: false, describe: 'status >= 400: print no body and exit 7' },
+    compressed: { type: 'boolean', default: false, describe: 'ask for gzip, deflate, br and decode the body' },
+    'max-decoded-size': { type: 'string', default: '1G', requiresArg: true, describe: 'with --compressed, refuse bodies that decode to more (bytes; K, M, G suffixes)' },
+    insecure: { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the TLS certificate (warns)' },
+    cacert: { type: 'string', requiresArg: true, describe: 'trust the CA certificates in this PEM file instead of the system ones' },
+    'connect-timeout': { type: 'number', requiresArg: true, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` },
+    'stall-timeout': { type: 'number', requiresArg: true, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` },
+    http10: { type: 'boolean', default: false, describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' },
+    timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
+  },
+  conflicts: [FAMILY_CONFLICT],
   examples: [
     ['sockkit http-get http://127.0.0.1:8080/', 'print a page'],
     ['sockkit http-get https://localhost:8443/big.iso -o big.iso', 'download a file, with a progress bar on a terminal'],

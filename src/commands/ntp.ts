@@ -1,5 +1,6 @@
 // sockkit ntp: flags → typed options → queryNtpServers (concurrently) → renderer → exit code.
-import { defineCommand, familyOf, withFamily } from './common.js';
+import { defineCommand, familyOf } from './common.js';
+import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { parseHostPort, parsePort } from '../net/address.js';
 import { SockkitError, usageError } from '../net/errors.js';
 import { queryNtpServers, type NtpOutcome } from '../net/ntp-servers.js';
@@ -23,17 +24,21 @@ interface NtpArgs {
 export default defineCommand<NtpArgs>({
   command: 'ntp [servers..]',
   describe: 'query NTP servers for the time, offset and delay',
-  builder: (yargs) =>
-    withFamily(yargs)
-      .positional('servers', {
-        type: 'string',
-        array: true,
-        describe: 'NTP servers (host, host:port, [v6]:port); several are queried at once',
-        default: [DEFAULT_SERVER],
-      })
-      .option('port', { alias: 'p', type: 'string', default: '123', describe: 'server UDP port', requiresArg: true })
-      .option('samples', { alias: 'n', type: 'number', default: 1, describe: `queries per server on one socket (1–${MAX_SAMPLES}); the best has the lowest delay`, requiresArg: true })
-      .option('interval', { type: 'number', default: 1, describe: 'seconds between samples', requiresArg: true }),
+  positionals: {
+    servers: {
+      type: 'string',
+      array: true,
+      describe: 'NTP servers (host, host:port, [v6]:port); several are queried at once',
+      default: [DEFAULT_SERVER],
+    },
+  },
+  options: {
+    ...FAMILY_OPTIONS,
+    port: { alias: 'p', type: 'string', default: '123', describe: 'server UDP port', requiresArg: true },
+    samples: { alias: 'n', type: 'number', default: 1, describe: `queries per server on one socket (1–${MAX_SAMPLES}); the best has the lowest delay`, requiresArg: true },
+    interval: { type: 'number', default: 1, describe: 'seconds between samples', requiresArg: true },
+  },
+  conflicts: [FAMILY_CONFLICT],
   examples: [
     ['sockkit ntp', `clock offset against ${DEFAULT_SERVER}`],
     ['sockkit ntp 127.0.0.1 -p 11123 -n 5', 'five samples, one second apart, from a local server'],

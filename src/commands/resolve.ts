@@ -1,6 +1,7 @@
 // `sockkit resolve <name|ip>...`: names → records, through the system resolver
 // (getaddrinfo) or, with --server, by asking one DNS server directly over UDP/TCP.
-import { defineCommand, familyOf, withFamily, type CommandContext } from './common.js';
+import { defineCommand, familyOf, type CommandContext } from './common.js';
+import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { usageError } from '../net/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { readStdin } from '../net/read-input.js';
@@ -24,35 +25,37 @@ interface ResolveArgs {
 export default defineCommand<ResolveArgs>({
   command: 'resolve <names..>',
   describe: 'resolve names to addresses (system resolver or a DNS server)',
-  builder: (yargs) =>
-    withFamily(
-      yargs
-        // yargs drops a lone `-` from variadic positionals when it re-parses them;
-        // 'unknown-options-as-args' keeps it (the price: unknown flags arrive as names, so
-        // readNames rejects those). Not greedy: `--type MX example.com` leaves the name alone.
-        .parserConfiguration({ 'unknown-options-as-args': true, 'greedy-arrays': false })
-        .positional('names', {
-          type: 'string',
-          array: true,
-          demandOption: true,
-          describe: 'names or IP addresses (an IP means a reverse PTR lookup); - reads names from stdin, one per line',
-        })
-        .option('server', {
-          alias: 's',
-          type: 'string',
-          requiresArg: true,
-          describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default)',
-        })
-        .option('type', {
-          alias: 't',
-          type: 'string',
-          array: true,
-          requiresArg: true,
-          describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (needs --server except A/AAAA; default A and AAAA)`,
-        })
-        .option('short', { type: 'boolean', default: false, describe: 'print only the values, one per line' })
-        .option('concurrency', { alias: 'c', type: 'number', default: 50, requiresArg: true, describe: 'questions in flight at once' }),
-    ) as never,
+  // yargs drops a lone `-` from variadic positionals when it re-parses them;
+  // 'unknown-options-as-args' keeps it (the price: unknown flags arrive as names, so
+  // readNames rejects those). Not greedy: `--type MX example.com` leaves the name alone.
+  parserSettings: { 'unknown-options-as-args': true, 'greedy-arrays': false },
+  positionals: {
+    names: {
+      type: 'string',
+      array: true,
+      demandOption: true,
+      describe: 'names or IP addresses (an IP means a reverse PTR lookup); - reads names from stdin, one per line',
+    },
+  },
+  options: {
+    server: {
+      alias: 's',
+      type: 'string',
+      requiresArg: true,
+      describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default)',
+    },
+    type: {
+      alias: 't',
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (needs --server except A/AAAA; default A and AAAA)`,
+    },
+    short: { type: 'boolean', default: false, describe: 'print only the values, one per line' },
+    concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, describe: 'questions in flight at once' },
+    ...FAMILY_OPTIONS,
+  },
+  conflicts: [FAMILY_CONFLICT],
   examples: [
     ['sockkit resolve localhost', 'every address of localhost from the system resolver (/etc/hosts, DNS)'],
     ['sockkit resolve example.com --server 127.0.0.1:5353 --type MX --type TXT', 'MX and TXT records from one DNS server'],

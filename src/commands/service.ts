@@ -27,14 +27,16 @@ export interface ServiceArgs {
 export default defineCommand<ServiceArgs>({
   command: 'service [queries..]',
   describe: 'look up service names and port numbers (tcp and udp)',
-  builder: (yargs) =>
-    yargs
-      .positional('queries', { type: 'string', array: true, describe: 'ports or service names, optionally with /tcp or /udp (22, ssh, 53/udp)' })
-      .option('proto', { alias: 'p', choices: ['tcp', 'udp'] as const, describe: 'only this protocol (default: both, each row labelled)' })
-      .option('source', { choices: SOURCE_CHOICES, default: 'auto' as SourceChoice, describe: 'auto: /etc/services, else the built-in IANA table; etc: the file only; iana: the built-in table' })
-      .option('search', { alias: 's', type: 'string', requiresArg: true, describe: 'services whose name or description contains WORD (case-insensitive)' })
-      .option('range', { alias: 'r', type: 'string', requiresArg: true, describe: 'every service in a port range, e.g. 8000-8100' })
-      .option('services-file', { type: 'string', default: DEFAULT_SERVICES_FILE, requiresArg: true, describe: 'the services(5) file to read' }),
+  positionals: {
+    queries: { type: 'string', array: true, describe: 'ports or service names, optionally with /tcp or /udp (22, ssh, 53/udp)' },
+  },
+  options: {
+    proto: { alias: 'p', choices: ['tcp', 'udp'], describe: 'only this protocol (default: both, each row labelled)' },
+    source: { choices: SOURCE_CHOICES, default: 'auto', describe: 'auto: /etc/services, else the built-in IANA table; etc: the file only; iana: the built-in table' },
+    search: { alias: 's', type: 'string', requiresArg: true, describe: 'services whose name or description contains WORD (case-insensitive)' },
+    range: { alias: 'r', type: 'string', requiresArg: true, describe: 'every service in a port range, e.g. 8000-8100' },
+    'services-file': { type: 'string', default: DEFAULT_SERVICES_FILE, requiresArg: true, describe: 'the services(5) file to read' },
+  },
   examples: [
     ['sockkit service 443', 'which service uses port 443 (tcp and udp)'],
     ['sockkit service ssh --proto tcp', 'which port ssh uses over tcp'],

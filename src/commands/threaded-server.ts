@@ -33,18 +33,18 @@ interface ThreadedServerArgs {
 export default defineCommand<ThreadedServerArgs>({
   command: 'threaded-server',
   describe: 'serve one port from every CPU core (node:cluster workers)',
-  builder: (yargs) =>
-    yargs
-      // Not withFamily(): here -4/-6 also choose the default host, which the help says.
-      .option('ipv4', { alias: '4', type: 'boolean', describe: 'IPv4 only (default host 127.0.0.1)' })
-      .option('ipv6', { alias: '6', type: 'boolean', describe: 'IPv6 only (default host ::1)' })
-      .option('host', { type: 'string', describe: 'address to listen on (default 127.0.0.1, ::1 with -6; 0.0.0.0 or :: for all)', requiresArg: true })
-      .option('port', { type: 'string', default: '0', describe: 'TCP port (0: the kernel picks one, shown when listening)', requiresArg: true })
-      .option('workers', { type: 'number', describe: `worker processes, 1-${MAX_WORKERS} (default: available CPU cores, ${availableParallelism()} here)`, requiresArg: true })
-      .option('handler', { type: 'string', default: 'echo', choices: [...HANDLER_NAMES], describe: 'what each connection gets: echo, upper (echo upper-cased), reply (--reply text, then close), time (RFC 868: 4-byte binary, then close)' })
-      .option('reply', { type: 'string', describe: `text for --handler reply, sent with a newline (default "${DEFAULT_REPLY}")`, requiresArg: true })
-      .option('max-conns', { type: 'number', describe: 'open connections in total; each worker admits ceil(N / workers) and refuses beyond', requiresArg: true })
-      .option('idle-timeout', { type: 'number', describe: 'close a connection idle for this many seconds (default: never)', requiresArg: true }),
+  options: {
+    // Not FAMILY_OPTIONS: here -4/-6 also choose the default host, which the help says.
+    ipv4: { alias: '4', type: 'boolean', describe: 'IPv4 only (default host 127.0.0.1)' },
+    ipv6: { alias: '6', type: 'boolean', describe: 'IPv6 only (default host ::1)' },
+    host: { type: 'string', describe: 'address to listen on (default 127.0.0.1, ::1 with -6; 0.0.0.0 or :: for all)', requiresArg: true },
+    port: { type: 'string', default: '0', describe: 'TCP port (0: the kernel picks one, shown when listening)', requiresArg: true },
+    workers: { type: 'number', describe: `worker processes, 1-${MAX_WORKERS} (default: available CPU cores, ${availableParallelism()} here)`, requiresArg: true },
+    handler: { type: 'string', default: 'echo', choices: [...HANDLER_NAMES], describe: 'what each connection gets: echo, upper (echo upper-cased), reply (--reply text, then close), time (RFC 868: 4-byte binary, then close)' },
+    reply: { type: 'string', describe: `text for --handler reply, sent with a newline (default "${DEFAULT_REPLY}")`, requiresArg: true },
+    'max-conns': { type: 'number', describe: 'open connections in total; each worker admits ceil(N / workers) and refuses beyond', requiresArg: true },
+    'idle-timeout': { type: 'number', describe: 'close a connection idle for this many seconds (default: never)', requiresArg: true },
+  },
   examples: [
     ['sockkit threaded-server --port 9000', 'echo on every core, port 9000'],
     ['sockkit threaded-server --workers 2 --handler upper --json', 'two workers, upper-casing echo, NDJSON events'],

@@ -1,0 +1,66 @@
+// Every command's flags, declared once as data. yargs builds the parser, --help and
+// completion from these, and the direct parser (direct-parse.ts) reads the plain
+// command lines from them without loading yargs. One declaration, so the two can
+// never disagree about a name, an alias, a type or a default.
+
+/** A flag, in the subset of yargs' option keys that sockkit uses. */
+export interface OptionSpec {
+  alias?: string;
+  /** No type: yargs keeps a word as a string and turns a number into a number. */
+  type?: 'string' | 'number' | 'boolean';
+  /** Repeatable; the command sets 'greedy-arrays': false so a value never swallows a name. */
+  array?: boolean;
+  choices?: readonly string[];
+  default?: unknown;
+  demandOption?: boolean;
+  requiresArg?: boolean;
+  /** Shared by every command: yargs offers it after any command name. */
+  global?: boolean;
+  describe: string;
+}
+
+/** A positional argument: always text (an address, a name, a URL, a port). */
+export interface PositionalSpec {
+  type: 'string';
+  array?: boolean;
+  default?: unknown;
+  demandOption?: boolean;
+  describe: string;
+}
+
+export type OptionSpecs = Record<string, OptionSpec>;
+
+/** yargs-parser settings a command may change (see resolve). */
+export interface ParserSettings {
+  'unknown-options-as-args'?: boolean;
+  'greedy-arrays'?: boolean;
+}
+
+/** What a command line may hold after the command name. */
+export interface CommandLineSpec {
+  /** yargs' command string: `resolve <names..>` (<> required, [] optional, .. variadic). */
+  command: string;
+  /** Declared here, ordered by `command`. */
+  positionals: Record<string, PositionalSpec>;
+  options: OptionSpecs;
+  /** Pairs of flags that may not be given together. */
+  conflicts: Array<[string, string]>;
+  parserSettings: ParserSettings;
+}
+
+export const GLOBAL_OPTIONS: OptionSpecs = {
+  json: { type: 'boolean', default: false, global: true, describe: 'print JSON (one document; NDJSON for servers)' },
+  timeout: { type: 'number', global: true, requiresArg: true, describe: 'network timeout in seconds (decimals allowed; default per command)' },
+  quiet: { alias: 'q', type: 'boolean', default: false, global: true, describe: 'no progress, warnings or notes on stderr' },
+  color: { type: 'boolean', default: true, global: true, describe: 'colour on a TTY (--no-color, or NO_COLOR, turns it off)' },
+  trace: { type: 'boolean', default: false, global: true, describe: 'print socket-level steps with timestamps to stderr' },
+};
+
+// No `default: false`: yargs 18 counts a default as "given", so the conflict would
+// reject every command line.
+/** -4 / -6, for a command that resolves or binds addresses. */
+export const FAMILY_OPTIONS: OptionSpecs = {
+  ipv4: { alias: '4', type: 'boolean', describe: 'use IPv4 only' },
+  ipv6: { alias: '6', type: 'boolean', describe: 'use IPv6 only' },
+};
+export const FAMILY_CONFLICT: [string, string] = ['ipv4', 'ipv6'];

@@ -1,0 +1,145 @@
+// The direct parser may refuse any command line, but whatever it accepts it must read
+// exactly as yargs does. Each command's real yargs parser (cli.ts createParser, with a
+// handler that only records its arguments) is the judge, on hand-picked command lines
+// and on thousands of random ones made from the command's own flags.
+import { describe, expect, test } from '@jest/globals';
+import { createParser } from '../../src/cli.js';
+import { parseDirect, type ParsedArgs } from '../../src/commands/direct-parse.js';
+import { GLOBAL_OPTIONS } from '../../src/commands/options.js';
+import { COMMAND_NAMES, loadCommand, type CommandName } from '../../src/commands/registry.js';
+import type { SockkitCommand } from '../../src/commands/common.js';
+
+/** What yargs hands the handler for `tokens`, or 'usage error'. */
+async function parseWithYargs(command: SockkitCommand, tokens: string[]): Promise<ParsedArgs | 'usage error'> {
+  let parsed: ParsedArgs | undefined;
+  const recorder = { ...command.yargsModule, handler: (argv: ParsedArgs) => void (parsed = argv) };
+  try {
+    await createParser([command.name, ...tokens], [recorder as never]).parseAsync();
+  } catch {
+    return 'usage error';
+  }
+  if (!parsed) throw new Error(`yargs ran no handler for ${JSON.stringify(tokens)}`);
+  return parsed;
+}
+
+/** Every key a handler may read: option names, their camelCase forms, positionals. */
+function handlerKeys(command: SockkitCommand): string[] {
+  const names = [...Object.keys(GLOBAL_OPTIONS), ...Object.keys(command.commandLine.options)];
+  const camel = names.map((n) => n.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+  return [...new Set([...names, ...camel, ...Object.keys(command.commandLine.positionals)])];
+}
+
+/** Compares the two where direct accepted; returns whether it did. */
+async function expectSameReading(command: SockkitCommand, tokens: string[]): Promise<boolean> {
+  const direct = parseDirect(tokens, command.commandLine);
+  if (!direct) return false;
+  const full = await parseWithYargs(command, tokens);
+  const line = `sockkit ${command.name} ${tokens.join(' ')}`;
+  expect({ line, result: full === 'usage error' ? full : 'parsed' }).toEqual({ line, result: 'parsed' });
+  if (full === 'usage error') return true;
+  for (const key of handlerKeys(command)) {
+    expect({ line, key, value: direct[key] }).toEqual({ line, key, value: full[key] });
+  }
+  return true;
+}
+
+// Small and seeded: a failure names its command line, and the next run repeats it.
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const VALUES = ['A', 'MX,TXT', '127.0.0.1:5391', '[::1]:53', '5', '0.5', '0', '10', '1e3', '0x10', '010', '-1', '', 'true', 'false',
+  'tcp', 'udp', 'echo', 'upper', 'example.com', '-', '--', 'x y', '443', 'ssh/tcp', 'http://127.0.0.1:8080/', 'Name: value', '1G'];
+
+/** A random command line from the command's own flags, values and words (0–7 tokens). */
+function randomTokens(command: SockkitCommand, random: () => number): string[] {
+  const flagForms: string[] = ['--help', '-h', '--version'];
+  for (const [name, option] of Object.entries({ ...GLOBAL_OPTIONS, ...command.commandLine.options })) {
+    flagForms.push(`--${name}`, `--no-${name}`);
+    if (option.alias) flagForms.push(option.alias.length === 1 ? `-${option.alias}` : `--${option.alias}`);
+  }
+  flagForms.push('-46', '--bogus', '-Z');
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const tokens: string[] = [];
+  const length = Math.floor(random() * 8);
+  while (tokens.length < length) {
+    const roll = random();
+    if (roll < 0.45) tokens.push(pick(flagForms));
+    else if (roll < 0.55) tokens.push(`${pick(flagForms)}=${pick(VALUES)}`);
+    else tokens.push(pick(VALUES));
+  }
+  // --help and --version print through console.log; they are refused before yargs runs
+  return tokens;
+}
+
+const commands = async () => Promise.all(COMMAND_NAMES.map((name: CommandName) => loadCommand(name)));
+
+describe('the direct parser reads a command line as yargs does, or not at all', () => {
+  test.each([
+    ['resolve', ['-', '--server', '127.0.0.1:5391', '--type', 'A']],
+    ['resolve', ['example.com', 'example.org', '-s', '::1', '-t', 'MX', '-t', 'TXT,A', '--short', '-4', '--json']],
+    ['resolve', ['--server=127.0.0.1:53', '-c', '200', 'localhost', '--timeout', '0.5', '--no-color', '-q']],
+    ['ntp', []],
+    ['ntp', ['127.0.0.1', '::1', '-p', '11123', '-n', '5', '--interval', '0', '--json']],
+    ['http-get', ['http://127.0.0.1:8080/big', '-o', '/dev/null', '--json', '-H', 'X-A: 1', '--compressed']],
+    ['echo-server', ['--port', '9000', '--udp', '--no-log-connections', '--max-conns', '100']],
+    ['echo-client', ['-p', '9000', '-C', '100', '-d', '5', '-s', '64', '--json']],
+    ['threaded-server', ['--workers', '2', '--handler', 'upper', '--port', '0']],
+    ['bind', ['--port', '8080', '--udp', '-6']],
+    ['service', ['443', 'ssh', '--proto', 'tcp', '--source', 'iana']],
+    ['hostname', ['--fqdn', '--json']],
+  ])('%s %j: taken, and read the same', async (name, tokens) => {
+    const command = await loadCommand(name as CommandName);
+    expect(await expectSameReading(command, tokens as string[])).toBe(true);
+  });
+
+  test.each([
+    ['resolve', ['--help']],
+    ['resolve', ['example.com', '-h']],
+    ['resolve', ['--version']],
+    ['resolve', []], // names are required: yargs explains
+    ['resolve', ['example.com', '--bogus']],
+    ['resolve', ['example.com', '-4s', '::1']], // bundled short flags
+    ['resolve', ['example.com', '--timeout', '1e3']],
+    ['resolve', ['example.com', '--timeout', '-1']],
+    ['resolve', ['example.com', '--server']],
+    ['resolve', ['example.com', '--server', 'a', '--server', 'b']],
+    ['resolve', ['example.com', '--short', 'false']],
+    ['resolve', ['example.com', '-4', '-6']],
+    ['resolve', ['--', 'example.com']],
+    ['service', ['-']],
+    ['service', ['--proto', 'sctp']],
+    ['http-get', []],
+    ['http-get', ['a', 'b']],
+    ['echo-client', ['--count', '3']], // --port is required
+    ['bind', ['--range', '1-2', '--hold']],
+    ['http-get', ['http://x/', '-H', 'A: 1', '-H', 'B: 2']], // repeated: yargs makes the array
+  ])('%s %j: left to yargs', async (name, tokens) => {
+    const command = await loadCommand(name as CommandName);
+    expect(parseDirect(tokens as string[], command.commandLine)).toBeUndefined();
+  });
+
+  test('on 1,000 random command lines per command', async () => {
+    const random = mulberry32(20261124);
+    let taken = 0;
+    let total = 0;
+    for (const command of await commands()) {
+      for (let i = 0; i < 1000; i++) {
+        const tokens = randomTokens(command, random);
+        if (tokens.some((t) => t === '--help' || t === '-h' || t === '--version' || t.startsWith('--help=') || t.startsWith('--version='))) {
+          expect(parseDirect(tokens, command.commandLine)).toBeUndefined();
+          continue;
+        }
+        total++;
+        if (await expectSameReading(command, tokens)) taken++;
+      }
+    }
+    // Not vacuous: a good share of plain lines go the direct way.
+    expect(taken).toBeGreaterThan(total * 0.1);
+  });
+});
