@@ -37,7 +37,7 @@ export async function benchHttp(rounds = 5): Promise<ResultRow[]> {
         };
         const sockkit = async () => {
           freshTarget();
-          const r = await runCommand(process.execPath, [SOCKKIT, 'http-get', url, '-o', target, '--json', ...tls], { sampleRss: true });
+          const r = await runCommand(SOCKKIT, ['http-get', url, '-o', target, '--json', ...tls], { sampleRss: true });
           if (r.code !== 0) throw new Error(`sockkit http-get exited ${r.code}: ${r.stderr}`);
           peakRssKb = Math.max(peakRssKb, r.peakRssKb);
           wall.sockkit.push(SIZE_MIB / (r.ms / 1000));

@@ -1,7 +1,7 @@
 // One NTP query: sockkit ntp against ntpdig, both against a local chronyd on port 123.
 import { startChronyOnPort123 } from '../tests/interop/peers/chrony.js';
 import { alternate, floorRow, runCommand, stats, type ResultRow } from './harness.js';
-import { SOCKKIT } from './paths.js';
+import { NO_EXTRA_CA, SOCKKIT, extraCaNote } from './paths.js';
 
 export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
   const chrony = await startChronyOnPort123();
@@ -9,7 +9,7 @@ export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
     const sockkitOffsets: number[] = [];
     const peerOffsets: number[] = [];
     const sockkit = async () => {
-      const r = await runCommand(process.execPath, [SOCKKIT, 'ntp', chrony.address, '--json', '--timeout', '5']);
+      const r = await runCommand(SOCKKIT, ['ntp', chrony.address, '--json', '--timeout', '5']);
       const doc = JSON.parse(r.stdout) as { servers: Array<{ offsetMs: number }> };
       sockkitOffsets.push(doc.servers[0]!.offsetMs);
       return r.ms;
@@ -49,7 +49,10 @@ export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
     const emptyNode = async () => (await runCommand(process.execPath, ['-e', ''])).ms;
     const floor = await alternate(rounds, emptyNode, peer, 1);
     const startOnly = floorRow("floor: an empty Node process (`node -e ''`), no query", '`ntpdig` (one query)', floor, 'the ratio any Node program starts from');
-    return [wall, offsets, startOnly];
+    if (!process.env.NODE_EXTRA_CA_CERTS) return [wall, offsets, startOnly];
+    const bareNode = async () => (await runCommand(process.execPath, ['-e', ''], { env: NO_EXTRA_CA })).ms;
+    const bareFloor = await alternate(rounds, bareNode, peer, 1);
+    return [wall, offsets, startOnly, floorRow("floor: `node -e ''` without NODE_EXTRA_CA_CERTS", '`ntpdig` (one query)', bareFloor, extraCaNote())];
   } finally {
     await chrony.stop();
   }

@@ -19,7 +19,7 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
   try {
     /** `sockkit resolve -` with these names on stdin; its wall time in ms. */
     const resolveNames = async (namesOnStdin: string) => {
-      const r = await runCommand(process.execPath, [SOCKKIT, 'resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A'], { input: namesOnStdin });
+      const r = await runCommand(SOCKKIT, ['resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A'], { input: namesOnStdin });
       if (r.code !== 0) throw new Error(`sockkit resolve exited ${r.code}: ${r.stderr.slice(0, 300)}`);
       return r.ms;
     };

@@ -6,10 +6,13 @@ import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { SockkitError, usageError } from '../net/errors.js';
 import { fetchFollowing, type FetchResult } from '../net/http-client.js';
+import { handedOverTrust } from '../net/extra-ca.js';
 import { discardSink, type BodySink } from '../net/http-body.js';
 import { headerValue, type HeaderList } from '../net/http-parser.js';
 import { parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http-url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
+import type { Terminal } from '../output/terminal.js';
+import type { TraceFn } from '../net/trace.js';
 import {
   describeTls,
   printHead,
@@ -72,7 +75,7 @@ export default defineCommand<HttpGetArgs>({
     compressed: { type: 'boolean', default: false, describe: 'ask for gzip, deflate, br and decode the body' },
     'max-decoded-size': { type: 'string', default: '1G', requiresArg: true, describe: 'with --compressed, refuse bodies that decode to more (bytes; K, M, G suffixes)' },
     insecure: { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the TLS certificate (warns)' },
-    cacert: { type: 'string', requiresArg: true, describe: 'trust the CA certificates in this PEM file instead of the system ones' },
+    cacert: { type: 'string', requiresArg: true, describe: "trust the CA certificates in this PEM file instead of Node's bundled ones" },
     'connect-timeout': { type: 'number', requiresArg: true, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` },
     'stall-timeout': { type: 'number', requiresArg: true, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` },
     http10: { type: 'boolean', default: false, describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' },
@@ -95,7 +98,7 @@ export default defineCommand<HttpGetArgs>({
     const maxDecodedBytes = parseByteSize(args['max-decoded-size'], '--max-decoded-size');
     const connectTimeoutMs = Math.min(secondsOption(args['connect-timeout'], '--connect-timeout', DEFAULT_CONNECT_S), ctx.timeoutMs);
     const stallTimeoutMs = Math.min(secondsOption(args['stall-timeout'], '--stall-timeout', DEFAULT_STALL_S), ctx.timeoutMs);
-    const ca = args.cacert === undefined ? undefined : readCaFile(args.cacert);
+    const ca = args.cacert !== undefined ? readCaFile(args.cacert) : target.secure || args.location ? extraTrust(term, ctx.trace) : undefined;
     if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
 
     const output = args.output;
@@ -191,6 +194,14 @@ export default defineCommand<HttpGetArgs>({
     return 0;
   },
 });
+
+/** NODE_EXTRA_CA_CERTS as bin/sockkit handed it over (src/net/extra-ca.ts), or Node's default trust. */
+function extraTrust(term: Terminal, trace: TraceFn): Array<string | Buffer> | undefined {
+  const trust = handedOverTrust();
+  if (trust.problem) term.warn(trust.problem);
+  if (trust.file) trace('tls', `trusting Node's bundled CAs and ${trust.file} (NODE_EXTRA_CA_CERTS)`);
+  return trust.ca;
+}
 
 function readCaFile(path: string): Buffer {
   try {

@@ -82,8 +82,8 @@ export interface RequestHooks {
 
 export interface ClientOptions {
   family?: Family;
-  /** PEM CA certificates (--cacert); the system CAs otherwise. */
-  ca?: string | Buffer;
+  /** PEM CA certificates (--cacert, or the bundled ones plus NODE_EXTRA_CA_CERTS); Node's default store otherwise. */
+  ca?: string | Buffer | Array<string | Buffer>;
   insecure: boolean;
   connectTimeoutMs: number;
   /** No byte for this long while we are reading: fail. */

@@ -17,11 +17,14 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill the child after this many ms (a safety net; tests assert on exit codes). */
   killAfterMs?: number;
+  /** Execute bin/sockkit itself, as a shell does (its launcher lines run), not `node bin/sockkit`. */
+  asExecutable?: boolean;
 }
 
 export function runSockkit(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SOCKKIT_BIN, ...args], {
+    const [file, argv] = options.asExecutable ? [SOCKKIT_BIN, args] : [process.execPath, [SOCKKIT_BIN, ...args]];
+    const child = spawn(file, argv, {
       env: { ...process.env, NO_COLOR: '1', CI: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,6 +1,6 @@
 // What sockkit's TLS client sends: SNI for names, none for IP literals (RFC 6066 3),
 // and ALPN http/1.1 — checked by a node:tls server with certificates from openssl.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,5 +50,53 @@ describeWithPeers('http-get TLS client hello', ['openssl'], () => {
     const r = await runSockkit(['http-get', '--cacert', ca, `https://127.0.0.1:${port}/`]);
     expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
     expect(seen).toEqual([{ servername: false, alpn: 'http/1.1' }]);
+  });
+
+  // bin/sockkit hands NODE_EXTRA_CA_CERTS over to http-get (src/net/extra-ca.ts) so that
+  // Node does not parse every root certificate at each start; the trust must not change.
+  describe('NODE_EXTRA_CA_CERTS', () => {
+    const url = () => `https://localhost:${port}/`;
+
+    test('run as an executable: the launcher hands it over and http-get trusts it', async () => {
+      const r = await runSockkit(['http-get', '--trace', url()], { asExecutable: true, env: { NODE_EXTRA_CA_CERTS: ca } });
+      expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+      expect(r.stderr).toContain(`trusting Node's bundled CAs and ${ca} (NODE_EXTRA_CA_CERTS)`);
+    });
+
+    test('run by node directly: Node itself loads it, as before', async () => {
+      const r = await runSockkit(['http-get', '--trace', url()], { env: { NODE_EXTRA_CA_CERTS: ca } });
+      expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+      expect(r.stderr).not.toContain('NODE_EXTRA_CA_CERTS');
+    });
+
+    test('without it the test CA is not trusted (the check is real)', async () => {
+      const r = await runSockkit(['http-get', url()], { asExecutable: true, env: { NODE_EXTRA_CA_CERTS: '' } });
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/unable to verify the first certificate/);
+    });
+
+    test("--cacert replaces it, as it replaces Node's own list", async () => {
+      const otherCa = makeCertificates(join(dir, 'other-pki')).ca;
+      const r = await runSockkit(['http-get', '--cacert', otherCa, url()], {
+        asExecutable: true,
+        env: { NODE_EXTRA_CA_CERTS: ca },
+      });
+      expect(r.code).toBe(6);
+    });
+
+    test('an unreadable file is a warning, and the bundled CAs still apply', async () => {
+      const r = await runSockkit(['http-get', url()], { asExecutable: true, env: { NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') } });
+      expect(r.code).toBe(6);
+      expect(r.stderr).toMatch(/ignoring extra CA certificates from .*missing\.pem \(NODE_EXTRA_CA_CERTS\)/);
+    });
+
+    test('NODE_OPTIONS choosing a CA store keeps Node in charge', async () => {
+      const r = await runSockkit(['http-get', '--trace', url()], {
+        asExecutable: true,
+        env: { NODE_EXTRA_CA_CERTS: ca, NODE_OPTIONS: '--use-bundled-ca' },
+      });
+      expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+      expect(r.stderr).not.toContain('NODE_EXTRA_CA_CERTS');
+    });
   });
 });
