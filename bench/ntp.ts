@@ -48,7 +48,7 @@ export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
     // The floor for any Node tool: a process that starts and does nothing, against ntpdig.
     const emptyNode = async () => (await runCommand(process.execPath, ['-e', ''])).ms;
     const floor = await alternate(rounds, emptyNode, peer, 1);
-    const startOnly = floorRow("floor: an empty Node process (`node -e ''`), no query", '`ntpdig` (one query)', floor, 'the ratio any Node program starts from');
+    const startOnly = floorRow("floor: an empty Node process (`node -e ''`), no query", '`ntpdig` (one query)', floor, 'the ratio any Node program started with this environment starts from');
     if (!process.env.NODE_EXTRA_CA_CERTS) return [wall, offsets, startOnly];
     const bareNode = async () => (await runCommand(process.execPath, ['-e', ''], { env: NO_EXTRA_CA })).ms;
     const bareFloor = await alternate(rounds, bareNode, peer, 1);

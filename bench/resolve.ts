@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNsd } from '../tests/interop/peers/nsd.js';
 import { alternate, floorRow, runCommand, stats, type ResultRow } from './harness.js';
-import { SOCKKIT, benchFile } from './paths.js';
+import { NO_EXTRA_CA, SOCKKIT, benchFile } from './paths.js';
 
 const NAMES = 1000;
 
@@ -30,9 +30,10 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
       return r.ms;
     };
     const { a, b } = await alternate(rounds, sockkit, dig, 2);
-    // The floor: the smallest Node program doing the same queries (bench/minimal-resolve-client.mjs).
+    // The floor: the smallest Node program doing the same queries (bench/minimal-resolve-client.mjs),
+    // started without NODE_EXTRA_CA_CERTS, as bin/sockkit starts node.
     const minimal = async () => {
-      const r = await runCommand(process.execPath, [benchFile('minimal-resolve-client.mjs'), '127.0.0.1', String(nsd.port)], { input });
+      const r = await runCommand(process.execPath, [benchFile('minimal-resolve-client.mjs'), '127.0.0.1', String(nsd.port)], { input, env: NO_EXTRA_CA });
       if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`minimal resolve client failed: ${r.stderr.slice(0, 300)}`);
       return r.ms;
     };
@@ -61,7 +62,7 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
         `a minimal Node UDP client, ${NAMES} names (the floor for Node)`,
         '`dig -f`',
         floor,
-        'bench/minimal-resolve-client.mjs: no CLI, no checks, no retries',
+        'bench/minimal-resolve-client.mjs: no CLI, no checks, no retries; node started without NODE_EXTRA_CA_CERTS',
       ),
     ];
   } finally {
