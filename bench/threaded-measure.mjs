@@ -59,6 +59,19 @@ function rssKiB(pid) {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: 100 on Linux for every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 function loadAverage() {
   try {
     return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -131,7 +144,9 @@ async function measureOnce(workers, handler, eventMode) {
     peakServerRssKiB = Math.max(peakServerRssKiB, sum);
   }, 100);
   const load = loadAverage();
+  const serverCpuBefore = server.pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
   const { result } = await runLoadClient(server.port, handler);
+  const serverCpuS = server.pids.reduce((s, pid) => s + cpuSeconds(pid), 0) - serverCpuBefore;
   clearInterval(sampler);
   const events = await server.stop();
   const summaries = events.filter((e) => e.event === 'worker-summary');
@@ -150,6 +165,9 @@ async function measureOnce(workers, handler, eventMode) {
     mismatches: result.mismatches,
     failed: result.failed,
     peakServerRssMiB: Math.round(peakServerRssKiB / 1024),
+    /** Cores kept busy during the load: server (primary + workers) and load client, CPU seconds / duration. */
+    serverCores: Math.round((serverCpuS / result.durationS) * 100) / 100,
+    clientCores: Math.round((result.cpuSeconds / result.durationS) * 100) / 100,
     peakRssMiBByProcess: server.pids.map((pid, i) => ({ process: i === 0 ? 'primary' : `worker ${i}`, rssMiB: Math.round((perPidPeak.get(pid) ?? 0) / 1024) })),
     split,
     /** Largest deviation of one worker's message count from an even share, in percent. */

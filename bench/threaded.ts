@@ -10,6 +10,8 @@ interface Run {
   maxSplitDeviationPercent: number;
   p99Ms: number;
   peakServerRssMiB: number;
+  serverCores: number;
+  clientCores: number;
 }
 
 export async function benchThreaded(repeats = 3): Promise<ResultRow[]> {
@@ -23,6 +25,8 @@ export async function benchThreaded(repeats = 3): Promise<ResultRow[]> {
     const s2 = stats(two.map((x) => x.messagesPerSecond));
     const s1 = stats(one.map((x) => x.messagesPerSecond));
     const split = stats(two.map((x) => x.maxSplitDeviationPercent)).median;
+    // Both sides on one 2-core machine: how busy it already was with one worker.
+    const cores = (xs: Run[]) => `${stats(xs.map((x) => x.serverCores)).median.toFixed(2)} + ${stats(xs.map((x) => x.clientCores)).median.toFixed(2)}`;
     rows.push({
       work: `threaded-server \`${handler}\`, 2 workers, 100 conns × 64 B`,
       peer: 'itself, 1 worker',
@@ -32,7 +36,7 @@ export async function benchThreaded(repeats = 3): Promise<ResultRow[]> {
       peerStats: s1,
       target: '≥ 0.9×, split within ±20%',
       met: s2.median / s1.median >= 0.9 && split <= 20,
-      note: `split deviation ${split}%, p99 ${stats(two.map((x) => x.p99Ms)).median} ms vs ${stats(one.map((x) => x.p99Ms)).median} ms, RSS ${stats(two.map((x) => x.peakServerRssMiB)).median} vs ${stats(one.map((x) => x.peakServerRssMiB)).median} MiB`,
+      note: `split deviation ${split}%, p99 ${stats(two.map((x) => x.p99Ms)).median} ms vs ${stats(one.map((x) => x.p99Ms)).median} ms, RSS ${stats(two.map((x) => x.peakServerRssMiB)).median} vs ${stats(one.map((x) => x.peakServerRssMiB)).median} MiB, cores busy server + load client ${cores(two)} vs ${cores(one)}`,
     });
   }
   return rows;
