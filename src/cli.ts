@@ -5,7 +5,7 @@ import { EXIT_CODE_TABLE, ExitCode } from './exit-codes.js';
 import { SockkitError, usageError } from './net/errors.js';
 import { printError } from './output/errors.js';
 import { Terminal } from './output/terminal.js';
-import { RUN_STATE, type GlobalArgs, type RunState } from './commands/common.js';
+import { newRunState, RUN_STATE, type GlobalArgs, type RunState } from './commands/common.js';
 import { GLOBAL_OPTIONS } from './commands/options.js';
 import { COMMAND_NAMES, commandNamed, loadCommand, type CommandName } from './commands/registry.js';
 import type { CommandModule, Options } from 'yargs';
@@ -30,7 +30,7 @@ export interface CliOptions {
 
 /** Parses argv, runs the command, and returns the exit status (it never calls process.exit). */
 export async function runCli(argv: string[], options: CliOptions = {}): Promise<number> {
-  const state: RunState = { exitCode: ExitCode.OK, terminal: options.terminal ?? {}, handleSignals: options.handleSignals ?? true };
+  const state = newRunState(options.terminal, options.handleSignals);
   const stdout = state.terminal.stdout ?? process.stdout;
   const commandName = commandNamed(argv[0]);
   const parser = createParser(argv, await loadCommands(commandName), (stdout as { columns?: number }).columns ?? 100);

@@ -1,4 +1,4 @@
-// Command lines that run without yargs (≈5 ms of every start, and more in a batch:
+// Command lines that run without yargs (≈5 ms of every start:
 // src/commands/direct-parse.ts says why and how). Anything these paths do not take
 // goes to the full parser, which prints the same output (tests/e2e/fast-path.test.ts).
 import { hostname } from 'node:os';
@@ -23,7 +23,5 @@ export async function runFastPath(argv: string[]): Promise<number | undefined> {
   const command = await loadCommand(name);
   const args = parseDirect(rest, command.commandLine);
   if (!args) return undefined;
-  const state = { exitCode: 0, terminal: {}, handleSignals: true };
-  await command.runParsed(args, state);
-  return state.exitCode;
+  return command.runParsed(args);
 }

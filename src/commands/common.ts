@@ -38,6 +38,11 @@ export interface RunState {
 
 export const RUN_STATE = '__sockkitRun';
 
+/** A fresh run: exit 0 until the command says otherwise; process signal handlers unless a test asks not to. */
+export function newRunState(terminal: RunState['terminal'] = {}, handleSignals = true): RunState {
+  return { exitCode: ExitCode.OK, terminal, handleSignals };
+}
+
 export interface CommandSpec<A> {
   /** yargs command string, e.g. 'resolve <names..>' */
   command: string;
@@ -66,8 +71,8 @@ export interface SockkitCommand {
   name: string;
   yargsModule: CommandModule<GlobalArgs, never>;
   commandLine: CommandLineSpec;
-  /** Runs the command on parsed arguments; the exit status goes to state.exitCode. */
-  runParsed(args: Record<string, unknown>, state: RunState): Promise<void>;
+  /** Runs the command on parsed arguments; returns the exit status (also left in state.exitCode). */
+  runParsed(args: Record<string, unknown>, state?: RunState): Promise<number>;
 }
 
 export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
@@ -80,7 +85,7 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
     parserSettings: spec.parserSettings ?? {},
   };
 
-  const runParsed = async (parsed: Record<string, unknown>, state: RunState): Promise<void> => {
+  const runParsed = async (parsed: Record<string, unknown>, state = newRunState()): Promise<number> => {
     const args = parsed as unknown as A & GlobalArgs;
     const term = new Terminal({
       ...state.terminal,
@@ -107,6 +112,7 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
     } finally {
       removeSignals();
     }
+    return state.exitCode;
   };
 
   const yargsModule: CommandModule<GlobalArgs, never> = {
@@ -125,7 +131,7 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
     },
     handler: async (argv) => {
       const parsed = argv as unknown as Record<string, unknown> & { [RUN_STATE]?: RunState };
-      await runParsed(parsed, parsed[RUN_STATE] ?? { exitCode: 0, terminal: {}, handleSignals: true });
+      await runParsed(parsed, parsed[RUN_STATE]);
     },
   };
   return { name, yargsModule, commandLine, runParsed };

@@ -1,12 +1,11 @@
 // sockkit http-get: flags → options → fetch (src/net/http-client.ts) → renderers
 // (src/output/http*.ts). The request and response bytes are written and parsed by
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
-import { readFileSync } from 'node:fs';
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { SockkitError, usageError } from '../net/errors.js';
 import { fetchFollowing, type FetchResult } from '../net/http-client.js';
-import { handedOverTrust } from '../net/extra-ca.js';
+import { handedOverTrust, readCertificateFile } from '../net/extra-ca.js';
 import { discardSink, type BodySink } from '../net/http-body.js';
 import { headerValue, type HeaderList } from '../net/http-parser.js';
 import { parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http-url.js';
@@ -205,9 +204,7 @@ function extraTrust(term: Terminal, trace: TraceFn): Array<string | Buffer> | un
 
 function readCaFile(path: string): Buffer {
   try {
-    const pem = readFileSync(path);
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
-    return pem;
+    return readCertificateFile(path);
   } catch (err) {
     throw usageError(`bad --cacert ${path}`, (err as Error).message.replace(/^[A-Z]+: /, ''));
   }

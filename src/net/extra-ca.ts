@@ -22,14 +22,16 @@ export interface HandedOverTrust {
 export function handedOverTrust(env: NodeJS.ProcessEnv = process.env): HandedOverTrust {
   const file = env[HANDED_OVER_EXTRA_CA];
   if (!file) return {};
-  let pem: Buffer;
   try {
-    pem = readFileSync(file);
+    return { ca: [...rootCertificates, readCertificateFile(file)], file };
   } catch (err) {
     return { problem: `ignoring extra CA certificates from ${file} (NODE_EXTRA_CA_CERTS): ${(err as Error).message}` };
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    return { problem: `ignoring extra CA certificates from ${file} (NODE_EXTRA_CA_CERTS): no PEM certificate in it` };
-  }
-  return { ca: [...rootCertificates, pem], file };
+}
+
+/** A PEM file with at least one certificate (--cacert, NODE_EXTRA_CA_CERTS); throws why not. */
+export function readCertificateFile(path: string): Buffer {
+  const pem = readFileSync(path);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+  return pem;
 }
