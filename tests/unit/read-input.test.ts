@@ -7,10 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readUntilBlocked } from '../../src/net/read-input.js';
 
+/** Runs `body` with a fresh temporary directory, removed afterwards whatever happens. */
+function withTempDir(body: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'sockkit-input-'));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('readUntilBlocked', () => {
   test('a file: everything, in 64 KiB reads, then true at the end', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sockkit-input-'));
-    try {
+    withTempDir((dir) => {
       const path = join(dir, 'names.txt');
       const text = Array.from({ length: 20_000 }, (_, i) => `host-${i}.test`).join('\n');
       writeFileSync(path, text);
@@ -20,14 +29,11 @@ describe('readUntilBlocked', () => {
       closeSync(fd);
       expect(chunks.length).toBeGreaterThan(1);
       expect(Buffer.concat(chunks).toString()).toBe(text);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a limit: reading stops with its error once more than maxBytes have arrived', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sockkit-input-'));
-    try {
+    withTempDir((dir) => {
       const path = join(dir, 'big.bin');
       writeFileSync(path, Buffer.alloc(200 * 1024));
       const fd = openSync(path, 'r');
@@ -35,14 +41,11 @@ describe('readUntilBlocked', () => {
       expect(() => readUntilBlocked(fd, chunks, { maxBytes: 100 * 1024, tooLong: () => new RangeError('too long') })).toThrow('too long');
       closeSync(fd);
       expect(chunks.reduce((sum, c) => sum + c.length, 0)).toBeLessThanOrEqual(100 * 1024);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a non-blocking FIFO: false once it would block, with what was written so far kept', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sockkit-input-'));
-    try {
+    withTempDir((dir) => {
       const fifo = join(dir, 'fifo');
       execFileSync('mkfifo', [fifo]);
       const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -56,8 +59,6 @@ describe('readUntilBlocked', () => {
       expect(readUntilBlocked(reader, chunks)).toBe(true); // end of input
       expect(Buffer.concat(chunks).toString()).toBe('first.test\nsecond.test\nthird.test\n');
       closeSync(reader);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
