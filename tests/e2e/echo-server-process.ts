@@ -19,10 +19,19 @@ export interface EchoServerProcess {
   rssBytes: () => number;
 }
 
-export async function startEchoServerProcess(args: string[], options: { json?: boolean } = {}): Promise<EchoServerProcess> {
+export interface EchoServerProcessOptions {
+  json?: boolean;
+  /** Execute bin/sockkit itself, as a shell does (its launcher lines run), not `node bin/sockkit`. */
+  asExecutable?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startEchoServerProcess(args: string[], options: EchoServerProcessOptions = {}): Promise<EchoServerProcess> {
   const json = options.json ?? true;
-  const child = spawn(process.execPath, [SOCKKIT_BIN, 'echo-server', '--port', '0', ...(json ? ['--json'] : []), ...args], {
-    env: { ...process.env, NO_COLOR: '1', CI: '1' },
+  const argv = ['echo-server', '--port', '0', ...(json ? ['--json'] : []), ...args];
+  const [file, fileArgs] = options.asExecutable ? [SOCKKIT_BIN, argv] : [process.execPath, [SOCKKIT_BIN, ...argv]];
+  const child = spawn(file, fileArgs, {
+    env: { ...process.env, NO_COLOR: '1', CI: '1', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
