@@ -47,14 +47,10 @@ function tcpReady(port) {
   });
 }
 
-const NODE_PIPE_SERVER = `
-const net = require('net');
-net.createServer((s) => { s.on('error', () => {}); s.pipe(s); }).listen({ port: +process.argv[1], host: '127.0.0.1', backlog: 4096 });
-`;
-
 const SERVERS = {
-  sockkit: (port) => [process.execPath, [SOCKKIT, 'echo-server', '--port', String(port), '--json']],
-  'node-pipe': (port) => [process.execPath, ['-e', NODE_PIPE_SERVER, String(port)]],
+  // Executed as users run it, so its launcher lines run (see bin/sockkit).
+  sockkit: (port) => [SOCKKIT, ['echo-server', '--port', String(port), '--json']],
+  'node-pipe': (port) => [process.execPath, [fileURLToPath(new URL('./minimal-echo-server.cjs', import.meta.url)), String(port)]],
   socat: (port) => ['socat', [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=4096`, 'PIPE']],
   ncat: (port) => ['ncat', ['-l', '127.0.0.1', String(port), '-k', '-m', '20000', '--sh-exec', 'cat']],
 };
@@ -256,8 +252,8 @@ for (let round = 1; round <= ROUNDS; round++) {
     for (const name of ONLY) {
       const srv = await startServer(name);
       const r = await runJson(
-        process.execPath,
-        [SOCKKIT, 'echo-client', '-p', String(srv.port), '-C', String(conns), '-d', String(SECONDS), '--size', '64', '--timeout', '10', '--json'],
+        SOCKKIT,
+        ['echo-client', '-p', String(srv.port), '-C', String(conns), '-d', String(SECONDS), '--size', '64', '--timeout', '10', '--json'],
         (SECONDS + 30) * 1000,
       );
       const s = samples[name];
@@ -293,8 +289,8 @@ if (MAX_CONNS > 0 && ONLY.includes('sockkit')) {
   for (const name of ['sockkit', 'node-pipe']) {
     const srv = await startServer(name);
     const r = await runJson(
-      process.execPath,
-      [SOCKKIT, 'echo-client', '-p', String(srv.port), '-C', String(MAX_CONNS), '-d', String(SECONDS), '--size', '64', '--timeout', '20', '--json'],
+      SOCKKIT,
+      ['echo-client', '-p', String(srv.port), '-C', String(MAX_CONNS), '-d', String(SECONDS), '--size', '64', '--timeout', '20', '--json'],
       (SECONDS + 60) * 1000,
     );
     console.log(
@@ -312,7 +308,7 @@ if (MAX_CONNS > 0 && ONLY.includes('sockkit')) {
     const mine = [];
     const ref = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      mine.push(await runJson(process.execPath, [SOCKKIT, 'echo-client', '-p', String(srv.port), '-C', String(conns), '-d', String(SECONDS), '--json'], (SECONDS + 30) * 1000));
+      mine.push(await runJson(SOCKKIT, ['echo-client', '-p', String(srv.port), '-C', String(conns), '-d', String(SECONDS), '--json'], (SECONDS + 30) * 1000));
       ref.push(await runJson(process.execPath, ['-e', MIN_LOAD_CLIENT, String(srv.port), String(conns), String(SECONDS)], (SECONDS + 30) * 1000));
     }
     const rate = (rs) => median(rs.map((r) => r.messagesPerSecond));

@@ -122,6 +122,16 @@ export interface ResultRow {
   note?: string;
   /** No ratio column: the values compare by difference (two clock offsets near zero). */
   noRatio?: true;
+  /** Measured in interleaved pairs (bench/interleaved.ts): the ratio is the pairs' median. */
+  paired?: PairedRatio;
+}
+
+/** The median of paired ratios with a 95% confidence interval (order statistics). */
+export interface PairedRatio {
+  median: number;
+  low: number;
+  high: number;
+  n: number;
 }
 
 /** A row that shows a floor (wall time in ms): a measurement beside the targets, not one. */
@@ -139,8 +149,14 @@ export function floorRow(work: string, peer: string, times: { a: number[]; b: nu
   };
 }
 
-export function ratio(row: Pick<ResultRow, 'sockkit' | 'peerStats'>): number {
-  return row.sockkit.median / row.peerStats.median;
+export function ratio(row: Pick<ResultRow, 'sockkit' | 'peerStats' | 'paired'>): number {
+  return row.paired ? row.paired.median : row.sockkit.median / row.peerStats.median;
+}
+
+function ratioCell(row: ResultRow): string {
+  if (row.noRatio) return '–';
+  const p = row.paired;
+  return p ? `${p.median.toFixed(2)}× (95% CI ${p.low.toFixed(2)}–${p.high.toFixed(2)}, ${p.n} pairs)` : `${ratio(row).toFixed(2)}×`;
 }
 
 export function fmt(n: number, digits = 1): string {
@@ -156,7 +172,7 @@ export function formatTable(rows: ResultRow[]): string {
     const s = `${fmt(r.sockkit.median)} ${r.unit} (${fmt(r.sockkit.min)}–${fmt(r.sockkit.max)})`;
     const p = `${fmt(r.peerStats.median)} ${r.unit} (${fmt(r.peerStats.min)}–${fmt(r.peerStats.max)})`;
     const met = r.met === undefined ? '–' : r.met ? 'yes' : 'no';
-    return `| ${r.work} | ${r.peer} | ${s} | ${p} | ${r.noRatio ? '–' : `${ratio(r).toFixed(2)}×`} | ${r.target} | ${met}${r.note ? ` (${r.note})` : ''} |`;
+    return `| ${r.work} | ${r.peer} | ${s} | ${p} | ${ratioCell(r)} | ${r.target} | ${met}${r.note ? ` (${r.note})` : ''} |`;
   });
   return [head, sep, ...lines].join('\n');
 }

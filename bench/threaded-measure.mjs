@@ -82,7 +82,8 @@ function loadAverage() {
 
 async function startServer(workers, handler, eventMode) {
   const env = { ...process.env, ...(eventMode === 'unbatched' ? { SOCKKIT_BENCH_UNBATCHED_EVENTS: '1' } : {}) };
-  const child = spawn(process.execPath, [SOCKKIT, 'threaded-server', '--json', '--workers', String(workers), '--handler', handler], {
+  // Executed as users run it, so its launcher lines run (see bin/sockkit).
+  const child = spawn(SOCKKIT, ['threaded-server', '--json', '--workers', String(workers), '--handler', handler], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env,
   });
