@@ -2,10 +2,10 @@
 // (from a server created with allowHalfOpen: true) and the limits, serves it, and
 // reports the byte counts and why it closed. No printing here.
 //
-// Memory is bounded by construction: echo and upper move data with pipe(), which
-// stops reading from the socket while the write side is over its high-water mark,
-// so a client that writes without reading fills TCP windows, not the server's heap.
-import { Transform, type TransformCallback } from 'node:stream';
+// Memory is bounded by construction: echo moves data with pipe() and upper with the
+// same flow control by hand, both stop reading from the socket while the write side
+// is over its high-water mark, so a client that writes without reading fills TCP
+// windows, not the server's heap.
 import type { Socket } from 'node:net';
 import { encodeRfc868Time } from './rfc868-time.js';
 
@@ -64,15 +64,28 @@ export function serveEcho(socket: Socket, limits: HandlerLimits): ServedConnecti
   });
 }
 
-/** Echo with ASCII letters upper-cased: a little work per message, done in a Transform. */
+/**
+ * Echo with ASCII letters upper-cased: a little work per message. Each chunk is
+ * upper-cased in place (the buffer a read hands over is this handler's alone) and
+ * written back, with pipe()'s flow control done by hand. A Transform between two
+ * pipes did the same with a stream more per connection: 8.2 µs of worker CPU per
+ * 64-byte message against 7.8 (echo: 7.6).
+ */
 export function serveUpper(socket: Socket, limits: HandlerLimits): ServedConnection {
-  const upper = new UpperCaseAscii();
-  socket.pipe(upper).pipe(socket);
+  const resume = () => socket.resume();
+  const onData = (chunk: Buffer) => {
+    if (!socket.write(upperCaseAsciiInPlace(chunk))) {
+      socket.pause();
+      socket.once('drain', resume);
+    }
+  };
+  socket.on('data', onData);
+  socket.once('end', () => socket.end()); // the client's FIN: ours follows the last echo
   return track(socket, limits, {
-    idle: () => socket.writableLength === 0 && upper.readableLength === 0 && upper.writableLength === 0,
+    idle: () => socket.writableLength === 0,
     stopInput: () => {
-      socket.unpipe(upper);
-      upper.end(); // flushes into the socket, and pipe() then ends the socket
+      socket.off('data', onData);
+      socket.end();
     },
   });
 }
@@ -95,19 +108,16 @@ export const HANDLERS: Record<HandlerName, ConnectionHandler> = {
 };
 
 /** Upper-cases a–z byte by byte: binary-safe, and multi-byte UTF-8 (never in 0x61–0x7a) passes unchanged. */
-export class UpperCaseAscii extends Transform {
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    callback(null, upperCaseAscii(chunk));
-  }
+export function upperCaseAscii(input: Uint8Array): Buffer {
+  return upperCaseAsciiInPlace(Buffer.from(input));
 }
 
-export function upperCaseAscii(input: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(input.length);
-  for (let i = 0; i < input.length; i++) {
-    const byte = input[i]!;
-    out[i] = byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte;
+export function upperCaseAsciiInPlace(bytes: Buffer): Buffer {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x61 && byte <= 0x7a) bytes[i] = byte - 0x20;
   }
-  return out;
+  return bytes;
 }
 
 function sendAndClose(socket: Socket, limits: HandlerLimits, payload: Buffer): ServedConnection {

@@ -167,6 +167,29 @@ describe('limits and stopping', () => {
     expect((await h.served[1]!.done).reason).toBe('cut');
   });
 
+  test('upper: drain ends a quiet connection after its reply; a half-close gets the rest, then FIN', async () => {
+    const h = await serve('upper');
+    const quiet = connect(h.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    quiet.on('data', (d: Buffer) => chunks.push(d));
+    quiet.write('in flight');
+    await new Promise((r) => setTimeout(r, 50));
+    h.served[0]!.drain();
+    await new Promise((r) => quiet.once('end', r));
+    expect(Buffer.concat(chunks).toString()).toBe('IN FLIGHT');
+    quiet.end();
+    expect((await h.served[0]!.done).reason).toBe('drained');
+
+    const halfClosing = connect({ port: h.port, host: '127.0.0.1', allowHalfOpen: true });
+    const got: Buffer[] = [];
+    halfClosing.on('data', (d: Buffer) => got.push(d));
+    halfClosing.end('last words');
+    await new Promise((r) => halfClosing.once('end', r));
+    expect(Buffer.concat(got).toString()).toBe('LAST WORDS');
+    halfClosing.end();
+    expect((await h.served[1]!.done).reason).toBe('closed');
+  });
+
   test('a reset client is reported as reset, not as a crash', async () => {
     const h = await serve('echo');
     const client = connect(h.port, '127.0.0.1');
