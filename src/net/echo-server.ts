@@ -259,8 +259,9 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
     if (options.tcp) {
       // noDelay: with Nagle's algorithm an echo that follows an unacknowledged one waits
       // for the client's delayed ACK (measured: up to 43.8 ms for a client writing twice
-      // in a row, 1.0 ms without). It costs bulk echo with a small window some throughput
-      // (bench/README.md), a price worth paying for an interactive tool.
+      // in a row, 1.0 ms without). Bulk echo loses nothing measurable by it: two Node
+      // pipe servers, with and without, loaded in interleaved slices, differed by less
+      // than two identical ones did.
       server = createServer({ allowHalfOpen: true, noDelay: true });
       server.on('connection', (socket) => {
         const connection = serveEchoConnection(socket, options.limits, events, trace);
