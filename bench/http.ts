@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNginx } from '../tests/interop/peers/nginx.js';
 import { alternate, runCommand, stats, type ResultRow } from './harness.js';
-import { SOCKKIT } from './paths.js';
+import { NO_EXTRA_CA, SOCKKIT, benchFile } from './paths.js';
 
 const SIZE_MIB = 1024;
 
@@ -67,9 +67,42 @@ export async function benchHttp(rounds = 5): Promise<ResultRow[]> {
         });
       }
     }
+    rows.push(await httpsFloor(nginx.ports.https, nginx.caFile, rounds));
   } finally {
     rmSync(out, { recursive: true, force: true });
     await nginx.stop();
   }
   return rows;
+}
+
+/**
+ * The floor for https to /dev/null: bench/minimal-https-client.mjs, Node's TLS socket and
+ * nothing else, against curl in the same alternation. Node's TLS layer decrypts each
+ * 16 KiB record into a buffer of its own, copies it out and calls into JavaScript once
+ * per record; curl's OpenSSL reads the socket itself.
+ */
+async function httpsFloor(port: number, caFile: string, rounds: number): Promise<ResultRow> {
+  const url = `https://127.0.0.1:${port}/big.bin`;
+  const minimal = async () => {
+    const r = await runCommand(process.execPath, [benchFile('minimal-https-client.mjs'), '127.0.0.1', String(port), '/big.bin', caFile], { env: NO_EXTRA_CA });
+    if (r.code !== 0) throw new Error(`minimal-https-client exited ${r.code}: ${r.stderr}`);
+    return SIZE_MIB / ((JSON.parse(r.stdout) as { totalMs: number }).totalMs / 1000);
+  };
+  const curl = async () => {
+    const r = await runCommand('curl', ['-s', '-S', '-f', '-o', '/dev/null', '-w', '%{time_total}', '--http1.1', '--cacert', caFile, url]);
+    if (r.code !== 0) throw new Error(`curl exited ${r.code}: ${r.stderr}`);
+    return SIZE_MIB / Number(r.stdout.trim());
+  };
+  const { a, b } = await alternate(rounds, minimal, curl, 1);
+  return {
+    work: 'a minimal Node https client, 1 GiB to nowhere (the floor for Node)',
+    peer: '`curl -s -o /dev/null` --http1.1',
+    unit: 'MiB/s',
+    higherIsBetter: true,
+    sockkit: stats(a),
+    peerStats: stats(b),
+    target: '(shows the floor)',
+    met: undefined,
+    note: 'bench/minimal-https-client.mjs: tls.connect reading into one reused buffer, no parser, no output',
+  };
 }
