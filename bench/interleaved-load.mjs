@@ -108,9 +108,9 @@ async function loadOn(port) {
     return { run: (ms) => slice(ms, start) };
   }
 
-  // Bulk: a new connection every slice. TCP tunes each connection's buffers to its own
-  // history, so one long-lived connection per server measured that history (two
-  // identical servers differed by 13-60%); a fresh one starts every slice the same.
+  // Bulk: a new connection every slice, so every slice starts alike. (A cost that shows
+  // only after seconds of streaming, like TCP_NODELAY's under a window, is out of reach
+  // of slices that stop and drain: bench/README.md.)
   // The same blocks as bench/echo-measure.mjs: 16 KiB under a window, else 64 KiB.
   const block = Buffer.alloc(windowBytes ? 16 * 1024 : 64 * 1024, 0x61);
   return {
