@@ -137,6 +137,20 @@ describe('backpressure', () => {
   );
 });
 
+/** Sends `text` on the next connection, drains it once the reply is out, and reports what came back. */
+async function drainAfter(h: Harness, text: string): Promise<{ reply: string; reason: string }> {
+  const index = h.served.length;
+  const quiet = connect(h.port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  quiet.on('data', (d: Buffer) => chunks.push(d));
+  quiet.write(text);
+  await new Promise((r) => setTimeout(r, 50));
+  h.served[index]!.drain();
+  await new Promise((r) => quiet.once('end', r));
+  quiet.end();
+  return { reply: Buffer.concat(chunks).toString(), reason: (await h.served[index]!.done).reason };
+}
+
 describe('limits and stopping', () => {
   test('idle timeout closes a silent connection', async () => {
     const h = await serve('echo', { idleTimeoutMs: 100 });
@@ -148,16 +162,7 @@ describe('limits and stopping', () => {
 
   test('drain ends a quiet connection after its echo; cut closes at once', async () => {
     const h = await serve('echo');
-    const quiet = connect(h.port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    quiet.on('data', (d: Buffer) => chunks.push(d));
-    quiet.write('in flight');
-    await new Promise((r) => setTimeout(r, 50));
-    h.served[0]!.drain();
-    await new Promise((r) => quiet.once('end', r));
-    expect(Buffer.concat(chunks).toString()).toBe('in flight');
-    quiet.end();
-    expect((await h.served[0]!.done).reason).toBe('drained');
+    expect(await drainAfter(h, 'in flight')).toEqual({ reply: 'in flight', reason: 'drained' });
 
     const busy = connect(h.port, '127.0.0.1');
     busy.on('error', () => {});
@@ -169,16 +174,7 @@ describe('limits and stopping', () => {
 
   test('upper: drain ends a quiet connection after its reply; a half-close gets the rest, then FIN', async () => {
     const h = await serve('upper');
-    const quiet = connect(h.port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    quiet.on('data', (d: Buffer) => chunks.push(d));
-    quiet.write('in flight');
-    await new Promise((r) => setTimeout(r, 50));
-    h.served[0]!.drain();
-    await new Promise((r) => quiet.once('end', r));
-    expect(Buffer.concat(chunks).toString()).toBe('IN FLIGHT');
-    quiet.end();
-    expect((await h.served[0]!.done).reason).toBe('drained');
+    expect(await drainAfter(h, 'in flight')).toEqual({ reply: 'IN FLIGHT', reason: 'drained' });
 
     const halfClosing = connect({ port: h.port, host: '127.0.0.1', allowHalfOpen: true });
     const got: Buffer[] = [];
