@@ -12,9 +12,8 @@
 // Run it from a shell with a raised fd limit (ulimit -n 20000); Node raises its soft
 // limit to the hard one by itself. Every number is from one run on a shared machine.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, openSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { accepts, CLOCK_TICKS, cpuTicks, freePort, processTree, rssBytes, sumOverTree } from './proc.mjs';
 
 const SOCKKIT = fileURLToPath(new URL('../bin/sockkit', import.meta.url));
 const args = process.argv.slice(2);
@@ -27,26 +26,6 @@ const ONLY = opt('only', 'sockkit,node-pipe,socat,ncat').split(',');
 const MAX_CONNS = Number(opt('max-conns', '10000'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function tcpReady(port) {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
 const SERVERS = {
   // Executed as users run it, so its launcher lines run (see bin/sockkit).
   sockkit: (port) => [SOCKKIT, ['echo-server', '--port', String(port), '--json']],
@@ -56,56 +35,16 @@ const SERVERS = {
 };
 
 /** RSS of a process and all its descendants, in bytes (socat and ncat fork per client). */
-function treeRss(pid) {
-  return sumOverTree(pid, (p) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024);
-}
-
-/** CPU ticks (1/100 s) used by a process tree: live processes plus reaped children. */
-function treeCpuTicks(pid) {
-  return sumOverTree(pid, (p) => {
-    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime stime cutime cstime are fields 14-17 of stat (11-14 after the command)
-    return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-  });
-}
-
-function sumOverTree(pid, valueOf) {
-  let total = 0;
-  for (const p of [pid, ...descendants(pid)]) {
-    try {
-      total += valueOf(p);
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
-}
-
-/** Every descendant PID of a process (socat and ncat fork one child per connection). */
-function descendants(pid) {
-  const found = [];
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop();
-    try {
-      for (const tid of readdirSync(`/proc/${p}/task`)) {
-        const children = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
-        if (children) for (const c of children.split(/\s+/).map(Number)) found.push(c), stack.push(c);
-      }
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
-}
+const treeRss = (pid) => sumOverTree(pid, rssBytes);
+/** CPU ticks used by a process tree: live processes plus reaped children. */
+const treeCpuTicks = (pid) => sumOverTree(pid, (p) => cpuTicks(p, true));
 
 async function startServer(name) {
   const port = await freePort();
   const [cmd, argv] = SERVERS[name](port);
-  const devnull = openSync('/dev/null', 'w');
-  const child = spawn(cmd, argv, { stdio: ['ignore', devnull, devnull] });
+  const child = spawn(cmd, argv, { stdio: 'ignore' });
   const deadline = Date.now() + 10000;
-  while (!(await tcpReady(port))) {
+  while (!(await accepts(port))) {
     if (Date.now() > deadline) throw new Error(`${name} did not start`);
     await sleep(50);
   }
@@ -119,14 +58,14 @@ async function startServer(name) {
   return {
     port,
     /** Server CPU seconds since start (a load-independent cost measure on a shared machine). */
-    cpuSeconds: () => (Math.max(cpu, treeCpuTicks(child.pid)) - cpuAtStart) / 100,
+    cpuSeconds: () => (Math.max(cpu, treeCpuTicks(child.pid)) - cpuAtStart) / CLOCK_TICKS,
     peakRss: () => peak,
     resetPeak: () => (peak = treeRss(child.pid)),
     stop: async () => {
       clearInterval(sampler);
       // A forked per-connection child that is stuck (socat's PIPE under a bulk writer)
       // outlives its parent: end the server's own descendants too, by PID.
-      const forked = descendants(child.pid);
+      const forked = processTree(child.pid).slice(1);
       child.kill('SIGTERM');
       for (const pid of forked) {
         try {

@@ -9,7 +9,7 @@
 // only on a connection streaming for seconds, never in 250 ms slices that stop and
 // drain, so echo-measure's separate runs are the measure of it.
 import { runCommand, stats, type ResultRow } from './harness.js';
-import { interleave, pairedRatio, startServer, type InterleavedLoad, type RunningServer } from './interleaved.js';
+import { interleave, pairedRatio, withServers, type InterleavedLoad } from './interleaved.js';
 import { SOCKKIT, benchFile } from './paths.js';
 
 /** 24 rounds: 48 slices of 250 ms, a 95% interval of about ±5% here. */
@@ -29,23 +29,22 @@ export async function benchEcho(): Promise<ResultRow[]> {
 }
 
 async function benchEchoPaired(): Promise<ResultRow[]> {
-  const rows: ResultRow[] = [];
-  const servers: RunningServer[] = [];
-  try {
-    const sockkit = await startServer({ command: SOCKKIT, args: ['echo-server', '--port', 'PORT', '--json'] });
-    servers.push(sockkit);
-    const minimal = await startServer({ command: process.execPath, args: [benchFile('minimal-echo-server.cjs'), 'PORT'] });
-    servers.push(minimal);
+  const specs = [
+    { command: SOCKKIT, args: ['echo-server', '--port', 'PORT', '--json'] },
+    { command: process.execPath, args: [benchFile('minimal-echo-server.cjs'), 'PORT'] },
+  ];
+  return withServers(specs, async ([sockkit, minimal]) => {
+    const rows: ResultRow[] = [];
     for (const { work, unit, scale, load } of LOADS) {
-      const faultsBefore = [sockkit.minorFaults(), minimal.minorFaults()];
-      const { rates, totals } = await interleave([sockkit.port, minimal.port], { ...load, rounds: ROUNDS });
+      const faultsBefore = [sockkit!.minorFaults(), minimal!.minorFaults()];
+      const { rates, totals } = await interleave([sockkit!.port, minimal!.port], { ...load, rounds: ROUNDS });
       const [mine, theirs] = rates;
       const paired = pairedRatio(mine!, theirs!);
       // Includes the warm-up slice's faults: an upper bound per GB.
       const perGB = (faults: number, bytes: number) => (faults / (bytes / 1e9)).toFixed(0);
       const faultNote =
         load.mode === 'bulk'
-          ? `, server page faults per GB echoed ${perGB(sockkit.minorFaults() - faultsBefore[0]!, totals[0]!)} vs ${perGB(minimal.minorFaults() - faultsBefore[1]!, totals[1]!)}`
+          ? `, server page faults per GB echoed ${perGB(sockkit!.minorFaults() - faultsBefore[0]!, totals[0]!)} vs ${perGB(minimal!.minorFaults() - faultsBefore[1]!, totals[1]!)}`
           : '';
       rows.push({
         work: `echo-server, ${work} (interleaved 250 ms slices)`,
@@ -57,13 +56,11 @@ async function benchEchoPaired(): Promise<ResultRow[]> {
         paired,
         target: 'within 5% (≥ 0.95×)',
         met: paired.median >= 0.95,
-        note: `peak RSS so far ${mib(sockkit.peakRss())} vs ${mib(minimal.peakRss())}${faultNote}`,
+        note: `peak RSS so far ${mib(sockkit!.peakRss())} vs ${mib(minimal!.peakRss())}${faultNote}`,
       });
     }
-  } finally {
-    for (const s of servers) await s.stop();
-  }
-  return rows;
+    return rows;
+  });
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;

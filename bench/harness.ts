@@ -153,10 +153,14 @@ export function ratio(row: Pick<ResultRow, 'sockkit' | 'peerStats' | 'paired'>):
   return row.paired ? row.paired.median : row.sockkit.median / row.peerStats.median;
 }
 
+/** `0.98× (95% CI 0.97–0.99, 24 pairs)` */
+export function formatPaired(p: PairedRatio): string {
+  return `${p.median.toFixed(2)}× (95% CI ${p.low.toFixed(2)}–${p.high.toFixed(2)}, ${p.n} pairs)`;
+}
+
 function ratioCell(row: ResultRow): string {
   if (row.noRatio) return '–';
-  const p = row.paired;
-  return p ? `${p.median.toFixed(2)}× (95% CI ${p.low.toFixed(2)}–${p.high.toFixed(2)}, ${p.n} pairs)` : `${ratio(row).toFixed(2)}×`;
+  return row.paired ? formatPaired(row.paired) : `${ratio(row).toFixed(2)}×`;
 }
 
 export function fmt(n: number, digits = 1): string {

@@ -3,10 +3,9 @@
 // that file for why). The ratio reported is the median of the ratios of adjacent
 // slices, with its 95% confidence interval.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync, readdirSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { runCommand, stats, type PairedRatio, type Stats } from './harness.js';
+import { runCommand, stats, type PairedRatio } from './harness.js';
 import { benchFile } from './paths.js';
+import { accepts, freePort, minorFaults, rssBytes, sumOverTree } from './proc.mjs';
 
 export interface ServerSpec {
   /** Command and arguments; PORT in an argument is replaced by the port to listen on. */
@@ -40,75 +39,17 @@ export interface InterleavedLoad {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
-/** A process and every descendant (cluster workers, forks), from /proc. */
-export function processTree(pid: number): number[] {
-  const found = [pid];
-  for (let i = 0; i < found.length; i++) {
-    try {
-      for (const tid of readdirSync(`/proc/${found[i]}/task`)) {
-        const children = readFileSync(`/proc/${found[i]}/task/${tid}/children`, 'utf8').trim();
-        if (children) found.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      /* gone */
-    }
-  }
-  return found;
-}
-
-function sumOverTree(pid: number, valueOf: (p: number) => number): number {
-  let total = 0;
-  for (const p of processTree(pid)) {
-    try {
-      total += valueOf(p);
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
-}
-
-const statFields = (p: number) => {
-  const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-};
-/** minflt is field 10 of /proc/PID/stat, the 8th after the command name. */
-const minorFaultsOf = (p: number) => Number(statFields(p)[7]);
-const rssOf = (p: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const port = await freePort();
   const args = spec.args.map((a) => a.replaceAll('PORT', String(port)));
   const [command, argv] = spec.cpus ? ['taskset', ['-c', spec.cpus, spec.command, ...args]] : [spec.command, args];
-  const child: ChildProcess = spawn(command, argv, { stdio: ['ignore', 'pipe', openSync('/dev/null', 'w')], env: { ...process.env, ...spec.env } });
+  const child: ChildProcess = spawn(command, argv, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...spec.env } });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = performance.now() + 30_000;
   for (;;) {
-    const ready = spec.readyWhen ? spec.readyWhen(out.split('\n')) && (await accepts(port)) : await accepts(port);
-    if (ready) break;
+    if ((spec.readyWhen?.(out.split('\n')) ?? true) && (await accepts(port))) break;
     if (child.exitCode !== null || performance.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${spec.command} ${args.join(' ')} did not start`);
@@ -116,11 +57,11 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
     await sleep(50);
   }
   const pid = child.pid!;
-  let peak = sumOverTree(pid, rssOf);
-  const sampler = setInterval(() => (peak = Math.max(peak, sumOverTree(pid, rssOf))), 100);
+  let peak = sumOverTree(pid, rssBytes);
+  const sampler = setInterval(() => (peak = Math.max(peak, sumOverTree(pid, rssBytes))), 100);
   return {
     port,
-    minorFaults: () => sumOverTree(pid, minorFaultsOf),
+    minorFaults: () => sumOverTree(pid, minorFaults),
     peakRss: () => peak,
     async stop() {
       clearInterval(sampler);
@@ -130,6 +71,17 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       clearTimeout(timer);
     },
   };
+}
+
+/** Starts the servers one after another, runs `use` on them, and stops them all whatever happens. */
+export async function withServers<T>(specs: ServerSpec[], use: (servers: RunningServer[]) => Promise<T>): Promise<T> {
+  const servers: RunningServer[] = [];
+  try {
+    for (const spec of specs) servers.push(await startServer(spec));
+    return await use(servers);
+  } finally {
+    for (const s of servers) await s.stop();
+  }
 }
 
 export interface InterleavedResult {

@@ -20,6 +20,7 @@
 // it reports numbers and asserts nothing.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CLOCK_TICKS, cpuTicks, rssBytes } from './proc.mjs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -49,28 +50,6 @@ const repeats = Math.min(10, Math.max(1, Number(values.repeats)));
 const duration = Math.min(60, Math.max(1, Number(values.duration)));
 if (workerCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) throw new Error('--workers: whole numbers 1-64');
 if (handlers.some((h) => h !== 'echo' && h !== 'upper')) throw new Error('--handlers: echo and/or upper');
-
-function rssKiB(pid) {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-/** USER_HZ: 100 on Linux for every architecture Node runs on. */
-const CLOCK_TICKS = 100;
 
 function loadAverage() {
   try {
@@ -138,16 +117,17 @@ async function measureOnce(workers, handler, eventMode) {
   const sampler = setInterval(() => {
     let sum = 0;
     for (const pid of server.pids) {
-      const kib = rssKiB(pid);
+      const kib = rssBytes(pid) / 1024;
       sum += kib;
       perPidPeak.set(pid, Math.max(perPidPeak.get(pid) ?? 0, kib));
     }
     peakServerRssKiB = Math.max(peakServerRssKiB, sum);
   }, 100);
   const load = loadAverage();
-  const serverCpuBefore = server.pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const serverCpuSeconds = () => server.pids.reduce((s, pid) => s + cpuTicks(pid), 0) / CLOCK_TICKS;
+  const serverCpuBefore = serverCpuSeconds();
   const { result } = await runLoadClient(server.port, handler);
-  const serverCpuS = server.pids.reduce((s, pid) => s + cpuSeconds(pid), 0) - serverCpuBefore;
+  const serverCpuS = serverCpuSeconds() - serverCpuBefore;
   clearInterval(sampler);
   const events = await server.stop();
   const summaries = events.filter((e) => e.event === 'worker-summary');

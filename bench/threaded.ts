@@ -9,8 +9,8 @@
 // and sockkit again with the load client on CPU 0 and the servers on CPU 1.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { runCommand, stats, type PairedRatio, type ResultRow } from './harness.js';
-import { interleave, pairedRatio, startServer, type RunningServer, type ServerSpec } from './interleaved.js';
+import { formatPaired, runCommand, stats, type ResultRow } from './harness.js';
+import { interleave, pairedRatio, withServers, type ServerSpec } from './interleaved.js';
 import { SOCKKIT, benchFile } from './paths.js';
 
 interface Run {
@@ -40,23 +40,14 @@ function minimalClusterServer(workers: number): ServerSpec {
 }
 
 /** Starts the servers, loads them in interleaved slices, and returns each one's rates. */
-async function interleaved(specs: ServerSpec[], handler: string, clientCpus?: string): Promise<number[][]> {
-  const servers: RunningServer[] = [];
-  try {
-    for (const spec of specs) servers.push(await startServer(spec));
+function interleaved(specs: ServerSpec[], handler: string, clientCpus?: string): Promise<number[][]> {
+  return withServers(specs, async (servers) => {
     // A cluster's workers each need a moment to take their first connection.
     await new Promise((r) => setTimeout(r, 1000));
-    const { rates } = await interleave(
-      servers.map((s) => s.port),
-      { mode: 'pingpong', connections: 100, expect: handler as 'echo' | 'upper', rounds: ROUNDS, cpus: clientCpus },
-    );
-    return rates;
-  } finally {
-    for (const s of servers) await s.stop();
-  }
+    const load = { mode: 'pingpong', connections: 100, expect: handler as 'echo' | 'upper', rounds: ROUNDS, cpus: clientCpus } as const;
+    return (await interleave(servers.map((s) => s.port), load)).rates;
+  });
 }
-
-const ci = (p: PairedRatio) => `${p.median.toFixed(2)}× (CI ${p.low.toFixed(2)}–${p.high.toFixed(2)})`;
 
 export async function benchThreaded(repeats = 2): Promise<ResultRow[]> {
   const r = await runCommand(process.execPath, [benchFile('threaded-measure.mjs'), '--workers', '1,2', '--handlers', 'echo,upper', '--connections', '100', '--duration', '5', '--repeats', String(repeats), '--settle', '1', '--json'], { timeoutMs: 300_000 });
@@ -81,9 +72,9 @@ export async function benchThreaded(repeats = 2): Promise<ResultRow[]> {
     const cores = (xs: Run[]) => `${stats(xs.map((x) => x.serverCores)).median.toFixed(2)} + ${stats(xs.map((x) => x.clientCores)).median.toFixed(2)}`;
     const controls =
       handler === 'echo'
-        ? `; in the same interleaving a minimal node:cluster echo server gave 2 vs 1 workers ${ci(pairedRatio(rates[3]!, rates[2]!))}, ` +
-          `sockkit vs it ${ci(pairedRatio(rates[0]!, rates[2]!))} with 1 worker and ${ci(pairedRatio(rates[1]!, rates[3]!))} with 2` +
-          (pinned ? `; sockkit with the load client on CPU 0 and both servers on CPU 1: 2 vs 1 workers ${ci(pairedRatio(pinned[1]!, pinned[0]!))}, ${stats(pinned[1]!).median.toFixed(0)} vs ${stats(pinned[0]!).median.toFixed(0)} msg/s` : '')
+        ? `; in the same interleaving a minimal node:cluster echo server gave 2 vs 1 workers ${formatPaired(pairedRatio(rates[3]!, rates[2]!))}, ` +
+          `sockkit vs it ${formatPaired(pairedRatio(rates[0]!, rates[2]!))} with 1 worker and ${formatPaired(pairedRatio(rates[1]!, rates[3]!))} with 2` +
+          (pinned ? `; sockkit with the load client on CPU 0 and both servers on CPU 1: 2 vs 1 workers ${formatPaired(pairedRatio(pinned[1]!, pinned[0]!))}, ${stats(pinned[1]!).median.toFixed(0)} vs ${stats(pinned[0]!).median.toFixed(0)} msg/s` : '')
         : '';
     rows.push({
       work: `threaded-server \`${handler}\`, 2 workers, 100 conns × 64 B (interleaved 250 ms slices)`,
