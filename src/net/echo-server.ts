@@ -12,6 +12,7 @@ import type { TraceFn } from './trace.js';
 import { formatHostPort, type Family } from './address.js';
 import { bindFailure, listenTcp } from './bind.js';
 import { startUdpEcho, type UdpEchoServer, type UdpEchoStats } from './echo-udp.js';
+import { writeBack } from './stream-handlers.js';
 
 export interface EchoLimits {
   /** Close a connection after this many ms without traffic either way. */
@@ -99,7 +100,6 @@ export class EchoConnection {
   private echoUpTo(maxBytes: number): void {
     const socket = this.socket;
     let echoed = 0;
-    const resume = () => socket.resume();
     const onData = (chunk: Buffer) => {
       const remaining = maxBytes - echoed;
       if (chunk.length >= remaining) {
@@ -111,10 +111,7 @@ export class EchoConnection {
         return;
       }
       echoed += chunk.length;
-      if (!socket.write(chunk)) {
-        socket.pause();
-        socket.once('drain', resume);
-      }
+      writeBack(socket, chunk);
     };
     this.onData = onData;
     socket.on('data', onData);

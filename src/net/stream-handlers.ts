@@ -72,13 +72,7 @@ export function serveEcho(socket: Socket, limits: HandlerLimits): ServedConnecti
  * 64-byte message against 7.8 (echo: 7.6).
  */
 export function serveUpper(socket: Socket, limits: HandlerLimits): ServedConnection {
-  const resume = () => socket.resume();
-  const onData = (chunk: Buffer) => {
-    if (!socket.write(upperCaseAsciiInPlace(chunk))) {
-      socket.pause();
-      socket.once('drain', resume);
-    }
-  };
+  const onData = (chunk: Buffer) => writeBack(socket, upperCaseAsciiInPlace(chunk));
   socket.on('data', onData);
   socket.once('end', () => socket.end()); // the client's FIN: ours follows the last echo
   return track(socket, limits, {
@@ -107,11 +101,18 @@ export const HANDLERS: Record<HandlerName, ConnectionHandler> = {
   time: (socket, limits) => serveTime(socket, limits),
 };
 
-/** Upper-cases a–z byte by byte: binary-safe, and multi-byte UTF-8 (never in 0x61–0x7a) passes unchanged. */
-export function upperCaseAscii(input: Uint8Array): Buffer {
-  return upperCaseAsciiInPlace(Buffer.from(input));
+/**
+ * Writes a chunk read from `socket` back to it with pipe()'s flow control: when the
+ * write side is over its high-water mark, reading pauses until it drains.
+ */
+export function writeBack(socket: Socket, chunk: Buffer): void {
+  if (!socket.write(chunk)) {
+    socket.pause();
+    socket.once('drain', () => socket.resume());
+  }
 }
 
+/** Upper-cases a–z byte by byte, in place: binary-safe, and multi-byte UTF-8 (never in 0x61–0x7a) passes unchanged. */
 export function upperCaseAsciiInPlace(bytes: Buffer): Buffer {
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
