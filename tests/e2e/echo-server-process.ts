@@ -2,7 +2,7 @@
 // NDJSON on stdout, the port read from the first (listening) line, stopped by PID.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { SOCKKIT_BIN } from '../helpers/run-sockkit.js';
+import { sockkitSpawn } from '../helpers/run-sockkit.js';
 import { waitFor } from '../helpers/process.js';
 
 export interface EchoServerProcess {
@@ -28,12 +28,8 @@ export interface EchoServerProcessOptions {
 
 export async function startEchoServerProcess(args: string[], options: EchoServerProcessOptions = {}): Promise<EchoServerProcess> {
   const json = options.json ?? true;
-  const argv = ['echo-server', '--port', '0', ...(json ? ['--json'] : []), ...args];
-  const [file, fileArgs] = options.asExecutable ? [SOCKKIT_BIN, argv] : [process.execPath, [SOCKKIT_BIN, ...argv]];
-  const child = spawn(file, fileArgs, {
-    env: { ...process.env, NO_COLOR: '1', CI: '1', ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const [file, argv, env] = sockkitSpawn(['echo-server', '--port', '0', ...(json ? ['--json'] : []), ...args], options);
+  const child = spawn(file, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

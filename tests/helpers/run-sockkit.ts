@@ -21,13 +21,16 @@ export interface RunOptions {
   asExecutable?: boolean;
 }
 
+/** spawn()'s file, arguments and environment for sockkit `args`: `node bin/sockkit`, or bin/sockkit executed. */
+export function sockkitSpawn(args: string[], options: Pick<RunOptions, 'env' | 'asExecutable'> = {}): [string, string[], NodeJS.ProcessEnv] {
+  const env = { ...process.env, NO_COLOR: '1', CI: '1', ...options.env };
+  return options.asExecutable ? [SOCKKIT_BIN, args, env] : [process.execPath, [SOCKKIT_BIN, ...args], env];
+}
+
 export function runSockkit(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const [file, argv] = options.asExecutable ? [SOCKKIT_BIN, args] : [process.execPath, [SOCKKIT_BIN, ...args]];
-    const child = spawn(file, argv, {
-      env: { ...process.env, NO_COLOR: '1', CI: '1', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const [file, argv, env] = sockkitSpawn(args, options);
+    const child = spawn(file, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
