@@ -7,6 +7,7 @@ set -euo pipefail
 # DNS: nsd, dig · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
 # echo/raw TCP+UDP: socat, ncat, nc · benchmarks: hyperfine, GNU time
 # services: netbase provides /etc/services (getent comparisons)
+# the loopback-only test sandbox (scripts/sandbox.sh): ip, unshare
 PACKAGES=(
   nsd bind9-dnsutils
   chrony ntpsec-ntpdig
@@ -14,8 +15,9 @@ PACKAGES=(
   socat ncat netcat-openbsd
   hyperfine time
   netbase
+  iproute2 util-linux
 )
-BINARIES=(nsd dig chronyd ntpdig nginx openssl curl socat ncat nc hyperfine /usr/bin/time)
+BINARIES=(nsd dig chronyd ntpdig nginx openssl curl socat ncat nc hyperfine /usr/bin/time ip unshare)
 
 missing=()
 for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

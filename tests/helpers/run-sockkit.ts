@@ -1,6 +1,7 @@
 // Runs the built bin/sockkit as a child process, as a user would.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withResolvConf } from './sandbox.js';
 
 export const SOCKKIT_BIN = fileURLToPath(new URL('../../bin/sockkit', import.meta.url));
 
@@ -19,12 +20,18 @@ export interface RunOptions {
   killAfterMs?: number;
   /** Execute bin/sockkit itself, as a shell does (its launcher lines run), not `node bin/sockkit`. */
   asExecutable?: boolean;
+  /** Run with this file as /etc/resolv.conf (inside the test sandbox only: tests/helpers/sandbox.ts). */
+  resolvConf?: string;
 }
 
 /** spawn()'s file, arguments and environment for sockkit `args`: `node bin/sockkit`, or bin/sockkit executed. */
-export function sockkitSpawn(args: string[], options: Pick<RunOptions, 'env' | 'asExecutable'> = {}): [string, string[], NodeJS.ProcessEnv] {
+export function sockkitSpawn(
+  args: string[],
+  options: Pick<RunOptions, 'env' | 'asExecutable' | 'resolvConf'> = {},
+): [string, string[], NodeJS.ProcessEnv] {
   const env = { ...process.env, NO_COLOR: '1', CI: '1', ...options.env };
-  return options.asExecutable ? [SOCKKIT_BIN, args, env] : [process.execPath, [SOCKKIT_BIN, ...args], env];
+  const [file, argv]: [string, string[]] = options.asExecutable ? [SOCKKIT_BIN, args] : [process.execPath, [SOCKKIT_BIN, ...args]];
+  return options.resolvConf ? [...withResolvConf(options.resolvConf, file, argv), env] : [file, argv, env];
 }
 
 export function runSockkit(args: string[], options: RunOptions = {}): Promise<RunResult> {

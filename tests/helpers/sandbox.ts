@@ -1,0 +1,107 @@
+// The loopback-only test world (scripts/sandbox.sh): `npm test` runs inside a network
+// namespace with only loopback, where /etc/resolv.conf points at nothing. A test that
+// needs the system resolver to behave a certain way (never answer, refuse at once)
+// runs one sockkit process in a further mount namespace with its own resolv.conf
+// (`resolvConf` of runSockkit), and answers, or not, from a socket of its own on a
+// 127.x address. Outside the sandbox those tests skip loudly (fail under
+// SOCKKIT_REQUIRE_PEERS=1): without it they would send queries off the machine.
+import { describe, test } from '@jest/globals';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+
+/** True inside scripts/sandbox.sh's namespace, checked: only loopback interfaces exist. */
+export function inSandbox(): boolean {
+  if (process.env.SOCKKIT_SANDBOX !== '1') return false;
+  return Object.values(networkInterfaces()).every((addresses) => (addresses ?? []).every((a) => a.internal));
+}
+
+/** `describe` inside the sandbox; otherwise skip loudly, or fail when peers are required (CI). */
+export function describeInSandbox(title: string, body: () => void): void {
+  if (inSandbox()) {
+    describe(title, body);
+    return;
+  }
+  const message = `NOT SANDBOXED: "${title}" needs a resolver of its own — run npm test as root (scripts/sandbox.sh)`;
+  if (process.env.SOCKKIT_REQUIRE_PEERS === '1') {
+    describe(title, () => {
+      test('runs inside the loopback-only sandbox', () => {
+        throw new Error(message);
+      });
+    });
+    return;
+  }
+  console.warn(`\n*** ${message} — SKIPPING ***\n`);
+  describe.skip(title, body);
+}
+
+/** spawn()'s file and arguments for `file args` with `resolvConf` bound over /etc/resolv.conf (one process tree only). */
+export function withResolvConf(resolvConf: string, file: string, args: string[]): [string, string[]] {
+  const script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"';
+  return ['unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, resolvConf, file, ...args]];
+}
+
+/** A random 127.x.y.z address, so that resolvers of tests running at once never share port 53. */
+export function randomLoopbackAddress(): string {
+  const byte = () => 1 + Math.floor(Math.random() * 254);
+  return `127.${byte()}.${byte()}.${byte()}`;
+}
+
+export interface TestResolver {
+  /** The resolv.conf file naming it. */
+  resolvConf: string;
+  address: string;
+  /** Queries that reached it (UDP datagrams and TCP connections). */
+  queries: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A resolver on port 53 of a fresh 127.x address. `silent` reads every query and never
+ * answers (a resolver that hangs); `refusing` listens on nothing, so every query gets an
+ * ICMP port unreachable at once (what a dead local stub gives).
+ */
+export async function startTestResolver(kind: 'silent' | 'refusing', options = 'timeout:30 attempts:5'): Promise<TestResolver> {
+  const address = randomLoopbackAddress();
+  const dir = mkdtempSync(join(tmpdir(), 'sockkit-resolver-'));
+  const resolvConf = join(dir, 'resolv.conf');
+  writeFileSync(resolvConf, `nameserver ${address}\noptions ${options}\n`);
+  let udp: UdpSocket | undefined;
+  let tcp: Server | undefined;
+  const sockets = new Set<Socket>();
+  const resolver: TestResolver = {
+    resolvConf,
+    address,
+    queries: 0,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await Promise.all([
+        udp ? new Promise<void>((resolve) => udp!.close(() => resolve())) : undefined,
+        tcp ? new Promise<void>((resolve) => tcp!.close(() => resolve())) : undefined,
+      ]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (kind === 'silent') {
+    udp = createSocket('udp4');
+    udp.on('message', () => resolver.queries++);
+    await new Promise<void>((resolve, reject) => {
+      udp!.once('error', reject);
+      udp!.bind(53, address, () => resolve());
+    });
+    tcp = createServer((socket) => {
+      resolver.queries++;
+      sockets.add(socket);
+      socket.on('data', () => {});
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      tcp!.once('error', reject);
+      tcp!.listen(53, address, () => resolve());
+    });
+  }
+  return resolver;
+}
