@@ -47,12 +47,12 @@ export default defineCommand<BindArgs>({
     if (!Number.isInteger(args.backlog) || args.backlog < 1) throw usageError(`bad --backlog '${args.backlog}'`, 'expected a whole number from 1 up');
     if (args.range !== undefined) {
       const { first, last } = parsePortRange(args.range);
-      const scan = await scanPortRange({ protocol, host: args.host, family, first, last }, ctx.signal, ctx.trace);
+      const scan = await scanPortRange({ protocol, host: args.host, family, first, last, lookupTimeoutMs: ctx.timeoutMs }, ctx.signal, ctx.trace);
       await printRangeScan(ctx.term, scan);
       return 0;
     }
     const requestedPort = parsePort(args.port);
-    const bound = await bindSocket({ protocol, host: args.host, port: requestedPort, family, backlog: args.backlog }, ctx.trace);
+    const bound = await bindSocket({ protocol, host: args.host, port: requestedPort, family, backlog: args.backlog, lookupTimeoutMs: ctx.timeoutMs }, ctx.trace);
     const report = { ...bound, requestedPort, held: args.hold === true };
     await printBindResult(ctx.term, report);
     if (args.hold) {

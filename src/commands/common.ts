@@ -7,6 +7,7 @@ import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { Terminal, type TerminalOptions } from '../output/terminal.js';
 import { printError } from '../output/errors.js';
 import { createTracePrinter } from '../output/trace.js';
+import { systemLookupsInFlight } from '../net/system-resolver.js';
 import type { CommandLineSpec, OptionSpecs, ParserSettings, PositionalSpec } from './options.js';
 
 export interface GlobalArgs {
@@ -156,7 +157,7 @@ function onInterrupt(term: Terminal, controller: AbortController, longRunning: b
       return;
     }
     if (!term.quiet) term.err(`${term.prefix}: interrupted`);
-    process.exit(ExitCode.INTERRUPTED);
+    exitInterrupted(signal);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -164,6 +165,22 @@ function onInterrupt(term: Terminal, controller: AbortController, longRunning: b
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/**
+ * Exit 130 at once. A getaddrinfo still running on a libuv pool thread would hold
+ * process.exit() until it returns (Node joins the pool threads first, and libc cannot
+ * cancel the call), so then the process ends the way an uncaught Ctrl-C ends any
+ * program: by the signal itself, which the shell reports as 128 + its number (130 for
+ * SIGINT). Nothing is left to flush: stdout and stderr are written synchronously or
+ * were drained by now.
+ */
+function exitInterrupted(signal: NodeJS.Signals): never {
+  if (systemLookupsInFlight() > 0) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
+  process.exit(ExitCode.INTERRUPTED);
 }
 
 /** The family chosen with -4 / -6, or undefined for either. */

@@ -103,7 +103,7 @@ async function runClient(args: EchoClientArgs, ctx: CommandContext): Promise<num
   const interval = seconds(args.interval, '--interval', 0, 3600);
   const concurrency = wholeNumber(args.concurrency, '--concurrency', 1, MAX_CONCURRENCY);
   const duration = seconds(args.duration, '--duration', 0.1, MAX_DURATION_S);
-  const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace);
+  const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace, ctx.timeoutMs);
   const target: EchoTarget = { address: where.address, family: where.family, port };
   const shown: ClientTarget = { protocol: args.udp ? 'udp' : 'tcp', address: where.address, port };
 

@@ -71,7 +71,7 @@ export default defineCommand<EchoServerArgs>({
     if (idle !== undefined && !(Number.isFinite(idle) && idle > 0)) throw usageError(`bad --idle-timeout '${idle}'`, 'expected a number of seconds above 0');
     const udp = args.udp === true;
     const tcp = args.tcp === true || !udp;
-    const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace);
+    const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace, ctx.timeoutMs);
 
     const print = createEchoEventPrinter(ctx.term);
     const server = await startEchoServer(

@@ -11,6 +11,13 @@ import {
 } from '../output/hostname.js';
 import { defineCommand } from './common.js';
 
+const FQDN_HINTS = {
+  NOT_FOUND: 'add the name to /etc/hosts or DNS',
+  TIMEOUT: 'raise it with --timeout SECONDS',
+  UNREACHABLE: 'check the nameserver lines of /etc/resolv.conf',
+  PROTOCOL: 'the DNS server failed: try again later',
+} as const;
+
 export interface HostnameArgs {
   fqdn: boolean;
   ips: boolean;
@@ -52,7 +59,7 @@ export default defineCommand<HostnameArgs>({
     }
     if (fqdn?.status === 'unresolved') {
       throw new SockkitError(fqdn.code, `fqdn of '${hostname}' unresolved`, fqdn.reason,
-        fqdn.code === 'TIMEOUT' ? 'raise it with --timeout SECONDS' : 'add the name to /etc/hosts or DNS');
+        FQDN_HINTS[fqdn.code]);
     }
     return 0;
   },

@@ -3,12 +3,12 @@
 // bare bind), so a TCP bind here is bind + listen, and the result says so.
 import { createServer, isIP, type Server } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { SockkitError, toSockkitError, usageError } from './errors.js';
 import { formatHostPort, validateHostName, type Family } from './address.js';
 import { findPortHolders, portsInUse, type PortHolder, type SocketProtocol } from './proc-net.js';
 import { noTrace, type TraceFn } from './trace.js';
+import { systemLookup, type SystemAddress } from './system-resolver.js';
 
 export interface BindOptions {
   protocol: SocketProtocol;
@@ -17,6 +17,8 @@ export interface BindOptions {
   port: number;
   family?: Family;
   backlog?: number;
+  /** The budget of a host name's lookup (default 5 s). */
+  lookupTimeoutMs?: number;
 }
 
 export interface BindResult {
@@ -38,7 +40,15 @@ export interface BoundSocket extends BindResult {
 export const DEFAULT_BIND_BACKLOG = 511;
 
 /** The address to bind: the host given (an IP, or a name resolved once), or the wildcard. */
-export async function resolveBindHost(host: string | undefined, family: Family | undefined, trace: TraceFn = noTrace): Promise<{ address: string; family: Family; allInterfaces: boolean }> {
+/** How long a bind host name may take to resolve when the command names no budget. */
+const BIND_LOOKUP_TIMEOUT_MS = 5000;
+
+export async function resolveBindHost(
+  host: string | undefined,
+  family: Family | undefined,
+  trace: TraceFn = noTrace,
+  timeoutMs = BIND_LOOKUP_TIMEOUT_MS,
+): Promise<{ address: string; family: Family; allInterfaces: boolean }> {
   if (host === undefined) {
     const f = family ?? 4;
     return { address: f === 6 ? '::' : '0.0.0.0', family: f, allInterfaces: true };
@@ -52,19 +62,20 @@ export async function resolveBindHost(host: string | undefined, family: Family |
   // than send it to a DNS server.
   if (/^[\d.]+$/.test(host)) throw usageError(`bad host '${host}'`, 'not a valid IPv4 address');
   validateHostName(host);
-  trace('resolve', `${host}${family ? ` (IPv${family})` : ''}`);
+  let found: SystemAddress[];
   try {
-    const found = await lookup(host, { family: family ?? 0 });
-    trace('resolve', `${host} → ${found.address}`);
-    return { address: found.address, family: found.family as Family, allInterfaces: false };
+    found = await systemLookup(host, family, timeoutMs, trace);
   } catch (err) {
     throw toSockkitError(err, `resolve ${host}`);
   }
+  const first = found[0];
+  if (!first) throw new SockkitError('NOT_FOUND', `resolve ${host}`, 'no address for this name');
+  return { address: first.address, family: first.family, allInterfaces: false };
 }
 
 /** Binds (and for TCP listens); the caller closes the returned socket. */
 export async function bindSocket(options: BindOptions, trace: TraceFn = noTrace): Promise<BoundSocket> {
-  const where = await resolveBindHost(options.host, options.family, trace);
+  const where = await resolveBindHost(options.host, options.family, trace, options.lookupTimeoutMs);
   try {
     if (options.protocol === 'tcp') {
       const backlog = options.backlog ?? DEFAULT_BIND_BACKLOG;
@@ -202,7 +213,7 @@ export const MAX_RANGE_PORTS = 10000;
 
 /** Tries each port of [first, last] in turn (bind, close) and lists the free ones. */
 export async function scanPortRange(
-  options: { protocol: SocketProtocol; host?: string; family?: Family; first: number; last: number },
+  options: { protocol: SocketProtocol; host?: string; family?: Family; first: number; last: number; lookupTimeoutMs?: number },
   signal?: AbortSignal,
   trace: TraceFn = noTrace,
 ): Promise<PortRangeScan> {
@@ -211,7 +222,7 @@ export async function scanPortRange(
   if (count > MAX_RANGE_PORTS) {
     throw usageError(`bad port range ${options.first}-${options.last}`, `${count} ports; at most ${MAX_RANGE_PORTS} are scanned in one call`);
   }
-  const where = await resolveBindHost(options.host, options.family, trace);
+  const where = await resolveBindHost(options.host, options.family, trace, options.lookupTimeoutMs);
   const free: number[] = [];
   const busy: number[] = [];
   for (let port = options.first; port <= options.last; port++) {

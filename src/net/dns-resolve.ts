@@ -188,10 +188,10 @@ async function askSystem(question: ResolveQuestion, options: ResolveOptions): Pr
   const started = monotonicMs();
   try {
     if (name.address) {
-      const hostname = await systemReverse(name.address, options.timeoutMs, options.trace);
+      const hostname = await systemReverse(name.address, options.timeoutMs, options.trace, options.signal);
       result.answers = [{ name: name.address, type: 'PTR', ttl: null, value: hostname }];
     } else {
-      const addresses = await systemLookup(name.ascii, options.family, options.timeoutMs, options.trace);
+      const addresses = await systemLookup(name.ascii, options.family, options.timeoutMs, options.trace, options.signal);
       result.answers = addresses.map((a) => ({ name: name.ascii, type: a.family === 6 ? 'AAAA' : 'A', ttl: null, value: a.address }));
       if (result.answers.length === 0) result.status = 'nodata';
     }
@@ -232,7 +232,8 @@ function fillFromMessage(result: ResolveResult, message: DnsMessage): void {
 const RCODE_STATUS: Partial<Record<number, ResolveStatus>> = { 0: 'ok', 2: 'servfail', 3: 'nxdomain', 5: 'refused' };
 
 function statusOfFailure(err: unknown, failure: SockkitError): ResolveStatus {
-  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  // The system resolver's errno travels as the SockkitError's cause.
+  const errno = ((err instanceof SockkitError ? err.cause : err) as NodeJS.ErrnoException | undefined)?.code;
   if (errno === 'ENOTFOUND' || errno === 'EAI_NONAME') return 'nxdomain';
   if (errno === 'EAI_NODATA' || errno === 'ENODATA') return 'nodata';
   if (failure.code === 'TIMEOUT') return 'timeout';

@@ -5,10 +5,10 @@
 // module at all (src/fast-path.ts). node:fs/promises and node:dns/promises (about 1.7 ms)
 // are imported statically because V8's code cache, which bin/sockkit uses, cannot run a
 // dynamic import().
-import { lookup as dnsLookup, lookupService } from 'node:dns/promises';
+import { systemLookup, systemReverse } from './system-resolver.js';
 import { readFile } from 'node:fs/promises';
 import { hostname as osHostname, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { timeoutError } from './errors.js';
+import { timeoutError, toSockkitError } from './errors.js';
 import { noTrace, type TraceFn } from './trace.js';
 
 /** The host name, as `hostname` and Python's `socket.gethostname()` print it. */
@@ -82,14 +82,14 @@ export function hostAddresses(interfaces: InterfaceAddress[]): string[] {
 
 export type FqdnResult =
   | { status: 'resolved'; fqdn: string; /** '/etc/hosts' (the file read) or 'dns' */ source: string }
-  | { status: 'unresolved'; reason: string; code: 'NOT_FOUND' | 'TIMEOUT' };
+  | { status: 'unresolved'; reason: string; code: 'NOT_FOUND' | 'TIMEOUT' | 'UNREACHABLE' | 'PROTOCOL' };
 
 export interface FqdnOptions {
   /** The hosts file to consult first (tests point it at a fixture). */
   hostsFile?: string;
   timeoutMs: number;
   trace?: TraceFn;
-  /** System resolver hooks; default node:dns lookup (getaddrinfo) and lookupService (getnameinfo). */
+  /** System resolver hooks (tests); by default getaddrinfo and getnameinfo (system-resolver.ts), bounded by timeoutMs. */
   lookupAddresses?: (name: string) => Promise<string[]>;
   reverseLookup?: (address: string) => Promise<string>;
 }
@@ -126,7 +126,8 @@ async function canonicalFromHostsFile(path: string, host: string, trace: TraceFn
 }
 
 async function fqdnFromResolver(host: string, options: FqdnOptions, trace: TraceFn): Promise<FqdnResult> {
-  const { lookupAddresses = systemLookup, reverseLookup = systemReverse } = options;
+  const lookupAddresses = options.lookupAddresses ?? (async (name: string) => (await systemLookup(name, undefined, options.timeoutMs)).map((a) => a.address));
+  const reverseLookup = options.reverseLookup ?? ((address: string) => systemReverse(address, options.timeoutMs));
   let timer: NodeJS.Timeout | undefined;
   // getaddrinfo cannot be cancelled: stop waiting for it instead (main exits when done).
   const deadline = new Promise<FqdnResult>((resolve) => {
@@ -142,11 +143,12 @@ async function fqdnFromResolver(host: string, options: FqdnOptions, trace: Trace
     try {
       addresses = await lookupAddresses(host);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAI_AGAIN' || code === 'ETIMEOUT') {
-        return { status: 'unresolved', reason: 'temporary failure in name resolution', code: 'TIMEOUT' };
+      const failure = toSockkitError(err, `resolve ${host}`);
+      if (failure.code === 'TIMEOUT' || failure.code === 'UNREACHABLE' || failure.code === 'PROTOCOL') {
+        return { status: 'unresolved', reason: failure.why, code: failure.code };
       }
-      return { status: 'unresolved', reason: `${host} has no address (${code ?? String(err)})`, code: 'NOT_FOUND' };
+      const errno = ((failure.cause ?? err) as NodeJS.ErrnoException).code;
+      return { status: 'unresolved', reason: `${host} has no address (${errno ?? failure.why})`, code: 'NOT_FOUND' };
     }
     trace('resolve', `system resolver: ${host} → ${addresses.join(', ') || 'no address'}`);
     const seen: string[] = [];
@@ -173,13 +175,4 @@ async function fqdnFromResolver(host: string, options: FqdnOptions, trace: Trace
 
 function firstLabel(name: string): string {
   return name.split('.')[0]!.toLowerCase();
-}
-
-async function systemLookup(name: string): Promise<string[]> {
-  const found = await dnsLookup(name, { all: true });
-  return found.map((a) => a.address);
-}
-
-async function systemReverse(address: string): Promise<string> {
-  return (await lookupService(address, 0)).hostname;
 }

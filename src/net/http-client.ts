@@ -3,7 +3,7 @@
 // sink with backpressure. One request per connection (Connection: close), so a
 // server that keeps the connection open after the body cannot hang us: we close
 // as soon as the parser says the message is complete.
-import { lookup } from 'node:dns/promises';
+import { systemLookup } from './system-resolver.js';
 import { connect as tcpConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type TLSSocket, type PeerCertificate } from 'node:tls';
 import { SockkitError, timeoutError, toSockkitError } from './errors.js';
@@ -222,23 +222,15 @@ async function resolveTarget(host: string, options: ClientOptions): Promise<stri
   }
   options.trace('resolve', `${host}${options.family ? ` (IPv${options.family} only)` : ''}`);
   const what = `resolve ${host}`;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const found = await Promise.race([
-      lookup(host, { all: true, family: options.family ?? 0, verbatim: true }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(timeoutError(what, options.connectTimeoutMs)), Math.min(options.connectTimeoutMs, remainingOf(options)));
-      }),
-    ]);
+    const budgetMs = Math.min(options.connectTimeoutMs, remainingOf(options));
+    const found = await systemLookup(host, options.family, budgetMs, options.trace, options.signal);
     if (found.length === 0) throw new SockkitError('NOT_FOUND', what, 'no address for this name');
-    options.trace('resolve', `${host} → ${found.map((a) => a.address).join(', ')}`);
     return found.map((a) => a.address);
   } catch (err) {
     const failure = toSockkitError(err, what);
-    if (failure.code === 'NOT_FOUND') throw new SockkitError('NOT_FOUND', what, 'unknown host', undefined, { cause: err });
-    throw failure;
-  } finally {
-    clearTimeout(timer);
+    const shown = new SockkitError(failure.code, what, failure.code === 'NOT_FOUND' ? 'unknown host' : failure.why, failure.hint, { cause: err });
+    throw shown;
   }
 }
 

@@ -2,7 +2,6 @@
 // send 48-byte requests with a random nonce, validate every datagram that arrives,
 // and measure offset and delay. Returns data or throws a SockkitError; never prints.
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from './errors.js';
 import { sleep, withDeadline } from './deadline.js';
@@ -11,6 +10,7 @@ import { fillRandom } from './random.js';
 import { encodeNtpRequest, formatRefId, type NtpPacket } from './ntp-packet.js';
 import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './ntp-validate.js';
 import { bestIndex, measure, sampleStats, type SampleStats } from './ntp-measure.js';
+import { systemLookup } from './system-resolver.js';
 
 export type Family = 4 | 6;
 
@@ -103,11 +103,6 @@ export class NtpKissOfDeathError extends SockkitError {
 export function preciseClock(): number {
   return performance.timeOrigin + performance.now();
 }
-
-export const systemLookup: LookupFn = async (host, family) => {
-  const found = await lookup(host, { all: true, family: family ?? 0, verbatim: true });
-  return found.filter((a) => a.family === 4 || a.family === 6).map((a) => ({ address: a.address, family: a.family as Family }));
-};
 
 /** Queries one server; `samples` queries on one socket. */
 export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServerReport> {
@@ -250,11 +245,13 @@ async function resolveServer(options: NtpQueryOptions, trace: TraceFn): Promise<
     trace('resolve', `${server} is an IPv${literal} address: no lookup`);
     return [{ address: server, family: literal as Family }];
   }
-  const lookup = options.lookup ?? systemLookup;
+  const lookup = options.lookup;
   trace('resolve', `${server}${family ? ` (IPv${family} only)` : ''}`);
   let found: ResolvedAddress[];
   try {
-    found = await withDeadline(options.timeoutMs, `resolve ${server}`, () => lookup(server, family), options.signal);
+    found = lookup
+      ? await withDeadline(options.timeoutMs, `resolve ${server}`, () => lookup(server, family), options.signal)
+      : await systemLookup(server, family, options.timeoutMs, trace, options.signal);
   } catch (err) {
     throw toSockkitError(err, `resolve ${server}`);
   }

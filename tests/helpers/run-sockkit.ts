@@ -22,16 +22,18 @@ export interface RunOptions {
   asExecutable?: boolean;
   /** Run with this file as /etc/resolv.conf (inside the test sandbox only: tests/helpers/sandbox.ts). */
   resolvConf?: string;
+  /** With resolvConf: this file as /etc/hosts. */
+  hostsFile?: string;
 }
 
 /** spawn()'s file, arguments and environment for sockkit `args`: `node bin/sockkit`, or bin/sockkit executed. */
 export function sockkitSpawn(
   args: string[],
-  options: Pick<RunOptions, 'env' | 'asExecutable' | 'resolvConf'> = {},
+  options: Pick<RunOptions, 'env' | 'asExecutable' | 'resolvConf' | 'hostsFile'> = {},
 ): [string, string[], NodeJS.ProcessEnv] {
   const env = { ...process.env, NO_COLOR: '1', CI: '1', ...options.env };
   const [file, argv]: [string, string[]] = options.asExecutable ? [SOCKKIT_BIN, args] : [process.execPath, [SOCKKIT_BIN, ...args]];
-  return options.resolvConf ? [...withResolvConf(options.resolvConf, file, argv), env] : [file, argv, env];
+  return options.resolvConf ? [...withResolvConf(options.resolvConf, file, argv, options.hostsFile), env] : [file, argv, env];
 }
 
 export function runSockkit(args: string[], options: RunOptions = {}): Promise<RunResult> {

@@ -37,10 +37,15 @@ export function describeInSandbox(title: string, body: () => void): void {
   describe.skip(title, body);
 }
 
-/** spawn()'s file and arguments for `file args` with `resolvConf` bound over /etc/resolv.conf (one process tree only). */
-export function withResolvConf(resolvConf: string, file: string, args: string[]): [string, string[]] {
-  const script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"';
-  return ['unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, resolvConf, file, ...args]];
+/**
+ * spawn()'s file and arguments for `file args` with `resolvConf` bound over
+ * /etc/resolv.conf, and `hostsFile` over /etc/hosts when given (one process tree only).
+ */
+export function withResolvConf(resolvConf: string, file: string, args: string[], hostsFile?: string): [string, string[]] {
+  const unshare = ['-m', '--propagation', 'private', '--', 'sh', '-c'];
+  if (!hostsFile) return ['unshare', [...unshare, 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, file, ...args]];
+  const script = 'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"';
+  return ['unshare', [...unshare, script, resolvConf, hostsFile, file, ...args]];
 }
 
 /** A random 127.x.y.z address, so that resolvers of tests running at once never share port 53. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { raceDeadline, systemLookup, systemReverse } from '../../src/net/system-resolver.js';
+import fc from 'fast-check';
+import { planGlibcBound, raceDeadline, resolverFacts, systemLookup, systemReverse } from '../../src/net/system-resolver.js';
 import { SockkitError } from '../../src/net/errors.js';
 
 describe('system resolver (localhost and literal addresses only)', () => {
@@ -30,5 +31,43 @@ describe('system resolver (localhost and literal addresses only)', () => {
 
   test('127.0.0.1 reverses to a name through getnameinfo', async () => {
     expect(await systemReverse('127.0.0.1', 5000)).toMatch(/\S/);
+  });
+});
+
+describe("glibc's budget from resolv.conf (RES_OPTIONS)", () => {
+  const facts = (text: string, env: NodeJS.ProcessEnv = {}, host = 'vm') => resolverFacts(text, env, host);
+
+  test('servers are counted up to glibc’s three; none listed means one (127.0.0.1)', () => {
+    expect(facts('').servers).toBe(1);
+    expect(facts('nameserver 10.0.0.1\nnameserver 10.0.0.2\n').servers).toBe(2);
+    expect(facts('nameserver a\nnameserver b\nnameserver c\nnameserver d\n').servers).toBe(3);
+    expect(facts('# nameserver 10.0.0.1\n').servers).toBe(1);
+  });
+
+  test('a search list, LOCALDOMAIN, or a dotted host name means a second name is tried', () => {
+    expect(facts('nameserver x\n').searches).toBe(false);
+    expect(facts('search a.test b.test\n').searches).toBe(true);
+    expect(facts('domain a.test\n').searches).toBe(true);
+    expect(facts('search a.test\n', { LOCALDOMAIN: '' }).searches).toBe(false);
+    expect(facts('', { LOCALDOMAIN: 'x.test' }).searches).toBe(true);
+    expect(facts('', {}, 'vm.example.test').searches).toBe(true);
+  });
+
+  test('glibc gives up inside the budget, with a retransmission when one fits', () => {
+    expect(planGlibcBound(1000, { servers: 1, searches: false })).toMatchObject({ options: 'timeout:1 attempts:1', givesUpMs: 1000 });
+    expect(planGlibcBound(5000, { servers: 1, searches: false })).toMatchObject({ options: 'timeout:2 attempts:2', givesUpMs: 4000 });
+    expect(planGlibcBound(5000, { servers: 3, searches: true })).toMatchObject({ options: 'timeout:1 attempts:1', givesUpMs: 6000, minimumMs: 6000 });
+    expect(planGlibcBound(30000, { servers: 2, searches: true })).toMatchObject({ options: 'timeout:3 attempts:2', givesUpMs: 24000 });
+  });
+
+  test('property: the bound fits the budget whenever glibc can fit it at all', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 120000 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), (budgetMs, servers, searches) => {
+        const bound = planGlibcBound(budgetMs, { servers, searches });
+        expect(bound.givesUpMs).toBeGreaterThanOrEqual(bound.minimumMs);
+        if (budgetMs >= bound.minimumMs) expect(bound.givesUpMs).toBeLessThanOrEqual(budgetMs);
+        else expect(bound.givesUpMs).toBe(bound.minimumMs);
+      }),
+    );
   });
 });
