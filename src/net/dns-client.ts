@@ -217,15 +217,24 @@ export class DnsClient {
     }
   }
 
-  // No send callback: on a connected socket a send error (ECONNREFUSED from an ICMP
-  // port unreachable) concerns every query, and arrives as the socket's 'error' event.
+  // On a connected socket an ICMP "port unreachable" sets one pending error on the
+  // socket, and the next system call on it consumes it: either a recv (the socket's
+  // 'error' event) or the *next send*, which then fails and sends nothing. Without a
+  // send callback Node drops that error: with two questions in flight (A and AAAA), the
+  // second send swallowed the first's ICMP error and both waited for the timeout. Any
+  // send error concerns the server, so it fails every query in flight to it.
   private sendUdp(socket: UdpSocket, entry: PendingQuery): void {
     if (this.trace) {
       const tries = entry.attempt > 1 ? `, try ${entry.attempt}` : '';
       this.trace('send', `${entry.packet.length} bytes to ${this.label} (id ${hexId(entry.id)}, ${typeName(entry.type)} ${entry.name}${tries})`);
     }
-    socket.send(entry.packet);
+    socket.send(entry.packet, this.afterSend);
   }
+
+  /** One callback for every send (a batch sends thousands): no closure per datagram. */
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) this.onSocketError(err);
+  };
 
   /** Ends one query: exactly once, whatever raced to end it. */
   private settle(entry: PendingQuery, err: SockkitError | undefined, reply?: DnsReply): void {
@@ -340,7 +349,8 @@ export class DnsClient {
         if (err) reject(err);
         else resolve(reply!);
       };
-      const timer = setTimeout(() => done(timeoutError(what, budgetMs)), budgetMs);
+      // the whole budget has run out (budgetMs is what the UDP attempts left of it)
+      const timer = setTimeout(() => done(timeoutError(what, entry.timeoutMs)), budgetMs);
       socket.once('connect', () => {
         this.trace?.('connect', `${formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0)} → ${this.label} (tcp)`);
         const frame = Buffer.alloc(2 + entry.packet.length);
