@@ -204,6 +204,24 @@ describe('resolve: nothing listening on the server port is unreachable at once, 
     expect(r.elapsedMs).toBeLessThan(10000);
   });
 
+  test('a server that stops after the first copies arrive: the retransmissions meet the ICMP error, all unreachable', async () => {
+    let stopped: Promise<void> | undefined;
+    const dying = await startHostileDnsServer(() => {
+      stopped ??= new Promise((resolve) => setTimeout(resolve, 50)).then(() => dying.close()); // after both questions
+      return undefined;
+    });
+    const started = Date.now();
+    // retransmissions at 1/3 and 2/3 of 9 s: the first one, at 3 s, finds nothing listening
+    const r = await runSockkit(['resolve', 'gone.test', 'gone2.test', '--server', `127.0.0.1:${dying.port}`, '--timeout', '9', '--json']);
+    await stopped;
+    const results = JSON.parse(r.stdout) as Result[];
+    expect(r.code).toBe(4);
+    expect(results.map((x) => x.status)).toEqual(['unreachable', 'unreachable', 'unreachable', 'unreachable']);
+    expect(dying.queries.length).toBe(4); // each question's first copy; the retransmissions found the port closed
+    expect(Math.max(...results.map((x) => x.timeMs))).toBeLessThan(7000);
+    expect(Date.now() - started).toBeLessThan(9000);
+  });
+
   test('resolve - with 400 names, 50 in flight: all unreachable, exit 4', async () => {
     const names = Array.from({ length: 400 }, (_, i) => `n${i}.test`);
     const r = await againstClosedPort(['-'], names.join('\n'));
