@@ -264,9 +264,9 @@ export function statusOfReply(rcode: number, selection: Pick<AnswerSelection, 'e
 const RCODE_STATUS: Partial<Record<number, ResolveStatus>> = { 2: 'servfail', 5: 'refused' };
 
 const RCODE_MEANING: Partial<Record<number, string>> = {
-  1: ' (it could not read the query)',
-  4: ' (it does not implement this kind of query)',
-  16: ' (extended RCODE 16: it does not support EDNS version 0)',
+  1: ': it could not read the query',
+  4: ': it does not implement this kind of query',
+  16: ': extended RCODE 16, EDNS version 0 not supported',
 };
 
 function statusOfFailure(err: unknown, failure: SockkitError): ResolveStatus {
