@@ -6,7 +6,7 @@ import type { ErrorCode } from './errors.js';
 import { SockkitError, toSockkitError, usageError } from './errors.js';
 import type { TraceFn } from './trace.js';
 import { DnsClient, type DnsServerAddress } from './dns-client.js';
-import { formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './dns-packet.js';
+import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './dns-packet.js';
 import { describeRecord, selectAnswers, type AnswerSelection } from './dns-answers.js';
 import { fqdn, type QueryName } from './dns-names.js';
 import { systemLookup, systemReverse } from './system-resolver.js';
@@ -237,7 +237,7 @@ function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: 
   const selection = selectAnswers(message.answers, queryName, type);
   result.answers = selection.records.map(toAnswer);
   if (selection.ignored.length > 0) {
-    result.ignored = selection.ignored.map(({ record, why }) => ({ ...toAnswer(record), ...(record.class !== 1 ? { class: record.class } : {}), reason: why }));
+    result.ignored = selection.ignored.map(({ record, why }) => ({ ...toAnswer(record), ...(record.class !== CLASS_IN ? { class: record.class } : {}), reason: why }));
     if (trace) for (const { record, why } of selection.ignored) trace('ignored', `${describeRecord(record)}: ${why}`);
   }
   result.rcode = rcodeName(message.rcode);
