@@ -14,10 +14,8 @@ import { monotonicMs } from './deadline.js';
 import { formatHostPort } from './address.js';
 import { fillRandom } from './random.js';
 import type { TraceFn } from './trace.js';
+import { hexId, judgeReply, wrongSource } from './dns-answers.js';
 import {
-  CLASS_IN,
-  DnsFormatError,
-  decodeMessage,
   encodeIPv6,
   encodeQuery,
   formatIPv6,
@@ -217,15 +215,24 @@ export class DnsClient {
     }
   }
 
-  // No send callback: on a connected socket a send error (ECONNREFUSED from an ICMP
-  // port unreachable) concerns every query, and arrives as the socket's 'error' event.
+  // On a connected socket an ICMP "port unreachable" sets one pending error on the
+  // socket, and the next system call on it consumes it: either a recv (the socket's
+  // 'error' event) or the *next send*, which then fails and sends nothing. Without a
+  // send callback Node drops that error: with two questions in flight (A and AAAA), the
+  // second send swallowed the first's ICMP error and both waited for the timeout. Any
+  // send error concerns the server, so it fails every query in flight to it.
   private sendUdp(socket: UdpSocket, entry: PendingQuery): void {
     if (this.trace) {
       const tries = entry.attempt > 1 ? `, try ${entry.attempt}` : '';
       this.trace('send', `${entry.packet.length} bytes to ${this.label} (id ${hexId(entry.id)}, ${typeName(entry.type)} ${entry.name}${tries})`);
     }
-    socket.send(entry.packet);
+    socket.send(entry.packet, this.afterSend);
   }
+
+  /** One callback for every send (a batch sends thousands): no closure per datagram. */
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) this.onSocketError(err);
+  };
 
   /** Ends one query: exactly once, whatever raced to end it. */
   private settle(entry: PendingQuery, err: SockkitError | undefined, reply?: DnsReply): void {
@@ -286,7 +293,8 @@ export class DnsClient {
   private onDatagram(msg: Buffer, address: string, port: number): void {
     this.trace?.('recv', `${msg.length} bytes from ${formatHostPort(address, port)}`);
     // Defence in depth: the connected socket already filters, but never rely on it alone.
-    if (address !== this.server.host || port !== this.server.port) return this.ignore(`not from ${this.label}`);
+    const stranger = wrongSource(address, port, this.server);
+    if (stranger) return this.ignore(`${stranger} (${this.label})`);
     if (msg.length < 12) {
       const why = `message of ${msg.length} bytes is shorter than a DNS header`;
       for (const entry of this.pending.values()) entry.malformed = why;
@@ -295,17 +303,11 @@ export class DnsClient {
     const id = (msg[0]! << 8) | msg[1]!;
     const entry = this.pending.get(id);
     if (!entry || entry.onTcp) return this.ignore(`id ${hexId(id)} matches no query in flight`);
-    if ((msg[2]! & 0x80) === 0) return this.ignore('not a response (QR bit clear)');
-    let message: DnsMessage;
-    try {
-      message = decodeMessage(msg, { answersOnly: true });
-    } catch (err) {
-      if (!(err instanceof DnsFormatError)) throw err;
-      // Right server, right ID, unreadable: nothing better will come for this ID.
-      return this.settle(entry, protocolError(entry.what(this.label), `malformed reply: ${err.message}`));
-    }
-    const mismatch = questionMismatch(message, entry);
-    if (mismatch) return this.ignore(mismatch);
+    const judged = judgeReply(msg, entry);
+    // Right server, right ID, unreadable: nothing better will come for this ID.
+    if (judged.verdict === 'malformed') return this.settle(entry, protocolError(entry.what(this.label), judged.why));
+    if (judged.verdict === 'ignore') return this.ignore(judged.why);
+    const { message } = judged;
     if (message.tc) {
       this.trace?.('truncated', `reply for id ${hexId(entry.id)} has the TC bit: retrying over TCP`);
       entry.onTcp = true;
@@ -340,7 +342,8 @@ export class DnsClient {
         if (err) reject(err);
         else resolve(reply!);
       };
-      const timer = setTimeout(() => done(timeoutError(what, budgetMs)), budgetMs);
+      // the whole budget has run out (budgetMs is what the UDP attempts left of it)
+      const timer = setTimeout(() => done(timeoutError(what, entry.timeoutMs)), budgetMs);
       socket.once('connect', () => {
         this.trace?.('connect', `${formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0)} → ${this.label} (tcp)`);
         const frame = Buffer.alloc(2 + entry.packet.length);
@@ -357,41 +360,20 @@ export class DnsClient {
           if (received.length < 2 + length) return;
           const frame = received.subarray(2, 2 + length);
           received = received.subarray(2 + length);
-          let message: DnsMessage;
-          try {
-            message = decodeMessage(frame, { answersOnly: true });
-          } catch (err) {
-            return done(protocolError(what, `malformed reply: ${(err as Error).message}`));
-          }
-          if (message.id !== entry.id || !message.qr) {
-            this.ignore(`tcp reply id ${hexId(message.id)} is not ours`);
+          if (frame.length >= 2 && frame.readUInt16BE(0) !== entry.id) {
+            this.ignore(`tcp reply id ${hexId(frame.readUInt16BE(0))} is not ours`);
             continue;
           }
-          const mismatch = questionMismatch(message, entry);
-          if (mismatch) return done(protocolError(what, mismatch));
-          return done(undefined, { message, transport: 'tcp' });
+          // On our own connection, a reply that does not fit our question will not be followed by a better one.
+          const judged = judgeReply(frame, entry);
+          if (judged.verdict !== 'accept') return done(protocolError(what, judged.why));
+          return done(undefined, { message: judged.message, transport: 'tcp' });
         }
       });
       socket.on('end', () => done(protocolError(what, 'the server closed the connection before a full reply')));
       socket.on('error', (err) => done(toSockkitError(err, what)));
     });
   }
-}
-
-// RFC 5452 §9.1: the reply must carry our question. A server may leave the question
-// out of an error reply (FORMERR/REFUSED...), which is accepted only with an error RCODE.
-function questionMismatch(message: DnsMessage, entry: PendingQuery): string | undefined {
-  if (message.questions.length === 0 && message.rcode !== 0) return undefined;
-  const q = message.questions[0];
-  if (message.questions.length !== 1 || !q) return `reply has ${message.questions.length} questions`;
-  if (q.name.toLowerCase() !== entry.name || q.type !== entry.type || q.class !== CLASS_IN) {
-    return `reply is for ${typeName(q.type)} ${q.name}, not our question`;
-  }
-  return undefined;
-}
-
-function hexId(id: number): string {
-  return `0x${id.toString(16).padStart(4, '0')}`;
 }
 
 function sweepClient(client: DnsClient): void {

@@ -17,6 +17,7 @@ export const RecordType = {
   TXT: 16,
   AAAA: 28,
   SRV: 33,
+  DNAME: 39,
   OPT: 41,
   ANY: 255,
   CAA: 257,
@@ -41,12 +42,15 @@ export function typeNumber(name: string): number | undefined {
   return undefined;
 }
 
-export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
 
-const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+// RFC 1035, RFC 2136 (6-10), RFC 6891 (16, extended: needs the OPT record's upper bits),
+// RFC 8945/2930/7873 (17-23; names from the IANA registry).
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE', 'DSOTYPENI'];
+const EXTENDED_RCODE_NAMES = ['BADVERS', 'BADKEY', 'BADTIME', 'BADMODE', 'BADNAME', 'BADALG', 'BADTRUNC', 'BADCOOKIE'];
 
 export function rcodeName(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
+  return RCODE_NAMES[rcode] ?? EXTENDED_RCODE_NAMES[rcode - 16] ?? `RCODE${rcode}`;
 }
 
 export type RecordData =
@@ -86,8 +90,19 @@ export interface DnsFlags {
   rcode: number;
 }
 
+/** What the OPT pseudo-record of a reply says (RFC 6891 §6.1.3). */
+export interface EdnsInfo {
+  /** The sender's UDP payload size (the OPT record's class). */
+  udpPayload: number;
+  version: number;
+  /** The upper 8 bits of the 12-bit RCODE, as carried (already merged into `rcode`). */
+  extendedRcode: number;
+}
+
 export interface DnsMessage extends DnsFlags {
   id: number;
+  /** Present when the additional section holds an OPT record. */
+  edns?: EdnsInfo;
   questions: DnsQuestion[];
   answers: DnsRecord[];
   authorities: DnsRecord[];
@@ -334,7 +349,17 @@ export function encodeMessage(message: Partial<DnsMessage> & { id: number }): Bu
     w.u16(q.type);
     w.u16(q.class);
   }
-  for (const r of [...answers, ...authorities, ...additionals]) encodeRecord(w, r);
+  for (const r of [...answers, ...authorities]) encodeRecord(w, r);
+  const upperRcode = (message.rcode ?? 0) >> 4;
+  if (upperRcode !== 0 && !additionals.some((r) => r.type === RecordType.OPT)) {
+    throw new DnsFormatError(`RCODE ${message.rcode} needs an OPT record to carry its upper bits`);
+  }
+  for (const r of additionals) {
+    // RFC 6891 §6.1.3: the OPT TTL's top byte holds the RCODE's upper 8 bits (an OPT
+    // record is written as given when the RCODE has none)
+    const carriesRcode = r.type === RecordType.OPT && upperRcode !== 0;
+    encodeRecord(w, carriesRcode ? { ...r, ttl: ((upperRcode << 24) | (r.ttl & 0xffffff)) >>> 0 } : r);
+  }
   return w.result();
 }
 
@@ -590,6 +615,7 @@ function decodeKnownData(r: Reader, type: number, end: number, what: string): Re
       if (rdlength !== 16) throw new DnsFormatError(`AAAA record of ${rdlength} bytes in ${what}`);
       return { kind: 'AAAA', address: formatIPv6(r.bytes(16, what)) };
     case RecordType.CNAME:
+    case RecordType.DNAME:
     case RecordType.NS:
     case RecordType.PTR:
       return { kind: 'NAME', target: r.name(what) };
@@ -657,14 +683,16 @@ export function decodeHeader(buf: Buffer): { id: number; flags: DnsFlags; counts
   };
 }
 
-/** Steps over one record: owner name and framing checked, nothing built. */
-function skipRecord(r: Reader, what: string): void {
+/** Steps over one record: owner name and framing checked, nothing built; returns its type. */
+function skipRecord(r: Reader, what: string): number {
   r.skipName(what);
   r.need(10, what);
-  r.offset += 8; // type, class, TTL
+  const type = r.u16(what);
+  r.offset += 6; // class, TTL
   const rdlength = r.u16(what);
   r.need(rdlength, what);
   r.offset += rdlength;
+  return type;
 }
 
 export interface DecodeOptions {
@@ -691,14 +719,31 @@ export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMess
   }
   decodeSection(r, message.answers, counts[1], 'answer section', false);
   decodeSection(r, message.authorities, counts[2], 'authority section', options.answersOnly === true);
-  decodeSection(r, message.additionals, counts[3], 'additional section', options.answersOnly === true);
+  const opts: DnsRecord[] = [];
+  decodeSection(r, message.additionals, counts[3], 'additional section', options.answersOnly === true, opts);
+  if (opts.length > 1) throw new DnsFormatError(`${opts.length} OPT records in the additional section (RFC 6891 allows one)`);
+  const opt = opts[0];
+  if (opt) {
+    const extendedRcode = opt.ttl >>> 24;
+    message.edns = { udpPayload: opt.class, version: (opt.ttl >>> 16) & 0xff, extendedRcode };
+    message.rcode |= extendedRcode << 4;
+  }
   return message;
 }
 
-function decodeSection(r: Reader, records: DnsRecord[], count: number, what: string, skip: boolean): void {
+/** Decodes (or, with `skip`, only walks) `count` records; OPT records also go to `opts`, skipped or not. */
+function decodeSection(r: Reader, records: DnsRecord[], count: number, what: string, skip: boolean, opts?: DnsRecord[]): void {
   for (let i = 0; i < count; i++) {
-    if (skip) skipRecord(r, what);
-    else records.push(decodeRecord(r, what));
+    const start = r.offset;
+    if (skip) {
+      if (skipRecord(r, what) !== RecordType.OPT || !opts) continue;
+      r.offset = start;
+      opts.push(decodeRecord(r, what));
+      continue;
+    }
+    const record = decodeRecord(r, what);
+    records.push(record);
+    if (opts && record.type === RecordType.OPT) opts.push(record);
   }
 }
 

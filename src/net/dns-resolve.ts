@@ -6,7 +6,8 @@ import type { ErrorCode } from './errors.js';
 import { SockkitError, toSockkitError, usageError } from './errors.js';
 import type { TraceFn } from './trace.js';
 import { DnsClient, type DnsServerAddress } from './dns-client.js';
-import { formatRecordData, rcodeName, RecordType, typeName, type DnsMessage } from './dns-packet.js';
+import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './dns-packet.js';
+import { describeRecord, selectAnswers, type AnswerSelection } from './dns-answers.js';
 import { fqdn, type QueryName } from './dns-names.js';
 import { systemLookup, systemReverse } from './system-resolver.js';
 import { parseHostPort } from './address.js';
@@ -23,6 +24,13 @@ export interface ResolveAnswer {
   ttl: number | null;
   /** Presentation form, as dig prints it: `10 mail.example.` for MX. */
   value: string;
+}
+
+/** A record of the answer section that does not answer the question, and why. */
+export interface IgnoredAnswer extends ResolveAnswer {
+  /** The record's class, when it is not IN. */
+  class?: number;
+  reason: string;
 }
 
 export interface ResolveResult {
@@ -43,6 +51,8 @@ export interface ResolveResult {
   /** Why it failed, for timeout and error. */
   error?: string;
   transport?: 'udp' | 'tcp';
+  /** Records the server sent that do not answer the question (another owner, type or class). */
+  ignored?: IgnoredAnswer[];
 }
 
 /** One question to ask: a name and a DNS type, or `addresses` for the system resolver. */
@@ -133,7 +143,7 @@ export async function resolveAll(questions: ResolveQuestion[], options: ResolveO
         while (inFlight < limit && nextToStart < questions.length && !signal?.aborted) {
           const index = nextToStart++;
           inFlight++;
-          if (client) askServer(client, questions[index]!, options.timeoutMs, (result) => finished(index, result));
+          if (client) askServer(client, questions[index]!, options, (result) => finished(index, result));
           else askSystem(questions[index]!, options).then((result) => finished(index, result));
         }
         pumping = false;
@@ -163,10 +173,11 @@ function resultBase(question: ResolveQuestion, client: DnsClient | undefined, fa
 }
 
 /** One question to the DNS server; `done` gets the result, or an INTERRUPTED error. */
-function askServer(client: DnsClient, question: ResolveQuestion, timeoutMs: number, done: (result: ResolveResult | SockkitError) => void): void {
+function askServer(client: DnsClient, question: ResolveQuestion, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
   const queryName = fqdn(question.name);
+  const type = question.type as number;
   const started = monotonicMs();
-  client.ask(queryName, question.type as number, timeoutMs, (err, reply) => {
+  client.ask(queryName, type, options.timeoutMs, (err, reply) => {
     if (err?.code === 'INTERRUPTED') return done(err);
     const result = resultBase(question, client, undefined, queryName);
     result.timeMs = elapsedSince(started);
@@ -174,7 +185,7 @@ function askServer(client: DnsClient, question: ResolveQuestion, timeoutMs: numb
       result.status = statusOfFailure(err, err);
       setFailure(result, err);
     } else {
-      fillFromMessage(result, reply!.message);
+      fillFromMessage(result, reply!.message, queryName, type, options.trace);
       result.transport = reply!.transport;
     }
     done(result);
@@ -217,19 +228,46 @@ function addressTypeLabel(family?: 4 | 6): string {
   return family === 4 ? 'A' : family === 6 ? 'AAAA' : 'A/AAAA';
 }
 
-// RCODE → status (RFC 1035 §4.1.1, RFC 2308 for NODATA: NOERROR with no answer).
-function fillFromMessage(result: ResolveResult, message: DnsMessage): void {
-  const answers: ResolveAnswer[] = [];
-  for (const r of message.answers) {
-    if (r.type !== RecordType.OPT) answers.push({ name: r.name, type: typeName(r.type), ttl: r.ttl, value: formatRecordData(r) });
+/**
+ * The answers that answer the question (dns-answers.ts: owner on the chain, type asked,
+ * class IN), and the status from the RCODE and the chain (RFC 1035 §4.1.1; RFC 2308 for
+ * NODATA; RFC 6604: along a chain the RCODE speaks of its last name).
+ */
+function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, trace?: TraceFn): void {
+  const selection = selectAnswers(message.answers, queryName, type);
+  result.answers = selection.records.map(toAnswer);
+  if (selection.ignored.length > 0) {
+    result.ignored = selection.ignored.map(({ record, why }) => ({ ...toAnswer(record), ...(record.class !== CLASS_IN ? { class: record.class } : {}), reason: why }));
+    if (trace) for (const { record, why } of selection.ignored) trace('ignored', `${describeRecord(record)}: ${why}`);
   }
-  result.answers = answers;
   result.rcode = rcodeName(message.rcode);
-  result.status = RCODE_STATUS[message.rcode] ?? 'error';
-  if (result.status === 'ok' && answers.length === 0) result.status = 'nodata';
+  const { status, error } = statusOfReply(message.rcode, selection);
+  result.status = status;
+  if (error) result.error = error;
 }
 
-const RCODE_STATUS: Partial<Record<number, ResolveStatus>> = { 0: 'ok', 2: 'servfail', 3: 'nxdomain', 5: 'refused' };
+function toAnswer(record: DnsRecord): ResolveAnswer {
+  return { name: record.name, type: typeName(record.type), ttl: record.ttl, value: formatRecordData(record) };
+}
+
+/** Exported for the unit tests: a reply's status from its (extended) RCODE and where its chain ended. */
+export function statusOfReply(rcode: number, selection: Pick<AnswerSelection, 'end' | 'problem'>): { status: ResolveStatus; error?: string } {
+  if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) {
+    const status = RCODE_STATUS[rcode];
+    return status ? { status } : { status: 'error', error: `the server answered ${rcodeName(rcode)}${RCODE_MEANING[rcode] ?? ''}` };
+  }
+  if (selection.end === 'loop' || selection.end === 'too-long') return { status: 'error', error: selection.problem };
+  if (rcode === Rcode.NXDOMAIN) return { status: 'nxdomain' };
+  return { status: selection.end === 'answer' ? 'ok' : 'nodata' };
+}
+
+const RCODE_STATUS: Partial<Record<number, ResolveStatus>> = { 2: 'servfail', 5: 'refused' };
+
+const RCODE_MEANING: Partial<Record<number, string>> = {
+  1: ': it could not read the query',
+  4: ': it does not implement this kind of query',
+  16: ': extended RCODE 16, EDNS version 0 not supported',
+};
 
 function statusOfFailure(err: unknown, failure: SockkitError): ResolveStatus {
   // The system resolver's errno travels as the SockkitError's cause.

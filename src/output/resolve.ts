@@ -133,6 +133,7 @@ export function printResolveJson(term: Terminal, results: ResolveResult[]): void
       ...(r.transport ? { transport: r.transport } : {}),
       timeMs: r.timeMs,
       answers: r.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, value: a.value })),
+      ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),
     })),
   );
 }

@@ -88,6 +88,8 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
     ['www.sockkit.test', 'AAAA', 'www.sockkit.test'],
     ['alias.sockkit.test', 'A', 'alias.sockkit.test'],
     ['alias.sockkit.test', 'CNAME', 'alias.sockkit.test'],
+    ['www.dn.sockkit.test', 'A', 'www.dn.sockkit.test'],
+    ['alias.dn.sockkit.test', 'AAAA', 'alias.dn.sockkit.test'],
     ['txt.sockkit.test', 'TXT', 'txt.sockkit.test'],
     ['long.sockkit.test', 'TXT', 'long.sockkit.test'],
     ['_sip._tcp.sockkit.test', 'SRV', '_sip._tcp.sockkit.test'],
@@ -140,6 +142,33 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
       expect(ours.code).toBe(7);
       expect(ours.results[0]).toMatchObject({ status: 'refused', rcode: 'REFUSED' });
     });
+  });
+
+  test('a CNAME chain prints each hop, in chain order, then the addresses at its end', async () => {
+    const r = await runSockkit(['resolve', 'alias.sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '-4']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 4).join(' '))).toEqual([
+      'alias.sockkit.test CNAME 3600 alias2.sockkit.test.',
+      'alias.sockkit.test CNAME 3600 www.sockkit.test.',
+      'alias.sockkit.test A 3600 198.51.100.11',
+      'alias.sockkit.test A 3600 198.51.100.12',
+    ]);
+  });
+
+  test('a DNAME, the CNAME NSD synthesises from it and the chain after it: each hop, nothing ignored', async () => {
+    const r = await runSockkit(['resolve', 'alias.dn.sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '-4', '--json', '--trace']);
+    expect(r.code).toBe(0);
+    const [result] = JSON.parse(r.stdout) as Array<Result & { ignored?: unknown[] }>;
+    expect(result!.answers.map((a) => `${a.name.toLowerCase()} ${a.type} ${a.value}`)).toEqual([
+      'dn.sockkit.test. DNAME sockkit.test.',
+      'alias.dn.sockkit.test. CNAME alias.sockkit.test.',
+      'alias.sockkit.test. CNAME alias2.sockkit.test.',
+      'alias2.sockkit.test. CNAME www.sockkit.test.',
+      'www.sockkit.test. A 198.51.100.11',
+      'www.sockkit.test. A 198.51.100.12',
+    ]);
+    expect(result!.ignored).toBeUndefined();
+    expect(r.stderr).not.toMatch(/ignored/);
   });
 
   test('a TXT set over 1232 bytes comes back truncated over UDP and complete over TCP', async () => {

@@ -10,6 +10,7 @@ import {
   formatIPv6,
   formatRecordData,
   nameToLabels,
+  rcodeName,
   RecordType,
   typeName,
   typeNumber,
@@ -286,6 +287,53 @@ describe('dns-packet: decoding wire bytes', () => {
       ),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('dns-packet: EDNS extended RCODE and DNAME', () => {
+  const opt = (ttl: number): DnsRecord => ({ name: '.', type: RecordType.OPT, class: 1232, ttl, data: { kind: 'RAW', bytes: Buffer.alloc(0) } });
+
+  test.each([
+    ['BADVERS: header 0, OPT upper bits 1', 0, 1, 16, 'BADVERS'],
+    ['BADMODE: header 3 (NXDOMAIN alone), OPT upper bits 1', 3, 1, 19, 'BADMODE'],
+    ['BADCOOKIE: header 7, upper bits 1', 7, 1, 23, 'BADCOOKIE'],
+    ['an unnamed RCODE: upper bits 0x10', 0, 0x10, 256, 'RCODE256'],
+    ['no upper bits: the header RCODE alone', 3, 0, 3, 'NXDOMAIN'],
+  ])('%s → RCODE %s', (_what, header, upper, rcode, name) => {
+    // the OPT record written by hand: TTL = upper 8 bits << 24 (RFC 6891 §6.1.3)
+    const bytes = encodeMessage({ id: 1, qr: true, rcode: header, additionals: [opt(upper * 0x1000000)] });
+    for (const options of [{}, { answersOnly: true }]) {
+      const message = decodeMessage(bytes, options);
+      expect(message.rcode).toBe(rcode);
+      expect(message.edns).toEqual({ udpPayload: 1232, version: 0, extendedRcode: upper });
+      expect(rcodeName(message.rcode)).toBe(name);
+    }
+    expect(decodeHeader(bytes).flags.rcode).toBe(header);
+  });
+
+  test('without an OPT record the RCODE is the header\'s 4 bits, and no edns', () => {
+    const message = decodeMessage(encodeMessage({ id: 1, qr: true, rcode: 3 }));
+    expect(message.rcode).toBe(3);
+    expect(message).not.toHaveProperty('edns');
+  });
+
+  test('an extended RCODE round-trips through the encoder, which needs an OPT record for it', () => {
+    const message = decodeMessage(encodeMessage({ id: 1, qr: true, rcode: 16, additionals: [opt(0)] }));
+    expect(message.rcode).toBe(16);
+    expect(() => encodeMessage({ id: 1, qr: true, rcode: 16 })).toThrow(DnsFormatError);
+  });
+
+  test('two OPT records are malformed (RFC 6891 §6.1.1), also when only the answers are built', () => {
+    const bytes = encodeMessage({ id: 1, qr: true, additionals: [opt(0), opt(0x1000000)] });
+    expect(() => decodeMessage(bytes)).toThrow(/2 OPT records/);
+    expect(() => decodeMessage(bytes, { answersOnly: true })).toThrow(/2 OPT records/);
+  });
+
+  test('a DNAME record carries a name, like a CNAME', () => {
+    const record = rr('example.', RecordType.DNAME, { kind: 'NAME', target: 'example.net.' });
+    expect(decodeMessage(encodeMessage({ id: 1, answers: [record] })).answers).toEqual([record]);
+    expect(typeName(39)).toBe('DNAME');
+    expect(typeNumber('dname')).toBe(39);
   });
 });
 
