@@ -59,10 +59,10 @@ export default defineCommand<ServiceArgs>({
     const sourceLabel = table.source === 'etc' ? table.path : 'iana';
     const rows: ServiceRow[] = results.flatMap((r) => r.entries.map((entry) => ({ query: r.lookup.text, entry, sourceLabel })));
 
-    if (args.json) printServiceJson(ctx.term, rows);
+    const failures = results.flatMap((r) => (r.error ? [r.error] : []));
+    if (args.json) printServiceJson(ctx.term, rows, results.flatMap((r) => (r.error ? [{ query: r.lookup.text, error: r.error }] : [])));
     else await printServiceRows(ctx.term, rows);
 
-    const failures = results.flatMap((r) => (r.error ? [r.error] : []));
     for (const failure of failures) printError(ctx.term, failure);
     return worstExitCode(failures.map((f) => exitCodeFor(f.code)));
   },
