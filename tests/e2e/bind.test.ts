@@ -90,7 +90,8 @@ describe('sockkit bind', () => {
       expect(r.code).toBe(0);
       const doc = JSON.parse(r.stdout);
       expect(doc.free).toEqual([]);
-      expect(doc.inUse).toEqual([{ port, holders: [{ address: '127.0.0.1', pid: holder.child.pid, command: 'node' }] }]);
+      expect(doc.inUse).toEqual([{ port, holders: [{ address: '127.0.0.1', port, pid: holder.child.pid, command: 'node' }] }]);
+      expect(doc.needsPrivilege).toEqual([]);
     });
 
     test('--hold ends with exit 0 on SIGTERM', async () => {
