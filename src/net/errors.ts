@@ -114,7 +114,7 @@ const CERTIFICATE_ERRORS: Record<string, [string, string]> = {
   CERT_NOT_YET_VALID: ['the certificate is not valid yet', "check this machine's clock; -k skips the check"],
   DEPTH_ZERO_SELF_SIGNED_CERT: ['self-signed certificate', TRUST_HINT],
   SELF_SIGNED_CERT_IN_CHAIN: ['self-signed certificate in the chain', TRUST_HINT],
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: ['unable to verify the first certificate (issuer unknown)', TRUST_HINT],
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: ['unable to verify the first certificate', TRUST_HINT],
   UNABLE_TO_GET_ISSUER_CERT: ['the issuer certificate is unknown', TRUST_HINT],
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: ['the issuer certificate is unknown', TRUST_HINT],
   CERT_UNTRUSTED: ['the certificate is not trusted', TRUST_HINT],
