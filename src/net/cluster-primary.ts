@@ -16,12 +16,12 @@
 // keeps its copy of each socket until the worker says it took it (before reading a
 // byte), so a connection sent to a worker that dies is given to another one.
 import cluster, { type Worker } from 'node:cluster';
-import { bindFailure } from './bind.js';
 import { createServer, type Server, type Socket } from 'node:net';
+import { bindFailure } from './bind.js';
 import { ClusterStats, type ClusterTotals, type WorkerTotals } from './cluster-stats.js';
 import { isWorkerMessage, type PrimaryMessage, type ServerEvent, type WorkerMessage } from './cluster-protocol.js';
 import type { HandlerName } from './stream-handlers.js';
-import { SockkitError, toSockkitError } from './errors.js';
+import { SockkitError } from './errors.js';
 import { formatHostPort } from './address.js';
 import type { TraceFn } from './trace.js';
 
