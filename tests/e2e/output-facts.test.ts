@@ -5,12 +5,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from 'node:tls';
-import { expectCleanError, runSockkit, SOCKKIT_BIN, type RunResult } from '../helpers/run-sockkit.js';
+import { expectCleanError, runSockkit, type RunResult } from '../helpers/run-sockkit.js';
 import { makeCertificates } from '../interop/peers/nginx.js';
 
 function listen(server: Server | TlsServer, host: string, port = 0): Promise<number> {
@@ -24,37 +24,8 @@ function close(server: Server | TlsServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** sockkit run as user nobody (uid 65534): needs root to switch, which the test sandbox has. */
-function runAsNobody(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, SOCKKIT_BIN, ...args], {
-      env: { ...process.env, NO_COLOR: '1', CI: '1' },
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const stdoutBytes = Buffer.concat(out);
-      resolve({ code, signal, stdout: stdoutBytes.toString(), stderr: Buffer.concat(err).toString(), stdoutBytes });
-    });
-  });
-}
-
-const isRoot = process.getuid?.() === 0;
-
 describe('bind: the facts about a port', () => {
-  (isRoot ? test : test.skip)('--range run unprivileged: ports below 1024 need privilege, they are not in use', async () => {
-    const r = await runAsNobody(['bind', '--host', '127.0.0.1', '--range', '1020-1026', '--json']);
-    expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
-    expect(doc.needsPrivilege).toEqual([1020, 1021, 1022, 1023]);
-    expect(doc.inUse).toEqual([]);
-    expect(doc.free).toEqual([1024, 1025, 1026]);
-    const piped = await runAsNobody(['bind', '--host', '127.0.0.1', '--range', '1022-1024']);
-    expect(piped.stdout).toBe('1022\tneeds privilege\t\n1023\tneeds privilege\t\n1024\tfree\t\n');
-  });
+  // bind --range run unprivileged (needs privilege, not in use): tests/e2e/bind.test.ts, as user nobody.
 
   describe('a socket shared by two processes (a forked server)', () => {
     let server: Server;
