@@ -5,7 +5,7 @@ import { SockkitError, toSockkitError, usageError } from '../net/errors.js';
 import { noTrace, type TraceFn } from '../net/trace.js';
 import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { Terminal, type TerminalOptions } from '../output/terminal.js';
-import { printError } from '../output/errors.js';
+import { reportFailure } from '../output/errors.js';
 import { createTracePrinter } from '../output/trace.js';
 import { systemLookupsInFlight } from '../net/system-resolver.js';
 import type { CommandLineSpec, OptionSpecs, ParserSettings, PositionalSpec } from './options.js';
@@ -108,7 +108,7 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
       state.exitCode = (await spec.run(args, ctx)) ?? ExitCode.OK;
     } catch (err) {
       const failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
-      printError(term, failure);
+      reportFailure(term, failure);
       state.exitCode = exitCodeFor(failure.code);
     } finally {
       removeSignals();

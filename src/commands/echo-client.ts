@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { parsePort } from '../net/address.js';
-import { SockkitError, timeoutError, usageError } from '../net/errors.js';
+import { SockkitError, timeoutError, usageError, withMeasured } from '../net/errors.js';
 import { resolveBindHost } from '../net/bind.js';
 import { sleep } from '../net/deadline.js';
 import {
@@ -24,7 +24,7 @@ import {
 import { runEchoLoad } from '../net/echo-load.js';
 import { readStdin } from '../net/read-input.js';
 import { ExitCode } from '../exit-codes.js';
-import { printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
+import { countDocument, printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
 import type { CommandContext } from './common.js';
 import { drained } from '../output/terminal.js';
 
@@ -92,10 +92,18 @@ export default defineCommand<EchoClientArgs>({
     ['sockkit echo-client --port 9000 --concurrency 100 --duration 5', 'load test with 100 connections'],
   ],
   defaultTimeoutSeconds: 5,
-  run: (args, ctx) => runClient(args, ctx),
+  run: async (args, ctx) => {
+    const measured: Partial<ClientTarget> = {};
+    try {
+      return await runClient(args, ctx, measured);
+    } catch (err) {
+      // --json: the target (once known) goes beside the error.
+      throw Object.keys(measured).length > 0 ? withMeasured(err, { ...measured }) : err;
+    }
+  },
 });
 
-async function runClient(args: EchoClientArgs, ctx: CommandContext): Promise<number> {
+async function runClient(args: EchoClientArgs, ctx: CommandContext, measured: Partial<ClientTarget>): Promise<number> {
   const family = familyOf(args);
   const port = parsePort(args.port, 'port', false);
   const count = wholeNumber(args.count, '--count', 1, MAX_COUNT);
@@ -106,6 +114,7 @@ async function runClient(args: EchoClientArgs, ctx: CommandContext): Promise<num
   const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace, ctx.timeoutMs);
   const target: EchoTarget = { address: where.address, family: where.family, port };
   const shown: ClientTarget = { protocol: args.udp ? 'udp' : 'tcp', address: where.address, port };
+  Object.assign(measured, shown);
 
   if (concurrency !== undefined || duration !== undefined) {
     if (concurrency === undefined || duration === undefined) throw usageError('load mode', '--concurrency and --duration go together');
@@ -221,9 +230,14 @@ async function countMode(
     await rt.close();
   }
   const summary = summarizeSamples(samples);
+  const noEcho = summary.received === 0 && summary.mismatched === 0
+    ? new SockkitError('TIMEOUT', `echo (${shown.protocol})`, `no echo for any of ${count} messages`, 'raise --timeout or check the server')
+    : undefined;
+  // --json: one document, the samples with the error beside them.
+  if (noEcho && ctx.term.json) throw withMeasured(noEcho, countDocument(shown, summary, samples));
   printCountSummary(ctx.term, shown, summary, samples);
   if (summary.mismatched > 0) return ExitCode.PROTOCOL;
-  if (summary.received === 0) throw new SockkitError('TIMEOUT', `echo (${shown.protocol})`, `no echo for any of ${count} messages`, 'raise --timeout or check the server');
+  if (noEcho) throw noEcho;
   return ExitCode.OK;
 }
 

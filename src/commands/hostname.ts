@@ -1,5 +1,5 @@
 // `sockkit hostname`: the host name, its FQDN and where it came from, the addresses.
-import { SockkitError } from '../net/errors.js';
+import { SockkitError, withMeasured } from '../net/errors.js';
 import { getHostname, hostAddresses, listInterfaces, lookupFqdn } from '../net/hostname.js';
 import {
   hostnameJson,
@@ -50,17 +50,21 @@ export default defineCommand<HostnameArgs>({
     const interfaces = listInterfaces();
     const ips = args.ips ? hostAddresses(interfaces) : undefined;
 
+    const failure = fqdn?.status === 'unresolved'
+      ? new SockkitError(fqdn.code, `fqdn of '${hostname}' unresolved`, fqdn.reason,
+        FQDN_HINTS[fqdn.code])
+      : undefined;
     if (args.json) {
-      printHostnameJson(ctx.term, hostnameJson(hostname, interfaces, fqdn, ips));
+      const doc = hostnameJson(hostname, interfaces, fqdn, ips);
+      // One document: what was found, with the error beside it.
+      if (failure) throw withMeasured(failure, { ...doc });
+      printHostnameJson(ctx.term, doc);
     } else {
       if (fqdn) printFqdn(ctx.term, fqdn);
       if (ips) printAddresses(ctx.term, ips);
       if (args.all) await printInterfaces(ctx.term, interfaces);
     }
-    if (fqdn?.status === 'unresolved') {
-      throw new SockkitError(fqdn.code, `fqdn of '${hostname}' unresolved`, fqdn.reason,
-        FQDN_HINTS[fqdn.code]);
-    }
+    if (failure) throw failure;
     return 0;
   },
 });

@@ -3,17 +3,18 @@
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { SockkitError, usageError } from '../net/errors.js';
+import { SockkitError, usageError, withMeasured } from '../net/errors.js';
 import { fetchFollowing, type FetchResult } from '../net/http-client.js';
 import { handedOverTrust, readCertificateFile } from '../net/extra-ca.js';
 import { discardSink, type BodySink } from '../net/http-body.js';
 import { headerValue, type HeaderList } from '../net/http-parser.js';
-import { parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http-url.js';
+import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http-url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
 import type { Terminal } from '../output/terminal.js';
 import type { TraceFn } from '../net/trace.js';
 import {
   describeTls,
+  httpGetDocument,
   printHead,
   printHttpGetJson,
   printTiming,
@@ -119,6 +120,8 @@ export default defineCommand<HttpGetArgs>({
     // A bar only when the body is not itself going to the terminal (like curl).
     const progress = startProgress(term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !term.isStdoutTTY));
     let failedStatus: { status: number; reason: string; url: string } | undefined;
+    const startedAt = performance.now();
+    let bodyBytes = 0;
 
     let result: FetchResult;
     try {
@@ -163,9 +166,19 @@ export default defineCommand<HttpGetArgs>({
               contentType: args.head ? undefined : (headerValue(head.headers, 'content-type') ?? ''),
             });
           },
-          onProgress: (received, expected) => progress.update(received, expected),
+          onProgress: (received, expected) => {
+            bodyBytes = received;
+            progress.update(received, expected);
+          },
         },
       );
+    } catch (err) {
+      // --json: what was measured before the failure goes beside the error.
+      throw withMeasured(err, {
+        url: displayUrl(target.url),
+        bytes: bodyBytes,
+        timings: { totalMs: performance.now() - startedAt },
+      });
     } finally {
       progress.done();
     }
@@ -181,15 +194,18 @@ export default defineCommand<HttpGetArgs>({
       const encoding = headerValue(hop.head.headers, 'content-encoding');
       if (encoding && encoding.toLowerCase() !== 'identity') term.warn(`Content-Encoding '${encoding}' is not decoded: the body is as sent`);
     }
+    const failure = failedStatus
+      ? new SockkitError(
+          'PROTOCOL',
+          `${request.method} ${failedStatus.url}`,
+          `the server answered ${failedStatus.status}${failedStatus.reason ? ` ${failedStatus.reason}` : ''} (--fail)`,
+        )
+      : undefined;
+    // --json with --fail: one document, the response with the error beside it.
+    if (args.json && failure) throw withMeasured(failure, { ...httpGetDocument(result, output ?? null) });
     if (args.json) printHttpGetJson(term, result, output ?? null);
     else if (args.timing) await printTiming(term, result);
-    if (failedStatus) {
-      throw new SockkitError(
-        'PROTOCOL',
-        `${request.method} ${failedStatus.url}`,
-        `the server answered ${failedStatus.status}${failedStatus.reason ? ` ${failedStatus.reason}` : ''} (--fail)`,
-      );
-    }
+    if (failure) throw failure;
     return 0;
   },
 });

@@ -59,11 +59,11 @@ export default defineCommand<ServiceArgs>({
     const sourceLabel = table.source === 'etc' ? table.path : 'iana';
     const rows: ServiceRow[] = results.flatMap((r) => r.entries.map((entry) => ({ query: r.lookup.text, entry, sourceLabel })));
 
-    if (args.json) printServiceJson(ctx.term, rows);
+    const failed = results.flatMap((r) => (r.error ? [{ query: r.lookup.text, error: r.error }] : []));
+    if (args.json) printServiceJson(ctx.term, rows, failed);
     else await printServiceRows(ctx.term, rows);
 
-    const failures = results.flatMap((r) => (r.error ? [r.error] : []));
-    for (const failure of failures) printError(ctx.term, failure);
-    return worstExitCode(failures.map((f) => exitCodeFor(f.code)));
+    for (const { error } of failed) printError(ctx.term, error);
+    return worstExitCode(failed.map((f) => exitCodeFor(f.error.code)));
   },
 });

@@ -4,7 +4,7 @@
 import { createServer, isIP, type Server } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { SockkitError, toSockkitError, usageError } from './errors.js';
+import { SockkitError, toSockkitError, usageError, withMeasured } from './errors.js';
 import { formatHostPort, validateHostName, type Family } from './address.js';
 import { findPortHolders, portsInUse, type PortHolder, type SocketProtocol } from './proc-net.js';
 import { noTrace, type TraceFn } from './trace.js';
@@ -163,33 +163,41 @@ export interface BindTarget {
 export function bindFailure(
   err: unknown,
   target: BindTarget,
-  lookupHolders: (protocol: SocketProtocol, port: number) => PortHolder[] = findPortHolders,
+  lookupHolders: (target: BindTarget) => PortHolder[] = (t) => findPortHolders(t.protocol, t.port, t.address),
   privilegedBelow: () => number = unprivilegedPortStart,
 ): SockkitError {
   const what = `bind ${target.protocol} ${formatHostPort(target.address, target.port)}`;
+  const measured = { protocol: target.protocol, address: target.address, port: target.port };
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
-    const holders = target.port === 0 ? [] : lookupHolders(target.protocol, target.port);
-    return new SockkitError(
+    const holders = target.port === 0 ? [] : lookupHolders(target);
+    const failure = new SockkitError(
       'ADDRESS_UNAVAILABLE',
       what,
       holders.length ? `address already in use by ${holders.map(describeHolder).join(', ')}` : 'address already in use',
       holders.length ? undefined : 'see who holds it with: ss -ltnup',
       { cause: err },
     );
+    return withMeasured(failure, { ...measured, holders: holders.map(holderJson) });
   }
   if (code === 'EACCES' || code === 'EPERM') {
     const limit = privilegedBelow();
     const low = target.port > 0 && target.port < limit;
-    return new SockkitError(
+    const failure = new SockkitError(
       'ADDRESS_UNAVAILABLE',
       what,
       low ? `permission denied: ports below ${limit} need privilege` : 'permission denied',
       low ? 'run as root, grant CAP_NET_BIND_SERVICE, or pick a port from 1024 up' : undefined,
       { cause: err },
     );
+    return withMeasured(failure, measured);
   }
-  return toSockkitError(err, what);
+  return withMeasured(toSockkitError(err, what), measured);
+}
+
+/** A holder as --json shows it. */
+export function holderJson(h: PortHolder): { address: string; port: number; pid: number | null; command: string | null } {
+  return { address: h.address, port: h.port, pid: h.pid ?? null, command: h.command ?? null };
 }
 
 export function describeHolder(h: PortHolder): string {
@@ -206,10 +214,20 @@ export interface PortRangeScan {
   last: number;
   free: number[];
   inUse: Array<{ port: number; holders: PortHolder[] }>;
+  /** Refused with EACCES: below the unprivileged port start, not held by anyone. */
+  needsPrivilege: number[];
 }
 
 /** Never probe more ports than this in one call: each probe is a bind + close. */
 export const MAX_RANGE_PORTS = 10000;
+
+/** What a failed probe of `bind --range` says about its port; undefined: not a fact about the port. */
+export function probeOutcome(err: unknown): 'in use' | 'needs privilege' | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') return 'in use';
+  if (code === 'EACCES' || code === 'EPERM') return 'needs privilege';
+  return undefined;
+}
 
 /** Tries each port of [first, last] in turn (bind, close) and lists the free ones. */
 export async function scanPortRange(
@@ -225,6 +243,7 @@ export async function scanPortRange(
   const where = await resolveBindHost(options.host, options.family, trace, options.lookupTimeoutMs);
   const free: number[] = [];
   const busy: number[] = [];
+  const needsPrivilege: number[] = [];
   for (let port = options.first; port <= options.last; port++) {
     if (signal?.aborted) throw signal.reason;
     try {
@@ -237,13 +256,13 @@ export async function scanPortRange(
       }
       free.push(port);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw bindFailure(err, { protocol: options.protocol, address: where.address, port });
-      busy.push(port);
+      const outcome = probeOutcome(err);
+      if (outcome === undefined) throw bindFailure(err, { protocol: options.protocol, address: where.address, port });
+      (outcome === 'in use' ? busy : needsPrivilege).push(port);
     }
   }
-  trace('scan', `${count} ports tried, ${free.length} free`);
-  const holders = busy.length ? portsInUse(options.protocol, options.first, options.last) : new Map<number, PortHolder[]>();
+  trace('scan', `${count} ports tried, ${free.length} free, ${busy.length} in use, ${needsPrivilege.length} need privilege`);
+  const holders = busy.length ? portsInUse(options.protocol, options.first, options.last, where.address) : new Map<number, PortHolder[]>();
   return {
     protocol: options.protocol,
     family: where.family,
@@ -253,5 +272,6 @@ export async function scanPortRange(
     last: options.last,
     free,
     inUse: busy.map((port) => ({ port, holders: holders.get(port) ?? [] })),
+    needsPrivilege,
   };
 }

@@ -17,10 +17,11 @@
 // byte), so a connection sent to a worker that dies is given to another one.
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
+import { bindFailure } from './bind.js';
 import { ClusterStats, type ClusterTotals, type WorkerTotals } from './cluster-stats.js';
 import { isWorkerMessage, type PrimaryMessage, type ServerEvent, type WorkerMessage } from './cluster-protocol.js';
 import type { HandlerName } from './stream-handlers.js';
-import { SockkitError, toSockkitError } from './errors.js';
+import { SockkitError } from './errors.js';
 import { formatHostPort } from './address.js';
 import type { TraceFn } from './trace.js';
 
@@ -92,9 +93,9 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
 
   // Listen first: a port in use fails before any process is forked.
   const server: Server = createServer({ pauseOnConnect: true }, dispatch);
-  const where = formatHostPort(options.host, options.port);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(toSockkitError(err, `listen on ${where}`)));
+    // A port in use names its holder, as bind and echo-server do.
+    server.once('error', (err) => reject(bindFailure(err, { protocol: 'tcp', address: options.host, port: options.port })));
     server.listen({ host: options.host, port: options.port, ipv6Only: options.ipv6Only, backlog: BACKLOG }, () => resolve());
   });
   server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv

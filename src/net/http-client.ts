@@ -371,11 +371,10 @@ function tlsFailure(err: NodeJS.ErrnoException, what: string): SockkitError {
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'ERR_SSL_HTTP_REQUEST') {
     return new SockkitError('TLS', what, 'the server did not answer in TLS', 'is it plain http? try an http:// URL', { cause: err });
   }
+  // One readable reason and a hint that fits it (src/net/errors.ts); a reset during
+  // the handshake keeps its reason ("connection reset by peer") but is a TLS failure.
   const failure = toSockkitError(err, what);
-  const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
-  const why = failure.why.replace(/^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:/, '').replace(/:\.\.\/.*$/, '');
-  const hint = certificate ? 'trust its CA with --cacert FILE, or skip the check with -k' : undefined;
-  return new SockkitError('TLS', what, why, hint, { cause: err });
+  return failure.code === 'TLS' ? failure : new SockkitError('TLS', what, failure.why, failure.hint, { cause: err });
 }
 
 function tlsInfo(socket: TLSSocket): TlsInfo {

@@ -3,6 +3,7 @@
 // read `socket:[inode]`. Parsing is pure (parseProcNetTable); reading is best effort:
 // without Linux or without permission to read other processes' fds, it finds nothing.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 
 export type SocketProtocol = 'tcp' | 'udp';
 
@@ -119,15 +120,21 @@ export function socketsOnPort(protocol: SocketProtocol, port: number): Array<Pro
   return found;
 }
 
+export interface SocketOwner {
+  pid: number;
+  command?: string;
+}
+
 /**
- * Maps socket inodes to the process holding them by scanning /proc/<pid>/fd. Stops as
- * soon as every inode is found; the scan is bounded by the number of processes and
- * fds on the machine, and unreadable entries are skipped.
+ * Maps socket inodes to every process holding them by scanning /proc/<pid>/fd: a
+ * forked server shares one socket among several processes, and each is named. The
+ * scan is bounded by the number of processes and fds on the machine; unreadable
+ * entries are skipped.
  */
-export function processesHoldingInodes(inodes: Iterable<number>): Map<number, { pid: number; command?: string }> {
+export function processesHoldingInodes(inodes: Iterable<number>): Map<number, SocketOwner[]> {
   const wanted = new Set<string>();
   for (const inode of inodes) if (inode > 0) wanted.add(`socket:[${inode}]`);
-  const found = new Map<number, { pid: number; command?: string }>();
+  const found = new Map<number, SocketOwner[]>();
   if (wanted.size === 0) return found;
   let pids: string[];
   try {
@@ -142,6 +149,7 @@ export function processesHoldingInodes(inodes: Iterable<number>): Map<number, { 
     } catch {
       continue;
     }
+    const held = new Set<number>(); // one process may hold one socket on several fds
     for (const fd of fds) {
       let link: string;
       try {
@@ -151,9 +159,11 @@ export function processesHoldingInodes(inodes: Iterable<number>): Map<number, { 
       }
       if (!wanted.has(link)) continue;
       const inode = Number(link.slice(8, -1));
-      if (!found.has(inode)) found.set(inode, { pid: Number(pid), command: readCommand(pid) });
-      wanted.delete(link);
-      if (wanted.size === 0) return found;
+      if (held.has(inode)) continue;
+      held.add(inode);
+      const owners = found.get(inode) ?? [];
+      owners.push({ pid: Number(pid), command: readCommand(pid) });
+      found.set(inode, owners);
     }
   }
   return found;
@@ -173,47 +183,81 @@ function tcpSocketsUsingPort(port: number): Array<ProcNetEntry & { protocol: Soc
 }
 
 /**
- * Who holds `port` (best effort, Linux only): address, and PID/command when readable.
- * Listeners first; without one, a connection using the port as its local port (an
- * outgoing connection's ephemeral port also blocks a bind).
+ * Whether a socket bound to `held` stops a bind of `wanted` on the same port (Linux):
+ * the same address, or either is its family's wildcard; across families only through
+ * IPv6's dual stack — `::` holds every IPv4 address too (unless it is IPV6_V6ONLY,
+ * which /proc does not show; a failed bind says it is not), and `::ffff:a.b.c.d` is
+ * IPv4 a.b.c.d. So a `::1` listener does not block 127.0.0.1, and 0.0.0.0 does not block ::1.
  */
-export function findPortHolders(protocol: SocketProtocol, port: number): PortHolder[] {
-  let sockets = socketsOnPort(protocol, port);
-  if (sockets.length === 0 && protocol === 'tcp') sockets = tcpSocketsUsingPort(port);
-  if (sockets.length === 0) return [];
+export function bindConflicts(wanted: string, held: string): boolean {
+  const a = bindView(wanted);
+  const b = bindView(held);
+  if (a === undefined || b === undefined) return true; // unreadable: do not hide it
+  if (a.v4 !== undefined && b.v4 !== undefined) return a.v4 === b.v4 || a.v4 === '0.0.0.0' || b.v4 === '0.0.0.0';
+  if (a.v6 !== undefined && b.v6 !== undefined) return a.v6 === b.v6 || a.v6 === '::' || b.v6 === '::';
+  // One side IPv4 only: only the other's dual-stack wildcard reaches it.
+  return a.v6 === '::' || b.v6 === '::';
+}
+
+/** An address as a bind sees it: IPv4 (a.b.c.d, or ::ffff:a.b.c.d), or a canonical IPv6 text. */
+function bindView(address: string): { v4?: string; v6?: string } | undefined {
+  if (isIPv4(address)) return { v4: address };
+  if (!isIPv6(address)) return undefined;
+  const canonical = new URL(`http://[${address.replace(/%.*$/, '')}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mapped) {
+    const hi = parseInt(mapped[1]!, 16);
+    const lo = parseInt(mapped[2]!, 16);
+    return { v4: [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.') };
+  }
+  return { v6: canonical };
+}
+
+/**
+ * Who holds `port` against a bind of `address` (best effort, Linux only): every
+ * socket that conflicts with it, and every process holding each (PID/command when
+ * readable). Listeners first; without one, a connection using the port as its local
+ * port (an outgoing connection's ephemeral port also blocks a bind).
+ */
+export function findPortHolders(protocol: SocketProtocol, port: number, address?: string): PortHolder[] {
+  const conflicting = (s: ProcNetEntry) => address === undefined || bindConflicts(address, s.localAddress);
+  let sockets = socketsOnPort(protocol, port).filter(conflicting);
+  if (sockets.length === 0 && protocol === 'tcp') sockets = tcpSocketsUsingPort(port).filter(conflicting);
+  return holdersOf(protocol, sockets);
+}
+
+/** One holder per (address, process): a socket held by three processes is three holders. */
+function holdersOf(protocol: SocketProtocol, sockets: ProcNetEntry[]): PortHolder[] {
   const owners = processesHoldingInodes(sockets.map((s) => s.inode));
   const holders: PortHolder[] = [];
   const seen = new Set<string>();
   for (const s of sockets) {
-    const owner = owners.get(s.inode);
-    const key = `${s.localAddress}|${owner?.pid ?? ''}`;
-    if (seen.has(key)) continue; // SO_REUSEPORT groups list one socket per worker
-    seen.add(key);
-    holders.push({ protocol, address: s.localAddress, port, pid: owner?.pid, command: owner?.command });
+    const processes: Array<SocketOwner | undefined> = owners.get(s.inode) ?? [undefined];
+    for (const owner of processes) {
+      const key = `${s.localAddress}|${s.localPort}|${owner?.pid ?? `inode ${s.inode}`}`;
+      if (seen.has(key)) continue; // SO_REUSEPORT: one process may hold several sockets on one address
+      seen.add(key);
+      holders.push({ protocol, address: s.localAddress, port: s.localPort, pid: owner?.pid, command: owner?.command });
+    }
   }
   return holders;
 }
 
-/** Ports in use in [first, last], for `bind --range`: one read of the tables. */
-export function portsInUse(protocol: SocketProtocol, first: number, last: number): Map<number, PortHolder[]> {
+/** Ports in use in [first, last] against a bind of `address`, for `bind --range`: one read of the tables. */
+export function portsInUse(protocol: SocketProtocol, first: number, last: number, address?: string): Map<number, PortHolder[]> {
   const tables = protocol === 'tcp' ? ['tcp', 'tcp6'] : ['udp', 'udp6'];
   const byPort = new Map<number, ProcNetEntry[]>();
   for (const table of tables) {
     for (const e of readTable(table)) {
       if (e.localPort < first || e.localPort > last) continue;
       if (protocol === 'tcp' && e.state !== TCP_LISTEN) continue;
+      if (address !== undefined && !bindConflicts(address, e.localAddress)) continue;
       const list = byPort.get(e.localPort) ?? [];
       list.push(e);
       byPort.set(e.localPort, list);
     }
   }
-  const owners = processesHoldingInodes([...byPort.values()].flat().map((e) => e.inode));
   const result = new Map<number, PortHolder[]>();
-  for (const [port, entries] of byPort) {
-    result.set(
-      port,
-      entries.map((e) => ({ protocol, address: e.localAddress, port, pid: owners.get(e.inode)?.pid, command: owners.get(e.inode)?.command })),
-    );
-  }
+  for (const [port, entries] of byPort) result.set(port, holdersOf(protocol, entries));
   return result;
 }

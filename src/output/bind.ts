@@ -1,6 +1,6 @@
 // Renderers for `sockkit bind`: what was bound (fields / JSON), and a port-range scan.
 import type { BindResult, PortRangeScan } from '../net/bind.js';
-import { describeHolder } from '../net/bind.js';
+import { describeHolder, holderJson } from '../net/bind.js';
 import { formatHostPort } from '../net/address.js';
 import type { Terminal } from './terminal.js';
 import { printFields, printJson, printTable } from './render.js';
@@ -60,14 +60,17 @@ export async function printRangeScan(term: Terminal, scan: PortRangeScan): Promi
       first: scan.first,
       last: scan.last,
       free: scan.free,
-      inUse: scan.inUse.map((u) => ({ port: u.port, holders: u.holders.map((h) => ({ address: h.address, pid: h.pid ?? null, command: h.command ?? null })) })),
+      inUse: scan.inUse.map((u) => ({ port: u.port, holders: u.holders.map(holderJson) })),
+      needsPrivilege: scan.needsPrivilege,
     });
   }
   type Row = { port: number; state: string; holder: string };
   const rows: Row[] = [];
+  const denied = new Set(scan.needsPrivilege);
   for (let port = scan.first; port <= scan.last; port++) {
     const holders = inUse.get(port);
-    if (holders === undefined) rows.push({ port, state: 'free', holder: '' });
+    if (denied.has(port)) rows.push({ port, state: 'needs privilege', holder: '' });
+    else if (holders === undefined) rows.push({ port, state: 'free', holder: '' });
     else rows.push({ port, state: 'in use', holder: holders.map(describeHolder).join(', ') });
   }
   if (term.isStdoutTTY) {
@@ -79,7 +82,7 @@ export async function printRangeScan(term: Terminal, scan: PortRangeScan): Promi
     term,
     [
       { header: 'port', value: (r: Row) => r.port, align: 'right' },
-      { header: 'state', value: (r: Row) => r.state, style: (r: Row) => (r.state === 'free' ? 'green' : 'yellow') },
+      { header: 'state', value: (r: Row) => r.state, style: (r: Row) => (r.state === 'free' ? 'green' : r.state === 'in use' ? 'yellow' : 'dim') },
       { header: 'held by', value: (r: Row) => r.holder },
     ],
     rows,

@@ -19,6 +19,14 @@ function ms(n: number): string {
   return n.toFixed(3);
 }
 
+/** Shown where a statistic has no data (nothing was received): not a made-up 0.000. */
+export const NO_DATA = '–';
+
+/** Round-trip statistics with nothing measured: every `…Ms` figure null, not 0. */
+export function withoutData<T extends object>(stats: T): { [K in keyof T]: T[K] | null } {
+  return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, k.endsWith('Ms') ? null : v])) as { [K in keyof T]: T[K] | null };
+}
+
 function targetText(t: ClientTarget): string {
   return `${t.protocol.toUpperCase()} ${formatHostPort(t.address, t.port)}`;
 }
@@ -60,17 +68,23 @@ export function printSample(term: Terminal, target: ClientTarget, s: EchoSample)
   term.out(sampleLine(term, target, s));
 }
 
+/** The --json document of --count and line mode. */
+export function countDocument(target: ClientTarget, summary: RttSummary, samples: EchoSample[]): Record<string, unknown> {
+  return {
+    mode: 'count',
+    ...target,
+    summary: summary.received === 0 ? withoutData(summary) : summary,
+    samples: samples.map((s) => ({ seq: s.seq, bytes: s.bytes, rttMs: s.rttMs ?? null, status: s.status, ...(s.firstDifferenceAt !== undefined ? { firstDifferenceAt: s.firstDifferenceAt, differingBytes: s.differingBytes } : {}) })),
+  };
+}
+
 export function printCountSummary(term: Terminal, target: ClientTarget, summary: RttSummary, samples: EchoSample[]): void {
   if (term.json) {
-    printJson(term, {
-      mode: 'count',
-      ...target,
-      summary,
-      samples: samples.map((s) => ({ seq: s.seq, bytes: s.bytes, rttMs: s.rttMs ?? null, status: s.status, ...(s.firstDifferenceAt !== undefined ? { firstDifferenceAt: s.firstDifferenceAt, differingBytes: s.differingBytes } : {}) })),
-    });
+    printJson(term, countDocument(target, summary, samples));
     return;
   }
   if (!term.isStdoutTTY) {
+    const stat = (n: number) => (summary.received === 0 ? NO_DATA : ms(n));
     term.out(
       [
         'summary',
@@ -78,12 +92,12 @@ export function printCountSummary(term: Terminal, target: ClientTarget, summary:
         `received=${summary.received}`,
         `mismatched=${summary.mismatched}`,
         `lost=${summary.lost}`,
-        `minMs=${ms(summary.minMs)}`,
-        `avgMs=${ms(summary.avgMs)}`,
-        `p50Ms=${ms(summary.p50Ms)}`,
-        `p90Ms=${ms(summary.p90Ms)}`,
-        `p99Ms=${ms(summary.p99Ms)}`,
-        `maxMs=${ms(summary.maxMs)}`,
+        `minMs=${stat(summary.minMs)}`,
+        `avgMs=${stat(summary.avgMs)}`,
+        `p50Ms=${stat(summary.p50Ms)}`,
+        `p90Ms=${stat(summary.p90Ms)}`,
+        `p99Ms=${stat(summary.p99Ms)}`,
+        `maxMs=${stat(summary.maxMs)}`,
       ].join('\t'),
     );
     return;
@@ -95,6 +109,8 @@ export function printCountSummary(term: Terminal, target: ClientTarget, summary:
   term.out(`${summary.sent} sent, ${summary.received} received, ${bad}${loss}`);
   if (summary.received) {
     term.out(`rtt min/avg/p50/p90/p99/max = ${[summary.minMs, summary.avgMs, summary.p50Ms, summary.p90Ms, summary.p99Ms, summary.maxMs].map(ms).join('/')} ms`);
+  } else {
+    term.out(`rtt min/avg/p50/p90/p99/max = ${NO_DATA} (no echo received)`);
   }
 }
 
@@ -111,8 +127,9 @@ export function printLineEcho(term: Terminal, target: ClientTarget, s: EchoSampl
 // ---------- load ----------
 
 export async function printLoadResult(term: Terminal, target: ClientTarget, r: LoadResult): Promise<void> {
+  const measured = r.rtt.count > 0;
   if (term.json) {
-    printJson(term, { mode: 'load', ...target, ...r });
+    printJson(term, { mode: 'load', ...target, ...r, rtt: measured ? r.rtt : withoutData(r.rtt) });
     return;
   }
   const failures = Object.entries(r.connectFailures).map(([k, v]) => `${k} ×${v}`).join(', ');
@@ -123,7 +140,7 @@ export async function printLoadResult(term: Terminal, target: ClientTarget, r: L
     ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
     ['messages', `${r.messages} of ${r.size} bytes, ${Math.round(r.messagesPerSecond)}/s`],
     ['throughput', `${r.sentMBps.toFixed(2)} MB/s sent, ${r.receivedMBps.toFixed(2)} MB/s received`],
-    ['rtt', `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms`],
+    ['rtt', measured ? `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms` : `${NO_DATA} (no echo received)`],
     ['mismatches', r.mismatches],
   ]);
 }

@@ -7,6 +7,7 @@ import type { EchoServerEvent, EchoServerSummary } from '../net/echo-server.js';
 import { formatHostPort } from '../net/address.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
+import { jsonText } from './render.js';
 
 export type EchoEventPrinter = ((e: EchoServerEvent) => void) & { flush(): void };
 
@@ -20,7 +21,7 @@ export function createEchoEventPrinter(term: Terminal): EchoEventPrinter {
     pending = [];
     term.stdout.write(text);
   };
-  const format = term.json ? (e: EchoServerEvent) => JSON.stringify(e) : term.isStdoutTTY ? (e: EchoServerEvent) => humanLine(term, e) : plainLine;
+  const format = term.json ? (e: EchoServerEvent) => jsonText(e) : term.isStdoutTTY ? (e: EchoServerEvent) => humanLine(term, e) : plainLine;
   const printer = ((e: EchoServerEvent) => {
     pending.push(format(e));
     // The listening line and the summary are written at once: scripts wait for them.

@@ -75,7 +75,8 @@ function serverJson(outcome: NtpOutcome) {
       minDelayMs: us(r.stats.minDelayMs),
       medianDelayMs: us(r.stats.medianDelayMs),
       maxDelayMs: us(r.stats.maxDelayMs),
-      jitterMs: us(r.stats.jitterMs),
+      // Jitter compares answers with each other: with one answer there is none to give.
+      jitterMs: r.stats.count < 2 ? null : us(r.stats.jitterMs),
     },
   };
 }
@@ -124,7 +125,7 @@ export async function printNtpReport(term: Terminal, r: NtpServerReport): Promis
       ['samples', `${r.samples.length} (${s.count} answered, ${lost} lost); best #${r.bestSample} (lowest delay)`],
       ['offset min/median/max', `${signedMs(s.minOffsetMs)} / ${signedMs(s.medianOffsetMs)} / ${signedMs(s.maxOffsetMs)} ms`],
       ['delay min/median/max', `${ms(s.minDelayMs)} / ${ms(s.medianDelayMs)} / ${ms(s.maxDelayMs)} ms`],
-      ['jitter', `${ms(s.jitterMs)} ms`],
+      ['jitter', s.count < 2 ? '– (needs two answers)' : `${ms(s.jitterMs)} ms`],
     );
   }
   if (r.ignoredReplies > 0) fields.push(['ignored datagrams', `${r.ignoredReplies} (not from the server, or not an answer to our request)`]);
@@ -169,7 +170,7 @@ export async function printNtpServers(term: Terminal, outcomes: readonly NtpOutc
       { header: 'refid', value: (o) => (report(o) ? formatRefId(report(o)!.packet) : '') },
       { header: 'offset ms', value: (o) => (report(o) ? signedMs(report(o)!.offsetMs) : ''), align: 'right' },
       { header: 'delay ms', value: (o) => (report(o) ? ms(report(o)!.delayMs) : ''), align: 'right' },
-      { header: 'jitter ms', value: (o) => (report(o) && report(o)!.samples.length > 1 ? ms(report(o)!.stats.jitterMs) : ''), align: 'right' },
+      { header: 'jitter ms', value: (o) => (report(o) && report(o)!.samples.length > 1 ? (report(o)!.stats.count < 2 ? '–' : ms(report(o)!.stats.jitterMs)) : ''), align: 'right' },
       { header: 'status', value: statusOf, style: (o) => (statusOf(o) === 'ok' ? 'green' : 'red') },
       { header: 'best', value: (o) => (o === best ? 'best' : ''), style: (o) => (o === best ? 'green' : undefined) },
     ],

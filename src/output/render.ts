@@ -57,12 +57,31 @@ export async function printFields(term: Terminal, fields: Array<[string, Cell]>)
 
 /** One JSON document on stdout (one-shot commands). */
 export function printJson(term: Terminal, doc: unknown): void {
-  term.out(JSON.stringify(doc, null, 2));
+  term.out(jsonText(doc, 2));
+  term.printedDocument = true;
 }
 
 /** One JSON object per line (servers, streamed measurements). */
 export function printNdjson(term: Terminal, record: unknown): void {
-  term.out(JSON.stringify(record));
+  term.out(jsonText(record));
+}
+
+/** Every JSON sockkit prints goes through here, so every number is shown at its unit's precision. */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, roundJsonNumber, indent);
+}
+
+/**
+ * JSON.stringify replacer: a measured float is rounded to what its unit can honestly
+ * claim, not printed with binary float noise (0.4130689999999504 → 0.413):
+ * milliseconds (`…Ms`) to the microsecond, rates (`…MBps`, `…PerSecond`) and
+ * percentages to 3 decimals; any other fraction to 12 significant digits, which
+ * drops only the noise (2^-23 in `precisionSeconds` stays exact). Integers pass as they are.
+ */
+export function roundJsonNumber(key: string, value: unknown): unknown {
+  if (typeof value !== 'number' || !Number.isFinite(value) || Number.isInteger(value)) return value;
+  if (/(Ms|MBps|PerSecond|Percent)$/.test(key)) return Math.round(value * 1000) / 1000;
+  return Number(value.toPrecision(12));
 }
 
 // A tab or newline inside a value would break the one-record-per-line promise.

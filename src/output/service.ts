@@ -2,6 +2,8 @@
 // (name, port, protocol, aliases, description, source), a JSON array with --json.
 import type { ServiceEntry } from '../net/services.js';
 import { printJson, printTable, type Column } from './render.js';
+import { errorJson } from './errors.js';
+import type { SockkitError } from '../net/errors.js';
 import type { Terminal } from './terminal.js';
 
 /** One result row: an entry and the query (port, name, search or range) that found it. */
@@ -48,6 +50,10 @@ export function serviceJson(rows: ServiceRow[]): ServiceJson[] {
   }));
 }
 
-export function printServiceJson(term: Terminal, rows: ServiceRow[]): void {
-  printJson(term, serviceJson(rows));
+/**
+ * The array of found entries, then one `{ query, error }` per lookup that found
+ * nothing: --json is one document, failures included.
+ */
+export function printServiceJson(term: Terminal, rows: ServiceRow[], failures: Array<{ query: string; error: SockkitError }> = []): void {
+  printJson(term, [...serviceJson(rows), ...failures.map((f) => ({ query: f.query, error: errorJson(f.error) }))]);
 }

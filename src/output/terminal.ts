@@ -37,6 +37,8 @@ export class Terminal {
   readonly quiet: boolean;
   readonly command: string;
   readonly color: boolean;
+  /** Set once a JSON document is on stdout: --json promises one, so an error then adds none. */
+  printedDocument = false;
 
   constructor(options: TerminalOptions = {}) {
     this.stdout = options.stdout ?? process.stdout;
@@ -49,7 +51,7 @@ export class Terminal {
     this.color =
       options.color !== false &&
       this.stdout.isTTY === true &&
-      this.env.NO_COLOR === undefined &&
+      !this.env.NO_COLOR && // no-color.org: only a non-empty NO_COLOR turns colour off
       this.env.TERM !== 'dumb';
   }
 

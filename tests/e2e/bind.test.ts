@@ -90,7 +90,8 @@ describe('sockkit bind', () => {
       expect(r.code).toBe(0);
       const doc = JSON.parse(r.stdout);
       expect(doc.free).toEqual([]);
-      expect(doc.inUse).toEqual([{ port, holders: [{ address: '127.0.0.1', pid: holder.child.pid, command: 'node' }] }]);
+      expect(doc.inUse).toEqual([{ port, holders: [{ address: '127.0.0.1', port, pid: holder.child.pid, command: 'node' }] }]);
+      expect(doc.needsPrivilege).toEqual([]);
     });
 
     test('--hold ends with exit 0 on SIGTERM', async () => {
@@ -167,5 +168,26 @@ describe('sockkit bind', () => {
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     expect(code).toBe(8);
     expect(stderr).toContain(`bind tcp 0.0.0.0:1: permission denied: ports below ${unprivilegedStart} need privilege`);
+  });
+
+  /** sockkit run as user nobody, from the world-readable copy. */
+  function runAsNobody(args: string[]): Promise<{ code: number | null; stdout: string }> {
+    const child = spawn(process.execPath, [join(nobodyCopy!, 'bin', 'sockkit'), ...args], { uid: 65534, gid: 65534, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.resume();
+    return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout })));
+  }
+
+  (canTestPrivilege && unprivilegedStart > 2 ? test : test.skip)('--range as an unprivileged user: the low ports need privilege, they are not "in use" (skipped unless root)', async () => {
+    const low = unprivilegedStart - 2;
+    const r = await runAsNobody(['bind', '--host', '127.0.0.1', '--range', `${low}-${unprivilegedStart + 1}`, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.needsPrivilege).toEqual([low, low + 1]);
+    expect(doc.inUse).toEqual([]);
+    expect(doc.free).toEqual([unprivilegedStart, unprivilegedStart + 1]);
+    const piped = await runAsNobody(['bind', '--host', '127.0.0.1', '--range', `${low + 1}-${unprivilegedStart}`]);
+    expect(piped.stdout).toBe(`${low + 1}\tneeds privilege\t\n${unprivilegedStart}\tfree\t\n`);
   });
 });

@@ -96,10 +96,10 @@ describe('sockkit service', () => {
     expectCleanError(r, 'service');
   });
 
-  test('--json with nothing found is still one document: an empty array, exit 3', async () => {
+  test('--json with nothing found is still one document: the lookup and its error, exit 3', async () => {
     const r = await service('--json', 'nope');
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toEqual([]);
+    expect(JSON.parse(r.stdout)).toEqual([{ query: 'nope', error: { code: 'NOT_FOUND', exitCode: 3, message: expect.stringMatching(/^unknown service 'nope'/) } }]);
     expect(r.stderr).toMatch(/unknown service 'nope'/);
   });
 

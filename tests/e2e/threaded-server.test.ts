@@ -41,7 +41,7 @@ describe('threaded-server: bad flags', () => {
     const holder = await start(['--workers', '1']);
     const r = await runSockkit(['threaded-server', '--workers', '1', '--port', String(holder.port)]);
     expect(r.code).toBe(8);
-    expect(r.stderr).toMatch(new RegExp(`listen on 127\\.0\\.0\\.1:${holder.port}: address already in use`));
+    expect(r.stderr).toMatch(new RegExp(`bind tcp 127\\.0\\.0\\.1:${holder.port}: address already in use by node \\(pid \\d+\\)`));
     expectCleanError(r, 'threaded-server');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { parseHexEndpoint, parseProcNetTable, TCP_LISTEN } from '../../src/net/proc-net.js';
-import { bindFailure } from '../../src/net/bind.js';
+import { bindConflicts, parseHexEndpoint, parseProcNetTable, TCP_LISTEN } from '../../src/net/proc-net.js';
+import { bindFailure, probeOutcome } from '../../src/net/bind.js';
 import { exitCodeFor } from '../../src/exit-codes.js';
 
 const TCP4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -94,5 +94,69 @@ describe('bindFailure', () => {
   test('permission denied on a high port does not blame the port number', () => {
     const err = bindFailure(denied, { protocol: 'tcp', address: '0.0.0.0', port: 8080 }, () => [], () => 1024);
     expect(err.why).toBe('permission denied');
+  });
+});
+
+describe('bindFailure: who is asked, and what --json gets', () => {
+  test('the holder lookup is asked about the target address; the holders go beside the error', () => {
+    const inUse = Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
+    const asked: unknown[] = [];
+    const err = bindFailure(inUse, { protocol: 'tcp', address: '127.0.0.1', port: 8080 }, (target) => {
+      asked.push(target);
+      return [
+        { protocol: 'tcp', address: '127.0.0.1', port: 8080, pid: 10, command: 'nginx' },
+        { protocol: 'tcp', address: '127.0.0.1', port: 8080, pid: 11, command: 'nginx' },
+      ];
+    });
+    expect(asked).toEqual([{ protocol: 'tcp', address: '127.0.0.1', port: 8080 }]);
+    expect(err.why).toBe('address already in use by nginx (pid 10) on 127.0.0.1:8080, nginx (pid 11) on 127.0.0.1:8080');
+    expect(err.measured).toEqual({
+      protocol: 'tcp',
+      address: '127.0.0.1',
+      port: 8080,
+      holders: [
+        { address: '127.0.0.1', port: 8080, pid: 10, command: 'nginx' },
+        { address: '127.0.0.1', port: 8080, pid: 11, command: 'nginx' },
+      ],
+    });
+  });
+});
+
+describe('bind --range: what a refused probe says about the port', () => {
+  test.each([
+    ['EADDRINUSE', 'in use'],
+    ['EACCES', 'needs privilege'],
+    ['EPERM', 'needs privilege'],
+    ['EADDRNOTAVAIL', undefined],
+  ])('%s → %s', (code, outcome) => {
+    expect(probeOutcome(Object.assign(new Error(code), { code }))).toBe(outcome);
+  });
+});
+
+describe('bindConflicts: does a socket on `held` block a bind of `wanted` on the same port?', () => {
+  test.each([
+    // same family
+    ['127.0.0.1', '127.0.0.1', true],
+    ['127.0.0.1', '127.0.0.2', false],
+    ['127.0.0.1', '0.0.0.0', true],
+    ['0.0.0.0', '127.0.0.1', true],
+    ['::1', '::1', true],
+    ['::1', '::', true],
+    ['::', '::1', true],
+    ['::1', '2001:db8::1', false],
+    ['0:0:0:0:0:0:0:1', '::1', true],
+    // across families: only the dual-stack wildcard, and IPv4-mapped addresses
+    ['127.0.0.1', '::1', false],
+    ['::1', '127.0.0.1', false],
+    ['::1', '0.0.0.0', false],
+    ['127.0.0.1', '::', true],
+    ['0.0.0.0', '::', true],
+    ['::', '127.0.0.1', true],
+    ['::', '0.0.0.0', true],
+    ['127.0.0.1', '::ffff:127.0.0.1', true],
+    ['127.0.0.2', '::ffff:127.0.0.1', false],
+    ['::ffff:127.0.0.1', '0.0.0.0', true],
+  ])('wanted %s, held %s → %s', (wanted, held, conflicts) => {
+    expect(bindConflicts(wanted, held)).toBe(conflicts);
   });
 });

@@ -48,7 +48,9 @@ describe('colour and progress decisions', () => {
   test('colour only on a TTY without NO_COLOR or --no-color', () => {
     expect(new Terminal({ stdout: new FakeStream(true), env: {} }).color).toBe(true);
     expect(new Terminal({ stdout: new FakeStream(false), env: {} }).color).toBe(false);
-    expect(new Terminal({ stdout: new FakeStream(true), env: { NO_COLOR: '' } }).color).toBe(false);
+    // no-color.org: only a non-empty NO_COLOR turns colour off.
+    expect(new Terminal({ stdout: new FakeStream(true), env: { NO_COLOR: '1' } }).color).toBe(false);
+    expect(new Terminal({ stdout: new FakeStream(true), env: { NO_COLOR: '' } }).color).toBe(true);
     expect(new Terminal({ stdout: new FakeStream(true), env: {}, color: false }).color).toBe(false);
   });
 
