@@ -5,7 +5,7 @@ import { SockkitError, toSockkitError, usageError } from '../net/errors.js';
 import { noTrace, type TraceFn } from '../net/trace.js';
 import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { Terminal, type TerminalOptions } from '../output/terminal.js';
-import { reportFailure } from '../output/errors.js';
+import { reportFailure, reportInterrupted } from '../output/errors.js';
 import { createTracePrinter } from '../output/trace.js';
 import { systemLookupsInFlight } from '../net/system-resolver.js';
 import type { CommandLineSpec, OptionSpecs, ParserSettings, PositionalSpec } from './options.js';
@@ -156,7 +156,7 @@ function onInterrupt(term: Terminal, controller: AbortController, longRunning: b
       controller.abort(new SockkitError('INTERRUPTED', 'stopped', `received ${signal}`));
       return;
     }
-    if (!term.quiet) term.err(`${term.prefix}: interrupted`);
+    reportInterrupted(term, signal);
     exitInterrupted(signal);
   };
   process.on('SIGINT', handler);

@@ -43,6 +43,14 @@ export function reportFailure(term: Terminal, err: SockkitError): void {
   printError(term, err);
 }
 
+/** A one-shot command stopped by Ctrl-C / SIGTERM: with --json its one document is this error. */
+export function reportInterrupted(term: Terminal, signal: NodeJS.Signals): void {
+  if (term.json && !term.printedDocument && !NDJSON_COMMANDS.has(term.command)) {
+    printJson(term, { error: errorJson(new SockkitError('INTERRUPTED', 'interrupted', `received ${signal}`)) });
+  }
+  if (!term.quiet) term.err(`${term.prefix}: interrupted`);
+}
+
 const NDJSON_COMMANDS = new Set(['echo-server', 'threaded-server']);
 
 /** One line, each long URL in it shortened in the middle. */

@@ -80,6 +80,21 @@ describeInSandbox('a system resolver that never answers or refuses at once', () 
     expect(stderr).toContain('sockkit resolve: interrupted');
   });
 
+  test('Ctrl-C with --json: the one document is the interruption', async () => {
+    const [file, argv, env] = sockkitSpawn(['http-get', 'http://nohost.example/', '--json', '--connect-timeout', '20'], {
+      resolvConf: silent.resolvConf,
+      hostsFile,
+    });
+    const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const queriesBefore = silent.queries;
+    await waitFor(() => silent.queries > queriesBefore, 5000);
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(JSON.parse(stdout)).toEqual({ error: { code: 'INTERRUPTED', exitCode: 130, message: 'interrupted: received SIGINT' } });
+  });
+
   test.each([
     ['resolve', ['resolve', 'nohost.example'], 4],
     ['http-get', ['http-get', 'http://nohost.example/'], 4],
