@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { parsePort } from '../net/address.js';
+import { formatHostPort, parsePort } from '../net/address.js';
 import { SockkitError, timeoutError, usageError } from '../net/errors.js';
 import { resolveBindHost } from '../net/bind.js';
 import { sleep } from '../net/deadline.js';
@@ -21,9 +21,10 @@ import {
   type RoundTripper,
   type StreamEchoResult,
 } from '../net/echo-client.js';
-import { runEchoLoad } from '../net/echo-load.js';
+import { loadFailure, runEchoLoad } from '../net/echo-load.js';
 import { readStdin } from '../net/read-input.js';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { printError } from '../output/errors.js';
 import { printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
 import type { CommandContext } from './common.js';
 import { drained } from '../output/terminal.js';
@@ -115,12 +116,11 @@ async function runClient(args: EchoClientArgs, ctx: CommandContext): Promise<num
     if (messageSize * concurrency > MAX_LOAD_MEMORY) throw usageError('load mode', `--size × --concurrency must stay under ${MAX_LOAD_MEMORY / 1024 / 1024} MiB`);
     const result = await runEchoLoad(target, { concurrency, durationMs: duration * 1000, size: messageSize, timeoutMs: ctx.timeoutMs }, ctx.trace, ctx.signal);
     await printLoadResult(ctx.term, shown, result);
-    if (result.mismatches > 0) return ExitCode.PROTOCOL;
-    if (result.connectionsOpened === 0) {
-      const codes = Object.keys(result.connectFailures);
-      return codes.includes('ECONNREFUSED') ? ExitCode.UNREACHABLE : codes.includes('ETIMEDOUT') ? ExitCode.TIMEOUT : ExitCode.UNREACHABLE;
-    }
-    return ExitCode.OK;
+    // Any lost work (a connection not opened, dropped, cut, or a mismatch) fails the run.
+    const failure = loadFailure(result, formatHostPort(target.address, target.port), ctx.timeoutMs);
+    if (!failure) return ExitCode.OK;
+    printError(ctx.term, failure);
+    return exitCodeFor(failure.code);
   }
 
   if (count !== undefined || size !== undefined) {
