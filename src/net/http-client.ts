@@ -434,6 +434,7 @@ function exchangeOnSocket(
     let sink: BodySink | null = null;
     let decoded: ReturnType<typeof decodingSink> | null = null;
     let decodedEncoding: string | null = null;
+    let transferDecoded: ReturnType<typeof decodingSink> | null = null;
     let stopAfterHead = false;
     let firstByteAt = 0;
     let reads = 0;
@@ -501,6 +502,13 @@ function exchangeOnSocket(
           } else {
             sink = target;
           }
+          // A transfer coding (Transfer-Encoding: gzip) is not the body: always removed,
+          // under the same cap as --compressed (a gzip bomb works here too).
+          if ((framing.kind === 'chunked' || framing.kind === 'close') && framing.transferCoding) {
+            trace('recv', `Transfer-Encoding ${framing.transferCoding}: decoding it`);
+            transferDecoded = decodingSink(framing.transferCoding, sink, options.maxDecodedBytes);
+            sink = transferDecoded;
+          }
         },
         onBody(chunk) {
           if (sink && !sink.write(chunk) && !paused) {
@@ -542,8 +550,8 @@ function exchangeOnSocket(
         httpVersion: head.httpVersion,
         head,
         framing: parser.framing!,
-        bodyBytes: parser.bodyBytes,
-        deliveredBytes: decoded ? decoded.decodedBytes() : parser.bodyBytes,
+        bodyBytes: transferDecoded ? transferDecoded.decodedBytes() : parser.bodyBytes,
+        deliveredBytes: decoded ? decoded.decodedBytes() : transferDecoded ? transferDecoded.decodedBytes() : parser.bodyBytes,
         decodedEncoding,
         bodyRead: !stopAfterHead,
         sentAt,
@@ -643,9 +651,9 @@ function describeFraming(framing: BodyFraming): string {
     case 'length':
       return `Content-Length ${framing.length}`;
     case 'chunked':
-      return 'chunked';
+      return framing.transferCoding ? `${framing.transferCoding}, chunked` : 'chunked';
     case 'close':
-      return 'until the server closes';
+      return `${framing.transferCoding ? `${framing.transferCoding}, ` : ''}until the server closes`;
   }
 }
 
