@@ -5,7 +5,8 @@
 // as soon as the parser says the message is complete.
 import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type TLSSocket, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { getSystemErrorName } from 'node:util';
 import { SockkitError, timeoutError, toSockkitError } from './errors.js';
 import { formatHostPort, type Family } from './address.js';
 import type { TraceFn } from './trace.js';
@@ -604,6 +605,15 @@ function exchangeOnSocket(
     socket.on('end', () => {
       if (settled) return;
       try {
+        // Over TLS, a body that ends when the connection does must end with close_notify:
+        // a bare TCP FIN is a truncation anyone on the path can cause.
+        if (socket instanceof TLSSocket && parser.framing?.kind === 'close' && !parser.done && !endedByCloseNotify(socket, paused)) {
+          throw new SockkitError(
+            'PROTOCOL',
+            what,
+            `the body may be truncated: the connection ended with a TCP FIN but no TLS close_notify after ${parser.bodyBytes} body bytes, and a body without Content-Length or chunked framing is complete only at close_notify (anyone on the path can cut it short)`,
+          );
+        }
         parser.finish();
         void succeed();
       } catch (err) {
@@ -642,6 +652,22 @@ function exchangeOnSocket(
     trace('send', `${request.length} bytes (request head)`);
     hooks.onRequest?.(request);
   });
+}
+
+/**
+ * Whether a TLS socket's 'end' came from the server's close_notify rather than a bare
+ * TCP FIN. Node reports both alike; the TCP handle under the TLS layer tells them
+ * apart: reading a FIN stops libuv's reading of it, while a close_notify ends TLS with
+ * TCP still reading, and readStart() then answers EALREADY. While we had paused reading
+ * (backpressure), no FIN could be read at all, so an end then came from TLS. When the
+ * handle is not there to ask (another Node), the answer is no: never a silent truncation.
+ */
+function endedByCloseNotify(socket: TLSSocket, paused: boolean): boolean {
+  if (paused) return true;
+  const tcp = (socket as unknown as { _handle?: { _parent?: { readStart?: () => number } } })._handle?._parent;
+  if (typeof tcp?.readStart !== 'function') return false;
+  const result = tcp.readStart();
+  return result < 0 && getSystemErrorName(result) === 'EALREADY';
 }
 
 function describeFraming(framing: BodyFraming): string {
