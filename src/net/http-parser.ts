@@ -476,7 +476,8 @@ export function bodyFraming(head: Pick<ResponseHead, 'status' | 'headers'>, isHe
       .join(',')
       .split(',')
       .map((c) => c.trim().toLowerCase())
-      .filter((c) => c !== '');
+      // 'identity' (RFC 2616, since withdrawn) means no coding: the bytes are the body.
+      .filter((c) => c !== '' && c !== 'identity');
     const chunked = codings[codings.length - 1] === 'chunked';
     const others = chunked ? codings.slice(0, -1) : codings;
     if (others.includes('chunked')) throw fail('UNSUPPORTED_TRANSFER_CODING', `chunked is not the last transfer coding (${te.join(', ')})`);

@@ -145,6 +145,8 @@ describe('HttpResponseParser: framing (RFC 9112 6.3)', () => {
     expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: GZIP, chunked\r\n\r\n']).framing).toEqual({ kind: 'chunked', transferCoding: 'gzip' });
     expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n']).framing).toEqual({ kind: 'chunked', transferCoding: 'deflate' });
     expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n']).framing).toEqual({ kind: 'chunked' });
+    // The withdrawn 'identity' coding is no coding at all.
+    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n']).framing).toEqual({ kind: 'close' });
   });
 
   test('obsolete line folding becomes a space', () => {
