@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { parsePort } from '../net/address.js';
+import { formatHostPort, parsePort } from '../net/address.js';
 import { SockkitError, timeoutError, usageError, withMeasured } from '../net/errors.js';
 import { resolveBindHost } from '../net/bind.js';
 import { sleep } from '../net/deadline.js';
@@ -21,10 +21,11 @@ import {
   type RoundTripper,
   type StreamEchoResult,
 } from '../net/echo-client.js';
-import { runEchoLoad } from '../net/echo-load.js';
+import { loadFailure, runEchoLoad } from '../net/echo-load.js';
 import { readStdin } from '../net/read-input.js';
-import { ExitCode } from '../exit-codes.js';
-import { countDocument, printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { printError } from '../output/errors.js';
+import { countDocument, loadDocument, printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
 import type { CommandContext } from './common.js';
 import { drained } from '../output/terminal.js';
 
@@ -123,13 +124,14 @@ async function runClient(args: EchoClientArgs, ctx: CommandContext, measured: Pa
     const messageSize = size ?? 64;
     if (messageSize * concurrency > MAX_LOAD_MEMORY) throw usageError('load mode', `--size × --concurrency must stay under ${MAX_LOAD_MEMORY / 1024 / 1024} MiB`);
     const result = await runEchoLoad(target, { concurrency, durationMs: duration * 1000, size: messageSize, timeoutMs: ctx.timeoutMs }, ctx.trace, ctx.signal);
+    // Any lost work (a connection not opened, dropped, cut, or a mismatch) fails the run;
+    // with --json the summary is the error document's measured part.
+    const failure = loadFailure(result, formatHostPort(target.address, target.port), ctx.timeoutMs);
+    if (failure && ctx.term.json) throw withMeasured(failure, loadDocument(shown, result));
     await printLoadResult(ctx.term, shown, result);
-    if (result.mismatches > 0) return ExitCode.PROTOCOL;
-    if (result.connectionsOpened === 0) {
-      const codes = Object.keys(result.connectFailures);
-      return codes.includes('ECONNREFUSED') ? ExitCode.UNREACHABLE : codes.includes('ETIMEDOUT') ? ExitCode.TIMEOUT : ExitCode.UNREACHABLE;
-    }
-    return ExitCode.OK;
+    if (!failure) return ExitCode.OK;
+    printError(ctx.term, failure);
+    return exitCodeFor(failure.code);
   }
 
   if (count !== undefined || size !== undefined) {

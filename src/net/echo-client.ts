@@ -82,20 +82,23 @@ export interface StreamEchoResult {
   sha256Received: string;
 }
 
-/**
- * Sends `source` over TCP and checks the echo as it comes back, writing each echoed
- * chunk to `sink` (reading pauses while the sink is full, so a slow reader of stdout
- * slows the transfer instead of growing memory). Every wait is bounded: `timeoutMs`
- * without progress (and without the sink holding us back) is a timeout.
- * The client half-closes only after the whole echo is back (some echo servers drop
- * what they still hold when the client half-closes).
- */
 /** Where echoed bytes go (stdout): write() returning false means wait for 'drain'. */
 export interface EchoSink {
   write(chunk: Buffer): boolean;
   once?(event: 'drain', listener: () => void): unknown;
 }
 
+/**
+ * Sends `source` over TCP and checks the echo as it comes back, writing each echoed
+ * chunk to `sink` (reading pauses while the sink is full, so a slow reader of stdout
+ * slows the transfer instead of growing memory). Every wait is a deadline of
+ * `timeoutMs`, not a bound on silence, so a server that trickles a byte now and then
+ * cannot stretch it: a write the server does not take within it, or the echo of
+ * everything sent not back within it once the source has ended, is a timeout. Time
+ * during which our own sink (stdout) holds us back is not counted.
+ * The client half-closes only after the whole echo is back (some echo servers drop
+ * what they still hold when the client half-closes).
+ */
 export async function streamEchoTcp(
   socket: Socket,
   source: AsyncIterable<Buffer | string> | Buffer,
@@ -113,6 +116,9 @@ export async function streamEchoTcp(
   let lastByteAt = 0;
   let closed = false;
   let sinkBlocked = false;
+  let sinkBlockedAt = 0;
+  let sinkBlockedMs = 0;
+  const sinkBlockedSoFar = () => sinkBlockedMs + (sinkBlocked ? performance.now() - sinkBlockedAt : 0);
   let socketError: unknown;
   const hashSent = createHash('sha256');
   const hashReceived = createHash('sha256');
@@ -131,9 +137,11 @@ export async function streamEchoTcp(
     received += chunk.length;
     if (!sink.write(chunk) && sink.once) {
       sinkBlocked = true;
+      sinkBlockedAt = performance.now();
       socket.pause();
       sink.once('drain', () => {
         sinkBlocked = false;
+        sinkBlockedMs += performance.now() - sinkBlockedAt;
         socket.resume();
         poke();
       });
@@ -182,19 +190,22 @@ export async function streamEchoTcp(
     poke();
   });
 
-  // Waits for `ready()` with a bound on time without progress.
+  // Waits for `ready()` at most `timeoutMs`, not counting the time our sink blocked us.
   const waitUntil = async (ready: () => boolean, what: string) => {
+    const startedAt = performance.now();
+    const blockedBefore = sinkBlockedSoFar();
+    const usedMs = () => performance.now() - startedAt - (sinkBlockedSoFar() - blockedBefore);
     while (!ready()) {
       if (socketError) throw toSockkitError(socketError, what);
-      const progressBefore = received + sent;
+      const leftMs = timeoutMs - usedMs();
+      if (leftMs <= 0 && !sinkBlocked) throw timeoutError(what, timeoutMs);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
+        const timer = setTimeout(resolve, Math.max(1, sinkBlocked ? timeoutMs : leftMs));
         wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
-      if (!ready() && received + sent === progressBefore && !closed && !socketError && !sinkBlocked) throw timeoutError(what, timeoutMs);
     }
   };
 

@@ -13,6 +13,7 @@ import { LogLinearHistogram, type HistogramSummary } from './histogram.js';
 import type { EchoTarget } from './echo-client.js';
 import { noTrace, type TraceFn } from './trace.js';
 import { formatHostPort } from './address.js';
+import { SockkitError, type ErrorCode } from './errors.js';
 
 export interface LoadOptions {
   concurrency: number;
@@ -32,6 +33,10 @@ export interface LoadResult {
   connectFailures: Record<string, number>;
   /** Connections that ended during the run (closed or reset by the server). */
   connectionsDropped: number;
+  /** How each dropped connection ended: FIN (closed by the server), ECONNRESET, EPIPE... → count. */
+  dropCauses: Record<string, number>;
+  /** Connections whose last echo was not back within the timeout after the run, and were cut. */
+  connectionsTimedOut: number;
   messages: number;
   mismatches: number;
   bytesSent: number;
@@ -53,6 +58,8 @@ class LoadConnection {
   counter = 0;
   mismatchedThisMessage = false;
   open = false;
+  /** Why the connection ended before we finished it: 'FIN', an errno, or 'timeout' (cut by us). */
+  endCause: string | undefined;
 
   constructor(
     readonly payload: Buffer,
@@ -116,6 +123,8 @@ class LoadRun {
   bytesSent = 0;
   bytesReceived = 0;
   dropped = 0;
+  dropCauses: Record<string, number> = {};
+  timedOut = 0;
   private openCount = 0;
   private onAllSettled: (() => void) | undefined;
 
@@ -165,18 +174,27 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
           connections.push(c);
           resolve();
         });
+        socket.on('end', () => {
+          c.endCause ??= 'FIN';
+        });
         socket.on('error', (err: NodeJS.ErrnoException) => {
           if (!c.open) {
             clearTimeout(timer);
             const code = err.code ?? 'error';
             connectFailures[code] = (connectFailures[code] ?? 0) + 1;
             resolve();
-          }
+          } else c.endCause ??= err.code ?? 'error';
         });
         socket.on('close', () => {
           if (c.open) {
-            // Ended by the server (refused at its limit, reset, closed) before we finished.
-            run.dropped++;
+            // Ended before we finished it: by the server (refused at its limit, reset,
+            // closed) during the run, or cut by us when its last echo was late.
+            if (c.endCause === 'timeout') run.timedOut++;
+            else {
+              run.dropped++;
+              const cause = c.endCause ?? 'closed';
+              run.dropCauses[cause] = (run.dropCauses[cause] ?? 0) + 1;
+            }
             c.open = false;
             run.settled();
           }
@@ -206,7 +224,11 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
   trace('stop', `${snapshot.messages} round trips in ${elapsedMs.toFixed(0)} ms; waiting for the last echoes`);
   // Each connection closes once its last echo is back; stragglers are cut after the timeout.
   const stragglers = setTimeout(() => {
-    for (const c of connections) if (c.open) c.socket.destroy();
+    for (const c of connections) {
+      if (!c.open) continue;
+      c.endCause ??= 'timeout';
+      c.socket.destroy();
+    }
   }, options.timeoutMs);
   await run.whenAllSettled();
   clearTimeout(stragglers);
@@ -223,6 +245,8 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
     connectionsFailed: options.concurrency - opened,
     connectFailures,
     connectionsDropped: run.dropped,
+    dropCauses: run.dropCauses,
+    connectionsTimedOut: run.timedOut,
     messages: snapshot.messages,
     mismatches: run.mismatches,
     bytesSent: snapshot.bytesSent,
@@ -232,4 +256,39 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
     receivedMBps: seconds > 0 ? snapshot.bytesReceived / 1e6 / seconds : 0,
     rtt: { count: h.count, minMs: ms(h.min), meanMs: ms(h.mean), p50Ms: ms(h.p50), p90Ms: ms(h.p90), p99Ms: ms(h.p99), p999Ms: ms(h.p999), maxMs: ms(h.max) },
   };
+}
+
+/**
+ * The work a load run lost, as one error (undefined when none was lost): connections
+ * that never opened (refused → UNREACHABLE, connect timeout → TIMEOUT), connections the
+ * server closed or reset after accepting them (it refused the work: PROTOCOL), last
+ * echoes not back in time (TIMEOUT), and mismatched echoes (PROTOCOL). The code is the
+ * one with the worst exit status, as with several results elsewhere.
+ */
+export function loadFailure(r: LoadResult, where: string, timeoutMs: number): SockkitError | undefined {
+  const parts: Array<{ code: ErrorCode; text: string }> = [];
+  const of = `of ${r.concurrency}`;
+  if (r.connectionsFailed > 0) {
+    const onlyTimeouts = Object.keys(r.connectFailures).every((k) => k === 'ETIMEDOUT');
+    parts.push({ code: onlyTimeouts ? 'TIMEOUT' : 'UNREACHABLE', text: `${r.connectionsFailed} ${of} connections failed to open (${counts(r.connectFailures)})` });
+  }
+  if (r.connectionsDropped > 0) {
+    parts.push({ code: 'PROTOCOL', text: `${r.connectionsDropped} ${of} connections ended by the server before the run did (${counts(r.dropCauses)})` });
+  }
+  if (r.connectionsTimedOut > 0) {
+    parts.push({ code: 'TIMEOUT', text: `${r.connectionsTimedOut} ${of} connections cut: their last echo was not back ${timeoutMs / 1000} s after the run` });
+  }
+  if (r.mismatches > 0) parts.push({ code: 'PROTOCOL', text: `${r.mismatches} ${r.mismatches === 1 ? 'echo differs' : 'echoes differ'} from what was sent` });
+  if (parts.length === 0) return undefined;
+  const code = parts.map((p) => p.code).sort((a, b) => SEVERITY.indexOf(b) - SEVERITY.indexOf(a))[0]!;
+  return new SockkitError(code, `load on TCP ${where}`, `${parts.map((p) => p.text).join('; ')}; ${r.messages} messages echoed`);
+}
+
+/** Ordered as their exit statuses (4, 5, 7): the last one present names the run's failure. */
+const SEVERITY: ErrorCode[] = ['UNREACHABLE', 'TIMEOUT', 'PROTOCOL'];
+
+function counts(byCause: Record<string, number>): string {
+  return Object.entries(byCause)
+    .map(([cause, n]) => `${cause === 'FIN' ? 'closed (FIN)' : cause} ×${n}`)
+    .join(', ');
 }

@@ -52,6 +52,7 @@ export function decodingSink(coding: ContentCoding, downstream: BodySink, maxDec
   // createUnzip reads both gzip and zlib-wrapped deflate, and concatenated gzip members.
   const zlib: Unzip | BrotliDecompress = coding === 'br' ? createBrotliDecompress() : createUnzip();
   let decoded = 0;
+  let wroteAny = false;
   // zlib's output is fresh Buffers too: keep their memory from piling up (http-memory.ts).
   const governor = createGarbageGovernor();
   let failure: SockkitError | undefined;
@@ -98,6 +99,8 @@ export function decodingSink(coding: ContentCoding, downstream: BodySink, maxDec
   return {
     write(chunk) {
       if (failure) throw failure;
+      if (chunk.length === 0) return true;
+      wroteAny = true;
       // zlib holds on to its input until it has read it: give it a copy.
       return zlib.write(Buffer.from(chunk));
     },
@@ -108,6 +111,12 @@ export function decodingSink(coding: ContentCoding, downstream: BodySink, maxDec
     },
     async end() {
       if (failure) throw failure;
+      // An empty body is empty, whatever its Content-Encoding says (curl agrees):
+      // zlib would call zero bytes a truncated stream.
+      if (!wroteAny) {
+        zlib.destroy();
+        return downstream.end();
+      }
       const settled = new Promise<void>((resolve, reject) => {
         const onFail = () => (failure ? reject(failure) : undefined);
         zlib.once('close', onFail);

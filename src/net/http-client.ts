@@ -5,7 +5,8 @@
 // as soon as the parser says the message is complete.
 import { systemLookup } from './system-resolver.js';
 import { connect as tcpConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type TLSSocket, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { getSystemErrorName } from 'node:util';
 import { SockkitError, timeoutError, toSockkitError } from './errors.js';
 import { formatHostPort, type Family } from './address.js';
 import type { TraceFn } from './trace.js';
@@ -425,6 +426,7 @@ function exchangeOnSocket(
     let sink: BodySink | null = null;
     let decoded: ReturnType<typeof decodingSink> | null = null;
     let decodedEncoding: string | null = null;
+    let transferDecoded: ReturnType<typeof decodingSink> | null = null;
     let stopAfterHead = false;
     let firstByteAt = 0;
     let reads = 0;
@@ -492,6 +494,13 @@ function exchangeOnSocket(
           } else {
             sink = target;
           }
+          // A transfer coding (Transfer-Encoding: gzip) is not the body: always removed,
+          // under the same cap as --compressed (a gzip bomb works here too).
+          if ((framing.kind === 'chunked' || framing.kind === 'close') && framing.transferCoding) {
+            trace('recv', `Transfer-Encoding ${framing.transferCoding}: decoding it`);
+            transferDecoded = decodingSink(framing.transferCoding, sink, options.maxDecodedBytes);
+            sink = transferDecoded;
+          }
         },
         onBody(chunk) {
           if (sink && !sink.write(chunk) && !paused) {
@@ -533,8 +542,8 @@ function exchangeOnSocket(
         httpVersion: head.httpVersion,
         head,
         framing: parser.framing!,
-        bodyBytes: parser.bodyBytes,
-        deliveredBytes: decoded ? decoded.decodedBytes() : parser.bodyBytes,
+        bodyBytes: transferDecoded ? transferDecoded.decodedBytes() : parser.bodyBytes,
+        deliveredBytes: decoded ? decoded.decodedBytes() : transferDecoded ? transferDecoded.decodedBytes() : parser.bodyBytes,
         decodedEncoding,
         bodyRead: !stopAfterHead,
         sentAt,
@@ -587,6 +596,15 @@ function exchangeOnSocket(
     socket.on('end', () => {
       if (settled) return;
       try {
+        // Over TLS, a body that ends when the connection does must end with close_notify:
+        // a bare TCP FIN is a truncation anyone on the path can cause.
+        if (socket instanceof TLSSocket && parser.framing?.kind === 'close' && !parser.done && !endedByCloseNotify(socket, paused)) {
+          throw new SockkitError(
+            'PROTOCOL',
+            what,
+            `the body may be truncated: the connection ended with a TCP FIN but no TLS close_notify after ${parser.bodyBytes} body bytes, and a body without Content-Length or chunked framing is complete only at close_notify (anyone on the path can cut it short)`,
+          );
+        }
         parser.finish();
         void succeed();
       } catch (err) {
@@ -627,6 +645,22 @@ function exchangeOnSocket(
   });
 }
 
+/**
+ * Whether a TLS socket's 'end' came from the server's close_notify rather than a bare
+ * TCP FIN. Node reports both alike; the TCP handle under the TLS layer tells them
+ * apart: reading a FIN stops libuv's reading of it, while a close_notify ends TLS with
+ * TCP still reading, and readStart() then answers EALREADY. While we had paused reading
+ * (backpressure), no FIN could be read at all, so an end then came from TLS. When the
+ * handle is not there to ask (another Node), the answer is no: never a silent truncation.
+ */
+function endedByCloseNotify(socket: TLSSocket, paused: boolean): boolean {
+  if (paused) return true;
+  const tcp = (socket as unknown as { _handle?: { _parent?: { readStart?: () => number } } })._handle?._parent;
+  if (typeof tcp?.readStart !== 'function') return false;
+  const result = tcp.readStart();
+  return result < 0 && getSystemErrorName(result) === 'EALREADY';
+}
+
 function describeFraming(framing: BodyFraming): string {
   switch (framing.kind) {
     case 'none':
@@ -634,9 +668,9 @@ function describeFraming(framing: BodyFraming): string {
     case 'length':
       return `Content-Length ${framing.length}`;
     case 'chunked':
-      return 'chunked';
+      return framing.transferCoding ? `${framing.transferCoding}, chunked` : 'chunked';
     case 'close':
-      return 'until the server closes';
+      return `${framing.transferCoding ? `${framing.transferCoding}, ` : ''}until the server closes`;
   }
 }
 

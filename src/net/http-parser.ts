@@ -67,11 +67,19 @@ export interface ResponseHead {
   raw: Buffer;
 }
 
+/** A transfer coding other than chunked that the client removes (RFC 9112 7.2). */
+export type TransferCoding = 'gzip' | 'deflate';
+
+/**
+ * How the body is delimited. `transferCoding`: the body as framed is still gzip- or
+ * deflate-coded (Transfer-Encoding: gzip [, chunked]) and must be decoded before it
+ * is the body; the parser only frames it.
+ */
 export type BodyFraming =
   | { kind: 'none' }
   | { kind: 'length'; length: number }
-  | { kind: 'chunked' }
-  | { kind: 'close' };
+  | { kind: 'chunked'; transferCoding?: TransferCoding }
+  | { kind: 'close'; transferCoding?: TransferCoding };
 
 export interface ParserHandler {
   /** A 1xx interim response (100 Continue, 102 Processing, 103 Early Hints). */
@@ -468,25 +476,48 @@ export function bodyFraming(head: Pick<ResponseHead, 'status' | 'headers'>, isHe
       .join(',')
       .split(',')
       .map((c) => c.trim().toLowerCase())
-      .filter((c) => c !== '');
-    const last = codings[codings.length - 1];
-    if (last !== 'chunked') {
-      if (codings.every((c) => c !== 'chunked')) return { kind: 'close' };
-      throw fail('UNSUPPORTED_TRANSFER_CODING', `chunked is not the last transfer coding (${te.join(', ')})`);
+      // 'identity' (RFC 2616, since withdrawn) means no coding: the bytes are the body.
+      .filter((c) => c !== '' && c !== 'identity');
+    const chunked = codings[codings.length - 1] === 'chunked';
+    const others = chunked ? codings.slice(0, -1) : codings;
+    if (others.includes('chunked')) throw fail('UNSUPPORTED_TRANSFER_CODING', `chunked is not the last transfer coding (${te.join(', ')})`);
+    // RFC 9112 6.3: without a final chunked, the body runs until the server closes.
+    const kind = chunked ? 'chunked' : 'close';
+    if (others.length === 0) return { kind };
+    // gzip/deflate are decoded (a gzip stream ends with its own length and CRC, so a
+    // truncation is caught too); anything else would be passed off as the body: refuse.
+    const transferCoding = others.length === 1 ? knownTransferCoding(others[0]!) : undefined;
+    if (!transferCoding) {
+      throw fail('UNSUPPORTED_TRANSFER_CODING', `unsupported transfer coding ${quote(others.join(', '))} (sockkit decodes gzip or deflate, with or without chunked)`);
     }
-    if (codings.length > 1) {
-      throw fail('UNSUPPORTED_TRANSFER_CODING', `unsupported transfer coding ${quote(codings.slice(0, -1).join(', '))}`);
-    }
-    return { kind: 'chunked' };
+    return { kind, transferCoding };
   }
-  if (cl.length > 0) {
-    const values = new Set(cl.join(',').split(',').map((v) => v.trim()));
-    if (values.size > 1) throw fail('CONFLICTING_FRAMING', `conflicting Content-Length values (${[...values].join(', ')})`);
-    const value = [...values][0]!;
-    if (!/^\d{1,15}$/.test(value)) throw fail('BAD_CONTENT_LENGTH', `bad Content-Length ${quote(value)}`);
-    return { kind: 'length', length: Number(value) };
-  }
+  if (cl.length > 0) return { kind: 'length', length: contentLength(cl, fail) };
   return { kind: 'close' };
+}
+
+function knownTransferCoding(coding: string): TransferCoding | undefined {
+  if (coding === 'gzip' || coding === 'x-gzip') return 'gzip';
+  if (coding === 'deflate') return 'deflate';
+  return undefined;
+}
+
+/**
+ * RFC 9110 8.6: Content-Length = 1*DIGIT. Leading zeros are digits too (curl takes
+ * `000…012` as 12): values are compared as numbers, and only the significant digits
+ * are bounded (15: within a safe integer); the header line limit bounds the rest.
+ */
+function contentLength(values: string[], fail: Fail): number {
+  const lengths = new Set<number>();
+  for (const raw of values.join(',').split(',')) {
+    const value = raw.trim();
+    if (!/^\d+$/.test(value)) throw fail('BAD_CONTENT_LENGTH', `bad Content-Length ${quote(value)}`);
+    const significant = value.replace(/^0+(?=\d)/, '');
+    if (significant.length > 15) throw fail('BAD_CONTENT_LENGTH', `Content-Length ${quote(value)} is too large`);
+    lengths.add(Number(significant));
+  }
+  if (lengths.size > 1) throw fail('CONFLICTING_FRAMING', `conflicting Content-Length values (${[...lengths].join(', ')})`);
+  return [...lengths][0]!;
 }
 
 function kib(bytes: number): string {

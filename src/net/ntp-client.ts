@@ -116,10 +116,15 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
   try {
     const collected: NtpSample[] = [];
     let outcome: ExchangeOutcome = first;
+    // Every sample stands on its own, the first included: a lost reply is a lost
+    // sample, and the run fails only when no sample at all was answered.
+    let lastIgnored = '';
+    let lastBudgetMs = options.timeoutMs;
     for (let index = 1; ; index++) {
       if (outcome.kind === 'silence') {
         const error = silenceError(session.server, outcome.budgetMs, outcome.ignored);
-        if (index === 1) throw withSkipped(error, options.server, unanswered);
+        if (outcome.ignored.count > 0) lastIgnored = outcome.ignored.last;
+        lastBudgetMs = outcome.budgetMs;
         collected.push({ index, status: 'timeout', sentAtUnixMs: outcome.t1, ignoredReplies: outcome.ignored.count, error });
       } else {
         collected.push(toSample(index, outcome, session.server));
@@ -131,6 +136,9 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
       trace('wait', `${options.intervalMs ?? 0} ms before the next query`);
       await sleep(options.intervalMs ?? 0, options.signal);
       outcome = await session.exchange(options.timeoutMs, options.signal, clock);
+    }
+    if (!collected.some((s) => s.status === 'ok')) {
+      throw withSkipped(noSampleAnswered(session.server, collected, lastBudgetMs, lastIgnored), options.server, unanswered);
     }
     return report(options, session, addresses, unanswered, collected);
   } finally {
@@ -274,6 +282,22 @@ function silenceError(server: Endpoint, budgetMs: number, ignored: Ignored): Soc
     `no valid reply from ${endpointText(server)}`,
     `${n} ${n === 1 ? 'datagram' : 'datagrams'} ignored in ${formatMs(budgetMs)}; last: ${ignored.last}`,
   );
+}
+
+/**
+ * Every query went unanswered. One query: its own error. Several: a timeout when
+ * nothing came at all, a protocol error (as for one query) when only datagrams that
+ * were not answers came.
+ */
+function noSampleAnswered(server: Endpoint, lost: readonly NtpSample[], budgetMs: number, lastIgnored: string): SockkitError {
+  if (lost.length === 1) return lost[0]!.error!;
+  const ignored = lost.reduce((n, s) => n + s.ignoredReplies, 0);
+  const none = `none of ${lost.length} queries answered`;
+  if (ignored === 0) {
+    const each = timeoutError('', budgetMs);
+    return new SockkitError('TIMEOUT', `no reply from ${endpointText(server)}`, `${none}, each ${each.why}`, each.hint);
+  }
+  return protocolError(`no valid reply from ${endpointText(server)}`, `${none}; ${ignored} ${ignored === 1 ? 'datagram' : 'datagrams'} ignored; last: ${lastIgnored}`);
 }
 
 function formatMs(ms: number): string {

@@ -126,10 +126,14 @@ export function printLineEcho(term: Terminal, target: ClientTarget, s: EchoSampl
 
 // ---------- load ----------
 
+/** Load mode's JSON document (also the `measured` part of its error document). */
+export function loadDocument(target: ClientTarget, r: LoadResult): Record<string, unknown> {
+  return { mode: 'load', ...target, ...r, rtt: r.rtt.count > 0 ? r.rtt : withoutData(r.rtt) };
+}
+
 export async function printLoadResult(term: Terminal, target: ClientTarget, r: LoadResult): Promise<void> {
-  const measured = r.rtt.count > 0;
   if (term.json) {
-    printJson(term, { mode: 'load', ...target, ...r, rtt: measured ? r.rtt : withoutData(r.rtt) });
+    printJson(term, loadDocument(target, r));
     return;
   }
   const failures = Object.entries(r.connectFailures).map(([k, v]) => `${k} ×${v}`).join(', ');
@@ -140,7 +144,7 @@ export async function printLoadResult(term: Terminal, target: ClientTarget, r: L
     ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
     ['messages', `${r.messages} of ${r.size} bytes, ${Math.round(r.messagesPerSecond)}/s`],
     ['throughput', `${r.sentMBps.toFixed(2)} MB/s sent, ${r.receivedMBps.toFixed(2)} MB/s received`],
-    ['rtt', measured ? `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms` : `${NO_DATA} (no echo received)`],
+    ['rtt', rtt.count > 0 ? `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms` : `${NO_DATA} (no echo received)`],
     ['mismatches', r.mismatches],
   ]);
 }

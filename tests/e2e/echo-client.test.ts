@@ -190,12 +190,13 @@ describe('sockkit echo-client', () => {
     expect(JSON.parse(r.stdout).mismatches).toBeGreaterThan(0);
   });
 
-  test('load mode against a server at its --max-conns: the refused connections are counted as dropped', async () => {
+  test('load mode against a server at its --max-conns: the refused connections are counted as dropped, exit 7', async () => {
     const limited = await startEchoServerProcess(['--max-conns', '5', '--no-log-connections']);
     try {
       const r = await runSockkit(['echo-client', '-p', String(limited.port), '-C', '8', '-d', '0.5', '--json']);
-      expect(r.code).toBe(0);
+      expect(r.code).toBe(7); // lost work is never a success
       expect(JSON.parse(r.stdout)).toMatchObject({ connectionsOpened: 8, connectionsDropped: 3, mismatches: 0 });
+      expect(r.stderr).toMatch(/3 of 8 connections ended by the server before the run did/);
     } finally {
       await limited.stop();
     }
@@ -206,6 +207,7 @@ describe('sockkit echo-client', () => {
     const r = await runSockkit(['echo-client', '-p', String(await freePort()), '-C', '5', '-d', '0.2', '--json']);
     expect(r.code).toBe(4);
     expect(JSON.parse(r.stdout)).toMatchObject({ connectionsOpened: 0, connectionsFailed: 5, connectFailures: { ECONNREFUSED: 5 } });
+    expect(r.stderr).toMatch(/5 of 5 connections failed to open \(ECONNREFUSED ×5\)/);
   });
 
   test.each([

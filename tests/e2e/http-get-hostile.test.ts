@@ -45,6 +45,10 @@ describe('http-get survives hostile servers', () => {
     ['/redirect-file', ['-L'], 7, /refused redirect: to file:\/\/\/etc\/passwd: only http and https/],
     ['/redirect-self', ['-L'], 7, /redirect loop/],
     ['/gzip-bomb', ['--compressed', '--max-decoded-size', '8M', '-o', '/dev/null'], 7, /decodes to more than 8388608 bytes/],
+    ['/cl-overflow', [], 7, /Content-Length "0000(9){20}" is too large/],
+    ['/te-gzip-truncated', [], 7, /bad gzip body: unexpected end of file/],
+    ['/te-compress', [], 7, /unsupported transfer coding "compress"/],
+    ['/te-unknown-chunked', [], 7, /unsupported transfer coding "sockkit-secret"/],
   ];
 
   test.concurrent.each(cases)('%s %j → exit %d', async (path, extra, code, message) => {
@@ -91,7 +95,14 @@ describe('http-get handles unusual but valid framing', () => {
     ['/interim-then-ok', [], 'ok\n'],
     ['/no-content', [], ''],
     ['/keep-open', [], 'open\n'],
-  ])('%s', async (path, extra, body) => {
+    ['/cl-leading-zeros', [], 'hello world\n'],
+    ['/cl-300-zeros', [], 'hello world\n'],
+    ['/cl-zeros-agree', [], 'hello world\n'],
+    ['/te-gzip-close', [], 'decoded from a gzip transfer coding\n'],
+    ['/te-gzip-chunked', [], 'gzip, then chunked\n'],
+    ['/gzip-empty', ['--compressed'], ''],
+    ['/gzip-empty-chunked', ['--compressed'], ''],
+  ])('%s %j', async (path, extra, body) => {
     const r = await get(path, extra);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -193,6 +193,70 @@ describe('a well-behaved server', () => {
     }
   });
 
+  // Every sample is independent, the first included: losing it loses that sample only.
+  test.each([
+    ['drop-first', ['timeout', 'ok', 'ok', 'ok'], 1],
+    ['even-only', ['timeout', 'ok', 'timeout', 'ok'], 2],
+  ] as const)('--samples 4 against %s: lost samples are counted, the run goes on, exit 0', async (behaviour, statuses, lost) => {
+    const s = await startHostileNtpServer(behaviour);
+    try {
+      const r = await runSockkit(['ntp', s.address, '--port', String(s.port), '--samples', '4', '--interval', '0', '--timeout', '0.5', '--json']);
+      expect(r.code).toBe(0);
+      const server = JSON.parse(r.stdout).servers[0];
+      expect(server.status).toBe('ok');
+      expect(server.samples.map((x: { status: string }) => x.status)).toEqual(statuses);
+      expect(server.samples[0].error).toMatch(/no reply .*timed out after 0\.5 s/);
+      expect(server.stats).toMatchObject({ count: 4, answered: 4 - lost, lost });
+      expect(server.samples[server.bestSample - 1].status).toBe('ok');
+      expect(s.requests()).toBe(4);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('--samples 3 with the first reply lost, piped: the report says how many were lost', async () => {
+    const s = await startHostileNtpServer('drop-first');
+    try {
+      const r = await runSockkit(['ntp', s.address, '--port', String(s.port), '--samples', '3', '--interval', '0', '--timeout', '0.5']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^status\tok$/m);
+      expect(r.stdout).toMatch(/^samples\t3 \(2 answered, 1 lost\); best #[23] \(lowest delay\)$/m);
+      expect(r.stdout).toMatch(/^sample\t1\t\t\ttimeout\t$/m);
+      expect(r.stderr).toBe('');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('--samples 3 with every reply lost: one timeout error naming the count, exit 5, within the three waits', async () => {
+    const s = await startHostileNtpServer('silent');
+    try {
+      const started = Date.now();
+      const r = await runSockkit(['ntp', s.address, '--port', String(s.port), '--samples', '3', '--interval', '0', '--timeout', '0.5']);
+      expect(r.code).toBe(5);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^sockkit ntp: no reply from 127\.0\.0\.1:\d+: none of 3 queries answered, each timed out after 0\.5 s/m);
+      expectCleanError(r, 'ntp');
+      expect(s.requests()).toBe(3);
+      expect(Date.now() - started).toBeLessThan(1500 + 4000);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('--samples 3 where only forged datagrams arrive: exit 7 (not a timeout), every query sent', async () => {
+    const s = await startHostileNtpServer('forged-origin');
+    try {
+      const r = await runSockkit(['ntp', s.address, '--port', String(s.port), '--samples', '3', '--interval', '0', '--timeout', '0.5', '--json']);
+      expect(r.code).toBe(7);
+      const server = JSON.parse(r.stdout).servers[0];
+      expect(server.error.message).toMatch(/no valid reply from 127\.0\.0\.1:\d+: none of 3 queries answered; 3 datagrams ignored; last: origin timestamp/);
+      expect(s.requests()).toBe(3);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('--samples piped: fields, then one "sample" line per sample', async () => {
     const r = await ntp(good, '--samples', '3', '--interval', '0');
     expect(r.code).toBe(0);

@@ -54,6 +54,16 @@ describe('Content-Encoding decoding', () => {
     expect((err as SockkitError).why).toMatch(/more than 1048576 bytes/);
   });
 
+  test('an empty body is empty, whatever its coding says (not a truncated stream)', async () => {
+    for (const coding of ['gzip', 'deflate', 'br'] as const) expect(await decode(coding, Buffer.alloc(0))).toEqual(Buffer.alloc(0));
+    const out = collectingSink();
+    const sink = decodingSink('gzip', out, 1024);
+    sink.write(Buffer.alloc(0));
+    await sink.end();
+    expect(out.data().length).toBe(0);
+    expect(sink.decodedBytes()).toBe(0);
+  });
+
   test('corrupt or truncated data is a protocol error', async () => {
     const truncated = gzipSync(text).subarray(0, 20);
     await expect(decode('gzip', truncated)).rejects.toMatchObject({ code: 'PROTOCOL' });

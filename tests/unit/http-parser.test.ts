@@ -131,6 +131,24 @@ describe('HttpResponseParser: framing (RFC 9112 6.3)', () => {
     expect(parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok']).body.toString()).toBe('ok');
   });
 
+  test('Content-Length with leading zeros is the same length (RFC 9110 8.6: 1*DIGIT)', () => {
+    const zeros = '0'.repeat(500);
+    expect(parse([`HTTP/1.1 200 OK\r\nContent-Length: ${zeros}12\r\n\r\nhello world!`]).framing).toEqual({ kind: 'length', length: 12 });
+    expect(parse(['HTTP/1.1 200 OK\r\nContent-Length: 000\r\n\r\n']).complete).toBe(true);
+    expect(parse(['HTTP/1.1 200 OK\r\nContent-Length: 2, 002\r\nContent-Length: 02\r\n\r\nok']).body.toString()).toBe('ok');
+    expect(parse(['HTTP/1.1 200 OK\r\nContent-Length: 999999999999999\r\n\r\n']).framing).toEqual({ kind: 'length', length: 999999999999999 });
+  });
+
+  test('Transfer-Encoding gzip or deflate: framed (chunked, or until close) and marked for decoding', () => {
+    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n']).framing).toEqual({ kind: 'close', transferCoding: 'gzip' });
+    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: x-gzip\r\n\r\n']).framing).toEqual({ kind: 'close', transferCoding: 'gzip' });
+    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: GZIP, chunked\r\n\r\n']).framing).toEqual({ kind: 'chunked', transferCoding: 'gzip' });
+    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n']).framing).toEqual({ kind: 'chunked', transferCoding: 'deflate' });
+    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n']).framing).toEqual({ kind: 'chunked' });
+    // The withdrawn 'identity' coding is no coding at all.
+    expect(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n']).framing).toEqual({ kind: 'close' });
+  });
+
   test('obsolete line folding becomes a space', () => {
     const r = parse(['HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\nContent-Length: 0\r\n\r\n']);
     expect(r.head?.headers[0]).toEqual(['X-Long', 'a b']);
@@ -154,7 +172,13 @@ describe('HttpResponseParser: hostile input gets a typed error', () => {
     ['Content-Length with chunked', ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n'], 'CONFLICTING_FRAMING'],
     ['negative Content-Length', ['HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n'], 'BAD_CONTENT_LENGTH'],
     ['huge Content-Length', ['HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n'], 'BAD_CONTENT_LENGTH'],
-    ['gzip, chunked transfer coding', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n'], 'UNSUPPORTED_TRANSFER_CODING'],
+    ['compress, chunked transfer coding', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: compress, chunked\r\n\r\n'], 'UNSUPPORTED_TRANSFER_CODING'],
+    ['an unknown transfer coding without chunked', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: br\r\n\r\n'], 'UNSUPPORTED_TRANSFER_CODING'],
+    ['two transfer codings before chunked', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, gzip, chunked\r\n\r\n'], 'UNSUPPORTED_TRANSFER_CODING'],
+    ['chunked twice', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n'], 'UNSUPPORTED_TRANSFER_CODING'],
+    ['Content-Length of 16 significant digits behind zeros', ['HTTP/1.1 200 OK\r\nContent-Length: 0001000000000000000\r\n\r\n'], 'BAD_CONTENT_LENGTH'],
+    ['Content-Lengths that differ as numbers', ['HTTP/1.1 200 OK\r\nContent-Length: 012\r\nContent-Length: 13\r\n\r\n'], 'CONFLICTING_FRAMING'],
+    ['an empty Content-Length', ['HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n'], 'BAD_CONTENT_LENGTH'],
     ['invalid chunk size', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'], 'BAD_CHUNK_SIZE'],
     ['negative chunk size', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\n'], 'BAD_CHUNK_SIZE'],
     ['18-hex-digit chunk size', ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\n'], 'BAD_CHUNK_SIZE'],

@@ -172,7 +172,7 @@ describe('statistics with nothing received', () => {
 
   test('load mode without one echo: – and null', async () => {
     const result: LoadResult = {
-      concurrency: 1, size: 64, durationMs: 100, connectionsOpened: 1, connectionsFailed: 0, connectFailures: {}, connectionsDropped: 1,
+      concurrency: 1, size: 64, durationMs: 100, connectionsOpened: 1, connectionsFailed: 0, connectFailures: {}, connectionsDropped: 1, dropCauses: {}, connectionsTimedOut: 0,
       messages: 0, mismatches: 0, bytesSent: 64, bytesReceived: 0, messagesPerSecond: 0, sentMBps: 0, receivedMBps: 0,
       rtt: { count: 0, minMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0 },
     };
