@@ -66,7 +66,7 @@ export default defineCommand<HttpGetArgs>({
     head: { alias: 'I', type: 'boolean', default: false, describe: 'send HEAD and print the response head' },
     verbose: { alias: 'v', type: 'boolean', default: false, describe: 'show the request and response heads on stderr' },
     // Not `array: true`: that would swallow the URL after -H as another header.
-    header: { alias: 'H', type: 'string', requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" },
+    header: { alias: 'H', type: 'string', repeatable: true, requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" },
     'user-agent': { alias: 'A', type: 'string', requiresArg: true, describe: `User-Agent (default sockkit/${VERSION})` },
     location: { alias: 'L', type: 'boolean', default: false, describe: 'follow redirects (301 302 303 307 308), http/https only' },
     'max-redirs': { type: 'number', default: 20, requiresArg: true, describe: 'with -L, the most redirects to follow' },

@@ -26,8 +26,8 @@ export default defineCommand<ResolveArgs>({
   command: 'resolve <names..>',
   describe: 'resolve names to addresses (system resolver or a DNS server)',
   // yargs drops a lone `-` from variadic positionals when it re-parses them;
-  // 'unknown-options-as-args' keeps it (the price: unknown flags arrive as names, so
-  // readNames rejects those). Not greedy: `--type MX example.com` leaves the name alone.
+  // 'unknown-options-as-args' keeps it (the price: yargs passes unknown flags on as
+  // names; check-flags.ts refuses them before yargs runs). Not greedy: `--type MX example.com` leaves the name alone.
   parserSettings: { 'unknown-options-as-args': true, 'greedy-arrays': false },
   positionals: {
     names: {
@@ -130,7 +130,6 @@ const nameListTooLong = (why: string) =>
 async function readNames(args: string[]): Promise<QueryName[]> {
   const raw: string[] = [];
   for (const arg of args.map(String)) {
-    if (arg.startsWith('-') && arg !== '-') throw usageError('usage', `unknown option '${arg}'`, 'see sockkit resolve --help');
     if (arg !== '-') {
       raw.push(arg);
       continue;
