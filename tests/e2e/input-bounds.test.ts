@@ -225,3 +225,9 @@ test('a FIFO fed by a writer is read like a file (`--services-file <(...)`)', as
   expect(r.code).toBe(0);
   expect(r.stdout).toBe(`ssh\t22\ttcp\t\tSecure Shell\t${path}\n`);
 });
+
+test('NODE_EXTRA_CA_CERTS=/dev/zero (handed over by bin/sockkit): ignored with a warning, as Node does; it grew without bound', async () => {
+  const r = await runSockkit(['http-get', 'https://127.0.0.1:9/'], { env: { NODE_EXTRA_CA_CERTS: '/dev/zero' }, asExecutable: true, killAfterMs: 20_000 });
+  expect(r.stderr).toMatch(/ignoring extra CA certificates from \/dev\/zero \(NODE_EXTRA_CA_CERTS\): a character device, not a regular file/);
+  expect(r.code).toBe(4); // then on to the connection, refused
+});
