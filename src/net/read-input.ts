@@ -89,6 +89,7 @@ export class LimitedInput {
 export async function readStdin(limit?: InputLimit): Promise<Buffer> {
   const stat = fstatSync(0);
   const input = new LimitedInput(limit);
+  if (stat.isDirectory()) throw usageError('stdin', 'a directory, not a file or a stream');
   if (stat.isFile()) {
     readRegularFile(0, stat, input);
     return input.result();

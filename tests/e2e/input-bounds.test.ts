@@ -136,6 +136,17 @@ describe('resolve - reads a bounded list of names', () => {
     }
   });
 
+  test('a directory as stdin is refused (exit 2; it was an unexpected EISDIR)', async () => {
+    const fd = openSync(dir, 'r');
+    try {
+      const r = await spawnSockkit(['resolve', '-', '--server', '127.0.0.1:9'], fd).result;
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('sockkit resolve: stdin: a directory, not a file or a stream\n');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   test('a silent stdin pipe: SIGTERM ends the command (exit 130)', async () => {
     const r = await terminateWhileReading(['resolve', '-', '--server', '127.0.0.1:9']);
     expect(r.signal).toBeNull();
