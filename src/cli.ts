@@ -47,7 +47,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
     const parser = createParser(argv, commands.map((c) => c.yargsModule), (stdout as { columns?: number }).columns ?? 100, state);
     await parser.parseAsync();
   } catch (err) {
-    const term = new Terminal({ ...state.terminal, command: commandName });
+    const term = new Terminal({ ...state.terminal, command: commandName ?? (argv[0] === COMPLETION_COMMAND ? argv[0] : undefined) });
     const failure = err instanceof SockkitError ? err : usageError('usage', err instanceof Error ? err.message : String(err));
     printError(term, failure);
     return failure.code === 'USAGE' ? ExitCode.USAGE : ExitCode.UNEXPECTED;
