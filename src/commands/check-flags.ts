@@ -27,9 +27,9 @@ export function checkFlags(argv: readonly string[], optionsOf: (command: string)
     const token = argv[i]!;
     if (token === '--') return undefined;
     if (isFlag(token, reader)) {
-      const problem = reader.read(argv, i, command);
-      if (typeof problem !== 'number') return problem;
-      i = problem;
+      const end = reader.read(argv, i, command);
+      if (typeof end !== 'number') return end; // the problem
+      i = end;
       continue;
     }
     if (command !== undefined) continue; // a positional
@@ -51,7 +51,7 @@ function isFlag(token: string, reader: FlagReader): boolean {
 /** Reads flags against one set of options and counts the single-value ones given. */
 class FlagReader {
   private readonly names: Map<string, string>;
-  private readonly given = new Map<string, string>();
+  private readonly given = new Set<string>();
 
   constructor(private readonly options: OptionSpecs) {
     this.names = flagTable(options);
@@ -65,7 +65,7 @@ class FlagReader {
   /** The same flags seen so far (global ones before the command name), with more options. */
   withOptions(options: OptionSpecs): FlagReader {
     const next = new FlagReader(options);
-    for (const [name, spelling] of this.given) next.given.set(name, spelling);
+    for (const name of this.given) next.given.add(name);
     return next;
   }
 
@@ -89,7 +89,7 @@ class FlagReader {
       if (negated !== undefined && this.options[negated]!.type === 'boolean') return i; // --no-color
     }
     if (name === undefined) return unknownFlag(spelling, command);
-    const problem = this.count(name, spelling, command);
+    const problem = this.count(name, command);
     if (problem) return problem;
     if (equals !== -1) return i;
     // yargs-parser: a long flag takes the next token unless it starts with '-' (a negative number aside)
@@ -106,7 +106,7 @@ class FlagReader {
       const spelling = `-${letters[j]}`;
       const name = this.names.get(spelling);
       if (name === undefined) return unknownFlag(spelling, command);
-      const problem = this.count(name, spelling, command);
+      const problem = this.count(name, command);
       if (problem) return problem;
       const rest = letters.slice(j + 1);
       const last = rest === '';
@@ -120,13 +120,14 @@ class FlagReader {
     return takesNext ? i + 1 : i;
   }
 
-  /** Records that `name` was given as `spelling`; a problem if it takes one value and was given before. */
-  private count(name: string, spelling: string, command: string | undefined): SockkitError | undefined {
+  /** Records that `name` was given; a problem if it takes one value and was given before. */
+  private count(name: string, command: string | undefined): SockkitError | undefined {
     const option = this.options[name]!;
     if (!takesOneValue(option)) return undefined;
-    const before = this.given.get(name);
-    this.given.set(name, spelling);
-    if (before === undefined) return undefined;
+    if (!this.given.has(name)) {
+      this.given.add(name);
+      return undefined;
+    }
     return usageError(flagSpellings(name, option).join(' / '), 'given twice; it takes one value', seeHelp(command));
   }
 }
