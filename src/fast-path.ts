@@ -6,12 +6,15 @@ import { printHostname } from './output/hostname.js';
 import { Terminal } from './output/terminal.js';
 import { parseDirect } from './commands/direct-parse.js';
 import { commandNamed, loadCommand } from './commands/registry.js';
+import { COMPLETION_FLAG } from './completion.js';
 
 const HARMLESS_FLAGS = new Set(['--no-color', '--color', '--quiet', '-q']);
 
 /** Runs argv without yargs when it can, returning the exit status; undefined otherwise. */
 export async function runFastPath(argv: string[]): Promise<number | undefined> {
   const [word, ...rest] = argv;
+  // Tab in a shell: subcommands and flags from the declarations; nothing runs, yargs never loads.
+  if (word === COMPLETION_FLAG) return (await import('./completion.js')).printCompletions(rest);
   // Plain `sockkit hostname` needs not even its command module: os.hostname() alone
   // (src/net/hostname.ts loads the resolver and file modules its other modes need).
   if (word === 'hostname' && rest.every((a) => HARMLESS_FLAGS.has(a))) {

@@ -6,7 +6,7 @@
 // whose meaning cannot be in doubt and hands everything else to yargs, which reads it
 // or explains the error. It may refuse any command line; it must never read one
 // differently (tests/unit/direct-parse.test.ts compares the two on thousands of them).
-import { GLOBAL_OPTIONS, type CommandLineSpec, type OptionSpec } from './options.js';
+import { flagTable, GLOBAL_OPTIONS, type CommandLineSpec, type OptionSpec } from './options.js';
 
 export type ParsedArgs = Record<string, unknown>;
 
@@ -14,12 +14,14 @@ export type ParsedArgs = Record<string, unknown>;
  * The arguments yargs would hand the command's handler for `tokens` (what follows the
  * command name), or undefined unless every token has one of these forms:
  * `--name VALUE`, `--name=VALUE`, `-a VALUE`, `--flag`, `--no-flag`, `-f`, a positional,
- * and `-` where the command takes it (resolve: names from stdin).
+ * `-` where the command takes it (resolve: names from stdin), and `--`, after which
+ * every token is a positional (cli.ts makes yargs read it so too).
  *
- * Refused, for yargs: help and version, unknown or repeated flags, bundled short flags,
- * `--`, a value that starts with '-' or is empty, a number that is not plainly written
- * (1e3, 0x10, 010), a boolean followed by `true`/`false`, a value outside its choices,
- * a missing required argument, an extra positional, and flags that conflict.
+ * Refused, for yargs: help and version, unknown or repeated flags (check-flags.ts
+ * explains those), bundled short flags, a value that starts with '-' or is empty, a
+ * number that is not plainly written (1e3, 0x10, 010), a boolean followed by
+ * `true`/`false`, a value outside its choices, a missing required argument, an extra
+ * positional, and flags that conflict.
  */
 export function parseDirect(tokens: readonly string[], spec: CommandLineSpec): ParsedArgs | undefined {
   const options: Record<string, OptionSpec> = { ...GLOBAL_OPTIONS, ...spec.options };
@@ -29,6 +31,10 @@ export function parseDirect(tokens: readonly string[], spec: CommandLineSpec): P
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
+    if (token === '--') {
+      positionals.push(...tokens.slice(i + 1)); // the end of the options: all that follows is positional
+      break;
+    }
     if (token === '-') {
       // yargs keeps a lone '-' as a positional only when unknown options are arguments
       if (!spec.parserSettings['unknown-options-as-args']) return undefined;
@@ -91,16 +97,6 @@ export function parseDirect(tokens: readonly string[], spec: CommandLineSpec): P
     args[camelCase(name)] = value;
   }
   return args;
-}
-
-/** `--name` and each alias (`-a`, or `--alias`) → the option's name. */
-function flagTable(options: Record<string, OptionSpec>): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (const [name, option] of Object.entries(options)) {
-    flags.set(`--${name}`, name);
-    if (option.alias) flags.set(option.alias.length === 1 ? `-${option.alias}` : `--${option.alias}`, name);
-  }
-  return flags;
 }
 
 const PLAIN_NUMBER = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;

@@ -67,7 +67,7 @@ export default defineCommand<HttpGetArgs>({
     head: { alias: 'I', type: 'boolean', default: false, describe: 'send HEAD and print the response head' },
     verbose: { alias: 'v', type: 'boolean', default: false, describe: 'show the request and response heads on stderr' },
     // Not `array: true`: that would swallow the URL after -H as another header.
-    header: { alias: 'H', type: 'string', requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" },
+    header: { alias: 'H', type: 'string', repeatable: true, requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" },
     'user-agent': { alias: 'A', type: 'string', requiresArg: true, describe: `User-Agent (default sockkit/${VERSION})` },
     location: { alias: 'L', type: 'boolean', default: false, describe: 'follow redirects (301 302 303 307 308), http/https only' },
     'max-redirs': { type: 'number', default: 20, requiresArg: true, describe: 'with -L, the most redirects to follow' },
@@ -98,7 +98,7 @@ export default defineCommand<HttpGetArgs>({
     const maxDecodedBytes = parseByteSize(args['max-decoded-size'], '--max-decoded-size');
     const connectTimeoutMs = Math.min(secondsOption(args['connect-timeout'], '--connect-timeout', DEFAULT_CONNECT_S), ctx.timeoutMs);
     const stallTimeoutMs = Math.min(secondsOption(args['stall-timeout'], '--stall-timeout', DEFAULT_STALL_S), ctx.timeoutMs);
-    const ca = args.cacert !== undefined ? readCaFile(args.cacert) : target.secure || args.location ? extraTrust(term, ctx.trace) : undefined;
+    const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : target.secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
     if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
 
     const output = args.output;
@@ -211,18 +211,18 @@ export default defineCommand<HttpGetArgs>({
 });
 
 /** NODE_EXTRA_CA_CERTS as bin/sockkit handed it over (src/net/extra-ca.ts), or Node's default trust. */
-function extraTrust(term: Terminal, trace: TraceFn): Array<string | Buffer> | undefined {
-  const trust = handedOverTrust();
+async function extraTrust(term: Terminal, trace: TraceFn): Promise<Array<string | Buffer> | undefined> {
+  const trust = await handedOverTrust();
   if (trust.problem) term.warn(trust.problem);
   if (trust.file) trace('tls', `trusting Node's bundled CAs and ${trust.file} (NODE_EXTRA_CA_CERTS)`);
   return trust.ca;
 }
 
-function readCaFile(path: string): Buffer {
+async function readCaFile(path: string): Promise<Buffer> {
   try {
-    return readCertificateFile(path);
+    return await readCertificateFile(path);
   } catch (err) {
-    throw usageError(`bad --cacert ${path}`, (err as Error).message.replace(/^[A-Z]+: /, ''));
+    throw err instanceof SockkitError ? usageError(`bad --cacert ${path}`, err.why) : err;
   }
 }
 

@@ -10,6 +10,12 @@ export interface OptionSpec {
   type?: 'string' | 'number' | 'boolean';
   /** Repeatable; the command sets 'greedy-arrays': false so a value never swallows a name. */
   array?: boolean;
+  /**
+   * Repeatable without being a yargs array (`-H` twice makes a list, once a string):
+   * sockkit's own key, which yargs ignores. Every other flag that takes a value takes
+   * one: given twice, it is a usage error (check-flags.ts).
+   */
+  repeatable?: boolean;
   choices?: readonly string[];
   default?: unknown;
   demandOption?: boolean;
@@ -64,3 +70,28 @@ export const FAMILY_OPTIONS: OptionSpecs = {
   ipv6: { alias: '6', type: 'boolean', describe: 'use IPv6 only' },
 };
 export const FAMILY_CONFLICT: [string, string] = ['ipv4', 'ipv6'];
+
+/** Flags every command knows besides its options: yargs' own. */
+export const BUILT_IN_FLAGS: OptionSpecs = {
+  help: { alias: 'h', type: 'boolean', describe: 'show help' },
+  version: { alias: 'V', type: 'boolean', describe: 'show the version' },
+};
+
+/** True for a flag that takes one value and may be given once (not a boolean, not repeatable). */
+export function takesOneValue(option: OptionSpec): boolean {
+  return option.type !== 'boolean' && !option.array && !option.repeatable;
+}
+
+/** How a flag is written on the command line: `--name`, and `-a` for a one-letter alias (`--alias` otherwise). */
+export function flagSpellings(name: string, option: OptionSpec): string[] {
+  const spellings = [`--${name}`];
+  if (option.alias) spellings.push(option.alias.length === 1 ? `-${option.alias}` : `--${option.alias}`);
+  return spellings;
+}
+
+/** Every spelling (`--name`, `-a`) → the option's name. */
+export function flagTable(options: OptionSpecs): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (const [name, option] of Object.entries(options)) for (const spelling of flagSpellings(name, option)) flags.set(spelling, name);
+  return flags;
+}

@@ -26,8 +26,8 @@ export default defineCommand<ResolveArgs>({
   command: 'resolve <names..>',
   describe: 'resolve names to addresses (system resolver or a DNS server)',
   // yargs drops a lone `-` from variadic positionals when it re-parses them;
-  // 'unknown-options-as-args' keeps it (the price: unknown flags arrive as names, so
-  // readNames rejects those). Not greedy: `--type MX example.com` leaves the name alone.
+  // 'unknown-options-as-args' keeps it (the price: yargs passes unknown flags on as
+  // names; check-flags.ts refuses them before yargs runs). Not greedy: `--type MX example.com` leaves the name alone.
   parserSettings: { 'unknown-options-as-args': true, 'greedy-arrays': false },
   positionals: {
     names: {
@@ -117,16 +117,24 @@ function systemFamilyFor(types: number[], names: QueryName[], family: 4 | 6 | un
   return hasA === hasAAAA ? family : hasA ? 4 : 6;
 }
 
+/**
+ * What `resolve -` reads from stdin, at most: a list of names, not an endless stream
+ * (`yes`, /dev/zero). A name is at most 253 characters; a line may carry a comment.
+ */
+export const NAME_LIST_LIMITS = { maxBytes: 64 * 1024 * 1024, maxLines: 1_000_000, maxLineBytes: 64 * 1024 };
+
+const nameListTooLong = (why: string) =>
+  usageError('names from stdin', why, `at most ${NAME_LIST_LIMITS.maxLines.toLocaleString('en-US')} lines of up to 64 KiB, 64 MiB in all; split the list`);
+
 /** Expands `-` into the names read from stdin; checks every name before any query. */
 async function readNames(args: string[]): Promise<QueryName[]> {
   const raw: string[] = [];
   for (const arg of args.map(String)) {
-    if (arg.startsWith('-') && arg !== '-') throw usageError('usage', `unknown option '${arg}'`, 'see sockkit resolve --help');
     if (arg !== '-') {
       raw.push(arg);
       continue;
     }
-    const fromStdin = parseNameList((await readStdin()).toString('utf8'));
+    const fromStdin = parseNameList((await readStdin({ ...NAME_LIST_LIMITS, tooLong: nameListTooLong })).toString('utf8'));
     if (fromStdin.length === 0) throw usageError('no names', 'stdin had no names (one per line; blank lines and # comments are skipped)');
     raw.push(...fromStdin);
   }

@@ -21,7 +21,7 @@ export interface ServiceArgs {
   source: SourceChoice;
   search?: string;
   range?: string;
-  'services-file': string;
+  'services-file'?: string;
 }
 
 export default defineCommand<ServiceArgs>({
@@ -35,7 +35,8 @@ export default defineCommand<ServiceArgs>({
     source: { choices: SOURCE_CHOICES, default: 'auto', describe: 'auto: /etc/services, else the built-in IANA table; etc: the file only; iana: the built-in table' },
     search: { alias: 's', type: 'string', requiresArg: true, describe: 'services whose name or description contains WORD (case-insensitive)' },
     range: { alias: 'r', type: 'string', requiresArg: true, describe: 'every service in a port range, e.g. 8000-8100' },
-    'services-file': { type: 'string', default: DEFAULT_SERVICES_FILE, requiresArg: true, describe: 'the services(5) file to read' },
+    // No default here: a file the user names must exist (exit 2 if not); /etc/services may be missing (auto: IANA).
+    'services-file': { type: 'string', requiresArg: true, describe: `the services(5) file to read (default ${DEFAULT_SERVICES_FILE}; at most 16 MiB)` },
   },
   examples: [
     ['sockkit service 443', 'which service uses port 443 (tcp and udp)'],

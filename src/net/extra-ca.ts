@@ -5,8 +5,9 @@
 // name, and http-get adds the file to Node's bundled roots when it may use TLS: the
 // same trust Node would have built (bundled roots plus the file; with --cacert, only
 // that file), paid for only by the command that needs it.
-import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { SockkitError, usageError } from './errors.js';
+import { readBoundedFile } from './read-input.js';
 
 export const HANDED_OVER_EXTRA_CA = 'SOCKKIT_EXTRA_CA_CERTS';
 
@@ -19,19 +20,30 @@ export interface HandedOverTrust {
   problem?: string;
 }
 
-export function handedOverTrust(env: NodeJS.ProcessEnv = process.env): HandedOverTrust {
+export async function handedOverTrust(env: NodeJS.ProcessEnv = process.env): Promise<HandedOverTrust> {
   const file = env[HANDED_OVER_EXTRA_CA];
   if (!file) return {};
   try {
-    return { ca: [...rootCertificates, readCertificateFile(file)], file };
+    return { ca: [...rootCertificates, await readCertificateFile(file)], file };
   } catch (err) {
-    return { problem: `ignoring extra CA certificates from ${file} (NODE_EXTRA_CA_CERTS): ${(err as Error).message}` };
+    const why = err instanceof SockkitError ? err.why : (err as Error).message;
+    return { problem: `ignoring extra CA certificates from ${file} (NODE_EXTRA_CA_CERTS): ${why}` };
   }
 }
 
-/** A PEM file with at least one certificate (--cacert, NODE_EXTRA_CA_CERTS); throws why not. */
-export function readCertificateFile(path: string): Buffer {
-  const pem = readFileSync(path);
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+/**
+ * The most a CA file may hold. Node's whole bundled store is ≈220 KB as PEM; a file
+ * larger than this is not a list of CA certificates (and /dev/zero would never end).
+ */
+export const MAX_CERTIFICATE_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A PEM file with at least one certificate (--cacert, NODE_EXTRA_CA_CERTS), read
+ * within MAX_CERTIFICATE_FILE_BYTES (src/net/read-input.ts: a device is refused, a
+ * FIFO read without blocking). Throws a USAGE SockkitError that says why not.
+ */
+export async function readCertificateFile(path: string): Promise<Buffer> {
+  const pem = await readBoundedFile(path, MAX_CERTIFICATE_FILE_BYTES);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw usageError(path, 'no PEM certificate in it');
   return pem;
 }

@@ -3,7 +3,8 @@
 // when it runs, so no other command pays for it at start-up.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { SockkitError } from './errors.js';
+import { SockkitError, usageError } from './errors.js';
+import { readBoundedFile } from './read-input.js';
 import { noTrace, type TraceFn } from './trace.js';
 import { parseIanaTable, parseServicesFile, type ServiceTable } from './services.js';
 
@@ -13,9 +14,18 @@ export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'etc', 'iana'];
 export const DEFAULT_SERVICES_FILE = '/etc/services';
 export const IANA_TABLE_NAME = 'iana-services.tsv';
 
+/**
+ * The most a services file may hold: /etc/services is ≈13 KB, and the whole IANA
+ * registry in services(5) form ≈1 MB. More than this is not a services file.
+ */
+export const MAX_SERVICES_FILE_BYTES = 16 * 1024 * 1024;
+
 export interface LoadServiceTableOptions {
   source: SourceChoice;
+  /** A file the user named (--services-file): it must be usable, whatever the source. */
   servicesFile?: string;
+  /** Read when servicesFile is not given; auto falls back to IANA when it is unusable. Default /etc/services. */
+  defaultServicesFile?: string;
   /** Where the built IANA table is; default: next to the bundle (dist/), or dist/ from src/. */
   ianaTableFile?: string;
   trace?: TraceFn;
@@ -23,29 +33,38 @@ export interface LoadServiceTableOptions {
 
 export async function loadServiceTable(options: LoadServiceTableOptions): Promise<ServiceTable> {
   const trace = options.trace ?? noTrace;
-  const servicesFile = options.servicesFile ?? DEFAULT_SERVICES_FILE;
+  const servicesFile = options.servicesFile ?? options.defaultServicesFile ?? DEFAULT_SERVICES_FILE;
   if (options.source !== 'iana') {
-    const fromFile = await readServicesFile(servicesFile, options.source === 'etc', trace);
+    const required = options.source === 'etc' || options.servicesFile !== undefined;
+    const what = options.servicesFile !== undefined ? `--services-file ${servicesFile}` : `read ${servicesFile}`;
+    const fromFile = await readServicesFile(servicesFile, required ? what : undefined, trace);
     if (fromFile) return fromFile;
     trace('read', `${servicesFile}: unusable, falling back to the IANA table`);
   }
   return readIanaTable(options.ianaTableFile, trace);
 }
 
-async function readServicesFile(path: string, required: boolean, trace: TraceFn): Promise<ServiceTable | undefined> {
+/**
+ * The entries of a services(5) file; undefined when it is missing, unreadable or has
+ * none, unless it is required (`requiredAs`: what to call it then): then a USAGE
+ * error (exit 2) says why. It is read
+ * within MAX_SERVICES_FILE_BYTES, and a device (/dev/zero) is refused unread.
+ */
+async function readServicesFile(path: string, requiredAs: string | undefined, trace: TraceFn): Promise<ServiceTable | undefined> {
+  const hint = 'use --source iana for the built-in IANA table';
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readBoundedFile(path, MAX_SERVICES_FILE_BYTES)).toString('utf8');
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? String(err));
-    trace('read', `${path}: ${why}`);
-    if (required) throw new SockkitError('UNEXPECTED', `read ${path}`, why, 'use --source iana for the built-in IANA table');
+    if (!(err instanceof SockkitError)) throw err;
+    trace('read', `${path}: ${err.why}`);
+    if (requiredAs) throw usageError(requiredAs, err.why, hint);
     return undefined;
   }
   const entries = parseServicesFile(text);
   trace('read', `${path}: ${entries.length} tcp/udp entries`);
   if (entries.length === 0) {
-    if (required) throw new SockkitError('UNEXPECTED', `read ${path}`, 'no tcp or udp entries in it', 'use --source iana for the built-in IANA table');
+    if (requiredAs) throw usageError(requiredAs, 'no tcp or udp entries in it', hint);
     return undefined;
   }
   return { source: 'etc', path, entries };

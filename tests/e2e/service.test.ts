@@ -1,6 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
+import { expectCleanError, runSockkit, sockkitSpawn } from '../helpers/run-sockkit.js';
+import { describeInSandbox } from '../helpers/sandbox.js';
 
 // Most cases read the fixture, so they do not depend on this machine's /etc/services.
 const FIXTURE = fileURLToPath(new URL('../fixtures/lookup/services', import.meta.url));
@@ -68,17 +73,17 @@ describe('sockkit service', () => {
     ]);
   });
 
-  test('with no services file, auto falls back to the IANA table (a minimal container)', async () => {
-    const r = await runSockkit(['service', '--services-file', MISSING, 'ntp', '--proto', 'udp']);
-    expect(r.code).toBe(0);
-    expect(lines(r.stdout)).toEqual([['ntp', '123', 'udp', '', 'Network Time Protocol', 'iana']]);
+  test.each([['auto'], ['etc']])('--source %s: a --services-file that does not exist is a usage error (exit 2) that points at --source iana', async (source) => {
+    const r = await runSockkit(['service', '--services-file', MISSING, '--source', source, '22']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`sockkit service: --services-file ${MISSING}: no such file (use --source iana for the built-in IANA table)\n`);
+    expectCleanError(r, 'service');
   });
 
-  test('--source etc with no services file is an error that points at --source iana', async () => {
-    const r = await runSockkit(['service', '--services-file', MISSING, '--source', 'etc', '22']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no such file.*--source iana/);
-    expectCleanError(r, 'service');
+  test('--source iana ignores --services-file', async () => {
+    const r = await runSockkit(['service', '--services-file', MISSING, '--source', 'iana', 'ntp', '--proto', 'udp']);
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)).toEqual([['ntp', '123', 'udp', '', 'Network Time Protocol', 'iana']]);
   });
 
   test.each([
@@ -104,10 +109,11 @@ describe('sockkit service', () => {
   });
 
   test('--trace shows which table was read', async () => {
-    const r = await runSockkit(['service', '--services-file', MISSING, '--trace', '22/tcp']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/no-such-services: no such file/);
-    expect(r.stderr).toMatch(/iana-services\.tsv: \d+ IANA tcp\/udp entries/);
+    const file = await service('--trace', '22/tcp');
+    expect(file.stderr).toMatch(/services: \d+ tcp\/udp entries/);
+    const iana = await runSockkit(['service', '--source', 'iana', '--trace', '22/tcp']);
+    expect(iana.code).toBe(0);
+    expect(iana.stderr).toMatch(/iana-services\.tsv: \d+ IANA tcp\/udp entries/);
   });
 
   test('a known and an unknown query: the known one prints, the exit status is 3', async () => {
@@ -141,5 +147,35 @@ describe('sockkit service', () => {
     const r = await service('22', '70000', 'ssh');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
+  });
+});
+
+// /etc/services itself cannot be taken away from a test, except in a mount namespace of
+// its own (the sandbox runs as root): an empty file bound over it, as in a minimal container.
+describeInSandbox('sockkit service without /etc/services', () => {
+  const withEmptyEtcServices = (args: string[]) => {
+    const empty = join(mkdtempSync(join(tmpdir(), 'sockkit-services-')), 'empty');
+    writeFileSync(empty, '');
+    const script = 'mount --bind "$0" /etc/services && exec "$@"';
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const [file, argv, env] = sockkitSpawn(args);
+      execFile('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, empty, file, ...argv], { env }, (err, stdout, stderr) => {
+        rmSync(dirname(empty), { recursive: true, force: true });
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  };
+
+  test('auto falls back to the IANA table (a minimal container); --trace says why', async () => {
+    const r = await withEmptyEtcServices(['service', 'ntp', '--proto', 'udp', '--trace']);
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)).toEqual([['ntp', '123', 'udp', '', 'Network Time Protocol', 'iana']]);
+    expect(r.stderr).toMatch(/\/etc\/services: 0 tcp\/udp entries/);
+  });
+
+  test('--source etc: an error (exit 2) that points at --source iana', async () => {
+    const r = await withEmptyEtcServices(['service', '22', '--source', 'etc']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('sockkit service: read /etc/services: no tcp or udp entries in it (use --source iana for the built-in IANA table)\n');
   });
 });

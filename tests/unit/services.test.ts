@@ -202,16 +202,23 @@ describe('loadServiceTable', () => {
     expect(t.entries).toHaveLength(19);
   });
 
-  test('auto falls back to the IANA table when the file is missing or has no entries, and says so in the trace', async () => {
+  test('auto falls back to the IANA table when /etc/services is missing or has no entries, and says so in the trace', async () => {
     const steps: string[] = [];
-    const t = await loadServiceTable({ source: 'auto', servicesFile: missing, trace: (s, d) => steps.push(`${s} ${d}`) });
+    const t = await loadServiceTable({ source: 'auto', defaultServicesFile: missing, trace: (s, d) => steps.push(`${s} ${d}`) });
     expect(t.source).toBe('iana');
     expect(steps.join('\n')).toMatch(/no such file[\s\S]*falling back to the IANA table/);
-    expect((await loadServiceTable({ source: 'auto', servicesFile: empty })).source).toBe('iana');
+    expect((await loadServiceTable({ source: 'auto', defaultServicesFile: empty })).source).toBe('iana');
   });
 
-  test('--source etc insists on the file', async () => {
-    await expect(loadServiceTable({ source: 'etc', servicesFile: missing })).rejects.toMatchObject({ code: 'UNEXPECTED', why: 'no such file' });
+  test('a file the user named must be usable, whatever the source: a usage error (exit 2) otherwise', async () => {
+    for (const source of ['auto', 'etc'] as const) {
+      await expect(loadServiceTable({ source, servicesFile: missing })).rejects.toMatchObject({ code: 'USAGE', what: `--services-file ${missing}`, why: 'no such file' });
+      await expect(loadServiceTable({ source, servicesFile: empty })).rejects.toMatchObject({ code: 'USAGE', why: 'no tcp or udp entries in it' });
+    }
+  });
+
+  test('--source etc insists on /etc/services', async () => {
+    await expect(loadServiceTable({ source: 'etc', defaultServicesFile: missing })).rejects.toMatchObject({ code: 'USAGE', what: `read ${missing}`, why: 'no such file' });
   });
 
   test('--source iana ignores the file; a missing table is a clear error', async () => {
