@@ -1,5 +1,4 @@
 // sockkit echo-client: send to an echo server, verify the echo, time the round trip.
-import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
@@ -22,7 +21,7 @@ import {
   type StreamEchoResult,
 } from '../net/echo-client.js';
 import { loadFailure, runEchoLoad } from '../net/echo-load.js';
-import { readStdin } from '../net/read-input.js';
+import { boundedLines, readStdin } from '../net/read-input.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { printError } from '../output/errors.js';
 import { countDocument, loadDocument, printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
@@ -243,22 +242,24 @@ async function countMode(
   return ExitCode.OK;
 }
 
+/** --lines: one line is one round trip; a longer "line" is a stream, not typing. */
+const MAX_LINE_BYTES = 1024 * 1024;
+
 /** Like nc on a terminal: each line typed is sent, its echo printed with the round trip. */
 async function linesMode(ctx: CommandContext, target: EchoTarget, shown: ClientTarget, udp: boolean): Promise<number> {
   const rt = await open(ctx, target, udp);
   if (process.stdin.isTTY && !ctx.term.quiet) ctx.term.note(`connected to ${shown.protocol.toUpperCase()} ${shown.address}:${shown.port}; type lines, Ctrl-D to end`);
   const samples: EchoSample[] = [];
-  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
   try {
     let seq = 0;
-    for await (const line of rl) {
+    for await (const line of boundedLines(process.stdin, MAX_LINE_BYTES, 'stdin')) {
       const sample = await rt.roundTrip(++seq, Buffer.from(line + '\n'));
       printLineEcho(ctx.term, shown, sample);
       delete sample.echo;
       samples.push(sample);
     }
   } finally {
-    rl.close();
+    process.stdin.destroy();
     await rt.close();
   }
   const summary = summarizeSamples(samples);

@@ -6,7 +6,7 @@
 // are imported statically because V8's code cache, which bin/sockkit uses, cannot run a
 // dynamic import().
 import { systemLookup, systemReverse } from './system-resolver.js';
-import { readFile } from 'node:fs/promises';
+import { readBoundedFile } from './read-input.js';
 import { hostname as osHostname, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { timeoutError, toSockkitError } from './errors.js';
 import { noTrace, type TraceFn } from './trace.js';
@@ -95,6 +95,7 @@ export interface FqdnOptions {
 }
 
 export const DEFAULT_HOSTS_FILE = '/etc/hosts';
+const MAX_HOSTS_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The fully qualified name of `host`, the way `hostname -f` finds it: the canonical
@@ -115,9 +116,10 @@ async function canonicalFromHostsFile(path: string, host: string, trace: TraceFn
   const { parseHostsFile, canonicalNameFromHosts } = await import('./hosts-file.js');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // A hosts file is small; a device or an endless FIFO in its place is not read on and on.
+    text = (await readBoundedFile(path, MAX_HOSTS_FILE_BYTES)).toString('utf8');
   } catch (err) {
-    trace('read', `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    trace('read', `${path}: cannot read (${toSockkitError(err, path).why})`);
     return undefined;
   }
   const entry = canonicalNameFromHosts(parseHostsFile(text), host);

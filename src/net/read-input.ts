@@ -218,3 +218,26 @@ export function formatBytes(bytes: number): string {
   }
   return `${bytes.toLocaleString('en-US')} bytes`;
 }
+
+/**
+ * The lines of a stream as they arrive (without their "\n"; a "\r" before it is kept
+ * off too), each at most `maxLineBytes`: a longer one throws a USAGE SockkitError
+ * instead of growing without end (readline has no such bound).
+ */
+export async function* boundedLines(stream: AsyncIterable<Buffer | string>, maxLineBytes: number, what: string): AsyncGenerator<string> {
+  let pending = Buffer.alloc(0);
+  for await (const piece of stream) {
+    pending = pending.length ? Buffer.concat([pending, Buffer.from(piece)]) : Buffer.from(piece);
+    let newline: number;
+    while ((newline = pending.indexOf(0x0a)) !== -1) {
+      yield lineText(pending.subarray(0, newline));
+      pending = pending.subarray(newline + 1);
+    }
+    if (pending.length > maxLineBytes) throw usageError(what, `a line longer than ${formatBytes(maxLineBytes)}`);
+  }
+  if (pending.length > 0) yield lineText(pending);
+}
+
+function lineText(line: Buffer): string {
+  return (line[line.length - 1] === 0x0d ? line.subarray(0, -1) : line).toString('utf8');
+}

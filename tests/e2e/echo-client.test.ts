@@ -116,6 +116,18 @@ describe('sockkit echo-client', () => {
     expect(r.stderr.match(/rtt/g)).toHaveLength(3);
   });
 
+  test('--lines: a "line" longer than 1 MiB is refused (exit 2), not held in memory without end', async () => {
+    const r = await runSockkit(['echo-client', '-p', String(echo.port), '--lines'], { input: Buffer.alloc(3 * 1024 * 1024, 0x61) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^sockkit echo-client: stdin: a line longer than 1 MiB/);
+  });
+
+  test('--lines: CRLF lines and a last line without a newline each make one round trip', async () => {
+    const r = await runSockkit(['echo-client', '-p', String(echo.port), '--lines'], { input: 'one\r\ntwo' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('one\ntwo\n');
+  });
+
   test('UDP --message: one datagram, verified', async () => {
     const r = await runSockkit(['echo-client', '-p', String(echo.port), '--udp', '-m', 'dgram']);
     expect(r.code).toBe(0);

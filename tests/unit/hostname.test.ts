@@ -95,6 +95,19 @@ describe('lookupFqdn', () => {
     expect(steps.join('\n')).toMatch(/box → box\.example\.org \(127\.0\.1\.1\)/);
   });
 
+  test('a device in place of the hosts file is not read on and on: the resolver is asked instead', async () => {
+    const steps: string[] = [];
+    const r = await lookupFqdn('box', {
+      hostsFile: '/dev/zero',
+      timeoutMs: 1000,
+      trace: (step, detail) => steps.push(`${step} ${detail}`),
+      lookupAddresses: async () => ['192.0.2.7'],
+      reverseLookup: async () => 'box.example.net',
+    });
+    expect(r).toEqual({ status: 'resolved', fqdn: 'box.example.net', source: 'dns' });
+    expect(steps.join('\n')).toMatch(/\/dev\/zero: cannot read \(a character device, not a regular file\)/);
+  });
+
   test('not in the hosts file: the resolver\'s address and its name give the fqdn, source dns', async () => {
     const asked: string[] = [];
     const r = await lookupFqdn('web1', {
