@@ -13,7 +13,7 @@ afterEach(async () => {
 async function start(overrides: Partial<EchoServerOptions> = {}) {
   const events: EchoServerEvent[] = [];
   server = await startEchoServer(
-    { address: '127.0.0.1', family: 4, port: 0, tcp: true, udp: false, backlog: 511, limits: {}, shutdownGraceMs: 2000, connectionEvents: true, ...overrides },
+    { address: '127.0.0.1', family: 4, port: 0, tcp: true, udp: false, backlog: 511, limits: {}, udpPolicy: { allowLowPorts: false, ratePerSecond: 0 }, shutdownGraceMs: 2000, connectionEvents: true, ...overrides },
     (e) => events.push(e),
   );
   return { port: server.ports.tcp!, events };
