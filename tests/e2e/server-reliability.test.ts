@@ -53,6 +53,44 @@ function loadClient(port: number, size: number): LoadClient {
   return { written, finished };
 }
 
+/**
+ * Streams `total` random bytes in 16 KiB writes (waiting for 'drain' when told to),
+ * reading the echo all along; `halfway` settles once `total / 4` were written.
+ */
+function streamingClient(port: number, total: number): LoadClient & { halfway: Promise<void> } {
+  const sent = randomBytes(total);
+  const socket = connect({ host: '127.0.0.1', port });
+  sockets.push(socket);
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let error: string | undefined;
+  let offset = 0;
+  let markHalfway: () => void = () => {};
+  const halfway = new Promise<void>((resolve) => (markHalfway = resolve));
+  const written = new Promise<void>((resolve) => {
+    const pump = () => {
+      while (offset < total) {
+        const chunk = sent.subarray(offset, offset + 16 * 1024);
+        offset += chunk.length;
+        if (offset >= total / 4) markHalfway();
+        const more = offset < total ? socket.write(chunk) : socket.write(chunk, () => resolve());
+        if (!more) return void socket.once('drain', pump);
+      }
+    };
+    socket.once('connect', pump);
+  });
+  const finished = new Promise<{ echoed: Buffer; sent: Buffer; error?: string }>((resolve) => {
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      received += d.length;
+      if (received >= total) socket.end();
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+    socket.on('close', () => resolve({ echoed: Buffer.concat(chunks), sent, ...(error ? { error } : {}) }));
+  });
+  return { written, finished, halfway };
+}
+
 async function expectEveryByteBack(clients: LoadClient[]): Promise<void> {
   const results = await Promise.all(clients.map((c) => c.finished));
   const short = results.filter((r) => !r.echoed.equals(r.sent));
@@ -97,6 +135,26 @@ describe('stopping loses nothing a client sent before the stop', () => {
     expect(Date.now() - started).toBeLessThan(1000 + 8000); // the deadline, plus a generous margin
     expect(echo.events().find((e) => e.event === 'disconnect')).toMatchObject({ reason: 'cut' });
     expect(echo.events().find((e) => e.event === 'summary')).toMatchObject({ cut: 1 });
+  });
+
+  test('echo-server: SIGTERM while 20 clients stream 4 MiB each: the stream goes on until they finish, every byte back', async () => {
+    echo = await startEchoServerProcess(['--no-log-connections', '--timeout', '20']);
+    const clients = Array.from({ length: 20 }, () => streamingClient(echo!.port, 4 * 1024 * 1024));
+    await Promise.all(clients.map((c) => c.halfway));
+    const stopped = echo.stop('SIGTERM');
+    await expectEveryByteBack(clients);
+    expect((await stopped).code).toBe(0);
+    expect(echo.events().find((e) => e.event === 'summary')).toMatchObject({ connections: 20, cut: 0 });
+  });
+
+  test('threaded-server: SIGTERM while 20 clients stream 4 MiB each: every byte back', async () => {
+    threaded = await startThreadedServer(['--workers', '2', '--timeout', '20']);
+    const clients = Array.from({ length: 20 }, () => streamingClient(threaded!.port, 4 * 1024 * 1024));
+    await Promise.all(clients.map((c) => c.halfway));
+    const stopped = threaded.stop('SIGTERM');
+    await expectEveryByteBack(clients);
+    expect((await stopped).code).toBe(0);
+    expect(threaded.events().find((e) => e.event === 'summary')).toMatchObject({ connections: 20, cut: 0 });
   });
 
   // Connected (from the client's side) and written, but maybe not yet accepted by the
