@@ -292,18 +292,22 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
     if (entry.draining || !entry.ready) return;
     for (const f of inFlight.values()) if (f.entry === entry) return;
     entry.draining = true;
-    const message: PrimaryMessage = { kind: 'drain', deadlineMs: options.drainTimeoutMs };
+    // One --timeout for the whole stop, the time taken to empty the accept queue included.
+    const deadlineMs = Math.max(0, Math.round(options.drainTimeoutMs - (performance.now() - stopAt)));
+    const message: PrimaryMessage = { kind: 'drain', deadlineMs };
     if (entry.worker.isConnected()) entry.worker.send(message);
     // A worker that ignores the deadline (stuck in a loop) is killed, never left behind.
     setTimeout(() => {
       if (tracked.has(entry.worker.id)) entry.worker.process.kill('SIGKILL');
-    }, options.drainTimeoutMs + EXIT_GRACE_MS).unref();
+    }, deadlineMs + EXIT_GRACE_MS).unref();
   }
 
   let stopRequested = false;
+  let stopAt = 0;
   function stopAll(reason: string): void {
     if (stopRequested) return;
     stopRequested = true;
+    stopAt = performance.now();
     // Connections the kernel completed before the stop wait in the accept queue, and
     // closing the listener would reset them: hand them out first, then drain.
     void acceptQueued(() => nextConnectionId + waiting.length, options.drainTimeoutMs).then(() => {

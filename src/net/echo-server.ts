@@ -370,6 +370,7 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
     ports,
     async stop() {
       stopping = true;
+      const stopAt = performance.now();
       // Connections the kernel completed before the stop wait in the accept queue;
       // closing the listener would reset them, so take them first.
       if (server) await acceptQueued(() => totals.connections + totals.refused, options.shutdownGraceMs);
@@ -383,7 +384,7 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
         for (const connection of open) {
           if (connection.cut()) trace?.('cut', `${connection.peer} #${connection.id}: still busy at the ${options.shutdownGraceMs} ms deadline`);
         }
-      }, options.shutdownGraceMs);
+      }, Math.max(0, options.shutdownGraceMs - (performance.now() - stopAt))); // one --timeout for the whole stop
       for (const connection of open) connection.drain(DEFAULT_QUIET_MS);
       await drained;
       clearTimeout(deadline);
