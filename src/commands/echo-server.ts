@@ -18,7 +18,7 @@ interface EchoServerArgs {
   'max-bytes'?: number;
   'log-connections': boolean;
   'allow-low-ports'?: boolean;
-  'rate-limit': number;
+  'rate-limit': string;
   ipv4?: boolean;
   ipv6?: boolean;
 }
@@ -35,6 +35,11 @@ function positiveInteger(value: number | undefined, flag: string): number | unde
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < 1) throw usageError(`bad ${flag} '${value}'`, 'expected a whole number from 1 up');
   return value;
+}
+
+function parseRateLimit(text: string): number {
+  if (!/^\d{1,9}$/.test(String(text).trim())) throw usageError(`bad --rate-limit '${text}'`, 'expected a whole number of datagrams per second (0: no limit)');
+  return Number(text);
 }
 
 export default defineCommand<EchoServerArgs>({
@@ -56,8 +61,8 @@ export default defineCommand<EchoServerArgs>({
     'max-bytes': { type: 'number', requiresArg: true, describe: 'echo at most N bytes per TCP connection, then close it' },
     'allow-low-ports': { type: 'boolean', describe: 'UDP: also answer sources on ports 0, 7, 9, 13, 17, 19 and 37 (echo, chargen and friends: a reflection loop)' },
     'rate-limit': {
-      type: 'number',
-      default: DEFAULT_UDP_RATE_LIMIT,
+      type: 'string',
+      default: String(DEFAULT_UDP_RATE_LIMIT),
       requiresArg: true,
       describe: 'UDP: answers per second per source address, one second of burst (0: no limit)',
     },
@@ -85,8 +90,7 @@ export default defineCommand<EchoServerArgs>({
     const maxBytes = positiveInteger(args['max-bytes'], '--max-bytes');
     const idle = args['idle-timeout'];
     if (idle !== undefined && !(Number.isFinite(idle) && idle > 0)) throw usageError(`bad --idle-timeout '${idle}'`, 'expected a number of seconds above 0');
-    const rateLimit = args['rate-limit'];
-    if (!Number.isInteger(rateLimit) || rateLimit < 0) throw usageError(`bad --rate-limit '${rateLimit}'`, 'expected a whole number of datagrams per second (0: no limit)');
+    const rateLimit = parseRateLimit(args['rate-limit']);
     const udp = args.udp === true;
     const tcp = args.tcp === true || !udp;
     const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace);
