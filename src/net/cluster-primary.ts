@@ -24,6 +24,8 @@ import type { HandlerName } from './stream-handlers.js';
 import { SockkitError } from './errors.js';
 import { formatHostPort } from './address.js';
 import type { TraceFn } from './trace.js';
+import { acceptQueued } from './echo-server.js';
+import { connectionBudget, RefusalAggregator } from './descriptor-budget.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -99,6 +101,17 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
     server.listen({ host: options.host, port: options.port, ipv6Only: options.ipv6Only, backlog: BACKLOG }, () => resolve());
   });
   server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv
+  // The primary holds each connection until its worker took it: past its descriptor
+  // budget, refuse (accept and close, Node's maxConnections) and say so, aggregated.
+  const budget = connectionBudget();
+  const primaryRefusals = new RefusalAggregator((count) => {
+    stats.refusedByPrimary(count);
+    options.onEvent({ event: 'refused', worker: 0, reason: 'descriptors', count, open: inFlight.size + waiting.length, descriptorLimit: budget?.limit ?? 0 });
+  });
+  if (budget) {
+    server.maxConnections = budget.connections;
+    server.on('drop', () => primaryRefusals.add());
+  }
   const address = server.address() as { address: string; port: number };
   options.trace('listen', `${formatHostPort(address.address, address.port)}, backlog ${BACKLOG} (the primary accepts)`);
 
@@ -201,6 +214,10 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
               options.onEvent({ event: 'disconnect', worker: id, ...rest });
               break;
             }
+            case 'refused-descriptors':
+              stats.refused(id, e.count);
+              options.onEvent({ event: 'refused', worker: id, reason: 'descriptors', count: e.count, open: e.open, descriptorLimit: e.descriptorLimit });
+              break;
             case 'refused':
               stats.refused(id);
               options.onEvent({ event: 'refused', worker: id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, maxConns: e.maxConns });
@@ -276,25 +293,36 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
     if (entry.draining || !entry.ready) return;
     for (const f of inFlight.values()) if (f.entry === entry) return;
     entry.draining = true;
-    const message: PrimaryMessage = { kind: 'drain', deadlineMs: options.drainTimeoutMs };
+    // One --timeout for the whole stop, the time taken to empty the accept queue included.
+    const deadlineMs = Math.max(0, Math.round(options.drainTimeoutMs - (performance.now() - stopAt)));
+    const message: PrimaryMessage = { kind: 'drain', deadlineMs };
     if (entry.worker.isConnected()) entry.worker.send(message);
     // A worker that ignores the deadline (stuck in a loop) is killed, never left behind.
     setTimeout(() => {
       if (tracked.has(entry.worker.id)) entry.worker.process.kill('SIGKILL');
-    }, options.drainTimeoutMs + EXIT_GRACE_MS).unref();
+    }, deadlineMs + EXIT_GRACE_MS).unref();
   }
 
+  let stopRequested = false;
+  let stopAt = 0;
   function stopAll(reason: string): void {
-    if (stopping) return;
-    stopping = true;
-    server.close(); // no new connections; the ones accepted are still handed out
-    options.onEvent({ event: 'stopping', reason, drainTimeoutMs: options.drainTimeoutMs });
-    for (const socket of waiting.splice(0)) dispatch(socket);
-    for (const entry of tracked.values()) {
-      if (entry.ready) drainWhenHandedOff(entry);
-      else entry.worker.process.kill('SIGKILL'); // still starting: nothing to drain
-    }
-    if (tracked.size === 0) allExited?.();
+    if (stopRequested) return;
+    stopRequested = true;
+    stopAt = performance.now();
+    // Connections the kernel completed before the stop wait in the accept queue, and
+    // closing the listener would reset them: hand them out first, then drain.
+    void acceptQueued(() => nextConnectionId + waiting.length, options.drainTimeoutMs).then(() => {
+      if (stopping) return; // failed meanwhile
+      stopping = true;
+      server.close(); // no new connections; the ones accepted are still handed out
+      options.onEvent({ event: 'stopping', reason, drainTimeoutMs: options.drainTimeoutMs });
+      for (const socket of waiting.splice(0)) dispatch(socket);
+      for (const entry of tracked.values()) {
+        if (entry.ready) drainWhenHandedOff(entry);
+        else entry.worker.process.kill('SIGKILL'); // still starting: nothing to drain
+      }
+      if (tracked.size === 0) allExited?.();
+    });
   }
 
   function fail(err: SockkitError): void {
@@ -331,6 +359,7 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
   } finally {
     options.signal.removeEventListener('abort', onAbort);
     server.close();
+    primaryRefusals.flush();
   }
   if (failure) throw failure;
   return { workers: stats.workers(), totals: stats.totals() };

@@ -29,6 +29,8 @@ export type WorkerEvent =
       error?: string;
     }
   | { type: 'refused'; remoteAddress: string; remotePort: number; maxConns: number }
+  /** Connections refused for lack of descriptors, aggregated: at most one a second, with the count. */
+  | { type: 'refused-descriptors'; count: number; open: number; descriptorLimit: number }
   | { type: 'trace'; step: string; detail: string };
 
 export type WorkerMessage =
@@ -71,6 +73,8 @@ export type ServerEvent =
   | ({ event: 'connect'; worker: number } & Omit<Extract<WorkerEvent, { type: 'connect' }>, 'type'>)
   | ({ event: 'disconnect'; worker: number } & Omit<Extract<WorkerEvent, { type: 'disconnect' }>, 'type'>)
   | ({ event: 'refused'; worker: number } & Omit<Extract<WorkerEvent, { type: 'refused' }>, 'type'>)
+  /** Refused for lack of descriptors (aggregated, one event a second at most); worker 0 is the primary. */
+  | { event: 'refused'; worker: number; reason: 'descriptors'; count: number; open: number; descriptorLimit: number }
   | {
       event: 'worker-exit';
       worker: number;

@@ -38,6 +38,7 @@ export class ClusterStats {
   private open = 0;
   private peak = 0;
   private dropped = 0;
+  private primaryRefused = 0;
 
   addWorker(worker: number, pid: number): void {
     this.byWorker.set(worker, {
@@ -74,8 +75,13 @@ export class ClusterStats {
     }
   }
 
-  refused(worker: number): void {
-    this.get(worker).refused++;
+  refused(worker: number, count = 1): void {
+    this.get(worker).refused += count;
+  }
+
+  /** Connections the primary itself refused (out of descriptors before any worker saw them). */
+  refusedByPrimary(count: number): void {
+    this.primaryRefused += count;
   }
 
   /** A worker process ended; returns how many of its connections were still open (lost with it). */
@@ -103,7 +109,7 @@ export class ClusterStats {
     return {
       workers: all.length,
       connections: sum((w) => w.connections),
-      refused: sum((w) => w.refused),
+      refused: sum((w) => w.refused) + this.primaryRefused,
       bytesIn: sum((w) => w.bytesIn),
       bytesOut: sum((w) => w.bytesOut),
       peakConcurrent: this.peak,

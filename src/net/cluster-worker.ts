@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import type { PrimaryMessage, WorkerConfig, WorkerEvent, WorkerMessage } from './cluster-protocol.js';
 import { isPrimaryMessage } from './cluster-protocol.js';
+import { connectionBudget, RefusalAggregator } from './descriptor-budget.js';
 import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, HANDLERS, type HandlerLimits, type ServedConnection } from './stream-handlers.js';
 
 /** Exit status of a worker that died of an error (uncaught exception or the test crash). */
@@ -97,6 +98,14 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
     sendToPrimary({ kind: 'ready' });
 
     let accepting = 0;
+    // Each connection costs this process a descriptor: beyond its budget, a hand-off
+    // would fail inside Node's IPC, so refuse (and say so, aggregated) before that.
+    const budget = connectionBudget();
+    const byDescriptors = budget !== undefined && (config.maxConnsPerWorker === 0 || budget.connections < config.maxConnsPerWorker);
+    const cap = byDescriptors ? budget.connections : config.maxConnsPerWorker;
+    const descriptorRefusals = new RefusalAggregator((count) =>
+      events.push({ type: 'refused-descriptors', count, open: open.size, descriptorLimit: budget?.limit ?? 0 }),
+    );
 
     function take(id: number, socket: Socket | undefined): void {
       if (!socket) return; // the client was gone before the hand-off completed
@@ -105,7 +114,7 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
       // direction, so the echo of what it sent last can still be flushed.
       socket.allowHalfOpen = true;
       socket.on('error', () => {}); // until the handler's own error handling is attached
-      const refuse = config.maxConnsPerWorker > 0 && open.size + accepting >= config.maxConnsPerWorker;
+      const refuse = cap > 0 && open.size + accepting >= cap;
       if (!refuse) accepting++;
       // Say "taken" before reading a byte: a crash after this point loses this
       // connection (and is counted); before it, the primary still holds it intact.
@@ -119,6 +128,11 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
     }
 
     function refuseConnection(socket: Socket): void {
+      if (byDescriptors) {
+        descriptorRefusals.add();
+        socket.destroy();
+        return;
+      }
       events.push({ type: 'refused', remoteAddress: socket.remoteAddress ?? '?', remotePort: socket.remotePort ?? 0, maxConns: config.maxConnsPerWorker });
       socket.destroy();
     }
@@ -177,6 +191,7 @@ export function runClusterWorker(config: WorkerConfig): Promise<number> {
     function finishIfDrained(): void {
       if (open.size > 0) return;
       clearTimeout(cutTimer);
+      descriptorRefusals.flush();
       events.flush(() => sendToPrimary({ kind: 'drained', cut }, () => resolve(0)));
     }
   });

@@ -112,6 +112,41 @@ export function writeBack(socket: Socket, chunk: Buffer): void {
   }
 }
 
+/**
+ * Calls `onSettled` once a connection has nothing of the client's left in flight: it
+ * is reading (not paused by backpressure), nothing is buffered to write, and no byte
+ * arrived between two samples `quietMs` apart. Samples run in the check phase
+ * (setImmediate), right after a poll phase, so a socket that was reading at the first
+ * sample has been polled before the second: bytes the kernel had already received
+ * when the watch began are read, and echoed, before it can settle. A fixed-interval
+ * timer alone is not enough: after a long backpressure pause, the timer can fire
+ * between the 'drain' that restarts reading and the poll that would read.
+ * Returns a function that stops watching.
+ */
+export function whenSettled(socket: Socket, quietMs: number, onSettled: () => void): () => void {
+  let quietSince = -1; // bytesRead at the last idle sample; -1: the last sample was busy
+  const sample = () => {
+    if (socket.destroyed) return stop();
+    const idle = socket.readableFlowing === true && socket.writableLength === 0;
+    if (idle && socket.bytesRead === quietSince) {
+      stop();
+      onSettled();
+      return;
+    }
+    quietSince = idle ? socket.bytesRead : -1;
+  };
+  let pending: NodeJS.Immediate | undefined = setImmediate(sample);
+  const timer = setInterval(() => {
+    pending = setImmediate(sample);
+  }, quietMs);
+  timer.unref();
+  function stop(): void {
+    clearInterval(timer);
+    if (pending) clearImmediate(pending);
+  }
+  return stop;
+}
+
 /** Upper-cases a–z byte by byte, in place: binary-safe, and multi-byte UTF-8 (never in 0x61–0x7a) passes unchanged. */
 export function upperCaseAsciiInPlace(bytes: Buffer): Buffer {
   for (let i = 0; i < bytes.length; i++) {
@@ -138,7 +173,7 @@ interface Drainable {
 function track(socket: Socket, limits: HandlerLimits, drainable: Drainable): ServedConnection {
   let reason: CloseReason | undefined;
   let error: string | undefined;
-  let drainTimer: NodeJS.Timeout | undefined;
+  let stopWatching: (() => void) | undefined;
   let lingerTimer: NodeJS.Timeout | undefined;
 
   if (limits.idleTimeoutMs > 0) {
@@ -160,7 +195,7 @@ function track(socket: Socket, limits: HandlerLimits, drainable: Drainable): Ser
 
   const done = new Promise<ConnectionOutcome>((resolve) => {
     socket.once('close', () => {
-      clearInterval(drainTimer);
+      stopWatching?.();
       clearTimeout(lingerTimer);
       const outcome: ConnectionOutcome = { bytesIn: socket.bytesRead, bytesOut: socket.bytesWritten, reason: reason ?? 'closed' };
       if (error !== undefined) outcome.error = error;
@@ -171,21 +206,15 @@ function track(socket: Socket, limits: HandlerLimits, drainable: Drainable): Ser
   return {
     done,
     drain: () => {
-      if (drainTimer || socket.destroyed) return;
+      if (stopWatching || socket.destroyed) return;
       // Stop only once the client has gone quiet and its echo is flushed: a client in
       // the middle of a message gets all of it back.
-      let lastBytesRead = socket.bytesRead;
-      drainTimer = setInterval(() => {
-        const quiet = socket.bytesRead === lastBytesRead && drainable.idle();
-        lastBytesRead = socket.bytesRead;
-        if (!quiet) return;
-        clearInterval(drainTimer);
+      stopWatching = whenSettled(socket, limits.quietMs, () => {
         if (socket.writableEnded) return; // already ending by itself
         reason ??= 'drained';
         drainable.stopInput();
         socket.resume(); // discard anything that still arrives
-      }, limits.quietMs);
-      drainTimer.unref();
+      });
     },
     cut: () => {
       if (socket.destroyed) return;

@@ -52,6 +52,7 @@ const REASONS: Record<string, string> = {
   'idle-timeout': 'idle timeout',
   'max-bytes': '--max-bytes reached',
   shutdown: 'server shutdown',
+  cut: 'cut at the stop deadline',
   error: 'socket error',
 };
 
@@ -74,6 +75,9 @@ export function humanLine(term: Terminal, e: EchoServerEvent): string {
       return `${t} ${paint(term, 'blue', 'disconnect')} ${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${duration(e.durationMs)}, ${REASONS[e.reason] ?? e.reason}${err}`;
     }
     case 'refused':
+      if (e.reason === 'descriptors') {
+        return `${t} ${paint(term, 'yellow', 'refused')}    ${plural(e.count, 'connection')}: out of file descriptors (ulimit -n ${e.descriptorLimit}, ${e.open} open); accepted and closed`;
+      }
       return `${t} ${paint(term, 'yellow', 'refused')}    ${formatHostPort(e.remoteAddress, e.remotePort)}: --max-conns ${e.maxConns} reached`;
     case 'error':
       return `${t} ${paint(term, 'red', 'error')}      ${e.protocol} ${e.what}: ${e.error}${e.suppressed ? ` (${e.suppressed} more suppressed)` : ''}`;
@@ -93,7 +97,13 @@ function summaryText(s: EchoServerSummary): string {
     `peak ${s.peakConcurrent} concurrent`,
     `in ${bytes(s.bytesIn)}, out ${bytes(s.bytesOut)}`,
   ];
+  if (s.refusedDescriptors) parts.push(`${s.refusedDescriptors} of them for lack of descriptors`);
+  if (s.cut) parts.push(`${s.cut} cut at the stop deadline`);
   if (s.datagrams) parts.push(`${plural(s.datagrams, 'datagram')} (${bytes(s.datagramBytes)})`);
+  const { ownAddress, lowPort, rateLimited } = s.datagramsRefused;
+  if (ownAddress + lowPort + rateLimited > 0) {
+    parts.push(`datagrams not answered: ${ownAddress} from this server's own address, ${lowPort} from a low port, ${rateLimited} over the rate limit`);
+  }
   if (s.errors) parts.push(plural(s.errors, 'error'));
   parts.push(`up ${duration(s.uptimeMs)}`);
   return parts.join(', ');
@@ -120,6 +130,7 @@ export function plainLine(e: EchoServerEvent): string {
         ...(e.error ? [`error=${e.error}`] : []),
       ].join('\t');
     case 'refused':
+      if (e.reason === 'descriptors') return ['refused', e.protocol, `reason=${e.reason}`, `count=${e.count}`, `open=${e.open}`, `descriptorLimit=${e.descriptorLimit}`].join('\t');
       return ['refused', e.protocol, e.remoteAddress, e.remotePort, `reason=${e.reason}`, `maxConns=${e.maxConns}`].join('\t');
     case 'error':
       return ['error', e.protocol, e.what, e.error, `suppressed=${e.suppressed}`].join('\t');
@@ -135,6 +146,12 @@ export function plainLine(e: EchoServerEvent): string {
         `datagramBytes=${e.datagramBytes}`,
         `errors=${e.errors}`,
         `uptimeMs=${e.uptimeMs.toFixed(0)}`,
+        // Later additions go last, so a script that counts fields keeps working.
+        `cut=${e.cut}`,
+        `refusedDescriptors=${e.refusedDescriptors}`,
+        `datagramsRefusedOwnAddress=${e.datagramsRefused.ownAddress}`,
+        `datagramsRefusedLowPort=${e.datagramsRefused.lowPort}`,
+        `datagramsRefusedRateLimited=${e.datagramsRefused.rateLimited}`,
       ].join('\t');
   }
 }

@@ -32,6 +32,10 @@ export function humanEventLine(term: Terminal, e: ServerEvent): string {
       return `${tag(e.worker)} disconnect ${formatHostPort(e.remoteAddress, e.remotePort)}: ${e.bytesIn} B in, ${e.bytesOut} B out, ${formatMs(e.durationMs)} (${why})`;
     }
     case 'refused':
+      if ('reason' in e) {
+        const who = e.worker === 0 ? paint(term, 'dim', '[primary]') : tag(e.worker);
+        return `${who} ${paint(term, 'yellow', 'refused')} ${e.count} connection${e.count === 1 ? '' : 's'}: out of file descriptors (ulimit -n ${e.descriptorLimit}, ${e.open} open); accepted and closed`;
+      }
       return `${tag(e.worker)} ${paint(term, 'yellow', 'refused')} ${formatHostPort(e.remoteAddress, e.remotePort)}: this worker is at its limit of ${e.maxConns} open connection${e.maxConns === 1 ? '' : 's'} (--max-conns)`;
     case 'worker-exit': {
       const how = e.signal ? `killed by ${e.signal}` : `exit code ${e.exitCode}`;
@@ -59,6 +63,7 @@ export function plainEventLine(e: ServerEvent): Array<string | number> {
     case 'disconnect':
       return [e.event, e.worker, e.remoteAddress, e.remotePort, e.bytesIn, e.bytesOut, e.durationMs, e.reason, e.error ?? ''];
     case 'refused':
+      if ('reason' in e) return [e.event, e.worker, e.reason, e.count, e.open, e.descriptorLimit];
       return [e.event, e.worker, e.remoteAddress, e.remotePort, e.maxConns];
     case 'worker-exit':
       return [e.event, e.worker, e.pid, e.exitCode ?? '', e.signal ?? '', e.droppedConnections, e.replacedBy ?? '', e.error ?? ''];

@@ -24,12 +24,20 @@ export interface EchoServerProcessOptions {
   /** Execute bin/sockkit itself, as a shell does (its launcher lines run), not `node bin/sockkit`. */
   asExecutable?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Run under `ulimit -n N` (through bash), to exhaust its descriptors. */
+  maxOpenFiles?: number;
+}
+
+/** spawn() arguments that run `file argv` under `ulimit -n max` (a shell sets it, then execs). */
+export function withOpenFileLimit(max: number | undefined, file: string, argv: string[]): [string, string[]] {
+  if (max === undefined) return [file, argv];
+  return ['bash', ['-c', `ulimit -n ${max} && exec "$0" "$@"`, file, ...argv]];
 }
 
 export async function startEchoServerProcess(args: string[], options: EchoServerProcessOptions = {}): Promise<EchoServerProcess> {
   const json = options.json ?? true;
   const [file, argv, env] = sockkitSpawn(['echo-server', '--port', '0', ...(json ? ['--json'] : []), ...args], options);
-  const child = spawn(file, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(...withOpenFileLimit(options.maxOpenFiles, file, argv), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -265,7 +265,7 @@ describe('sockkit echo-server', () => {
     expect(r.code).toBe(8);
     expectCleanError(r, 'echo-server');
     expect(r.stderr).toContain(`(pid ${server.pid})`);
-    for (const bad of [['--max-conns', '0'], ['--idle-timeout', '-1'], ['--max-bytes', '1.5'], ['--port', '65536']]) {
+    for (const bad of [['--max-conns', '0'], ['--idle-timeout', '-1'], ['--max-bytes', '1.5'], ['--port', '65536'], ['--rate-limit', '-1'], ['--rate-limit', '2.5'], ['--rate-limit', 'lots']]) {
       const u = await runSockkit(['echo-server', ...bad]);
       expect(u.code).toBe(2);
       expectCleanError(u, 'echo-server');

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { SOCKKIT_BIN } from '../helpers/run-sockkit.js';
 import { waitFor } from '../helpers/process.js';
+import { withOpenFileLimit } from './echo-server-process.js';
 
 export type Event = Record<string, unknown> & { event: string };
 
@@ -20,8 +21,9 @@ export interface RunningServer {
   stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startThreadedServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [SOCKKIT_BIN, 'threaded-server', '--json', ...args], {
+/** `maxOpenFiles`: run under `ulimit -n N` (the primary and its workers). */
+export async function startThreadedServer(args: string[], env: NodeJS.ProcessEnv = {}, maxOpenFiles?: number): Promise<RunningServer> {
+  const child = spawn(...withOpenFileLimit(maxOpenFiles, process.execPath, [SOCKKIT_BIN, 'threaded-server', '--json', ...args]), {
     env: { ...process.env, NO_COLOR: '1', CI: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,7 +6,7 @@ import { sampleLine, printCountSummary } from '../../src/output/echo-client.js';
 import { FakeStream } from '../helpers/fake-stream.js';
 
 const tty = () => new Terminal({ stdout: new FakeStream(true), stderr: new FakeStream(true), env: { NO_COLOR: '1' } });
-const summary = { connections: 1, refused: 0, bytesIn: 2048, bytesOut: 2048, peakConcurrent: 1, datagrams: 1, datagramBytes: 2, errors: 0, uptimeMs: 1490 };
+const summary = { connections: 1, refused: 0, bytesIn: 2048, bytesOut: 2048, peakConcurrent: 1, cut: 0, refusedDescriptors: 0, datagrams: 1, datagramsRefused: { ownAddress: 0, lowPort: 0, rateLimited: 0 }, datagramBytes: 2, errors: 0, uptimeMs: 1490 };
 
 describe('echo-server events', () => {
   test('on a terminal: readable lines, with how to expose a loopback listener', () => {
