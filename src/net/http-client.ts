@@ -4,11 +4,12 @@
 // server that keeps the connection open after the body cannot hang us: we close
 // as soon as the parser says the message is complete.
 import { systemLookup } from './system-resolver.js';
-import { connect as tcpConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { isIP, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { connectFirst, secureContextFor, tlsHandshake, type TlsInfo } from './socket/connect.js';
 import { getSystemErrorName } from 'node:util';
 import { SockkitError, timeoutError, toSockkitError } from './errors.js';
-import { formatHostPort, type Family } from './address.js';
+import type { Family } from './address.js';
 import type { TraceFn } from './trace.js';
 import {
   HttpResponseParser,
@@ -20,16 +21,7 @@ import {
 import { buildRequest, displayUrl, nextRequest, REDIRECT_STATUSES, type RedirectStep, type RequestSpec } from './http-url.js';
 import { decodableCoding, decodingSink, type BodySink } from './http-body.js';
 
-export interface TlsInfo {
-  protocol: string | null;
-  cipher: string | null;
-  alpn: string | null;
-  peerSubject: string | null;
-  validTo: string | null;
-  /** False with --insecure when verification would have failed. */
-  verified: boolean;
-  verifyError: string | null;
-}
+export type { TlsInfo };
 
 export interface HopTimings {
   /** Name resolution (0 for an IP literal). */
@@ -115,15 +107,30 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
   // Over TLS that also skips the stream layer for each 16 KiB record (65,536 per GiB):
   // a quarter of the CPU time of the transfer.
   const reused: ReusedReads = { handler: null };
-  const tlsSpec = target.secure ? { host: target.host } : undefined;
-  const { socket, address } = await connectAny(addresses, target.port, options, reused, tlsSpec);
+  const onread = {
+    buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+    callback: (n: number, buffer: Uint8Array) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
+  };
+  // The trust store (14-40 ms) is TLS set-up, not TCP connect: built and timed before it.
+  const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
+  const trustDone = performance.now();
+  const connectTimeoutMs = () => Math.min(options.connectTimeoutMs, remainingOf(options));
+  const { socket, address } = await connectFirst(addresses, {
+    port: target.port,
+    timeoutMs: connectTimeoutMs(),
+    trace: options.trace,
+    signal: options.signal,
+    timeoutHint: CONNECT_TIMEOUT_HINT,
+    onread,
+    tls: secureContext ? { host: target.host, alpn: ['http/1.1'], secureContext, insecure: options.insecure } : undefined,
+  });
   const connected = performance.now();
 
   let tls: TlsInfo | null = null;
   let tlsDone = connected;
   try {
     if (target.secure) {
-      tls = await tlsHandshake(socket as TLSSocket, target.host, options);
+      tls = await tlsHandshake(socket as TLSSocket, target.host, connectTimeoutMs(), options.trace, CONNECT_TIMEOUT_HINT);
       tlsDone = performance.now();
     }
   } catch (err) {
@@ -141,8 +148,8 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     tls,
     timings: {
       dnsMs: round(dnsDone - started),
-      connectMs: round(connected - dnsDone),
-      tlsMs: target.secure ? round(tlsDone - connected) : null,
+      connectMs: round(connected - trustDone),
+      tlsMs: target.secure ? round(trustDone - dnsDone + (tlsDone - connected)) : null,
       ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
       transferMs: round(finished - exchange.firstByteAt),
       totalMs: round(finished - started),
@@ -247,153 +254,7 @@ interface ReusedReads {
 }
 
 /** For https: the URL's host, which the certificate must name (and SNI, for a name). */
-interface TlsSpec {
-  host: string;
-}
-
-/** Tries each address in order; the whole attempt is bounded by the connect timeout. */
-async function connectAny(
-  addresses: string[],
-  port: number,
-  options: ClientOptions,
-  reused: ReusedReads,
-  tlsSpec: TlsSpec | undefined,
-): Promise<{ socket: Socket; address: string }> {
-  const connectDeadline = performance.now() + Math.min(options.connectTimeoutMs, remainingOf(options));
-  let last: SockkitError | undefined;
-  for (const address of addresses) {
-    const left = connectDeadline - performance.now();
-    if (left <= 0) break;
-    try {
-      return { socket: await connectOne(address, port, left, options, reused, tlsSpec), address };
-    } catch (err) {
-      last = err as SockkitError;
-      if (last.code === 'TIMEOUT') break;
-    }
-  }
-  throw last ?? timeoutError(`connect ${formatHostPort(addresses[0] ?? '?', port)}`, options.connectTimeoutMs);
-}
-
-/**
- * One TCP connection; for https a TLS socket whose handshake starts once TCP is up
- * (it resolves at 'connect', before the handshake: tlsHandshake() waits for that).
- */
-function connectOne(
-  address: string,
-  port: number,
-  timeoutMs: number,
-  options: ClientOptions,
-  reused: ReusedReads,
-  tlsSpec: TlsSpec | undefined,
-): Promise<Socket> {
-  const what = `connect ${formatHostPort(address, port)}`;
-  options.trace('connect', formatHostPort(address, port));
-  return new Promise((resolve, reject) => {
-    const onread = {
-      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-      callback: (n: number, buffer: Uint8Array) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
-    };
-    const socket = tlsSpec ? tlsSocket(address, port, tlsSpec.host, options, onread) : tcpConnect({ host: address, port, onread });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new SockkitError('TIMEOUT', what, `no answer after ${seconds(timeoutMs)}`, 'raise it with --connect-timeout SECONDS'));
-    }, timeoutMs);
-    const onAbort = () => {
-      socket.destroy();
-      reject(new SockkitError('INTERRUPTED', what, 'interrupted'));
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('error');
-      socket.setNoDelay(true);
-      options.trace('connect', `${what.slice(8)} connected from ${formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0)}`);
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      reject(toSockkitError(err, what));
-    });
-  });
-}
-
-/** A TLS client socket that connects by itself: Node reads into `onread` only then. */
-function tlsSocket(address: string, port: number, host: string, options: ClientOptions, onread: OnReadOpts): TLSSocket {
-  const name = isIP(host) === 0 ? host : undefined;
-  options.trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=http/1.1`);
-  // `onread` is documented for tls.connect (without `socket`), not in @types/node's ConnectionOptions.
-  const withReusedReads: ConnectionOptions = { onread } as ConnectionOptions;
-  return tlsConnect({
-    ...withReusedReads,
-    host: address,
-    port,
-    // The certificate is checked against the URL's host: the name, or the address itself.
-    servername: name,
-    checkServerIdentity: (_servername, cert) => checkServerIdentity(host, cert),
-    ca: options.ca,
-    rejectUnauthorized: !options.insecure,
-    ALPNProtocols: ['http/1.1'],
-  });
-}
-
-/** Waits for the handshake that connectOne() started; resolves with what was negotiated. */
-function tlsHandshake(socket: TLSSocket, host: string, options: ClientOptions): Promise<TlsInfo> {
-  const what = `TLS handshake with ${formatHostPort(host, socket.remotePort ?? 0)}`;
-  const timeoutMs = Math.min(options.connectTimeoutMs, remainingOf(options));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new SockkitError('TIMEOUT', what, `no handshake after ${seconds(timeoutMs)}`, 'raise it with --connect-timeout SECONDS'));
-    }, timeoutMs);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      const info = tlsInfo(socket);
-      options.trace(
-        'tls',
-        `${info.protocol ?? '?'} ${info.cipher ?? '?'} ALPN=${info.alpn ?? 'none'} cert=${info.peerSubject ?? '?'} valid to ${info.validTo ?? '?'}`,
-      );
-      resolve(info);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(tlsFailure(err, what));
-    });
-  });
-}
-
-/** Whatever breaks a handshake (a reset, a plain-HTTP answer, a bad certificate) is a TLS failure. */
-function tlsFailure(err: NodeJS.ErrnoException, what: string): SockkitError {
-  const code = err.code ?? '';
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'ERR_SSL_HTTP_REQUEST') {
-    return new SockkitError('TLS', what, 'the server did not answer in TLS', 'is it plain http? try an http:// URL', { cause: err });
-  }
-  // One readable reason and a hint that fits it (src/net/errors.ts); a reset during
-  // the handshake keeps its reason ("connection reset by peer") but is a TLS failure.
-  const failure = toSockkitError(err, what);
-  return failure.code === 'TLS' ? failure : new SockkitError('TLS', what, failure.why, failure.hint, { cause: err });
-}
-
-function tlsInfo(socket: TLSSocket): TlsInfo {
-  const cert: PeerCertificate | undefined = socket.getPeerCertificate();
-  const cn = cert?.subject?.CN;
-  const subject = cn !== undefined ? String(cn) : cert?.subject ? Object.entries(cert.subject).map(([k, v]) => `${k}=${String(v)}`).join(', ') : undefined;
-  const validTo = cert?.valid_to ? new Date(cert.valid_to) : undefined;
-  const verifyError = socket.authorizationError ? String(socket.authorizationError) : null;
-  return {
-    protocol: socket.getProtocol() ?? null,
-    cipher: socket.getCipher()?.name ?? null,
-    alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
-    peerSubject: subject ?? null,
-    validTo: validTo && !Number.isNaN(validTo.getTime()) ? validTo.toISOString() : null,
-    verified: socket.authorized,
-    verifyError,
-  };
-}
+const CONNECT_TIMEOUT_HINT = 'raise it with --connect-timeout SECONDS';
 
 interface Exchange {
   status: number;
