@@ -4,7 +4,8 @@
 //     compared chunk by chunk as it returns (memory bounded by what is in flight);
 //   - repeated messages (--count, or line by line): one round trip at a time;
 //   - load (echo-load.ts): many connections at once.
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectTo } from './socket/connect.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
@@ -17,33 +18,9 @@ export interface EchoTarget {
   port: number;
 }
 
+/** A TCP connection to the echo server (socket/connect.ts), half-open allowed: the client half-closes only after its echo is back. */
 export function connectTcp(target: EchoTarget, timeoutMs: number, trace: TraceFn = noTrace, signal?: AbortSignal): Promise<Socket> {
-  const where = formatHostPort(target.address, target.port);
-  return new Promise((resolve, reject) => {
-    trace('socket', `tcp${target.family} stream`);
-    trace('connect', where);
-    const started = performance.now();
-    const socket = netConnect({ host: target.address, port: target.port, family: target.family, noDelay: true, allowHalfOpen: true });
-    const fail = (err: unknown) => {
-      cleanup();
-      socket.destroy();
-      reject(err instanceof SockkitError ? err : toSockkitError(err, `connect ${where}`));
-    };
-    const onAbort = () => fail(signal?.reason);
-    const timer = setTimeout(() => fail(timeoutError(`connect ${where}`, timeoutMs)), timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.off('error', fail);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      cleanup();
-      trace('connected', `${where} from ${formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0)} in ${(performance.now() - started).toFixed(3)} ms`);
-      resolve(socket);
-    });
-  });
+  return connectTo(target.address, { port: target.port, timeoutMs, trace, signal, allowHalfOpen: true });
 }
 
 export function openUdp(target: EchoTarget, trace: TraceFn = noTrace): Promise<UdpSocket> {
