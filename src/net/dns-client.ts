@@ -7,13 +7,13 @@
 // and the question echoed. Anything else is ignored, so a forged or stray datagram
 // can never become a result.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect as tcpConnect } from 'node:net';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import { connectTo } from './socket/connect.js';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
 import { monotonicMs } from './deadline.js';
 import { formatHostPort } from './address.js';
 import { fillRandom } from './random.js';
-import type { TraceFn } from './trace.js';
+import { noTrace, type TraceFn } from './trace.js';
 import { hexId, judgeReply, wrongSource } from './dns-answers.js';
 import {
   encodeIPv6,
@@ -326,11 +326,19 @@ export class DnsClient {
   }
 
   /** The same question over TCP, each message prefixed with its 2-byte length (RFC 1035 §4.2.2). */
-  private queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
+  private async queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
     const what = `${entry.what(this.label)} over TCP`;
+    const started = monotonicMs();
+    let socket: Socket;
+    try {
+      socket = await connectTo(this.server.host, { port: this.server.port, timeoutMs: budgetMs, trace: this.trace ?? noTrace });
+    } catch (err) {
+      // the whole budget has run out (budgetMs is what the UDP attempts left of it)
+      const failure = toSockkitError(err, what);
+      throw failure.code === 'TIMEOUT' ? timeoutError(what, entry.timeoutMs) : failure;
+    }
+    const left = Math.max(1, budgetMs - (monotonicMs() - started));
     return new Promise<DnsReply>((resolve, reject) => {
-      this.trace?.('socket', 'tcp');
-      const socket = tcpConnect({ host: this.server.host, port: this.server.port });
       let received = Buffer.alloc(0);
       let settled = false;
       const done = (err: SockkitError | undefined, reply?: DnsReply) => {
@@ -343,15 +351,12 @@ export class DnsClient {
         else resolve(reply!);
       };
       // the whole budget has run out (budgetMs is what the UDP attempts left of it)
-      const timer = setTimeout(() => done(timeoutError(what, entry.timeoutMs)), budgetMs);
-      socket.once('connect', () => {
-        this.trace?.('connect', `${formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0)} → ${this.label} (tcp)`);
-        const frame = Buffer.alloc(2 + entry.packet.length);
-        frame.writeUInt16BE(entry.packet.length, 0);
-        entry.packet.copy(frame, 2);
-        this.trace?.('send', `${frame.length} bytes to ${this.label} (id ${hexId(entry.id)}, length-prefixed)`);
-        socket.write(frame);
-      });
+      const timer = setTimeout(() => done(timeoutError(what, entry.timeoutMs)), left);
+      const frame = Buffer.alloc(2 + entry.packet.length);
+      frame.writeUInt16BE(entry.packet.length, 0);
+      entry.packet.copy(frame, 2);
+      this.trace?.('send', `${frame.length} bytes to ${this.label} (id ${hexId(entry.id)}, length-prefixed)`);
+      socket.write(frame);
       socket.on('data', (chunk: Buffer) => {
         this.trace?.('recv', `${chunk.length} bytes from ${this.label} (tcp)`);
         received = Buffer.concat([received, chunk]);
