@@ -107,13 +107,20 @@ export async function bindSocket(options: BindOptions, trace: TraceFn = noTrace)
   }
 }
 
-export function listenTcp(address: string, port: number, backlog: number, trace: TraceFn, server: Server = createServer()): Promise<Server> {
+export function listenTcp(
+  address: string,
+  port: number,
+  backlog: number,
+  trace: TraceFn,
+  server: Server = createServer(),
+  ipv6Only?: boolean,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     trace('socket', `tcp${isIP(address) === 6 ? '6' : '4'} stream`);
     trace('bind', formatHostPort(address, port));
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
-    server.listen({ host: address, port, backlog }, () => {
+    server.listen({ host: address, port, backlog, ipv6Only }, () => {
       server.off('error', onError);
       const bound = server.address() as { port: number };
       trace('listen', `${formatHostPort(address, bound.port)} backlog ${backlog} (the kernel caps it at net.core.somaxconn)`);

@@ -17,13 +17,13 @@
 // byte), so a connection sent to a worker that dies is given to another one.
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
-import { bindFailure } from './bind.js';
+import { bindFailure, listenTcp } from './bind.js';
 import { ClusterStats, type ClusterTotals, type WorkerTotals } from './cluster-stats.js';
 import { isWorkerMessage, type PrimaryMessage, type ServerEvent, type WorkerMessage } from './cluster-protocol.js';
 import type { HandlerName } from './stream-handlers.js';
 import { SockkitError } from './errors.js';
 import { formatHostPort } from './address.js';
-import type { TraceFn } from './trace.js';
+import { noTrace, type TraceFn } from './trace.js';
 import { acceptQueued } from './echo-server.js';
 import { connectionBudget, RefusalAggregator } from './descriptor-budget.js';
 
@@ -95,11 +95,12 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
 
   // Listen first: a port in use fails before any process is forked.
   const server: Server = createServer({ pauseOnConnect: true }, dispatch);
-  await new Promise<void>((resolve, reject) => {
+  try {
+    await listenTcp(options.host, options.port, BACKLOG, noTrace, server, options.ipv6Only);
+  } catch (err) {
     // A port in use names its holder, as bind and echo-server do.
-    server.once('error', (err) => reject(bindFailure(err, { protocol: 'tcp', address: options.host, port: options.port })));
-    server.listen({ host: options.host, port: options.port, ipv6Only: options.ipv6Only, backlog: BACKLOG }, () => resolve());
-  });
+    throw bindFailure(err, { protocol: 'tcp', address: options.host, port: options.port });
+  }
   server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv
   // The primary holds each connection until its worker took it: past its descriptor
   // budget, refuse (accept and close, Node's maxConnections) and say so, aggregated.
