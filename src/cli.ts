@@ -4,7 +4,7 @@
 // (commands/check-flags.ts: unknown and repeated flags) or arranged around it (`--`).
 import yargs from 'yargs';
 import { EXIT_CODE_TABLE, ExitCode } from './exit-codes.js';
-import { SockkitError, usageError } from './net/errors.js';
+import { SockkitError, usageError } from './net/shared/errors.js';
 import { printError } from './output/errors.js';
 import { Terminal } from './output/terminal.js';
 import { newRunState, RUN_STATE, type GlobalArgs, type RunState } from './commands/common.js';

@@ -1,5 +1,5 @@
 // The one exit-code table of the whole tool (also in the README and `sockkit --help`).
-import type { ErrorCode } from './net/errors.js';
+import type { ErrorCode } from './net/shared/errors.js';
 
 export const ExitCode = {
   OK: 0,

@@ -16,7 +16,7 @@ export async function runFastPath(argv: string[]): Promise<number | undefined> {
   // Tab in a shell: subcommands and flags from the declarations; nothing runs, yargs never loads.
   if (word === COMPLETION_FLAG) return (await import('./completion.js')).printCompletions(rest);
   // Plain `sockkit hostname` needs not even its command module: os.hostname() alone
-  // (src/net/hostname.ts loads the resolver and file modules its other modes need).
+  // (src/net/host/hostname.ts loads the resolver and file modules its other modes need).
   if (word === 'hostname' && rest.every((a) => HARMLESS_FLAGS.has(a))) {
     printHostname(new Terminal({ command: word }), hostname());
     return 0;

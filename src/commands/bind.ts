@@ -1,9 +1,9 @@
 // sockkit bind: bind a TCP or UDP port and report it, hold it, or scan a range.
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { parsePort, parsePortRange } from '../net/address.js';
-import { usageError } from '../net/errors.js';
-import { bindSocket, DEFAULT_BIND_BACKLOG, scanPortRange, MAX_RANGE_PORTS } from '../net/bind.js';
+import { parsePort, parsePortRange } from '../net/shared/address.js';
+import { usageError } from '../net/shared/errors.js';
+import { bindSocket, DEFAULT_BIND_BACKLOG, scanPortRange, MAX_RANGE_PORTS } from '../net/socket/listen.js';
 import { printBindResult, printHolding, printRangeScan } from '../output/bind.js';
 
 interface BindArgs {

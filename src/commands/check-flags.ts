@@ -9,7 +9,7 @@
 //   - `--` ends the options: nothing after it is looked at.
 // Tokens are split into flags and values as yargs-parser splits them, so that the
 // two never disagree about which token is a flag.
-import { usageError, type SockkitError } from '../net/errors.js';
+import { usageError, type SockkitError } from '../net/shared/errors.js';
 import { BUILT_IN_FLAGS, flagSpellings, flagTable, GLOBAL_OPTIONS, takesOneValue, type OptionSpecs } from './options.js';
 
 /** yargs-parser's negative number: a positional, or a value, never a flag. */

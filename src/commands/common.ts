@@ -1,13 +1,13 @@
 // What every subcommand shares: the global flags, the command context, and the
 // wrapper that turns a command's result or error into output and an exit status.
 import type { Argv, CommandModule, Options } from 'yargs';
-import { SockkitError, toSockkitError, usageError } from '../net/errors.js';
-import { noTrace, type TraceFn } from '../net/trace.js';
+import { SockkitError, toSockkitError, usageError } from '../net/shared/errors.js';
+import { noTrace, type TraceFn } from '../net/shared/trace.js';
 import { exitCodeFor, ExitCode } from '../exit-codes.js';
 import { Terminal, type TerminalOptions } from '../output/terminal.js';
 import { reportFailure, reportInterrupted } from '../output/errors.js';
 import { createTracePrinter } from '../output/trace.js';
-import { systemLookupsInFlight } from '../net/system-resolver.js';
+import { systemLookupsInFlight } from '../net/socket/lookup.js';
 import type { CommandLineSpec, OptionSpecs, ParserSettings, PositionalSpec } from './options.js';
 
 export interface GlobalArgs {

@@ -2,10 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { formatHostPort, parsePort } from '../net/address.js';
-import { SockkitError, timeoutError, usageError, withMeasured } from '../net/errors.js';
-import { resolveBindHost } from '../net/bind.js';
-import { sleep } from '../net/deadline.js';
+import { formatHostPort, parsePort } from '../net/shared/address.js';
+import { SockkitError, timeoutError, usageError, withMeasured } from '../net/shared/errors.js';
+import { resolveBindHost } from '../net/socket/listen.js';
+import { sleep } from '../net/shared/deadline.js';
 import {
   connectTcp,
   openUdp,
@@ -19,9 +19,9 @@ import {
   type EchoTarget,
   type RoundTripper,
   type StreamEchoResult,
-} from '../net/echo-client.js';
-import { loadFailure, runEchoLoad } from '../net/echo-load.js';
-import { boundedLines, readStdin } from '../net/read-input.js';
+} from '../net/echo/client.js';
+import { loadFailure, runEchoLoad } from '../net/echo/load.js';
+import { boundedLines, readStdin } from '../net/shared/read-input.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { printError } from '../output/errors.js';
 import { countDocument, loadDocument, printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';

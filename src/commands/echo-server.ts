@@ -1,10 +1,10 @@
 // sockkit echo-server: RFC 862 echo over TCP and/or UDP until Ctrl-C / SIGTERM.
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { parsePort } from '../net/address.js';
-import { usageError } from '../net/errors.js';
-import { resolveBindHost } from '../net/bind.js';
-import { startEchoServer } from '../net/echo-server.js';
+import { parsePort } from '../net/shared/address.js';
+import { usageError } from '../net/shared/errors.js';
+import { resolveBindHost } from '../net/socket/listen.js';
+import { startEchoServer } from '../net/echo/server.js';
 import { createEchoEventPrinter } from '../output/echo-server.js';
 
 interface EchoServerArgs {

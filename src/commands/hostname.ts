@@ -1,6 +1,6 @@
 // `sockkit hostname`: the host name, its FQDN and where it came from, the addresses.
-import { SockkitError, withMeasured } from '../net/errors.js';
-import { getHostname, hostAddresses, listInterfaces, lookupFqdn } from '../net/hostname.js';
+import { SockkitError, withMeasured } from '../net/shared/errors.js';
+import { getHostname, hostAddresses, listInterfaces, lookupFqdn } from '../net/host/hostname.js';
 import {
   hostnameJson,
   printAddresses,

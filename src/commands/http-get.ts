@@ -1,17 +1,17 @@
-// sockkit http-get: flags → options → fetch (src/net/http-client.ts) → renderers
+// sockkit http-get: flags → options → fetch (src/net/http/client.ts) → renderers
 // (src/output/http*.ts). The request and response bytes are written and parsed by
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { SockkitError, usageError, withMeasured } from '../net/errors.js';
-import { fetchFollowing, type FetchResult } from '../net/http-client.js';
-import { handedOverTrust, readCertificateFile } from '../net/extra-ca.js';
-import { discardSink, type BodySink } from '../net/http-body.js';
-import { headerValue, type HeaderList } from '../net/http-parser.js';
-import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http-url.js';
+import { SockkitError, usageError, withMeasured } from '../net/shared/errors.js';
+import { fetchFollowing, type FetchResult } from '../net/http/client.js';
+import { handedOverTrust, readCertificateFile } from '../net/http/extra-ca.js';
+import { discardSink, type BodySink } from '../net/http/body.js';
+import { headerValue, type HeaderList } from '../net/http/parser.js';
+import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http/url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
 import type { Terminal } from '../output/terminal.js';
-import type { TraceFn } from '../net/trace.js';
+import type { TraceFn } from '../net/shared/trace.js';
 import {
   describeTls,
   httpGetDocument,
@@ -210,7 +210,7 @@ export default defineCommand<HttpGetArgs>({
   },
 });
 
-/** NODE_EXTRA_CA_CERTS as bin/sockkit handed it over (src/net/extra-ca.ts), or Node's default trust. */
+/** NODE_EXTRA_CA_CERTS as bin/sockkit handed it over (src/net/http/extra-ca.ts), or Node's default trust. */
 async function extraTrust(term: Terminal, trace: TraceFn): Promise<Array<string | Buffer> | undefined> {
   const trust = await handedOverTrust();
   if (trust.problem) term.warn(trust.problem);

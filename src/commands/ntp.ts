@@ -1,9 +1,9 @@
 // sockkit ntp: flags → typed options → queryNtpServers (concurrently) → renderer → exit code.
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { parseHostPort, parsePort } from '../net/address.js';
-import { SockkitError, usageError } from '../net/errors.js';
-import { queryNtpServers, type NtpOutcome } from '../net/ntp-servers.js';
+import { parseHostPort, parsePort } from '../net/shared/address.js';
+import { SockkitError, usageError } from '../net/shared/errors.js';
+import { queryNtpServers, type NtpOutcome } from '../net/ntp/servers.js';
 import { ExitCode, exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { printNtpJson, printNtpReport, printNtpServers } from '../output/ntp.js';
 import { printError } from '../output/errors.js';

@@ -2,12 +2,12 @@
 // (getaddrinfo) or, with --server, by asking one DNS server directly over UDP/TCP.
 import { defineCommand, familyOf, type CommandContext } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { usageError } from '../net/errors.js';
+import { usageError } from '../net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
-import { readStdin } from '../net/read-input.js';
-import { parseNameList, parseQueryName, type QueryName } from '../net/dns-names.js';
-import { RecordType, typeName, typeNumber } from '../net/dns-packet.js';
-import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns-resolve.js';
+import { readStdin } from '../net/shared/read-input.js';
+import { parseNameList, parseQueryName, type QueryName } from '../net/dns/names.js';
+import { RecordType, typeName, typeNumber } from '../net/dns/packet.js';
+import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns/resolve.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
 const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'ANY'];

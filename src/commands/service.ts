@@ -1,7 +1,7 @@
 // `sockkit service`: port → service names, name → ports, --search and --range, from
 // /etc/services or the built-in IANA table.
 import { worstExitCode, exitCodeFor } from '../exit-codes.js';
-import { usageError } from '../net/errors.js';
+import { usageError } from '../net/shared/errors.js';
 import {
   answerLookups,
   parseServiceQuery,
@@ -9,8 +9,8 @@ import {
   searchLookup,
   type Protocol,
   type ServiceLookup,
-} from '../net/services.js';
-import { DEFAULT_SERVICES_FILE, loadServiceTable, SOURCE_CHOICES, type SourceChoice } from '../net/services-table.js';
+} from '../net/host/services.js';
+import { DEFAULT_SERVICES_FILE, loadServiceTable, SOURCE_CHOICES, type SourceChoice } from '../net/host/services-table.js';
 import { printError } from '../output/errors.js';
 import { printServiceJson, printServiceRows, type ServiceRow } from '../output/service.js';
 import { defineCommand } from './common.js';

@@ -5,12 +5,12 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { defineCommand } from './common.js';
-import { parsePort } from '../net/address.js';
-import { usageError } from '../net/errors.js';
-import type { WorkerConfig } from '../net/cluster-protocol.js';
-import { runClusterPrimary } from '../net/cluster-primary.js';
-import { runClusterWorker } from '../net/cluster-worker.js';
-import { HANDLER_NAMES, type HandlerName } from '../net/stream-handlers.js';
+import { parsePort } from '../net/shared/address.js';
+import { usageError } from '../net/shared/errors.js';
+import type { WorkerConfig } from '../net/cluster/protocol.js';
+import { runClusterPrimary } from '../net/cluster/primary.js';
+import { runClusterWorker } from '../net/cluster/worker.js';
+import { HANDLER_NAMES, type HandlerName } from '../net/cluster/handlers.js';
 import { printServerEvent, printServerSummary } from '../output/threaded-server.js';
 
 export const MAX_WORKERS = 64;

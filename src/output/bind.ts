@@ -1,7 +1,7 @@
 // Renderers for `sockkit bind`: what was bound (fields / JSON), and a port-range scan.
-import type { BindResult, PortRangeScan } from '../net/bind.js';
-import { describeHolder, holderJson } from '../net/bind.js';
-import { formatHostPort } from '../net/address.js';
+import type { BindResult, PortRangeScan } from '../net/socket/listen.js';
+import { describeHolder, holderJson } from '../net/socket/listen.js';
+import { formatHostPort } from '../net/shared/address.js';
 import type { Terminal } from './terminal.js';
 import { printFields, printJson, printTable } from './render.js';
 

@@ -2,9 +2,9 @@
 // result (stdout, like nc) and the verdict with its round-trip time goes to stderr.
 // --count: one line per message like ping, then a summary. Load: a summary table.
 // --json: one document at the end.
-import type { EchoSample, RttSummary, StreamEchoResult } from '../net/echo-client.js';
-import type { LoadResult } from '../net/echo-load.js';
-import { formatHostPort } from '../net/address.js';
+import type { EchoSample, RttSummary, StreamEchoResult } from '../net/echo/client.js';
+import type { LoadResult } from '../net/echo/load.js';
+import { formatHostPort } from '../net/shared/address.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
 import { printFields, printJson } from './render.js';

@@ -3,8 +3,8 @@
 // with --json (the first line is the listening event, so a script can start the server
 // on port 0 and read its port). Lines are batched per event-loop turn: one write()
 // for many connections, which keeps 10,000 connects cheap.
-import type { EchoServerEvent, EchoServerSummary } from '../net/echo-server.js';
-import { formatHostPort } from '../net/address.js';
+import type { EchoServerEvent, EchoServerSummary } from '../net/echo/server.js';
+import { formatHostPort } from '../net/shared/address.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
 import { jsonText } from './render.js';

@@ -1,6 +1,6 @@
 // Error formatting: one line, `sockkit <command>: <what failed>: <why> (hint)`.
 // A stack trace only with SOCKKIT_DEBUG=1. With --json, also one document on stdout.
-import { SockkitError, truncateMiddle } from '../net/errors.js';
+import { SockkitError, truncateMiddle } from '../net/shared/errors.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { printJson, printNdjson } from './render.js';
 import type { Terminal } from './terminal.js';

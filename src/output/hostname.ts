@@ -1,6 +1,6 @@
 // Renderers for `sockkit hostname`. The default form is one line and imports nothing
 // heavy: it is on the start-up path the benchmark measures.
-import type { FqdnResult, InterfaceAddress } from '../net/hostname.js';
+import type { FqdnResult, InterfaceAddress } from '../net/host/hostname.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
 import { printJson, printTable } from './render.js';

@@ -10,8 +10,8 @@
 // because Node writes to files synchronously. Pipes and TTYs go through the
 // Terminal's stdout stream (they can block; the stream gives us backpressure).
 import { closeSync, fstatSync, openSync, writevSync } from 'node:fs';
-import { SockkitError, toSockkitError } from '../net/errors.js';
-import type { BodySink } from '../net/http-body.js';
+import { SockkitError, toSockkitError } from '../net/shared/errors.js';
+import type { BodySink } from '../net/http/body.js';
 import type { Terminal } from './terminal.js';
 
 /**

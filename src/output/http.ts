@@ -1,7 +1,7 @@
 // Renderers for http-get: the -v request/response story on stderr, the --timing
 // table and waterfall, the --json document, and the download progress bar.
-import type { FetchResult, HopResult, HopTimings, Redirect, TlsInfo } from '../net/http-client.js';
-import type { HeaderList, ResponseHead } from '../net/http-parser.js';
+import type { FetchResult, HopResult, HopTimings, Redirect, TlsInfo } from '../net/http/client.js';
+import type { HeaderList, ResponseHead } from '../net/http/parser.js';
 import { printTable, printJson } from './render.js';
 import { paint } from './style.js';
 import type { Terminal } from './terminal.js';

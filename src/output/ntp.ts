@@ -1,10 +1,10 @@
 // Renderers for `sockkit ntp`: one server's report as fields (+ samples), several
 // servers as one table, and the JSON document. All are functions of the same data.
 import { exitCodeFor } from '../exit-codes.js';
-import { NtpKissOfDeathError, type NtpSample, type NtpServerReport } from '../net/ntp-client.js';
-import { rootDistanceMs } from '../net/ntp-measure.js';
-import { bestOutcome, statusOf, type NtpOutcome } from '../net/ntp-servers.js';
-import { formatRefId, LEAP_NAMES, MODE_NAMES, refIdHex, timestampToUnixMs } from '../net/ntp-packet.js';
+import { NtpKissOfDeathError, type NtpSample, type NtpServerReport } from '../net/ntp/client.js';
+import { rootDistanceMs } from '../net/ntp/measure.js';
+import { bestOutcome, statusOf, type NtpOutcome } from '../net/ntp/servers.js';
+import { formatRefId, LEAP_NAMES, MODE_NAMES, refIdHex, timestampToUnixMs } from '../net/ntp/packet.js';
 import { printFields, printJson, printTable, type Cell } from './render.js';
 import type { Style } from './style.js';
 import type { Terminal } from './terminal.js';

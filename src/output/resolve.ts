@@ -1,7 +1,7 @@
 // Renderers for `sockkit resolve`: one result list, four faces. A table on a TTY,
 // tab-separated lines when piped (streamed as results arrive), values only with
 // --short, and one JSON array with --json.
-import type { ResolveResult } from '../net/dns-resolve.js';
+import type { ResolveResult } from '../net/dns/resolve.js';
 import type { Terminal } from './terminal.js';
 import { printJson, printTable, type Column } from './render.js';
 import type { Style } from './style.js';

@@ -1,9 +1,9 @@
 // Renderers for `sockkit service`: a table on a TTY, tab-separated lines when piped
 // (name, port, protocol, aliases, description, source), a JSON array with --json.
-import type { ServiceEntry } from '../net/services.js';
+import type { ServiceEntry } from '../net/host/services.js';
 import { printJson, printTable, type Column } from './render.js';
 import { errorJson } from './errors.js';
-import type { SockkitError } from '../net/errors.js';
+import type { SockkitError } from '../net/shared/errors.js';
 import type { Terminal } from './terminal.js';
 
 /** One result row: an entry and the query (port, name, search or range) that found it. */

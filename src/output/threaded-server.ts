@@ -1,12 +1,12 @@
 // threaded-server's faces: one readable line per event on a TTY, tab-separated
 // records when piped, NDJSON with --json; the stop summary as a table per worker.
-import type { ServerEvent } from '../net/cluster-protocol.js';
-import type { ClusterResult } from '../net/cluster-primary.js';
-import { formatHostPort } from '../net/address.js';
+import type { ServerEvent } from '../net/cluster/protocol.js';
+import type { ClusterResult } from '../net/cluster/primary.js';
+import { formatHostPort } from '../net/shared/address.js';
 import { printNdjson, printTable, type Column } from './render.js';
 import { paint } from './style.js';
 import type { Terminal } from './terminal.js';
-import type { WorkerTotals } from '../net/cluster-stats.js';
+import type { WorkerTotals } from '../net/cluster/stats.js';
 
 export function printServerEvent(term: Terminal, event: ServerEvent): void {
   if (term.json) printNdjson(term, event);

@@ -1,6 +1,6 @@
 // Prints the core's socket-level steps to stderr with relative timestamps:
 //   [+   0.412 ms] connect     127.0.0.1:8080
-import type { TraceFn } from '../net/trace.js';
+import type { TraceFn } from '../net/shared/trace.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
 

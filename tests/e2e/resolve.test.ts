@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SOCKKIT_BIN } from '../helpers/run-sockkit.js';
 import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
-import { decodeMessage, encodeMessage, RecordType, type DnsMessage, type DnsRecord } from '../../src/net/dns-packet.js';
+import { decodeMessage, encodeMessage, RecordType, type DnsMessage, type DnsRecord } from '../../src/net/dns/packet.js';
 
 describe('resolve through the system resolver (localhost only)', () => {
   test('localhost resolves to its loopback address, exit 0', async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
 import { waitFor } from '../helpers/process.js';
-import { decodeRfc868Time } from '../../src/net/rfc868-time.js';
+import { decodeRfc868Time } from '../../src/net/cluster/rfc868-time.js';
 import { exchange, isAlive, openConnection, startThreadedServer, type Event, type RunningServer } from './threaded-harness.js';
 
 const started: RunningServer[] = [];

@@ -1,6 +1,6 @@
 // Asserting on the core's typed errors.
 import { expect } from '@jest/globals';
-import { SockkitError, type ErrorCode } from '../../src/net/errors.js';
+import { SockkitError, type ErrorCode } from '../../src/net/shared/errors.js';
 
 /** Runs `fn`, expects it to throw a SockkitError with `code`, and returns it. */
 export function expectSockkitError(fn: () => unknown, code: ErrorCode = 'USAGE'): SockkitError {

@@ -8,7 +8,7 @@ import { describeWithPeers } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../helpers/process.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
-import { socketsOnPort } from '../../src/net/proc-net.js';
+import { socketsOnPort } from '../../src/net/socket/proc-net.js';
 import { startEchoServerProcess, type EchoServerProcess } from '../e2e/echo-server-process.js';
 
 /** Runs a peer client to completion with `input` on its stdin; bounded by `killAfterMs`. */

@@ -52,7 +52,7 @@ describeWithPeers('http-get TLS client hello', ['openssl'], () => {
     expect(seen).toEqual([{ servername: false, alpn: 'http/1.1' }]);
   });
 
-  // bin/sockkit hands NODE_EXTRA_CA_CERTS over to http-get (src/net/extra-ca.ts) so that
+  // bin/sockkit hands NODE_EXTRA_CA_CERTS over to http-get (src/net/http/extra-ca.ts) so that
   // Node does not parse every root certificate at each start; the trust must not change.
   describe('NODE_EXTRA_CA_CERTS', () => {
     const url = () => `https://localhost:${port}/`;

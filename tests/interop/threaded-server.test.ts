@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithPeers } from '../helpers/peers.js';
-import { decodeRfc868Time } from '../../src/net/rfc868-time.js';
+import { decodeRfc868Time } from '../../src/net/cluster/rfc868-time.js';
 import { startThreadedServer, type RunningServer } from '../e2e/threaded-harness.js';
 
 /** Runs a client with a shell redirect, bounded in time; resolves with its stdout bytes. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { formatHostPort, parseHostPort, parsePort, parsePortRange, validateHostName } from '../../src/net/address.js';
+import { formatHostPort, parseHostPort, parsePort, parsePortRange, validateHostName } from '../../src/net/shared/address.js';
 import { expectSockkitError } from '../helpers/expect-error.js';
 
 describe('parsePort', () => {

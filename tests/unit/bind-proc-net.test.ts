@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { bindConflicts, parseHexEndpoint, parseProcNetTable, TCP_LISTEN } from '../../src/net/proc-net.js';
-import { bindFailure, probeOutcome } from '../../src/net/bind.js';
+import { bindConflicts, parseHexEndpoint, parseProcNetTable, TCP_LISTEN } from '../../src/net/socket/proc-net.js';
+import { bindFailure, probeOutcome } from '../../src/net/socket/listen.js';
 import { exitCodeFor } from '../../src/exit-codes.js';
 
 const TCP4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode

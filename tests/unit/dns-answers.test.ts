@@ -1,11 +1,11 @@
-// Reply acceptance and answer selection (src/net/dns-answers.ts) with handcrafted
+// Reply acceptance and answer selection (src/net/dns/answers.ts) with handcrafted
 // packets and records: what counts as the reply to a query, and which records of it
 // answer the question. Property: a record of another owner, type or class never does.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { judgeReply, MAX_CHAIN_HOPS, selectAnswers, substitute, wrongSource, type AnswerSelection } from '../../src/net/dns-answers.js';
-import { encodeMessage, encodeQuery, RecordType, type DnsMessage, type DnsRecord } from '../../src/net/dns-packet.js';
-import { statusOfReply } from '../../src/net/dns-resolve.js';
+import { judgeReply, MAX_CHAIN_HOPS, selectAnswers, substitute, wrongSource, type AnswerSelection } from '../../src/net/dns/answers.js';
+import { encodeMessage, encodeQuery, RecordType, type DnsMessage, type DnsRecord } from '../../src/net/dns/packet.js';
+import { statusOfReply } from '../../src/net/dns/resolve.js';
 
 const { A, AAAA, CNAME, DNAME, MX, TXT, ANY, OPT } = RecordType;
 

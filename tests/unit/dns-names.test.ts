@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseNameList, parseQueryName, reverseName, fqdn } from '../../src/net/dns-names.js';
+import { parseNameList, parseQueryName, reverseName, fqdn } from '../../src/net/dns/names.js';
 import { expectSockkitError } from '../helpers/expect-error.js';
 
 describe('parseQueryName', () => {

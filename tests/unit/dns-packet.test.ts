@@ -16,7 +16,7 @@ import {
   typeNumber,
   type DnsMessage,
   type DnsRecord,
-} from '../../src/net/dns-packet.js';
+} from '../../src/net/dns/packet.js';
 
 const rr = (name: string, type: number, data: DnsRecord['data'], ttl = 300): DnsRecord => ({ name, type, class: 1, ttl, data });
 

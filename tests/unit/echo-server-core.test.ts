@@ -2,13 +2,13 @@
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { OwnAddress, SourceRateLimiter, udpRefusal } from '../../src/net/echo-udp.js';
-import { connectionBudget, RefusalAggregator } from '../../src/net/descriptor-budget.js';
+import { OwnAddress, SourceRateLimiter, udpRefusal } from '../../src/net/echo/udp.js';
+import { connectionBudget, RefusalAggregator } from '../../src/net/socket/descriptor-budget.js';
 import { Terminal } from '../../src/output/terminal.js';
 import { humanLine, plainLine } from '../../src/output/echo-server.js';
 import { humanEventLine, plainEventLine } from '../../src/output/threaded-server.js';
 import { FakeStream } from '../helpers/fake-stream.js';
-import { startEchoServer, type EchoServer, type EchoServerEvent, type EchoServerOptions } from '../../src/net/echo-server.js';
+import { startEchoServer, type EchoServer, type EchoServerEvent, type EchoServerOptions } from '../../src/net/echo/server.js';
 
 let server: EchoServer | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { SockkitError, timeoutError, toSockkitError } from '../../src/net/errors.js';
+import { SockkitError, timeoutError, toSockkitError } from '../../src/net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../../src/exit-codes.js';
 import { formatError } from '../../src/output/errors.js';
 

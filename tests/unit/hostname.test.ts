@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import type { NetworkInterfaceInfo } from 'node:os';
-import { addressScope, getHostname, hostAddresses, listInterfaces, lookupFqdn } from '../../src/net/hostname.js';
+import { addressScope, getHostname, hostAddresses, listInterfaces, lookupFqdn } from '../../src/net/host/hostname.js';
 import { hostnameJson, printFqdn, printInterfaces } from '../../src/output/hostname.js';
 import { Terminal } from '../../src/output/terminal.js';
 import { FakeStream } from '../helpers/fake-stream.js';

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { canonicalNameFromHosts, parseHostsFile } from '../../src/net/hosts-file.js';
+import { canonicalNameFromHosts, parseHostsFile } from '../../src/net/host/hosts-file.js';
 
 const FIXTURE = readFileSync(new URL('../fixtures/lookup/hosts', import.meta.url), 'utf8');
 

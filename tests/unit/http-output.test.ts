@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import type { FetchResult, HopResult } from '../../src/net/http-client.js';
-import type { ResponseHead } from '../../src/net/http-parser.js';
+import type { FetchResult, HopResult } from '../../src/net/http/client.js';
+import type { ResponseHead } from '../../src/net/http/parser.js';
 import { httpGetDocument, printTiming, printVerboseResponse, startProgress } from '../../src/output/http.js';
 import { Terminal } from '../../src/output/terminal.js';
 import { FakeStream } from '../helpers/fake-stream.js';

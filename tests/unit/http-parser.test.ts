@@ -7,7 +7,7 @@ import {
   type HeaderList,
   type HttpParseErrorReason,
   type ResponseHead,
-} from '../../src/net/http-parser.js';
+} from '../../src/net/http/parser.js';
 
 interface Parsed {
   interim: number[];

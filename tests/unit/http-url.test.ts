@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { SockkitError } from '../../src/net/errors.js';
-import { buildRequest, displayUrl, nextRequest, parseHeaderOption, parseUserUrl, type RedirectStep } from '../../src/net/http-url.js';
+import { SockkitError } from '../../src/net/shared/errors.js';
+import { buildRequest, displayUrl, nextRequest, parseHeaderOption, parseUserUrl, type RedirectStep } from '../../src/net/http/url.js';
 
 function usageCode(fn: () => unknown): string {
   try {

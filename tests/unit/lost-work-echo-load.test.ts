@@ -1,6 +1,6 @@
 // loadFailure(): the work a load run lost, as one error with the worst exit status.
 import { describe, expect, test } from '@jest/globals';
-import { loadFailure, type LoadResult } from '../../src/net/echo-load.js';
+import { loadFailure, type LoadResult } from '../../src/net/echo/load.js';
 
 function result(overrides: Partial<LoadResult>): LoadResult {
   return {

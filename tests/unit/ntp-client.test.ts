@@ -1,9 +1,9 @@
 // The client core in-process, against test servers on loopback: what the CLI tests
 // cannot reach (a name with several addresses, resolver failures, aborts, stale replies).
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { SockkitError } from '../../src/net/errors.js';
-import { NtpKissOfDeathError, queryNtpServer, type LookupFn } from '../../src/net/ntp-client.js';
-import { bestOutcome, queryNtpServers, statusOf } from '../../src/net/ntp-servers.js';
+import { SockkitError } from '../../src/net/shared/errors.js';
+import { NtpKissOfDeathError, queryNtpServer, type LookupFn } from '../../src/net/ntp/client.js';
+import { bestOutcome, queryNtpServers, statusOf } from '../../src/net/ntp/servers.js';
 import { startHostileNtpServer, type HostileServer } from '../fixtures/ntp/hostile-server.js';
 
 const started: HostileServer[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { SockkitError } from '../../src/net/errors.js';
+import { SockkitError } from '../../src/net/shared/errors.js';
 import {
   decodeNtpPacket,
   encodeNtpPacket,
@@ -17,7 +17,7 @@ import {
   timestampFromParts,
   timestampToUnixMs,
   unixMsToTimestamp,
-} from '../../src/net/ntp-packet.js';
+} from '../../src/net/ntp/packet.js';
 
 const ROLLOVER_MS = Date.UTC(2036, 1, 7, 6, 28, 16); // NTP era 0 ends: seconds field wraps to 0
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { encodeNtpPacket, unixMsToTimestamp, type NtpPacket } from '../../src/net/ntp-packet.js';
-import { judgeReply, kissMessage } from '../../src/net/ntp-validate.js';
-import { bestIndex, measure, median, rootDistanceMs, sampleStats } from '../../src/net/ntp-measure.js';
+import { encodeNtpPacket, unixMsToTimestamp, type NtpPacket } from '../../src/net/ntp/packet.js';
+import { judgeReply, kissMessage } from '../../src/net/ntp/validate.js';
+import { bestIndex, measure, median, rootDistanceMs, sampleStats } from '../../src/net/ntp/measure.js';
 
 const SERVER = { address: '127.0.0.1', port: 123 };
 const NONCE = 0x1122334455667788n;

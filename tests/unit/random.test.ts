@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { fillRandom } from '../../src/net/random.js';
+import { fillRandom } from '../../src/net/shared/random.js';
 
 describe('fillRandom', () => {
   test('fills every byte of a view, and two fills differ', () => {

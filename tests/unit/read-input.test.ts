@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LimitedInput, readBoundedFile, readUntilBlocked } from '../../src/net/read-input.js';
+import { LimitedInput, readBoundedFile, readUntilBlocked } from '../../src/net/shared/read-input.js';
 
 /** Runs `body` with a fresh temporary directory, removed afterwards whatever happens. */
 function withTempDir(body: (dir: string) => void): void {

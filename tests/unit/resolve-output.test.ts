@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { Terminal } from '../../src/output/terminal.js';
 import { FakeStream } from '../helpers/fake-stream.js';
 import { formatResolvePlain, printResolveJson, printResolveTable, ResolveStreamPrinter } from '../../src/output/resolve.js';
-import type { ResolveResult } from '../../src/net/dns-resolve.js';
+import type { ResolveResult } from '../../src/net/dns/resolve.js';
 
 const OK: ResolveResult = {
   name: 'bücher.sockkit.test',

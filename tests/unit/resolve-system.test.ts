@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { planGlibcBound, raceDeadline, resolverFacts, systemLookup, systemReverse } from '../../src/net/system-resolver.js';
-import { SockkitError } from '../../src/net/errors.js';
+import { planGlibcBound, raceDeadline, resolverFacts, systemLookup, systemReverse } from '../../src/net/socket/lookup.js';
+import { SockkitError } from '../../src/net/shared/errors.js';
 
 describe('system resolver (localhost and literal addresses only)', () => {
   test('a libc call that never returns is cut off by the deadline with a TIMEOUT error', async () => {

@@ -1,7 +1,7 @@
 // scripts/build-services.mjs: the compact IANA table and its round trip through parseIanaTable.
 import { expect, test } from '@jest/globals';
 import { compactIanaTable } from '../../scripts/build-services.mjs';
-import { parseIanaTable } from '../../src/net/services.js';
+import { parseIanaTable } from '../../src/net/host/services.js';
 
 const REGISTRY = {
   '0/tcp': ['', 'Reserved'],

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { SockkitError } from '../../src/net/errors.js';
+import { SockkitError } from '../../src/net/shared/errors.js';
 import {
   answerLookups,
   findByName,
@@ -15,8 +15,8 @@ import {
   searchServices,
   servicesInRange,
   type ServiceTable,
-} from '../../src/net/services.js';
-import { loadServiceTable } from '../../src/net/services-table.js';
+} from '../../src/net/host/services.js';
+import { loadServiceTable } from '../../src/net/host/services-table.js';
 import { expectSockkitError } from '../helpers/expect-error.js';
 
 const FIXTURE_PATH = fileURLToPath(new URL('../fixtures/lookup/services', import.meta.url));

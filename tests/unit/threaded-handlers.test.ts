@@ -8,8 +8,8 @@ import {
   type HandlerLimits,
   type HandlerName,
   type ServedConnection,
-} from '../../src/net/stream-handlers.js';
-import { decodeRfc868Time } from '../../src/net/rfc868-time.js';
+} from '../../src/net/cluster/handlers.js';
+import { decodeRfc868Time } from '../../src/net/cluster/rfc868-time.js';
 
 const limits: HandlerLimits = { idleTimeoutMs: 0, replyText: 'thank you', lingerMs: 2000, quietMs: 100 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { ClusterStats } from '../../src/net/cluster-stats.js';
-import type { ServerEvent } from '../../src/net/cluster-protocol.js';
+import { ClusterStats } from '../../src/net/cluster/stats.js';
+import type { ServerEvent } from '../../src/net/cluster/protocol.js';
 import { printServerEvent, printServerSummary } from '../../src/output/threaded-server.js';
 import { Terminal } from '../../src/output/terminal.js';
 import { FakeStream } from '../helpers/fake-stream.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { decodeRfc868Time, encodeRfc868Time, RFC868_EPOCH_OFFSET_SECONDS } from '../../src/net/rfc868-time.js';
+import { decodeRfc868Time, encodeRfc868Time, RFC868_EPOCH_OFFSET_SECONDS } from '../../src/net/cluster/rfc868-time.js';
 
 describe('RFC 868 time codec', () => {
   test('the Unix epoch is 2,208,988,800 seconds after 1900 (RFC 868 examples)', () => {

@@ -13,9 +13,9 @@ import {
   type SecureContext,
   type TLSSocket,
 } from 'node:tls';
-import { SockkitError, timeoutError, toSockkitError } from '../errors.js';
-import { formatHostPort } from '../address.js';
-import type { TraceFn } from '../trace.js';
+import { SockkitError, timeoutError, toSockkitError } from '../shared/errors.js';
+import { formatHostPort } from '../shared/address.js';
+import type { TraceFn } from '../shared/trace.js';
 
 export interface TlsClientOptions {
   /** The name the certificate must carry; sent as SNI unless it is an IP address. */

@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { execFileSync } from 'node:child_process';
 import { freePort } from '../../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../../helpers/process.js';
-import { encodeQuery, RecordType } from '../../../src/net/dns-packet.js';
+import { encodeQuery, RecordType } from '../../../src/net/dns/packet.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/dns/', import.meta.url));
 const ZONE_FILES = ['sockkit.test.zone', 'reverse-v4.zone', 'reverse-v6.zone'];

@@ -3,8 +3,8 @@
 // and the length rules of RFC 1035 §2.3.4, checked before any packet is sent.
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { usageError } from './errors.js';
-import { DnsFormatError, checkName, encodeIPv6 } from './dns-packet.js';
+import { usageError } from '../shared/errors.js';
+import { DnsFormatError, checkName, encodeIPv6 } from './packet.js';
 
 export interface QueryName {
   /** As the user gave it. */

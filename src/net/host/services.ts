@@ -1,7 +1,7 @@
 // The service table as pure functions: parsing /etc/services (services(5)) and the
 // compact IANA table, and the lookups getservbyport/getservbyname do, in file order.
-import { parsePort, parsePortRange } from './address.js';
-import { SockkitError, usageError } from './errors.js';
+import { parsePort, parsePortRange } from '../shared/address.js';
+import { SockkitError, usageError } from '../shared/errors.js';
 
 export type Protocol = 'tcp' | 'udp';
 export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];

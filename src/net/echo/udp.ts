@@ -13,11 +13,11 @@
 //   is broken by its first dropped datagram.
 
 import { networkInterfaces } from 'node:os';
-import type { Family } from './address.js';
-import { formatHostPort } from './address.js';
-import { bindUdp } from './bind.js';
-import { bindFailure } from './bind.js';
-import type { TraceFn } from './trace.js';
+import type { Family } from '../shared/address.js';
+import { formatHostPort } from '../shared/address.js';
+import { bindUdp } from '../socket/listen.js';
+import { bindFailure } from '../socket/listen.js';
+import type { TraceFn } from '../shared/trace.js';
 
 export interface UdpRefusals {
   /** The source was this server's own address and port. */

@@ -8,7 +8,7 @@
 // Every input that could make a client hang or grow without bound has a limit,
 // and every failure is an HttpParseError (a SockkitError with code PROTOCOL and a
 // stable `reason`): the parser never throws anything else.
-import { SockkitError } from './errors.js';
+import { SockkitError } from '../shared/errors.js';
 
 export interface HttpLimits {
   /** The status line and each header or trailer line, in bytes. */

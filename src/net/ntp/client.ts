@@ -3,14 +3,14 @@
 // and measure offset and delay. Returns data or throws a SockkitError; never prints.
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { isIP } from 'node:net';
-import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from './errors.js';
-import { sleep, withDeadline } from './deadline.js';
-import { noTrace, type TraceFn } from './trace.js';
-import { fillRandom } from './random.js';
-import { encodeNtpRequest, formatRefId, type NtpPacket } from './ntp-packet.js';
-import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './ntp-validate.js';
-import { bestIndex, measure, sampleStats, type SampleStats } from './ntp-measure.js';
-import { systemLookup } from './system-resolver.js';
+import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from '../shared/errors.js';
+import { sleep, withDeadline } from '../shared/deadline.js';
+import { noTrace, type TraceFn } from '../shared/trace.js';
+import { fillRandom } from '../shared/random.js';
+import { encodeNtpRequest, formatRefId, type NtpPacket } from './packet.js';
+import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './validate.js';
+import { bestIndex, measure, sampleStats, type SampleStats } from './measure.js';
+import { systemLookup } from '../socket/lookup.js';
 
 export type Family = 4 | 6;
 

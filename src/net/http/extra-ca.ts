@@ -6,8 +6,8 @@
 // same trust Node would have built (bundled roots plus the file; with --cacert, only
 // that file), paid for only by the command that needs it.
 import { rootCertificates } from 'node:tls';
-import { SockkitError, usageError } from './errors.js';
-import { readBoundedFile } from './read-input.js';
+import { SockkitError, usageError } from '../shared/errors.js';
+import { readBoundedFile } from '../shared/read-input.js';
 
 export const HANDED_OVER_EXTRA_CA = 'SOCKKIT_EXTRA_CA_CERTS';
 
@@ -39,7 +39,7 @@ export const MAX_CERTIFICATE_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * A PEM file with at least one certificate (--cacert, NODE_EXTRA_CA_CERTS), read
- * within MAX_CERTIFICATE_FILE_BYTES (src/net/read-input.ts: a device is refused, a
+ * within MAX_CERTIFICATE_FILE_BYTES (src/net/shared/read-input.ts: a device is refused, a
  * FIFO read without blocking). Throws a USAGE SockkitError that says why not.
  */
 export async function readCertificateFile(path: string): Promise<Buffer> {

@@ -8,12 +8,12 @@
 // memory stays flat whatever the client does. Byte counts come from the socket's own
 // counters (bytesRead / bytesWritten), so echoing costs nothing per chunk beyond pipe.
 import { createServer, type Server, type Socket } from 'node:net';
-import type { TraceFn } from './trace.js';
-import { formatHostPort, type Family } from './address.js';
-import { bindFailure, listenTcp } from './bind.js';
-import { startUdpEcho, type UdpEchoPolicy, type UdpEchoServer, type UdpEchoStats, type UdpRefusals } from './echo-udp.js';
-import { connectionBudget, RefusalAggregator, type DescriptorBudget } from './descriptor-budget.js';
-import { DEFAULT_QUIET_MS, whenSettled, writeBack } from './stream-handlers.js';
+import type { TraceFn } from '../shared/trace.js';
+import { formatHostPort, type Family } from '../shared/address.js';
+import { bindFailure, listenTcp } from '../socket/listen.js';
+import { startUdpEcho, type UdpEchoPolicy, type UdpEchoServer, type UdpEchoStats, type UdpRefusals } from './udp.js';
+import { connectionBudget, RefusalAggregator, type DescriptorBudget } from '../socket/descriptor-budget.js';
+import { DEFAULT_QUIET_MS, whenSettled, writeBack } from '../cluster/handlers.js';
 
 export interface EchoLimits {
   /** Close a connection after this many ms without traffic either way. */
@@ -217,7 +217,7 @@ export interface EchoServerSummary {
   cut: number;
   datagrams: number;
   datagramBytes: number;
-  /** UDP datagrams not answered, by reason (see echo-udp.ts). */
+  /** UDP datagrams not answered, by reason (see udp.ts). */
   datagramsRefused: UdpRefusals;
   errors: number;
   uptimeMs: number;

@@ -1,4 +1,4 @@
-// The four connection handlers of threaded-server. Each takes a connected socket
+// threaded-server's handlers: the four ways a worker serves a connection. Each takes a connected socket
 // (from a server created with allowHalfOpen: true) and the limits, serves it, and
 // reports the byte counts and why it closed. No printing here.
 //

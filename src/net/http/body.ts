@@ -2,8 +2,8 @@
 // A sink takes Buffers with backpressure, like a Writable but simpler: write()
 // returns false when the sender should wait for onceDrained().
 import { createBrotliDecompress, createUnzip, type BrotliDecompress, type Unzip } from 'node:zlib';
-import { SockkitError } from './errors.js';
-import { createGarbageGovernor } from './http-memory.js';
+import { SockkitError } from '../shared/errors.js';
+import { createGarbageGovernor } from './memory.js';
 
 export interface BodySink {
   /**
@@ -53,7 +53,7 @@ export function decodingSink(coding: ContentCoding, downstream: BodySink, maxDec
   const zlib: Unzip | BrotliDecompress = coding === 'br' ? createBrotliDecompress() : createUnzip();
   let decoded = 0;
   let wroteAny = false;
-  // zlib's output is fresh Buffers too: keep their memory from piling up (http-memory.ts).
+  // zlib's output is fresh Buffers too: keep their memory from piling up (memory.ts).
   const governor = createGarbageGovernor();
   let failure: SockkitError | undefined;
   let waiters: Array<() => void> = [];

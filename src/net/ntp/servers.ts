@@ -1,8 +1,8 @@
 // Several NTP servers at once: queried concurrently, every outcome kept (one server's
 // failure never hides another's answer), and the best answer picked.
-import { toSockkitError, type SockkitError } from './errors.js';
-import { NtpKissOfDeathError, queryNtpServer, type NtpQueryOptions, type NtpServerReport } from './ntp-client.js';
-import { rootDistanceMs } from './ntp-measure.js';
+import { toSockkitError, type SockkitError } from '../shared/errors.js';
+import { NtpKissOfDeathError, queryNtpServer, type NtpQueryOptions, type NtpServerReport } from './client.js';
+import { rootDistanceMs } from './measure.js';
 
 export interface NtpTarget {
   /** The server as the user typed it (the name shown in results). */

@@ -1,14 +1,15 @@
-// `sockkit bind`: bind one TCP or UDP socket and say what the kernel gave us, or why
-// it refused. Node cannot bind a TCP socket without also listening (net.Server has no
-// bare bind), so a TCP bind here is bind + listen, and the result says so.
+// The listening side of the socket layer: bind one TCP or UDP socket (`sockkit bind`,
+// echo-server, threaded-server's primary), and when the kernel refuses, say why and
+// who holds the port. Node cannot bind a TCP socket without also listening (net.Server
+// has no bare bind), so a TCP bind here is bind + listen, and the result says so.
 import { createServer, isIP, type Server } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { SockkitError, toSockkitError, usageError, withMeasured } from './errors.js';
-import { formatHostPort, validateHostName, type Family } from './address.js';
+import { SockkitError, toSockkitError, usageError, withMeasured } from '../shared/errors.js';
+import { formatHostPort, validateHostName, type Family } from '../shared/address.js';
 import { findPortHolders, portsInUse, type PortHolder, type SocketProtocol } from './proc-net.js';
-import { noTrace, type TraceFn } from './trace.js';
-import { systemLookup, type SystemAddress } from './system-resolver.js';
+import { noTrace, type TraceFn } from '../shared/trace.js';
+import { systemLookup, type SystemAddress } from './lookup.js';
 
 export interface BindOptions {
   protocol: SocketProtocol;

@@ -1,5 +1,5 @@
 // Offset, delay and sample statistics (RFC 5905 §8, §10), as pure functions.
-import { timestampDiffSeconds, unixMsToTimestamp, type NtpPacket } from './ntp-packet.js';
+import { timestampDiffSeconds, unixMsToTimestamp, type NtpPacket } from './packet.js';
 
 export interface Measurement {
   /** θ: how far the server's clock is ahead of ours, in ms. */

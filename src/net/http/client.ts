@@ -3,23 +3,23 @@
 // sink with backpressure. One request per connection (Connection: close), so a
 // server that keeps the connection open after the body cannot hang us: we close
 // as soon as the parser says the message is complete.
-import { systemLookup } from './system-resolver.js';
+import { systemLookup } from '../socket/lookup.js';
 import { isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { connectFirst, secureContextFor, tlsHandshake, type TlsInfo } from './socket/connect.js';
+import { connectFirst, secureContextFor, tlsHandshake, type TlsInfo } from '../socket/connect.js';
 import { getSystemErrorName } from 'node:util';
-import { SockkitError, timeoutError, toSockkitError } from './errors.js';
-import type { Family } from './address.js';
-import type { TraceFn } from './trace.js';
+import { SockkitError, timeoutError, toSockkitError } from '../shared/errors.js';
+import type { Family } from '../shared/address.js';
+import type { TraceFn } from '../shared/trace.js';
 import {
   HttpResponseParser,
   headerValue,
   type BodyFraming,
   type HttpLimits,
   type ResponseHead,
-} from './http-parser.js';
-import { buildRequest, displayUrl, nextRequest, REDIRECT_STATUSES, type RedirectStep, type RequestSpec } from './http-url.js';
-import { decodableCoding, decodingSink, type BodySink } from './http-body.js';
+} from './parser.js';
+import { buildRequest, displayUrl, nextRequest, REDIRECT_STATUSES, type RedirectStep, type RequestSpec } from './url.js';
+import { decodableCoding, decodingSink, type BodySink } from './body.js';
 
 export type { TlsInfo };
 

@@ -4,10 +4,10 @@
 // A worker never writes to the terminal: the primary renders.
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
-import type { PrimaryMessage, WorkerConfig, WorkerEvent, WorkerMessage } from './cluster-protocol.js';
-import { isPrimaryMessage } from './cluster-protocol.js';
-import { connectionBudget, RefusalAggregator } from './descriptor-budget.js';
-import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, HANDLERS, type HandlerLimits, type ServedConnection } from './stream-handlers.js';
+import type { PrimaryMessage, WorkerConfig, WorkerEvent, WorkerMessage } from './protocol.js';
+import { isPrimaryMessage } from './protocol.js';
+import { connectionBudget, RefusalAggregator } from '../socket/descriptor-budget.js';
+import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, HANDLERS, type HandlerLimits, type ServedConnection } from './handlers.js';
 
 /** Exit status of a worker that died of an error (uncaught exception or the test crash). */
 export const WORKER_CRASH_EXIT_CODE = 70;

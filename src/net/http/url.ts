@@ -1,9 +1,9 @@
 // URLs the user types and URLs servers send back (Location), the request head we
 // write, and the redirect policy (RFC 9110 15.4). Pure functions, no sockets.
 import { isIP } from 'node:net';
-import { SockkitError, usageError } from './errors.js';
-import { validateHostName } from './address.js';
-import type { HeaderList } from './http-parser.js';
+import { SockkitError, usageError } from '../shared/errors.js';
+import { validateHostName } from '../shared/address.js';
+import type { HeaderList } from './parser.js';
 
 export interface Target {
   url: URL;

@@ -3,14 +3,14 @@
 //   - a stream (a --message, or stdin): sent as fast as the socket takes it, the echo
 //     compared chunk by chunk as it returns (memory bounded by what is in flight);
 //   - repeated messages (--count, or line by line): one round trip at a time;
-//   - load (echo-load.ts): many connections at once.
+//   - load (load.ts): many connections at once.
 import type { Socket } from 'node:net';
-import { connectTo } from './socket/connect.js';
+import { connectTo } from '../socket/connect.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createHash } from 'node:crypto';
-import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
-import { formatHostPort, type Family } from './address.js';
-import { noTrace, type TraceFn } from './trace.js';
+import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
+import { formatHostPort, type Family } from '../shared/address.js';
+import { noTrace, type TraceFn } from '../shared/trace.js';
 
 export interface EchoTarget {
   address: string;

@@ -2,16 +2,16 @@
 // system resolver or by asking one DNS server directly, and hands the results back
 // in input order as soon as each prefix of the list is complete (so output streams).
 import { isIP } from 'node:net';
-import type { ErrorCode } from './errors.js';
-import { SockkitError, toSockkitError, usageError } from './errors.js';
-import type { TraceFn } from './trace.js';
-import { DnsClient, type DnsServerAddress } from './dns-client.js';
-import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './dns-packet.js';
-import { describeRecord, selectAnswers, type AnswerSelection } from './dns-answers.js';
-import { fqdn, type QueryName } from './dns-names.js';
-import { systemLookup, systemReverse } from './system-resolver.js';
-import { parseHostPort } from './address.js';
-import { monotonicMs } from './deadline.js';
+import type { ErrorCode } from '../shared/errors.js';
+import { SockkitError, toSockkitError, usageError } from '../shared/errors.js';
+import type { TraceFn } from '../shared/trace.js';
+import { DnsClient, type DnsServerAddress } from './client.js';
+import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
+import { describeRecord, selectAnswers, type AnswerSelection } from './answers.js';
+import { fqdn, type QueryName } from './names.js';
+import { systemLookup, systemReverse } from '../socket/lookup.js';
+import { parseHostPort } from '../shared/address.js';
+import { monotonicMs } from '../shared/deadline.js';
 
 /** `refused` is the server's REFUSED RCODE; `unreachable` means no server listens (ICMP). */
 export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'error';
@@ -229,7 +229,7 @@ function addressTypeLabel(family?: 4 | 6): string {
 }
 
 /**
- * The answers that answer the question (dns-answers.ts: owner on the chain, type asked,
+ * The answers that answer the question (answers.ts: owner on the chain, type asked,
  * class IN), and the status from the RCODE and the chain (RFC 1035 §4.1.1; RFC 2308 for
  * NODATA; RFC 6604: along a chain the RCODE speaks of its last name).
  */

@@ -17,15 +17,15 @@
 // byte), so a connection sent to a worker that dies is given to another one.
 import cluster, { type Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
-import { bindFailure, listenTcp } from './bind.js';
-import { ClusterStats, type ClusterTotals, type WorkerTotals } from './cluster-stats.js';
-import { isWorkerMessage, type PrimaryMessage, type ServerEvent, type WorkerMessage } from './cluster-protocol.js';
-import type { HandlerName } from './stream-handlers.js';
-import { SockkitError } from './errors.js';
-import { formatHostPort } from './address.js';
-import { noTrace, type TraceFn } from './trace.js';
-import { acceptQueued } from './echo-server.js';
-import { connectionBudget, RefusalAggregator } from './descriptor-budget.js';
+import { bindFailure, listenTcp } from '../socket/listen.js';
+import { ClusterStats, type ClusterTotals, type WorkerTotals } from './stats.js';
+import { isWorkerMessage, type PrimaryMessage, type ServerEvent, type WorkerMessage } from './protocol.js';
+import type { HandlerName } from './handlers.js';
+import { SockkitError } from '../shared/errors.js';
+import { formatHostPort } from '../shared/address.js';
+import { noTrace, type TraceFn } from '../shared/trace.js';
+import { acceptQueued } from '../echo/server.js';
+import { connectionBudget, RefusalAggregator } from '../socket/descriptor-budget.js';
 
 export interface PrimaryOptions {
   workers: number;

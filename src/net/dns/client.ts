@@ -8,13 +8,13 @@
 // can never become a result.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP, type Socket } from 'node:net';
-import { connectTo } from './socket/connect.js';
-import { SockkitError, protocolError, timeoutError, toSockkitError } from './errors.js';
-import { monotonicMs } from './deadline.js';
-import { formatHostPort } from './address.js';
-import { fillRandom } from './random.js';
-import { noTrace, type TraceFn } from './trace.js';
-import { hexId, judgeReply, wrongSource } from './dns-answers.js';
+import { connectTo } from '../socket/connect.js';
+import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
+import { monotonicMs } from '../shared/deadline.js';
+import { formatHostPort } from '../shared/address.js';
+import { fillRandom } from '../shared/random.js';
+import { noTrace, type TraceFn } from '../shared/trace.js';
+import { hexId, judgeReply, wrongSource } from './answers.js';
 import {
   encodeIPv6,
   encodeQuery,
@@ -23,7 +23,7 @@ import {
   nameToLabels,
   typeName,
   type DnsMessage,
-} from './dns-packet.js';
+} from './packet.js';
 
 export interface DnsServerAddress {
   /** An IPv4 or IPv6 literal. */

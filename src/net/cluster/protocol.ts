@@ -1,6 +1,6 @@
 // The messages between the threaded-server primary and its workers (node:cluster
 // IPC), and the events the primary hands to the renderer. Plain data only.
-import type { CloseReason, HandlerName } from './stream-handlers.js';
+import type { CloseReason, HandlerName } from './handlers.js';
 
 /** What one worker needs to serve; the primary and every worker derive it from the same argv. */
 export interface WorkerConfig {

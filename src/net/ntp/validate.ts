@@ -7,7 +7,7 @@
 //   note them and keep waiting until the deadline.
 // - "reject" / "kiss" / "unsynchronised": the origin equals our random nonce, so the
 //   sender saw our request. Its verdict is final for this query.
-import { SockkitError, protocolError } from './errors.js';
+import { SockkitError, protocolError } from '../shared/errors.js';
 import {
   decodeNtpPacket,
   kissCodeOf,
@@ -16,7 +16,7 @@ import {
   NTP_MODE_SERVER,
   peekOriginTimestamp,
   type NtpPacket,
-} from './ntp-packet.js';
+} from './packet.js';
 
 export interface Endpoint {
   address: string;

@@ -9,13 +9,13 @@
 //   - RTTs go into node:perf_hooks' HDR histogram (no per-message array growth, no timers;
 //     measured 41 ns a record against 150 ns for the log-linear one sockkit had).
 import type { Socket } from 'node:net';
-import { connectTo } from './socket/connect.js';
+import { connectTo } from '../socket/connect.js';
 import { randomFillSync } from 'node:crypto';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import type { EchoTarget } from './echo-client.js';
-import { noTrace, type TraceFn } from './trace.js';
-import { formatHostPort } from './address.js';
-import { SockkitError, type ErrorCode } from './errors.js';
+import type { EchoTarget } from './client.js';
+import { noTrace, type TraceFn } from '../shared/trace.js';
+import { formatHostPort } from '../shared/address.js';
+import { SockkitError, type ErrorCode } from '../shared/errors.js';
 
 export interface LoadOptions {
   concurrency: number;

@@ -6,7 +6,7 @@
 // 2036-02-07T06:28:16Z), so two timestamps are only ever compared as a difference
 // modulo 2^64 read as a signed number (RFC 5905 §6), and a timestamp becomes a
 // calendar time in the era nearest a local clock reading.
-import { protocolError } from './errors.js';
+import { protocolError } from '../shared/errors.js';
 
 /** Every NTP header is 48 bytes. */
 export const NTP_HEADER_BYTES = 48;

@@ -2,7 +2,7 @@
 // output to JavaScript as a new Buffer; V8 frees their memory only at a garbage
 // collection, which it starts after ~64 MB of such external memory. A young-generation
 // collection (a scavenge, ~1 ms) every few MiB frees those Buffers early. (Socket reads,
-// plain and TLS, go into one reused buffer and need none of this: http-client.ts.)
+// plain and TLS, go into one reused buffer and need none of this: client.ts.)
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

@@ -3,9 +3,9 @@
 // when it runs, so no other command pays for it at start-up.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { SockkitError, usageError } from './errors.js';
-import { readBoundedFile } from './read-input.js';
-import { noTrace, type TraceFn } from './trace.js';
+import { SockkitError, usageError } from '../shared/errors.js';
+import { readBoundedFile } from '../shared/read-input.js';
+import { noTrace, type TraceFn } from '../shared/trace.js';
 import { parseIanaTable, parseServicesFile, type ServiceTable } from './services.js';
 
 export type SourceChoice = 'auto' | 'etc' | 'iana';

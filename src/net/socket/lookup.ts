@@ -19,9 +19,9 @@
 import { lookup, lookupService } from 'node:dns';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { SockkitError, timeoutError, toSockkitError } from './errors.js';
-import { monotonicMs } from './deadline.js';
-import type { TraceFn } from './trace.js';
+import { SockkitError, timeoutError, toSockkitError } from '../shared/errors.js';
+import { monotonicMs } from '../shared/deadline.js';
+import type { TraceFn } from '../shared/trace.js';
 
 export interface SystemAddress {
   address: string;

@@ -5,11 +5,11 @@
 // module at all (src/fast-path.ts). node:fs/promises and node:dns/promises (about 1.7 ms)
 // are imported statically because V8's code cache, which bin/sockkit uses, cannot run a
 // dynamic import().
-import { systemLookup, systemReverse } from './system-resolver.js';
-import { readBoundedFile } from './read-input.js';
+import { systemLookup, systemReverse } from '../socket/lookup.js';
+import { readBoundedFile } from '../shared/read-input.js';
 import { hostname as osHostname, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { timeoutError, toSockkitError } from './errors.js';
-import { noTrace, type TraceFn } from './trace.js';
+import { timeoutError, toSockkitError } from '../shared/errors.js';
+import { noTrace, type TraceFn } from '../shared/trace.js';
 
 /** The host name, as `hostname` and Python's `socket.gethostname()` print it. */
 export function getHostname(): string {
@@ -89,7 +89,7 @@ export interface FqdnOptions {
   hostsFile?: string;
   timeoutMs: number;
   trace?: TraceFn;
-  /** System resolver hooks (tests); by default getaddrinfo and getnameinfo (system-resolver.ts), bounded by timeoutMs. */
+  /** System resolver hooks (tests); by default getaddrinfo and getnameinfo (socket/lookup.ts), bounded by timeoutMs. */
   lookupAddresses?: (name: string) => Promise<string[]>;
   reverseLookup?: (address: string) => Promise<string>;
 }

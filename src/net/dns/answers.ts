@@ -14,7 +14,7 @@ import {
   typeName,
   type DnsMessage,
   type DnsRecord,
-} from './dns-packet.js';
+} from './packet.js';
 
 /** A question in flight: what a reply must echo. */
 export interface AskedQuestion {
