@@ -27,7 +27,7 @@ export default defineCommand<BindArgs>({
     udp: { alias: 'u', type: 'boolean', default: false, describe: 'bind a UDP socket instead of TCP' },
     hold: { type: 'boolean', describe: 'keep the port bound until Ctrl-C / SIGTERM (then exit 0)' },
     range: { type: 'string', requiresArg: true, describe: `list the free ports in FIRST-LAST (at most ${MAX_RANGE_PORTS})` },
-    backlog: { type: 'number', default: DEFAULT_BIND_BACKLOG, requiresArg: true, describe: 'TCP listen backlog' },
+    backlog: { type: 'number', default: DEFAULT_BIND_BACKLOG, requiresArg: true, limit: { kind: 'integer', min: 1 }, describe: 'TCP listen backlog' },
   },
   conflicts: [FAMILY_CONFLICT, ['range', 'hold']],
   epilog:
@@ -44,7 +44,6 @@ export default defineCommand<BindArgs>({
   run: async (args, ctx) => {
     const protocol = args.udp ? 'udp' : 'tcp';
     const family = familyOf(args);
-    if (!Number.isInteger(args.backlog) || args.backlog < 1) throw usageError(`bad --backlog '${args.backlog}'`, 'expected a whole number from 1 up');
     if (args.range !== undefined) {
       const { first, last } = parsePortRange(args.range);
       const scan = await scanPortRange({ protocol, host: args.host, family, first, last, lookupTimeoutMs: ctx.timeoutMs }, ctx.signal, ctx.trace);

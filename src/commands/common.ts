@@ -8,7 +8,8 @@ import { Terminal, type TerminalOptions } from '../output/terminal.js';
 import { reportFailure, reportInterrupted } from '../output/errors.js';
 import { createTracePrinter } from '../output/trace.js';
 import { systemLookupsInFlight } from '../net/socket/lookup.js';
-import type { CommandLineSpec, OptionSpecs, ParserSettings, PositionalSpec } from './options.js';
+import { GLOBAL_OPTIONS, type CommandLineSpec, type OptionSpecs, type ParserSettings, type PositionalSpec } from './options.js';
+import { checkFlagValues } from './limits.js';
 
 export interface GlobalArgs {
   json: boolean;
@@ -86,6 +87,7 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
     parserSettings: spec.parserSettings ?? {},
   };
 
+  const flagsWithLimits = { ...GLOBAL_OPTIONS, ...commandLine.options };
   const runParsed = async (parsed: Record<string, unknown>, state = newRunState()): Promise<number> => {
     const args = parsed as unknown as A & GlobalArgs;
     const term = new Terminal({
@@ -98,6 +100,7 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
     const controller = new AbortController();
     const removeSignals = state.handleSignals ? onInterrupt(term, controller, spec.longRunning === true) : () => {};
     try {
+      checkFlagValues(flagsWithLimits, parsed);
       const ctx: CommandContext = {
         term,
         trace: args.trace ? createTracePrinter(term) : noTrace,
@@ -138,12 +141,9 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
   return { name, yargsModule, commandLine, runParsed };
 }
 
+/** --timeout (checked against its limit already) in ms, or the command's default. */
 function timeoutMs(seconds: number | undefined, fallbackSeconds: number): number {
-  if (seconds === undefined) return fallbackSeconds * 1000;
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw usageError('bad --timeout', 'expected a number of seconds above 0, e.g. 2 or 0.5');
-  }
-  return seconds * 1000;
+  return (seconds ?? fallbackSeconds) * 1000;
 }
 
 /**

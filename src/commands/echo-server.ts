@@ -18,7 +18,8 @@ interface EchoServerArgs {
   'max-bytes'?: number;
   'log-connections': boolean;
   'allow-low-ports'?: boolean;
-  'rate-limit': string;
+  /** Datagrams a second; text on the command line, a number once checked (limits.ts). */
+  'rate-limit': number;
   ipv4?: boolean;
   ipv6?: boolean;
 }
@@ -30,17 +31,6 @@ export const DEFAULT_ECHO_BACKLOG = 4096;
  * echo servers on loopback runs far above it, so its first dropped datagram ends it.
  */
 export const DEFAULT_UDP_RATE_LIMIT = 10_000;
-
-function positiveInteger(value: number | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1) throw usageError(`bad ${flag} '${value}'`, 'expected a whole number from 1 up');
-  return value;
-}
-
-function parseRateLimit(text: string): number {
-  if (!/^\d{1,9}$/.test(String(text).trim())) throw usageError(`bad --rate-limit '${text}'`, 'expected a whole number of datagrams per second (0: no limit)');
-  return Number(text);
-}
 
 export default defineCommand<EchoServerArgs>({
   command: 'echo-server',
@@ -55,13 +45,14 @@ export default defineCommand<EchoServerArgs>({
     port: { alias: 'p', type: 'string', default: '0', requiresArg: true, describe: 'port (0: the kernel picks one, shown in the listening event)' },
     tcp: { type: 'boolean', describe: 'serve TCP (the default; with --udp, serve both)' },
     udp: { alias: 'u', type: 'boolean', describe: 'serve UDP (with --tcp too: both on the same port)' },
-    backlog: { type: 'number', default: DEFAULT_ECHO_BACKLOG, requiresArg: true, describe: 'TCP listen backlog (the kernel caps it at net.core.somaxconn)' },
-    'max-conns': { type: 'number', requiresArg: true, describe: 'refuse TCP connections beyond N open at once (each refusal is logged)' },
-    'idle-timeout': { type: 'number', requiresArg: true, describe: 'close a TCP connection idle for SECONDS' },
-    'max-bytes': { type: 'number', requiresArg: true, describe: 'echo at most N bytes per TCP connection, then close it' },
+    backlog: { type: 'number', default: DEFAULT_ECHO_BACKLOG, requiresArg: true, limit: { kind: 'integer', min: 1 }, describe: 'TCP listen backlog (the kernel caps it at net.core.somaxconn)' },
+    'max-conns': { type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1 }, describe: 'refuse TCP connections beyond N open at once (each refusal is logged)' },
+    'idle-timeout': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0, exclusive: true }, describe: 'close a TCP connection idle for SECONDS' },
+    'max-bytes': { type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1 }, describe: 'echo at most N bytes per TCP connection, then close it' },
     'allow-low-ports': { type: 'boolean', describe: 'UDP: also answer sources on ports 0, 7, 9, 13, 17, 19 and 37 (echo, chargen and friends: a reflection loop)' },
     'rate-limit': {
       type: 'string',
+      limit: { kind: 'integer', min: 0, max: 999_999_999 },
       default: String(DEFAULT_UDP_RATE_LIMIT),
       requiresArg: true,
       describe: 'UDP: answers per second per source address, one second of burst (0: no limit)',
@@ -85,12 +76,8 @@ export default defineCommand<EchoServerArgs>({
   run: async (args, ctx) => {
     const family = familyOf(args);
     const port = parsePort(args.port);
-    const backlog = positiveInteger(args.backlog, '--backlog')!;
-    const maxConns = positiveInteger(args['max-conns'], '--max-conns');
-    const maxBytes = positiveInteger(args['max-bytes'], '--max-bytes');
-    const idle = args['idle-timeout'];
-    if (idle !== undefined && !(Number.isFinite(idle) && idle > 0)) throw usageError(`bad --idle-timeout '${idle}'`, 'expected a number of seconds above 0');
-    const rateLimit = parseRateLimit(args['rate-limit']);
+    // Each is within its declared limit already (limits.ts).
+    const { backlog, 'max-conns': maxConns, 'max-bytes': maxBytes, 'idle-timeout': idle, 'rate-limit': rateLimit } = args;
     const udp = args.udp === true;
     const tcp = args.tcp === true || !udp;
     const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace, ctx.timeoutMs);

@@ -43,7 +43,8 @@ interface HttpGetArgs {
   'max-redirs': number;
   fail: boolean;
   compressed: boolean;
-  'max-decoded-size': string;
+  /** K/M/G text on the command line, bytes once checked (limits.ts). */
+  'max-decoded-size': number;
   insecure: boolean;
   cacert?: string;
   'connect-timeout'?: number;
@@ -70,14 +71,14 @@ export default defineCommand<HttpGetArgs>({
     header: { alias: 'H', type: 'string', repeatable: true, requiresArg: true, describe: "extra request header 'Name: value' (repeatable; 'Name:' removes a default)" },
     'user-agent': { alias: 'A', type: 'string', requiresArg: true, describe: `User-Agent (default sockkit/${VERSION})` },
     location: { alias: 'L', type: 'boolean', default: false, describe: 'follow redirects (301 302 303 307 308), http/https only' },
-    'max-redirs': { type: 'number', default: 20, requiresArg: true, describe: 'with -L, the most redirects to follow' },
+    'max-redirs': { type: 'number', default: 20, requiresArg: true, limit: { kind: 'integer', min: 0 }, describe: 'with -L, the most redirects to follow' },
     fail: { alias: 'f', type: 'boolean', default: false, describe: 'status >= 400: print no body and exit 7' },
     compressed: { type: 'boolean', default: false, describe: 'ask for gzip, deflate, br and decode the body' },
-    'max-decoded-size': { type: 'string', default: '1G', requiresArg: true, describe: 'with --compressed, refuse bodies that decode to more (bytes; K, M, G suffixes)' },
+    'max-decoded-size': { type: 'string', default: '1G', requiresArg: true, limit: { kind: 'bytes', min: 1 }, describe: 'with --compressed, refuse bodies that decode to more (bytes; K, M, G suffixes)' },
     insecure: { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the TLS certificate (warns)' },
     cacert: { type: 'string', requiresArg: true, describe: "trust the CA certificates in this PEM file instead of Node's bundled ones" },
-    'connect-timeout': { type: 'number', requiresArg: true, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` },
-    'stall-timeout': { type: 'number', requiresArg: true, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` },
+    'connect-timeout': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0, exclusive: true }, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` },
+    'stall-timeout': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0, exclusive: true }, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` },
     http10: { type: 'boolean', default: false, describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
@@ -94,10 +95,10 @@ export default defineCommand<HttpGetArgs>({
     const target = parseUserUrl(args.url);
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
-    const maxRedirects = nonNegativeInteger(args['max-redirs'], '--max-redirs');
-    const maxDecodedBytes = parseByteSize(args['max-decoded-size'], '--max-decoded-size');
-    const connectTimeoutMs = Math.min(secondsOption(args['connect-timeout'], '--connect-timeout', DEFAULT_CONNECT_S), ctx.timeoutMs);
-    const stallTimeoutMs = Math.min(secondsOption(args['stall-timeout'], '--stall-timeout', DEFAULT_STALL_S), ctx.timeoutMs);
+    // Each is within its declared limit already (limits.ts); --max-decoded-size is in bytes by now.
+    const { 'max-redirs': maxRedirects, 'max-decoded-size': maxDecodedBytes } = args;
+    const connectTimeoutMs = Math.min((args['connect-timeout'] ?? DEFAULT_CONNECT_S) * 1000, ctx.timeoutMs);
+    const stallTimeoutMs = Math.min((args['stall-timeout'] ?? DEFAULT_STALL_S) * 1000, ctx.timeoutMs);
     const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : target.secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
     if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
 
@@ -224,25 +225,4 @@ async function readCaFile(path: string): Promise<Buffer> {
   } catch (err) {
     throw err instanceof SockkitError ? usageError(`bad --cacert ${path}`, err.why) : err;
   }
-}
-
-function secondsOption(value: number | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback * 1000;
-  if (!Number.isFinite(value) || value <= 0) throw usageError(`bad ${flag}`, 'expected a number of seconds above 0, e.g. 2 or 0.5');
-  return value * 1000;
-}
-
-function nonNegativeInteger(value: number, flag: string): number {
-  if (!Number.isInteger(value) || value < 0) throw usageError(`bad ${flag}`, 'expected a whole number, 0 or more');
-  return value;
-}
-
-/** `1048576`, `512K`, `10M`, `1G` (binary multiples). */
-export function parseByteSize(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)i?B?\s*$/i.exec(text);
-  if (!m) throw usageError(`bad ${flag} '${text}'`, 'expected bytes, e.g. 1048576, 512K, 10M or 1G');
-  const scale = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
-  const bytes = Math.floor(Number(m[1]) * scale);
-  if (bytes < 1) throw usageError(`bad ${flag} '${text}'`, 'must be at least 1 byte');
-  return bytes;
 }

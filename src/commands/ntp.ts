@@ -35,8 +35,8 @@ export default defineCommand<NtpArgs>({
   options: {
     ...FAMILY_OPTIONS,
     port: { alias: 'p', type: 'string', default: '123', describe: 'server UDP port', requiresArg: true },
-    samples: { alias: 'n', type: 'number', default: 1, describe: `queries per server on one socket (1–${MAX_SAMPLES}); the best has the lowest delay`, requiresArg: true },
-    interval: { type: 'number', default: 1, describe: 'seconds between samples', requiresArg: true },
+    samples: { alias: 'n', type: 'number', default: 1, limit: { kind: 'integer', min: 1, max: MAX_SAMPLES }, describe: `queries per server on one socket (1–${MAX_SAMPLES}); the best has the lowest delay`, requiresArg: true },
+    interval: { type: 'number', default: 1, limit: { kind: 'seconds', min: 0 }, describe: 'seconds between samples', requiresArg: true },
   },
   conflicts: [FAMILY_CONFLICT],
   examples: [
@@ -49,12 +49,6 @@ export default defineCommand<NtpArgs>({
   run: async (args, ctx) => {
     const port = parsePort(args.port, 'port', false);
     const samples = args.samples;
-    if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES) {
-      throw usageError(`bad --samples '${args.samples}'`, `expected a whole number from 1 to ${MAX_SAMPLES}`);
-    }
-    if (!Number.isFinite(args.interval) || args.interval < 0) {
-      throw usageError(`bad --interval '${args.interval}'`, 'expected a number of seconds, 0 or more');
-    }
     const names = args.servers && args.servers.length > 0 ? args.servers.map(String) : [DEFAULT_SERVER];
     const targets = names.map((name) => ({ name, ...parseHostPort(name, port) }));
 

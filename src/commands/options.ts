@@ -2,6 +2,7 @@
 // completion from these, and the direct parser (direct-parse.ts) reads the plain
 // command lines from them without loading yargs. One declaration, so the two can
 // never disagree about a name, an alias, a type or a default.
+import type { FlagLimit } from './limits.js';
 
 /** A flag, in the subset of yargs' option keys that sockkit uses. */
 export interface OptionSpec {
@@ -22,6 +23,8 @@ export interface OptionSpec {
   requiresArg?: boolean;
   /** Shared by every command: yargs offers it after any command name. */
   global?: boolean;
+  /** The values it takes, checked once for both parsers (limits.ts); sockkit's own key. */
+  limit?: FlagLimit;
   describe: string;
 }
 
@@ -56,7 +59,7 @@ export interface CommandLineSpec {
 
 export const GLOBAL_OPTIONS: OptionSpecs = {
   json: { type: 'boolean', default: false, global: true, describe: 'print JSON (one document; NDJSON for servers)' },
-  timeout: { type: 'number', global: true, requiresArg: true, describe: 'network timeout in seconds (decimals allowed; default per command)' },
+  timeout: { type: 'number', global: true, requiresArg: true, limit: { kind: 'seconds', min: 0, exclusive: true }, describe: 'network timeout in seconds (decimals allowed; default per command)' },
   quiet: { alias: 'q', type: 'boolean', default: false, global: true, describe: 'no progress, warnings or notes on stderr' },
   color: { type: 'boolean', default: true, global: true, describe: 'colour on a TTY (--no-color, or NO_COLOR, turns it off)' },
   trace: { type: 'boolean', default: false, global: true, describe: 'print socket-level steps with timestamps to stderr' },

@@ -52,7 +52,7 @@ export default defineCommand<ResolveArgs>({
       describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (needs --server except A/AAAA; default A and AAAA)`,
     },
     short: { type: 'boolean', default: false, describe: 'print only the values, one per line' },
-    concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, describe: 'questions in flight at once' },
+    concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, limit: { kind: 'integer', min: 1, max: 10_000 }, describe: 'questions in flight at once' },
     ...FAMILY_OPTIONS,
   },
   conflicts: [FAMILY_CONFLICT],
@@ -68,7 +68,7 @@ export default defineCommand<ResolveArgs>({
 
 async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<number> {
   const family = familyOf(args);
-  const concurrency = parseConcurrency(args.concurrency);
+  const concurrency = args.concurrency;
   const names = await readNames(args.names);
   const types = parseTypes(args.type);
   const trace = ctx.tracing ? ctx.trace : undefined;
@@ -153,11 +153,4 @@ function parseTypes(values: string[] | undefined): number[] | undefined {
     if (!types.includes(type)) types.push(type);
   }
   return types;
-}
-
-function parseConcurrency(value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 10000) {
-    throw usageError(`bad --concurrency '${value}'`, 'expected a whole number from 1 to 10000');
-  }
-  return value;
 }

@@ -39,11 +39,11 @@ export default defineCommand<ThreadedServerArgs>({
     ipv6: { alias: '6', type: 'boolean', describe: 'IPv6 only (default host ::1)' },
     host: { type: 'string', describe: 'address to listen on (default 127.0.0.1, ::1 with -6; 0.0.0.0 or :: for all)', requiresArg: true },
     port: { type: 'string', default: '0', describe: 'TCP port (0: the kernel picks one, shown when listening)', requiresArg: true },
-    workers: { type: 'number', describe: `worker processes, 1-${MAX_WORKERS} (default: available CPU cores, ${availableParallelism()} here)`, requiresArg: true },
+    workers: { type: 'number', limit: { kind: 'integer', min: 1, max: MAX_WORKERS }, describe: `worker processes, 1-${MAX_WORKERS} (default: available CPU cores, ${availableParallelism()} here)`, requiresArg: true },
     handler: { type: 'string', default: 'echo', choices: [...HANDLER_NAMES], describe: 'what each connection gets: echo, upper (echo upper-cased), reply (--reply text, then close), time (RFC 868: 4-byte binary, then close)' },
     reply: { type: 'string', describe: `text for --handler reply, sent with a newline (default "${DEFAULT_REPLY}")`, requiresArg: true },
-    'max-conns': { type: 'number', describe: 'open connections in total; each worker admits ceil(N / workers) and refuses beyond', requiresArg: true },
-    'idle-timeout': { type: 'number', describe: 'close a connection idle for this many seconds (default: never)', requiresArg: true },
+    'max-conns': { type: 'number', limit: { kind: 'integer', min: 1 }, describe: 'open connections in total; each worker admits ceil(N / workers) and refuses beyond', requiresArg: true },
+    'idle-timeout': { type: 'number', limit: { kind: 'seconds', min: 0, exclusive: true }, describe: 'close a connection idle for this many seconds (default: never)', requiresArg: true },
   },
   examples: [
     ['sockkit threaded-server --port 9000', 'echo on every core, port 9000'],
@@ -77,10 +77,7 @@ export default defineCommand<ThreadedServerArgs>({
 
 function parseWorkers(value: number | undefined): number {
   if (value === undefined) return Math.min(MAX_WORKERS, availableParallelism());
-  if (!Number.isInteger(value) || value < 1 || value > MAX_WORKERS) {
-    throw usageError(`bad --workers '${value}'`, `expected a whole number from 1 to ${MAX_WORKERS}`);
-  }
-  return value;
+  return value; // within its declared limit already (limits.ts)
 }
 
 function workerConfig(args: ThreadedServerArgs, workers: number, tracing: boolean): WorkerConfig {
@@ -88,14 +85,7 @@ function workerConfig(args: ThreadedServerArgs, workers: number, tracing: boolea
   if (args.reply !== undefined && handler !== 'reply') {
     throw usageError('bad --reply', 'it is only used with --handler reply');
   }
-  const maxConns = args['max-conns'];
-  if (maxConns !== undefined && (!Number.isInteger(maxConns) || maxConns < 1)) {
-    throw usageError(`bad --max-conns '${maxConns}'`, 'expected a whole number of connections above 0');
-  }
-  const idle = args['idle-timeout'];
-  if (idle !== undefined && (!Number.isFinite(idle) || idle <= 0)) {
-    throw usageError(`bad --idle-timeout '${idle}'`, 'expected a number of seconds above 0, e.g. 30 or 0.5');
-  }
+  const { 'max-conns': maxConns, 'idle-timeout': idle } = args; // within their declared limits (limits.ts)
   listenOptions(args); // validated here too, so a bad host fails before anything starts
   return {
     handler,

@@ -73,11 +73,42 @@ function catchesSigterm(pid: number): boolean {
   }
 }
 
+/** CPU ticks and state of a process (/proc/PID/stat), or undefined once it is gone. */
+function cpuAndState(pid: number): { ticks: number; state: string } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return { state: fields[0]!, ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Until the process sleeps without using CPU for 300 ms: blocked in the read it waits in.
+ * (Node catches SIGTERM from its first instruction, to restore the terminal, so the
+ * SigCgt bit alone does not say sockkit's handler is there; a loaded machine can take
+ * longer than any fixed pause to start it.)
+ */
+async function waitUntilBlocked(pid: number): Promise<void> {
+  let last = cpuAndState(pid);
+  let quietSince = Date.now();
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = cpuAndState(pid);
+    if (!now) return;
+    if (now.state !== 'S' || now.ticks !== last?.ticks) quietSince = Date.now();
+    else if (Date.now() - quietSince >= 300) return;
+    last = now;
+  }
+  throw new Error('sockkit never blocked on its input');
+}
+
 /** Starts sockkit, waits until its command runs (and blocks on its input), sends SIGTERM. */
 async function terminateWhileReading(args: string[], stdin: number | 'pipe' = 'pipe'): Promise<RunResult> {
   const child = spawnSockkit(args, stdin);
   await waitFor(() => catchesSigterm(child.pid), 10_000, 'sockkit to install its SIGTERM handler');
-  await new Promise((r) => setTimeout(r, 300)); // let it reach the read it waits in
+  await waitUntilBlocked(child.pid);
   child.kill('SIGTERM');
   return child.result;
 }

@@ -72,7 +72,7 @@ async function readServicesFile(path: string, requiredAs: string | undefined, tr
 
 /** Candidate locations of the IANA table: beside the running bundle, or dist/ seen from src/net/. */
 function ianaTableCandidates(): string[] {
-  return [new URL(`./${IANA_TABLE_NAME}`, import.meta.url), new URL(`../../dist/${IANA_TABLE_NAME}`, import.meta.url)].map((u) =>
+  return [new URL(`./${IANA_TABLE_NAME}`, import.meta.url), new URL(`../../../dist/${IANA_TABLE_NAME}`, import.meta.url)].map((u) =>
     fileURLToPath(u),
   );
 }
