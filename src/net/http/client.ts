@@ -7,6 +7,7 @@ import { systemLookup } from '../socket/lookup.js';
 import { isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { connectFirst, secureContextFor, tlsHandshake, type TlsInfo } from '../socket/connect.js';
+import { StallWatchdog } from '../shared/stall-watchdog.js';
 import { getSystemErrorName } from 'node:util';
 import { SockkitError, timeoutError, toSockkitError } from '../shared/errors.js';
 import type { Family } from '../shared/address.js';
@@ -280,230 +281,254 @@ function exchangeOnSocket(
   budgetMs: number,
   reused: ReusedReads,
 ): Promise<Exchange> {
-  const what = `${spec.method} ${url}`;
-  const trace = options.trace;
-  return new Promise<Exchange>((resolve, reject) => {
-    let settled = false;
-    let sink: BodySink | null = null;
-    let decoded: ReturnType<typeof decodingSink> | null = null;
-    let decodedEncoding: string | null = null;
-    let transferDecoded: ReturnType<typeof decodingSink> | null = null;
-    let stopAfterHead = false;
-    let firstByteAt = 0;
-    let reads = 0;
-    let bodyReads = 0;
-    let received = 0;
-    let expected: number | null = null;
-    let paused = false;
-    let lastChunkDoneAt = -Infinity;
-    // The stall timeout is our own timer, checked against the time of the last chunk,
-    // not socket.setTimeout(): that one is re-armed on every read, 65,536 times for
-    // a GiB over TLS, and cost about 1 % of the transfer's CPU time.
-    let stallTimer: NodeJS.Timeout | undefined;
-    const armStallTimer = (ms: number) => {
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(onStallTimer, ms);
-    };
+  return new HttpExchange(socket, spec, options, hooks, url, reused).run(budgetMs);
+}
 
-    const totalTimer = setTimeout(
-      () => fail(timeoutError(what, options.totalTimeoutMs)),
-      Math.max(1, budgetMs),
-    );
-    const onAbort = () => fail(new SockkitError('INTERRUPTED', what, 'interrupted'));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+/** Where a response body goes: the caller's sink, behind the decoders the response needs. */
+interface BodyRoute {
+  sink: BodySink;
+  /** Content-Encoding decoder (--compressed), whose output is what the caller gets. */
+  contentDecoder: ReturnType<typeof decodingSink> | null;
+  decodedEncoding: string | null;
+  /** Transfer-Encoding decoder (gzip, deflate before chunked): its output is the body. */
+  transferDecoder: ReturnType<typeof decodingSink> | null;
+}
 
-    const cleanup = () => {
-      clearTimeout(totalTimer);
-      clearTimeout(stallTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      reused.handler = null;
-      socket.destroy();
-      if (reads > 0) {
-        trace('recv', `${reads} reads, ${received} bytes in total (${bodyReads} reads of body)`);
-      }
-      trace('close', 'connection closed by us');
-    };
+/**
+ * The body's route for a response head: --compressed decodes a Content-Encoding it
+ * knows; a transfer coding is not the body and is always removed, under the same cap
+ * (a gzip bomb works there too).
+ */
+export function routeBody(head: ResponseHead, framing: BodyFraming, target: BodySink, compressed: boolean, maxDecodedBytes: number): BodyRoute {
+  let sink = target;
+  let contentDecoder: BodyRoute['contentDecoder'] = null;
+  let transferDecoder: BodyRoute['transferDecoder'] = null;
+  const coding = compressed ? decodableCoding(headerValue(head.headers, 'content-encoding')) : undefined;
+  if (coding && framing.kind !== 'none') sink = contentDecoder = decodingSink(coding, sink, maxDecodedBytes);
+  if ((framing.kind === 'chunked' || framing.kind === 'close') && framing.transferCoding) {
+    sink = transferDecoder = decodingSink(framing.transferCoding, sink, maxDecodedBytes);
+  }
+  return { sink, contentDecoder, decodedEncoding: contentDecoder ? (coding ?? null) : null, transferDecoder };
+}
 
-    function fail(err: unknown): void {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      sink?.abort();
-      reject(err instanceof SockkitError ? err : toSockkitError(err, what));
-    }
+/** Counts the reads of a response and traces the first few; the rest is one line at the end. */
+class ReadCounter {
+  reads = 0;
+  bodyReads = 0;
+  bytes = 0;
 
-    const parser = new HttpResponseParser(
+  constructor(private readonly trace: TraceFn) {}
+
+  count(length: number, inBody: boolean): void {
+    this.reads++;
+    this.bytes += length;
+    if (inBody) this.bodyReads++;
+    if (!inBody || this.bodyReads <= 3) this.trace('recv', `${length} bytes${inBody ? ' of body' : ''}`);
+    else if (this.bodyReads === 4) this.trace('recv', '… (further body reads summarised at the end)');
+  }
+
+  summarise(): void {
+    if (this.reads > 0) this.trace('recv', `${this.reads} reads, ${this.bytes} bytes in total (${this.bodyReads} reads of body)`);
+  }
+}
+
+/** One request and its response on one connection: the parser, the body's route, backpressure and the timers. */
+class HttpExchange {
+  private readonly what: string;
+  private readonly parser: HttpResponseParser;
+  private readonly reads: ReadCounter;
+  private readonly watchdog: StallWatchdog;
+  private route: BodyRoute | null = null;
+  private stopAfterHead = false;
+  private paused = false;
+  private settled = false;
+  private firstByteAt = 0;
+  private sentAt = 0;
+  private expected: number | null = null;
+  private totalTimer: NodeJS.Timeout | undefined;
+  private resolve!: (exchange: Exchange) => void;
+  private reject!: (err: unknown) => void;
+
+  constructor(
+    private readonly socket: Socket | TLSSocket,
+    private readonly spec: RequestSpec,
+    private readonly options: ClientOptions,
+    private readonly hooks: RequestHooks,
+    private readonly url: string,
+    private readonly reused: ReusedReads,
+  ) {
+    this.what = `${spec.method} ${url}`;
+    this.reads = new ReadCounter(options.trace);
+    this.watchdog = new StallWatchdog(options.stallTimeoutMs, () => this.onStall());
+    this.parser = new HttpResponseParser(
       {
-        onInterim(head) {
-          trace('recv', `interim ${head.status} ${head.reason}`);
+        onInterim: (head) => {
+          options.trace('recv', `interim ${head.status} ${head.reason}`);
           hooks.onInterim?.(head);
         },
-        onHead(head, framing) {
-          trace('recv', `HTTP/${head.httpVersion} ${head.status} ${head.reason}, ${head.raw.length} bytes of head, body: ${describeFraming(framing)}`);
-          expected = framing.kind === 'length' ? framing.length : null;
-          hooks.onAnyHead?.(head);
-          const target = hooks.onHead(head, { url, method: spec.method });
-          if (target === null) {
-            stopAfterHead = true;
-            return;
-          }
-          const coding = spec.compressed ? decodableCoding(headerValue(head.headers, 'content-encoding')) : undefined;
-          if (coding && framing.kind !== 'none') {
-            decoded = decodingSink(coding, target, options.maxDecodedBytes);
-            decodedEncoding = coding;
-            sink = decoded;
-          } else {
-            sink = target;
-          }
-          // A transfer coding (Transfer-Encoding: gzip) is not the body: always removed,
-          // under the same cap as --compressed (a gzip bomb works here too).
-          if ((framing.kind === 'chunked' || framing.kind === 'close') && framing.transferCoding) {
-            trace('recv', `Transfer-Encoding ${framing.transferCoding}: decoding it`);
-            transferDecoded = decodingSink(framing.transferCoding, sink, options.maxDecodedBytes);
-            sink = transferDecoded;
-          }
-        },
-        onBody(chunk) {
-          if (sink && !sink.write(chunk) && !paused) {
-            // Backpressure: stop reading until the output catches up. Our own
-            // slowness is not the server's stall, so the stall timer rests too.
-            paused = true;
-            socket.pause();
-            clearTimeout(stallTimer);
-            sink.onceDrained(() => {
-              paused = false;
-              if (settled) return;
-              armStallTimer(options.stallTimeoutMs);
-              socket.resume();
-            });
-          }
-        },
-        onTrailers(trailers) {
-          trace('recv', `${trailers.length} trailer field(s)`);
-        },
+        onHead: (head, framing) => this.onHead(head, framing),
+        onBody: (chunk) => this.onBody(chunk),
+        onTrailers: (trailers) => options.trace('recv', `${trailers.length} trailer field(s)`),
         onComplete() {},
       },
       { method: spec.method, limits: options.limits },
     );
+  }
 
-    const succeed = async () => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      try {
-        if (sink) await sink.end();
-      } catch (err) {
-        reject(err instanceof SockkitError ? err : toSockkitError(err, 'write body'));
-        return;
+  run(budgetMs: number): Promise<Exchange> {
+    return new Promise<Exchange>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.totalTimer = setTimeout(() => this.fail(timeoutError(this.what, this.options.totalTimeoutMs)), Math.max(1, budgetMs));
+      this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
+      // The chunk is a view into the read buffer that the next read reuses.
+      this.reused.handler = (chunk) => this.onChunk(chunk);
+      this.socket.on('end', () => this.onEnd());
+      this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
+      this.socket.on('close', () => this.fail(new SockkitError('PROTOCOL', this.what, 'the connection closed unexpectedly')));
+      this.watchdog.start();
+
+      const request = buildRequest(this.spec);
+      this.sentAt = performance.now();
+      this.socket.write(request);
+      this.options.trace('send', `${request.length} bytes (request head)`);
+      this.hooks.onRequest?.(request);
+    });
+  }
+
+  private readonly onAbort = () => this.fail(new SockkitError('INTERRUPTED', this.what, 'interrupted'));
+
+  private onHead(head: ResponseHead, framing: BodyFraming): void {
+    this.options.trace('recv', `HTTP/${head.httpVersion} ${head.status} ${head.reason}, ${head.raw.length} bytes of head, body: ${describeFraming(framing)}`);
+    this.expected = framing.kind === 'length' ? framing.length : null;
+    this.hooks.onAnyHead?.(head);
+    const target = this.hooks.onHead(head, { url: this.url, method: this.spec.method });
+    if (target === null) {
+      this.stopAfterHead = true;
+      return;
+    }
+    this.route = routeBody(head, framing, target, this.spec.compressed === true, this.options.maxDecodedBytes);
+    const { transferCoding } = framing as { transferCoding?: string };
+    if (this.route.transferDecoder) this.options.trace('recv', `Transfer-Encoding ${transferCoding}: decoding it`);
+  }
+
+  private onBody(chunk: Buffer): void {
+    const sink = this.route?.sink;
+    if (!sink || sink.write(chunk) || this.paused) return;
+    // Backpressure: stop reading until the output catches up; the watchdog rests too.
+    this.paused = true;
+    this.socket.pause();
+    this.watchdog.rest();
+    sink.onceDrained(() => {
+      this.paused = false;
+      if (this.settled) return;
+      this.watchdog.wake();
+      this.socket.resume();
+    });
+  }
+
+  private onChunk(chunk: Buffer): boolean {
+    if (this.settled) return false;
+    if (this.reads.reads === 0) this.firstByteAt = performance.now();
+    this.reads.count(chunk.length, this.parser.head !== undefined);
+    try {
+      const before = this.parser.bodyBytes;
+      this.parser.feed(chunk);
+      this.route?.sink.flush();
+      if (this.parser.bodyBytes !== before) this.hooks.onProgress?.(this.parser.bodyBytes, this.expected);
+      if (this.stopAfterHead || this.parser.done) {
+        if (!this.stopAfterHead) this.parser.rejectBytesAfterBody(chunk.length);
+        void this.succeed();
       }
-      const head = parser.head!;
-      resolve({
-        status: head.status,
-        reason: head.reason,
-        httpVersion: head.httpVersion,
-        head,
-        framing: parser.framing!,
-        bodyBytes: transferDecoded ? transferDecoded.decodedBytes() : parser.bodyBytes,
-        deliveredBytes: decoded ? decoded.decodedBytes() : transferDecoded ? transferDecoded.decodedBytes() : parser.bodyBytes,
-        decodedEncoding,
-        bodyRead: !stopAfterHead,
-        sentAt,
-        firstByteAt: firstByteAt || performance.now(),
-      });
-    };
+    } catch (err) {
+      this.fail(err);
+    }
+    this.watchdog.progress();
+    return !this.paused;
+  }
 
-    // The chunk is a view into the read buffer that the next read reuses.
-    const onChunk = (chunk: Buffer): boolean => {
-      if (settled) return false;
-      if (reads === 0) firstByteAt = performance.now();
-      reads++;
-      received += chunk.length;
-      const inBody = parser.head !== undefined;
-      if (inBody) bodyReads++;
-      if (!inBody || bodyReads <= 3) trace('recv', `${chunk.length} bytes${inBody ? ' of body' : ''}`);
-      else if (bodyReads === 4) trace('recv', '… (further body reads summarised at the end)');
-      try {
-        const before = parser.bodyBytes;
-        parser.feed(chunk);
-        sink?.flush();
-        if (parser.bodyBytes !== before) hooks.onProgress?.(parser.bodyBytes, expected);
-        if (stopAfterHead || parser.done) {
-          if (parser.done && !stopAfterHead) checkExcess(chunk);
-          void succeed();
-        }
-      } catch (err) {
-        fail(err);
-      }
-      lastChunkDoneAt = performance.now();
-      return !paused;
-    };
-    reused.handler = onChunk;
-
-    // Bytes after a complete Content-Length body, in the same read: the length lied,
-    // and a client that ignored it could be fed a second, forged response.
-    function checkExcess(chunk: Buffer): void {
-      const framing = parser.framing;
-      if (framing?.kind !== 'length' && framing?.kind !== 'chunked') return;
-      const consumed = parser.consumedInLastFeed;
-      if (consumed < chunk.length) {
+  private onEnd(): void {
+    if (this.settled) return;
+    try {
+      // Over TLS, a body that ends when the connection does must end with close_notify:
+      // a bare TCP FIN is a truncation anyone on the path can cause.
+      const { socket, parser } = this;
+      if (socket instanceof TLSSocket && parser.framing?.kind === 'close' && !parser.done && !endedByCloseNotify(socket, this.paused)) {
         throw new SockkitError(
           'PROTOCOL',
-          'bad HTTP response',
-          `${chunk.length - consumed} bytes after the end of the body (${framing.kind === 'length' ? 'Content-Length is shorter than the body' : 'data after the last chunk'})`,
+          this.what,
+          `the body may be truncated: the connection ended with a TCP FIN but no TLS close_notify after ${parser.bodyBytes} body bytes, and a body without Content-Length or chunked framing is complete only at close_notify (anyone on the path can cut it short)`,
         );
       }
+      parser.finish();
+      void this.succeed();
+    } catch (err) {
+      this.fail(err);
     }
+  }
 
-    socket.on('end', () => {
-      if (settled) return;
-      try {
-        // Over TLS, a body that ends when the connection does must end with close_notify:
-        // a bare TCP FIN is a truncation anyone on the path can cause.
-        if (socket instanceof TLSSocket && parser.framing?.kind === 'close' && !parser.done && !endedByCloseNotify(socket, paused)) {
-          throw new SockkitError(
-            'PROTOCOL',
-            what,
-            `the body may be truncated: the connection ended with a TCP FIN but no TLS close_notify after ${parser.bodyBytes} body bytes, and a body without Content-Length or chunked framing is complete only at close_notify (anyone on the path can cut it short)`,
-          );
-        }
-        parser.finish();
-        void succeed();
-      } catch (err) {
-        fail(err);
-      }
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const failure = toSockkitError(err, what);
-      if (parser.started && failure.code === 'UNREACHABLE') {
-        // The response had begun: a reset now leaves it truncated.
-        fail(new SockkitError('PROTOCOL', what, `${failure.why} after ${parser.bodyBytes} body bytes`, undefined, { cause: err }));
-      } else {
-        fail(failure);
-      }
-    });
-    socket.on('close', () => fail(new SockkitError('PROTOCOL', what, 'the connection closed unexpectedly')));
-    armStallTimer(options.stallTimeoutMs);
-    function onStallTimer(): void {
-      if (settled || paused) return;
-      // A chunk came since the timer was armed, or a synchronous write to a slow stdout
-      // (a pipe into `less`) blocked us: that is not the server's stall. Wait again.
-      const idleMs = performance.now() - lastChunkDoneAt;
-      if (idleMs < options.stallTimeoutMs) {
-        armStallTimer(Math.max(1, Math.ceil(options.stallTimeoutMs - idleMs)));
-        return;
-      }
-      const where = parser.head ? `after ${parser.bodyBytes} body bytes` : parser.started ? 'in the middle of the response head' : 'waiting for the response';
-      fail(
-        new SockkitError('TIMEOUT', what, `no data for ${seconds(options.stallTimeoutMs)} ${where}`, 'raise it with --stall-timeout SECONDS'),
-      );
+  private onError(err: NodeJS.ErrnoException): void {
+    const failure = toSockkitError(err, this.what);
+    if (this.parser.started && failure.code === 'UNREACHABLE') {
+      // The response had begun: a reset now leaves it truncated.
+      this.fail(new SockkitError('PROTOCOL', this.what, `${failure.why} after ${this.parser.bodyBytes} body bytes`, undefined, { cause: err }));
+    } else {
+      this.fail(failure);
     }
+  }
 
-    const request = buildRequest(spec);
-    const sentAt = performance.now();
-    socket.write(request);
-    trace('send', `${request.length} bytes (request head)`);
-    hooks.onRequest?.(request);
-  });
+  private onStall(): void {
+    if (this.settled) return;
+    const { parser } = this;
+    const where = parser.head ? `after ${parser.bodyBytes} body bytes` : parser.started ? 'in the middle of the response head' : 'waiting for the response';
+    this.fail(new SockkitError('TIMEOUT', this.what, `no data for ${seconds(this.options.stallTimeoutMs)} ${where}`, 'raise it with --stall-timeout SECONDS'));
+  }
+
+  private cleanup(): void {
+    clearTimeout(this.totalTimer);
+    this.watchdog.stop();
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.reused.handler = null;
+    this.socket.destroy();
+    this.reads.summarise();
+    this.options.trace('close', 'connection closed by us');
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup();
+    this.route?.sink.abort();
+    this.reject(err instanceof SockkitError ? err : toSockkitError(err, this.what));
+  }
+
+  private async succeed(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup();
+    try {
+      if (this.route) await this.route.sink.end();
+    } catch (err) {
+      this.reject(err instanceof SockkitError ? err : toSockkitError(err, 'write body'));
+      return;
+    }
+    const { parser, route } = this;
+    const head = parser.head!;
+    const bodyBytes = route?.transferDecoder ? route.transferDecoder.decodedBytes() : parser.bodyBytes;
+    this.resolve({
+      status: head.status,
+      reason: head.reason,
+      httpVersion: head.httpVersion,
+      head,
+      framing: parser.framing!,
+      bodyBytes,
+      deliveredBytes: route?.contentDecoder ? route.contentDecoder.decodedBytes() : bodyBytes,
+      decodedEncoding: route?.decodedEncoding ?? null,
+      bodyRead: !this.stopAfterHead,
+      sentAt: this.sentAt,
+      firstByteAt: this.firstByteAt || performance.now(),
+    });
+  }
 }
 
 /**

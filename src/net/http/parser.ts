@@ -43,6 +43,7 @@ export type HttpParseErrorReason =
   | 'UNSUPPORTED_TRANSFER_CODING'
   | 'BAD_CHUNK_SIZE'
   | 'CHUNK_LINE_TOO_LONG'
+  | 'BYTES_AFTER_BODY'
   | 'BAD_CHUNK_END'
   | 'TRUNCATED';
 
@@ -163,6 +164,21 @@ export class HttpResponseParser {
   /** True once bytes have arrived: a close before that is "empty reply", not truncation. */
   get started(): boolean {
     return this.sawBytes;
+  }
+
+  /**
+   * Bytes after a complete Content-Length or chunked body, in the same read: the framing
+   * lied, and a client that ignored it could be fed a second, forged response. Throws
+   * HttpParseError when the last fed chunk of `chunkLength` bytes held such bytes.
+   */
+  rejectBytesAfterBody(chunkLength: number): void {
+    const kind = this.framing?.kind;
+    if (!this.done || (kind !== 'length' && kind !== 'chunked') || this.consumedInLastFeed >= chunkLength) return;
+    const extra = chunkLength - this.consumedInLastFeed;
+    throw new HttpParseError(
+      'BYTES_AFTER_BODY',
+      `${extra} bytes after the end of the body (${kind === 'length' ? 'Content-Length is shorter than the body' : 'data after the last chunk'})`,
+    );
   }
 
   /** Feeds the next bytes from the connection. Throws HttpParseError on bad input. */
