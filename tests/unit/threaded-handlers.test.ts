@@ -213,3 +213,16 @@ describe('upperCaseAsciiInPlace', () => {
     expect(upperCaseAsciiInPlace(Buffer.from('abc xyz ABC 123')).toString()).toBe('ABC XYZ ABC 123');
   });
 });
+
+describe('RestartBudget (threaded-server replaces dead workers, within reason)', () => {
+  test('allows up to max deaths inside the window, then refuses; old deaths fall out of it', async () => {
+    const { RestartBudget } = await import('../../src/net/cluster/primary.js');
+    const budget = new RestartBudget(3, 1000);
+    expect([budget.allow(0), budget.allow(10), budget.allow(20)]).toEqual([true, true, true]);
+    expect(budget.allow(30)).toBe(false);
+    expect(budget.recent).toBe(4);
+    // 1,100 ms on, the first deaths are outside the window again.
+    expect(budget.allow(1100)).toBe(true);
+    expect(budget.recent).toBe(1);
+  });
+});

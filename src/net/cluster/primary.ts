@@ -77,158 +77,207 @@ interface InFlight {
   entry: Tracked;
 }
 
+/** Runs the primary until it is stopped (ctx signal) or fails; returns the totals. */
 export async function runClusterPrimary(options: PrimaryOptions): Promise<ClusterResult> {
-  // Same script, same argv: each worker parses the same flags and takes the worker
-  // path. silent: workers' stdout/stderr come to us through pipes, never the terminal.
-  cluster.setupPrimary({ silent: true });
+  return new ClusterPrimary(options).run();
+}
 
-  const stats = new ClusterStats();
-  const tracked = new Map<number, Tracked>();
-  const inFlight = new Map<number, InFlight>();
-  const waiting: Socket[] = [];
-  const restarts: number[] = [];
-  let nextConnectionId = 0;
-  let turn = 0;
-  let stopping = false;
-  let startupDone = false;
-  let failure: SockkitError | undefined;
+/** Gives up replacing workers when more than `max` die within `windowMs`. */
+export class RestartBudget {
+  private readonly deaths: number[] = [];
 
-  // Listen first: a port in use fails before any process is forked.
-  const server: Server = createServer({ pauseOnConnect: true }, dispatch);
-  try {
-    await listenTcp(options.host, options.port, BACKLOG, noTrace, server, options.ipv6Only);
-  } catch (err) {
-    // A port in use names its holder, as bind and echo-server do.
-    throw bindFailure(err, { protocol: 'tcp', address: options.host, port: options.port });
+  constructor(
+    readonly max = MAX_RESTARTS,
+    readonly windowMs = RESTART_WINDOW_MS,
+  ) {}
+
+  /** Counts one death at `now`; false once the budget is spent. */
+  allow(now = Date.now()): boolean {
+    this.deaths.push(now);
+    while (this.deaths.length > 0 && this.deaths[0]! < now - this.windowMs) this.deaths.shift();
+    return this.deaths.length <= this.max;
   }
-  server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv
-  // The primary holds each connection until its worker took it: past its descriptor
-  // budget, refuse (accept and close, Node's maxConnections) and say so, aggregated.
-  const budget = connectionBudget();
-  const primaryRefusals = new RefusalAggregator((count) => {
-    stats.refusedByPrimary(count);
-    options.onEvent({ event: 'refused', worker: 0, reason: 'descriptors', count, open: inFlight.size + waiting.length, descriptorLimit: budget?.limit ?? 0 });
-  });
-  if (budget) {
-    server.maxConnections = budget.connections;
-    server.on('drop', () => primaryRefusals.add());
-  }
-  const address = server.address() as { address: string; port: number };
-  options.trace('listen', `${formatHostPort(address.address, address.port)}, backlog ${BACKLOG} (the primary accepts)`);
 
-  let settleStartup: (() => void) | undefined;
-  let failStartup: ((err: SockkitError) => void) | undefined;
-  const started = new Promise<void>((resolve, reject) => {
-    settleStartup = resolve;
-    failStartup = reject;
-  });
-  let allExited: (() => void) | undefined;
-  const exited = new Promise<void>((resolve) => (allExited = resolve));
+  get recent(): number {
+    return this.deaths.length;
+  }
+}
+
+/** A worker's batch of reports as server events (and their counts in `stats`). */
+export function relayWorkerEvents(id: number, events: Extract<WorkerMessage, { kind: 'events' }>['events'], stats: ClusterStats, options: Pick<PrimaryOptions, 'onEvent' | 'trace'>): void {
+  for (const e of events) {
+    switch (e.type) {
+      case 'connect':
+        options.onEvent({ event: 'connect', worker: id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, open: e.open });
+        break;
+      case 'disconnect': {
+        stats.disconnect(id, e.bytesIn, e.bytesOut, e.reason === 'cut');
+        const { type: _type, ...rest } = e;
+        options.onEvent({ event: 'disconnect', worker: id, ...rest });
+        break;
+      }
+      case 'refused-descriptors':
+        stats.refused(id, e.count);
+        options.onEvent({ event: 'refused', worker: id, reason: 'descriptors', count: e.count, open: e.open, descriptorLimit: e.descriptorLimit });
+        break;
+      case 'refused':
+        stats.refused(id);
+        options.onEvent({ event: 'refused', worker: id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, maxConns: e.maxConns });
+        break;
+      case 'trace':
+        options.trace(e.step, `worker ${id}: ${e.detail}`);
+        break;
+    }
+  }
+}
+
+/** The primary's state and its reactions: to connections, worker messages, exits, stop and failure. */
+class ClusterPrimary {
+  private readonly stats = new ClusterStats();
+  private readonly tracked = new Map<number, Tracked>();
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly waiting: Socket[] = [];
+  private readonly restarts = new RestartBudget();
+  private readonly server: Server;
+  private address = { address: '', port: 0 };
+  private nextConnectionId = 0;
+  private turn = 0;
+  private stopping = false;
+  private stopRequested = false;
+  private stopAt = 0;
+  private startupDone = false;
+  private failure: SockkitError | undefined;
+  private settleStartup!: () => void;
+  private failStartup!: (err: SockkitError) => void;
+  private allExited!: () => void;
+  private readonly started: Promise<void>;
+  private readonly exited: Promise<void>;
+
+  constructor(private readonly options: PrimaryOptions) {
+    this.server = createServer({ pauseOnConnect: true }, (socket) => this.dispatch(socket));
+    this.started = new Promise<void>((resolve, reject) => {
+      this.settleStartup = resolve;
+      this.failStartup = reject;
+    });
+    this.exited = new Promise<void>((resolve) => (this.allExited = resolve));
+  }
+
+  async run(): Promise<ClusterResult> {
+    const { options } = this;
+    // Same script, same argv: each worker parses the same flags and takes the worker
+    // path. silent: workers' stdout/stderr come to us through pipes, never the terminal.
+    cluster.setupPrimary({ silent: true });
+    const primaryRefusals = await this.listen();
+    const onAbort = () => this.stopAll(abortReason(options.signal));
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    const startupTimer = setTimeout(() => {
+      this.fail(new SockkitError('TIMEOUT', 'start workers', `not all ${options.workers} workers were ready after ${options.startupTimeoutMs / 1000} s`));
+    }, options.startupTimeoutMs);
+
+    try {
+      for (let i = 0; i < options.workers; i++) this.fork();
+      try {
+        await Promise.race([this.started, this.exited]);
+      } finally {
+        clearTimeout(startupTimer);
+      }
+      if (options.signal.aborted) this.stopAll(abortReason(options.signal));
+      await this.exited;
+    } catch (err) {
+      await this.exited;
+      throw err;
+    } finally {
+      options.signal.removeEventListener('abort', onAbort);
+      this.server.close();
+      primaryRefusals.flush();
+    }
+    if (this.failure) throw this.failure;
+    return { workers: this.stats.workers(), totals: this.stats.totals() };
+  }
+
+  /** Listen first: a port in use fails before any process is forked. */
+  private async listen(): Promise<RefusalAggregator> {
+    const { options, server, stats } = this;
+    try {
+      await listenTcp(options.host, options.port, BACKLOG, noTrace, server, options.ipv6Only);
+    } catch (err) {
+      // A port in use names its holder, as bind and echo-server do.
+      throw bindFailure(err, { protocol: 'tcp', address: options.host, port: options.port });
+    }
+    server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv
+    // The primary holds each connection until its worker took it: past its descriptor
+    // budget, refuse (accept and close, Node's maxConnections) and say so, aggregated.
+    const budget = connectionBudget();
+    const refusals = new RefusalAggregator((count) => {
+      stats.refusedByPrimary(count);
+      options.onEvent({ event: 'refused', worker: 0, reason: 'descriptors', count, open: this.inFlight.size + this.waiting.length, descriptorLimit: budget?.limit ?? 0 });
+    });
+    if (budget) {
+      server.maxConnections = budget.connections;
+      server.on('drop', () => refusals.add());
+    }
+    this.address = server.address() as { address: string; port: number };
+    options.trace('listen', `${formatHostPort(this.address.address, this.address.port)}, backlog ${BACKLOG} (the primary accepts)`);
+    return refusals;
+  }
 
   /** Passes one accepted connection to the next usable worker, in strict rotation. */
-  function dispatch(socket: Socket): void {
+  private dispatch(socket: Socket): void {
     socket.on('error', () => {});
-    const usable = [...tracked.values()].filter((t) => t.ready && !t.unusable && !t.draining);
+    const usable = [...this.tracked.values()].filter((t) => t.ready && !t.unusable && !t.draining);
     if (usable.length === 0) {
-      if (stopping || failure || waiting.length >= MAX_WAITING) socket.destroy();
-      else waiting.push(socket);
+      if (this.stopping || this.failure || this.waiting.length >= MAX_WAITING) socket.destroy();
+      else this.waiting.push(socket);
       return;
     }
-    const entry = usable[turn++ % usable.length]!;
-    const id = ++nextConnectionId;
-    inFlight.set(id, { socket, entry });
+    const entry = usable[this.turn++ % usable.length]!;
+    const id = ++this.nextConnectionId;
+    this.inFlight.set(id, { socket, entry });
     const message: PrimaryMessage = { kind: 'conn', id };
     // keepOpen: our copy stays open until the worker says it took the connection.
     entry.worker.send(message, socket, { keepOpen: true }, (err) => {
-      if (!err || !inFlight.has(id)) return;
-      inFlight.delete(id);
+      if (!err || !this.inFlight.has(id)) return;
+      this.inFlight.delete(id);
       entry.unusable = true;
-      dispatch(socket);
+      this.dispatch(socket);
     });
   }
 
-  function fork(): Tracked {
+  private fork(): Tracked {
+    const { options } = this;
     const worker = cluster.fork();
     const pid = worker.process.pid ?? 0;
     const entry: Tracked = { worker, pid, ready: false, unusable: false, draining: false, drained: false };
-    tracked.set(worker.id, entry);
-    stats.addWorker(worker.id, pid);
+    this.tracked.set(worker.id, entry);
+    this.stats.addWorker(worker.id, pid);
     options.trace('fork', `worker ${worker.id}, pid ${pid}`);
     worker.process.stdout?.resume(); // a worker prints nothing; never let a full pipe block it
     worker.process.stderr?.on('data', (chunk: Buffer) => {
       if (options.debug) options.onWorkerStderr(worker.id, chunk.toString('utf8'));
     });
     worker.on('message', (message: unknown) => {
-      if (isWorkerMessage(message)) onMessage(entry, message);
+      if (isWorkerMessage(message)) this.onMessage(entry, message);
     });
-    worker.on('exit', (code, signal) => onExit(entry, code, signal));
+    worker.on('exit', (code, signal) => this.onExit(entry, code, signal));
     worker.on('error', () => {}); // IPC errors show up as exits
     return entry;
   }
 
-  function onMessage(entry: Tracked, message: WorkerMessage): void {
-    const id = entry.worker.id;
+  private onMessage(entry: Tracked, message: WorkerMessage): void {
     switch (message.kind) {
       case 'ready':
-        entry.ready = true;
-        if (!startupDone) {
-          if ([...tracked.values()].every((t) => t.ready)) {
-            startupDone = true;
-            options.onEvent({
-              event: 'listening',
-              address: address.address,
-              port: address.port,
-              protocol: 'tcp',
-              workers: options.workers,
-              handler: options.handler,
-              scheduling: 'round-robin',
-            });
-            for (const t of [...tracked.values()].sort((a, b) => a.worker.id - b.worker.id)) {
-              options.onEvent({ event: 'worker-ready', worker: t.worker.id, pid: t.pid });
-            }
-            settleStartup?.();
-          }
-        } else {
-          options.onEvent({ event: 'worker-ready', worker: id, pid: entry.pid });
-        }
-        if (stopping) drainWhenHandedOff(entry);
-        for (const socket of waiting.splice(0)) dispatch(socket);
-        return;
+        return this.onReady(entry);
       case 'took': {
-        const handed = inFlight.get(message.id);
+        const handed = this.inFlight.get(message.id);
         if (!handed) return;
-        inFlight.delete(message.id);
+        this.inFlight.delete(message.id);
         handed.socket.destroy(); // closes only our descriptor; the worker holds the connection
-        if (!message.refused) stats.connect(id);
-        if (stopping) drainWhenHandedOff(entry);
+        if (!message.refused) this.stats.connect(entry.worker.id);
+        if (this.stopping) this.drainWhenHandedOff(entry);
         return;
       }
       case 'events':
-        for (const e of message.events) {
-          switch (e.type) {
-            case 'connect':
-              options.onEvent({ event: 'connect', worker: id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, open: e.open });
-              break;
-            case 'disconnect': {
-              stats.disconnect(id, e.bytesIn, e.bytesOut, e.reason === 'cut');
-              const { type: _type, ...rest } = e;
-              options.onEvent({ event: 'disconnect', worker: id, ...rest });
-              break;
-            }
-            case 'refused-descriptors':
-              stats.refused(id, e.count);
-              options.onEvent({ event: 'refused', worker: id, reason: 'descriptors', count: e.count, open: e.open, descriptorLimit: e.descriptorLimit });
-              break;
-            case 'refused':
-              stats.refused(id);
-              options.onEvent({ event: 'refused', worker: id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, maxConns: e.maxConns });
-              break;
-            case 'trace':
-              options.trace(e.step, `worker ${id}: ${e.detail}`);
-              break;
-          }
-        }
-        return;
+        return relayWorkerEvents(entry.worker.id, message.events, this.stats, this.options);
       case 'fatal': {
         entry.fatal = message.message;
         entry.unusable = true;
@@ -242,128 +291,126 @@ export async function runClusterPrimary(options: PrimaryOptions): Promise<Cluste
     }
   }
 
-  function onExit(entry: Tracked, code: number | null, signal: string | null): void {
-    const id = entry.worker.id;
-    tracked.delete(id);
-    const clean = entry.draining && entry.drained && code === 0;
-    const dropped = stats.workerEnded(id, clean ? 'drained' : signal === 'SIGKILL' && entry.draining ? 'killed' : 'crashed');
-    options.trace('exit', `worker ${id}, pid ${entry.pid}: ${signal ?? `exit code ${code}`}`);
-
-    let replacement: Tracked | undefined;
-    if (!clean) {
-      if (!startupDone && !entry.ready && !stopping) {
-        fail(new SockkitError('UNEXPECTED', `start worker ${id}`, entry.fatal ?? `it exited (${signal ?? `code ${code}`}) before it was ready`));
-      } else if (!stopping && !failure) {
-        const now = Date.now();
-        restarts.push(now);
-        while (restarts.length > 0 && restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
-        if (restarts.length > MAX_RESTARTS) {
-          fail(new SockkitError('UNEXPECTED', 'keep workers running', `${restarts.length} workers died within ${RESTART_WINDOW_MS / 1000} s`, 'run with SOCKKIT_DEBUG=1 to see their errors'));
-        } else {
-          replacement = fork();
-        }
+  private onReady(entry: Tracked): void {
+    const { options } = this;
+    entry.ready = true;
+    if (this.startupDone) {
+      options.onEvent({ event: 'worker-ready', worker: entry.worker.id, pid: entry.pid });
+    } else if ([...this.tracked.values()].every((t) => t.ready)) {
+      this.startupDone = true;
+      options.onEvent({
+        event: 'listening',
+        address: this.address.address,
+        port: this.address.port,
+        protocol: 'tcp',
+        workers: options.workers,
+        handler: options.handler,
+        scheduling: 'round-robin',
+      });
+      for (const t of [...this.tracked.values()].sort((a, b) => a.worker.id - b.worker.id)) {
+        options.onEvent({ event: 'worker-ready', worker: t.worker.id, pid: t.pid });
       }
-      const event: ServerEvent = {
-        event: 'worker-exit',
-        worker: id,
-        pid: entry.pid,
-        exitCode: code,
-        signal,
-        droppedConnections: dropped,
-        replacedBy: replacement ? replacement.worker.id : null,
-      };
-      if (entry.fatal !== undefined) event.error = entry.fatal;
-      options.onEvent(event);
+      this.settleStartup();
     }
+    if (this.stopping) this.drainWhenHandedOff(entry);
+    for (const socket of this.waiting.splice(0)) this.dispatch(socket);
+  }
+
+  private onExit(entry: Tracked, code: number | null, signal: string | null): void {
+    const id = entry.worker.id;
+    this.tracked.delete(id);
+    const clean = entry.draining && entry.drained && code === 0;
+    const dropped = this.stats.workerEnded(id, clean ? 'drained' : signal === 'SIGKILL' && entry.draining ? 'killed' : 'crashed');
+    this.options.trace('exit', `worker ${id}, pid ${entry.pid}: ${signal ?? `exit code ${code}`}`);
+    if (!clean) this.onCrash(entry, code, signal, dropped);
 
     // Connections sent to it that it never took are intact in our hands: pass them on.
-    const orphans = [...inFlight].filter(([, f]) => f.entry === entry);
-    for (const [connectionId] of orphans) inFlight.delete(connectionId);
+    const orphans = [...this.inFlight].filter(([, f]) => f.entry === entry);
+    for (const [connectionId] of orphans) this.inFlight.delete(connectionId);
     if (orphans.length > 0) {
-      options.onEvent({ event: 'redispatched', worker: id, connections: orphans.length });
-      for (const [, f] of orphans) dispatch(f.socket);
+      this.options.onEvent({ event: 'redispatched', worker: id, connections: orphans.length });
+      for (const [, f] of orphans) this.dispatch(f.socket);
     }
-    if (tracked.size === 0) {
-      for (const socket of waiting.splice(0)) socket.destroy();
-      allExited?.();
+    if (this.tracked.size === 0) {
+      for (const socket of this.waiting.splice(0)) socket.destroy();
+      this.allExited();
     }
   }
 
+  /** A worker that did not end by draining: replaced, within the restart budget. */
+  private onCrash(entry: Tracked, code: number | null, signal: string | null, dropped: number): void {
+    const id = entry.worker.id;
+    let replacement: Tracked | undefined;
+    if (!this.startupDone && !entry.ready && !this.stopping) {
+      this.fail(new SockkitError('UNEXPECTED', `start worker ${id}`, entry.fatal ?? `it exited (${signal ?? `code ${code}`}) before it was ready`));
+    } else if (!this.stopping && !this.failure) {
+      if (this.restarts.allow()) replacement = this.fork();
+      else {
+        this.fail(
+          new SockkitError('UNEXPECTED', 'keep workers running', `${this.restarts.recent} workers died within ${this.restarts.windowMs / 1000} s`, 'run with SOCKKIT_DEBUG=1 to see their errors'),
+        );
+      }
+    }
+    const event: ServerEvent = {
+      event: 'worker-exit',
+      worker: id,
+      pid: entry.pid,
+      exitCode: code,
+      signal,
+      droppedConnections: dropped,
+      replacedBy: replacement ? replacement.worker.id : null,
+    };
+    if (entry.fatal !== undefined) event.error = entry.fatal;
+    this.options.onEvent(event);
+  }
+
   /** During a stop, a worker drains once every connection sent to it has arrived. */
-  function drainWhenHandedOff(entry: Tracked): void {
+  private drainWhenHandedOff(entry: Tracked): void {
     if (entry.draining || !entry.ready) return;
-    for (const f of inFlight.values()) if (f.entry === entry) return;
+    for (const f of this.inFlight.values()) if (f.entry === entry) return;
     entry.draining = true;
     // One --timeout for the whole stop, the time taken to empty the accept queue included.
-    const deadlineMs = Math.max(0, Math.round(options.drainTimeoutMs - (performance.now() - stopAt)));
+    const deadlineMs = Math.max(0, Math.round(this.options.drainTimeoutMs - (performance.now() - this.stopAt)));
     const message: PrimaryMessage = { kind: 'drain', deadlineMs };
     if (entry.worker.isConnected()) entry.worker.send(message);
     // A worker that ignores the deadline (stuck in a loop) is killed, never left behind.
     setTimeout(() => {
-      if (tracked.has(entry.worker.id)) entry.worker.process.kill('SIGKILL');
+      if (this.tracked.has(entry.worker.id)) entry.worker.process.kill('SIGKILL');
     }, deadlineMs + EXIT_GRACE_MS).unref();
   }
 
-  let stopRequested = false;
-  let stopAt = 0;
-  function stopAll(reason: string): void {
-    if (stopRequested) return;
-    stopRequested = true;
-    stopAt = performance.now();
+  private stopAll(reason: string): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
+    this.stopAt = performance.now();
     // Connections the kernel completed before the stop wait in the accept queue, and
     // closing the listener would reset them: hand them out first, then drain.
-    void acceptQueued(() => nextConnectionId + waiting.length, options.drainTimeoutMs).then(() => {
-      if (stopping) return; // failed meanwhile
-      stopping = true;
-      server.close(); // no new connections; the ones accepted are still handed out
-      options.onEvent({ event: 'stopping', reason, drainTimeoutMs: options.drainTimeoutMs });
-      for (const socket of waiting.splice(0)) dispatch(socket);
-      for (const entry of tracked.values()) {
-        if (entry.ready) drainWhenHandedOff(entry);
+    void acceptQueued(() => this.nextConnectionId + this.waiting.length, this.options.drainTimeoutMs).then(() => {
+      if (this.stopping) return; // failed meanwhile
+      this.stopping = true;
+      this.server.close(); // no new connections; the ones accepted are still handed out
+      this.options.onEvent({ event: 'stopping', reason, drainTimeoutMs: this.options.drainTimeoutMs });
+      for (const socket of this.waiting.splice(0)) this.dispatch(socket);
+      for (const entry of this.tracked.values()) {
+        if (entry.ready) this.drainWhenHandedOff(entry);
         else entry.worker.process.kill('SIGKILL'); // still starting: nothing to drain
       }
-      if (tracked.size === 0) allExited?.();
+      if (this.tracked.size === 0) this.allExited();
     });
   }
 
-  function fail(err: SockkitError): void {
-    if (failure) return;
-    failure = err;
-    if (!startupDone) failStartup?.(err);
-    stopping = true;
-    server.close();
-    for (const f of inFlight.values()) f.socket.destroy();
-    inFlight.clear();
-    for (const socket of waiting.splice(0)) socket.destroy();
-    for (const entry of tracked.values()) entry.worker.process.kill('SIGKILL');
-    if (tracked.size === 0) allExited?.();
+  private fail(err: SockkitError): void {
+    if (this.failure) return;
+    this.failure = err;
+    if (!this.startupDone) this.failStartup(err);
+    this.stopping = true;
+    this.server.close();
+    for (const f of this.inFlight.values()) f.socket.destroy();
+    this.inFlight.clear();
+    for (const socket of this.waiting.splice(0)) socket.destroy();
+    for (const entry of this.tracked.values()) entry.worker.process.kill('SIGKILL');
+    if (this.tracked.size === 0) this.allExited();
   }
-
-  const onAbort = () => stopAll(abortReason(options.signal));
-  options.signal.addEventListener('abort', onAbort, { once: true });
-  const startupTimer = setTimeout(() => {
-    fail(new SockkitError('TIMEOUT', 'start workers', `not all ${options.workers} workers were ready after ${options.startupTimeoutMs / 1000} s`));
-  }, options.startupTimeoutMs);
-
-  try {
-    for (let i = 0; i < options.workers; i++) fork();
-    try {
-      await Promise.race([started, exited]);
-    } finally {
-      clearTimeout(startupTimer);
-    }
-    if (options.signal.aborted) stopAll(abortReason(options.signal));
-    await exited;
-  } catch (err) {
-    await exited;
-    throw err;
-  } finally {
-    options.signal.removeEventListener('abort', onAbort);
-    server.close();
-    primaryRefusals.flush();
-  }
-  if (failure) throw failure;
-  return { workers: stats.workers(), totals: stats.totals() };
 }
 
 function abortReason(signal: AbortSignal): string {
