@@ -105,7 +105,10 @@ describe('samples on one socket', () => {
     // Loopback may drop some of the burst; every one that arrived was ignored and traced.
     expect(report.ignoredReplies).toBeGreaterThan(0);
     expect(report.ignoredReplies).toBe(traced);
-    expect(Math.abs(report.offsetMs)).toBeLessThan(1000);
+    // Server and client share this machine's clock: the true offset is 0, and NTP's
+    // error bound is half the round trip (a loaded machine lengthens it; 5 ms for the
+    // server's clock reading). The bound, not a fixed second, is what must hold.
+    expect(Math.abs(report.offsetMs)).toBeLessThanOrEqual(report.delayMs / 2 + 5);
   });
 
   test('a kiss-o-death is a typed error carrying the code, and ends the run', async () => {
