@@ -7,8 +7,8 @@
 // and the question echoed. Anything else is ignored, so a forged or stray datagram
 // can never become a result.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { isIP, type Socket } from 'node:net';
-import { connectTo } from '../socket/connect.js';
+import { isIP } from 'node:net';
+import { queryOverTcp } from './tcp.js';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
@@ -325,59 +325,9 @@ export class DnsClient {
     this.trace?.('ignore', why);
   }
 
-  /** The same question over TCP, each message prefixed with its 2-byte length (RFC 1035 §4.2.2). */
-  private async queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
-    const what = `${entry.what(this.label)} over TCP`;
-    const started = monotonicMs();
-    let socket: Socket;
-    try {
-      socket = await connectTo(this.server.host, { port: this.server.port, timeoutMs: budgetMs, trace: this.trace ?? noTrace });
-    } catch (err) {
-      // the whole budget has run out (budgetMs is what the UDP attempts left of it)
-      const failure = toSockkitError(err, what);
-      throw failure.code === 'TIMEOUT' ? timeoutError(what, entry.timeoutMs) : failure;
-    }
-    const left = Math.max(1, budgetMs - (monotonicMs() - started));
-    return new Promise<DnsReply>((resolve, reject) => {
-      let received = Buffer.alloc(0);
-      let settled = false;
-      const done = (err: SockkitError | undefined, reply?: DnsReply) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.destroy();
-        this.trace?.('close', `tcp connection to ${this.label}`);
-        if (err) reject(err);
-        else resolve(reply!);
-      };
-      // the whole budget has run out (budgetMs is what the UDP attempts left of it)
-      const timer = setTimeout(() => done(timeoutError(what, entry.timeoutMs)), left);
-      const frame = Buffer.alloc(2 + entry.packet.length);
-      frame.writeUInt16BE(entry.packet.length, 0);
-      entry.packet.copy(frame, 2);
-      this.trace?.('send', `${frame.length} bytes to ${this.label} (id ${hexId(entry.id)}, length-prefixed)`);
-      socket.write(frame);
-      socket.on('data', (chunk: Buffer) => {
-        this.trace?.('recv', `${chunk.length} bytes from ${this.label} (tcp)`);
-        received = Buffer.concat([received, chunk]);
-        while (received.length >= 2) {
-          const length = received.readUInt16BE(0);
-          if (received.length < 2 + length) return;
-          const frame = received.subarray(2, 2 + length);
-          received = received.subarray(2 + length);
-          if (frame.length >= 2 && frame.readUInt16BE(0) !== entry.id) {
-            this.ignore(`tcp reply id ${hexId(frame.readUInt16BE(0))} is not ours`);
-            continue;
-          }
-          // On our own connection, a reply that does not fit our question will not be followed by a better one.
-          const judged = judgeReply(frame, entry);
-          if (judged.verdict !== 'accept') return done(protocolError(what, judged.why));
-          return done(undefined, { message: judged.message, transport: 'tcp' });
-        }
-      });
-      socket.on('end', () => done(protocolError(what, 'the server closed the connection before a full reply')));
-      socket.on('error', (err) => done(toSockkitError(err, what)));
-    });
+  /** The same question over TCP (tcp.ts), inside what the UDP attempts left of its budget. */
+  private queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
+    return queryOverTcp(this.server, entry, `${entry.what(this.label)} over TCP`, budgetMs, this.trace ?? noTrace, this.label);
   }
 }
 

@@ -6,6 +6,7 @@
 //   - load (load.ts): many connections at once.
 import type { Socket } from 'node:net';
 import { connectTo } from '../socket/connect.js';
+import { EchoComparer } from './comparer.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
@@ -83,11 +84,7 @@ export async function streamEchoTcp(
   timeoutMs: number,
   trace: TraceFn = noTrace,
 ): Promise<StreamEchoResult> {
-  const pending: Buffer[] = [];
-  let pendingOffset = 0;
-  let sent = 0;
-  let received = 0;
-  let firstDifferenceAt: number | undefined;
+  const comparer = new EchoComparer();
   let started = 0;
   let firstByteAt = 0;
   let lastByteAt = 0;
@@ -107,11 +104,10 @@ export async function streamEchoTcp(
   };
 
   const onData = (chunk: Buffer) => {
-    if (received === 0) firstByteAt = performance.now();
+    if (comparer.echoedBytes === 0) firstByteAt = performance.now();
     lastByteAt = performance.now();
     hashReceived.update(chunk);
-    compare(chunk);
-    received += chunk.length;
+    comparer.echoed(chunk);
     if (!sink.write(chunk) && sink.once) {
       sinkBlocked = true;
       sinkBlockedAt = performance.now();
@@ -124,32 +120,6 @@ export async function streamEchoTcp(
       });
     }
     poke();
-  };
-  // Compares an echoed chunk with the oldest bytes sent and not yet echoed.
-  const compare = (chunk: Buffer) => {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const head = pending[0];
-      if (!head) {
-        firstDifferenceAt ??= received + offset; // more bytes back than were sent
-        return;
-      }
-      const n = Math.min(head.length - pendingOffset, chunk.length - offset);
-      if (firstDifferenceAt === undefined && head.compare(chunk, offset, offset + n, pendingOffset, pendingOffset + n) !== 0) {
-        for (let i = 0; i < n; i++) {
-          if (head[pendingOffset + i] !== chunk[offset + i]) {
-            firstDifferenceAt = received + offset + i;
-            break;
-          }
-        }
-      }
-      offset += n;
-      pendingOffset += n;
-      if (pendingOffset === head.length) {
-        pending.shift();
-        pendingOffset = 0;
-      }
-    }
   };
   socket.on('data', onData);
   socket.on('end', () => {
@@ -189,9 +159,8 @@ export async function streamEchoTcp(
   const send = async (chunk: Buffer) => {
     if (chunk.length === 0) return;
     if (started === 0) started = performance.now();
-    pending.push(chunk);
+    comparer.sent(chunk);
     hashSent.update(chunk);
-    sent += chunk.length;
     if (!socket.write(chunk)) {
       let drained = false;
       socket.once('drain', () => {
@@ -205,22 +174,23 @@ export async function streamEchoTcp(
   try {
     if (Buffer.isBuffer(source)) await send(source);
     else for await (const chunk of source) await send(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    trace('send', `${sent} bytes`);
-    await waitUntil(() => received >= sent || closed, `wait for the echo of ${sent} bytes`);
+    trace('send', `${comparer.sentBytes} bytes`);
+    await waitUntil(() => comparer.complete || closed, `wait for the echo of ${comparer.sentBytes} bytes`);
   } finally {
     socket.off('data', onData);
   }
+  const { sentBytes: sent, echoedBytes: received } = comparer;
   if (socketError && received < sent) throw toSockkitError(socketError, 'echo');
   trace('recv', `${received} bytes`);
   trace('close', 'half-close (FIN), then close');
   socket.end();
   socket.destroySoon();
-  if (received < sent) firstDifferenceAt ??= received;
+  const { identical, firstDifferenceAt } = comparer.verdict();
   return {
     protocol: 'tcp',
     bytesSent: sent,
     bytesReceived: received,
-    identical: firstDifferenceAt === undefined && received === sent,
+    identical,
     firstDifferenceAt,
     firstByteMs: received ? firstByteAt - started : 0,
     rttMs: received ? lastByteAt - started : 0,

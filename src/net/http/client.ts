@@ -6,7 +6,8 @@
 import { systemLookup } from '../socket/lookup.js';
 import { isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { connectFirst, secureContextFor, tlsHandshake, type TlsInfo } from '../socket/connect.js';
+import { connectFirst } from '../socket/connect.js';
+import { secureContextFor, tlsHandshake, tlsOpener, type TlsInfo } from '../socket/tls.js';
 import { StallWatchdog } from '../shared/stall-watchdog.js';
 import { getSystemErrorName } from 'node:util';
 import { SockkitError, timeoutError, toSockkitError } from '../shared/errors.js';
@@ -123,7 +124,9 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     signal: options.signal,
     timeoutHint: CONNECT_TIMEOUT_HINT,
     onread,
-    tls: secureContext ? { host: target.host, alpn: ['http/1.1'], secureContext, insecure: options.insecure } : undefined,
+    open: secureContext
+      ? tlsOpener({ port: target.port, trace: options.trace, onread }, { host: target.host, alpn: ['http/1.1'], secureContext, insecure: options.insecure })
+      : undefined,
   });
   const connected = performance.now();
 
