@@ -21,9 +21,8 @@ export interface GlobalArgs {
 
 export interface CommandContext {
   term: Terminal;
-  /** Socket-level trace hook: prints to stderr with --trace, does nothing otherwise. */
+  /** Socket-level trace hook: prints to stderr with --trace, noTrace otherwise (tracing() tells which). */
   trace: TraceFn;
-  tracing: boolean;
   /** The network budget in ms: --timeout, or the command's stated default. */
   timeoutMs: number;
   /** Aborted on Ctrl-C / SIGTERM (servers drain; one-shot commands exit 130). */
@@ -104,7 +103,6 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
       const ctx: CommandContext = {
         term,
         trace: args.trace ? createTracePrinter(term) : noTrace,
-        tracing: args.trace,
         timeoutMs: timeoutMs(args.timeout, spec.defaultTimeoutSeconds),
         signal: controller.signal,
       };

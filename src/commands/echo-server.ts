@@ -98,7 +98,7 @@ export default defineCommand<EchoServerArgs>({
         connectionEvents: args['log-connections'],
       },
       print,
-      ctx.tracing ? ctx.trace : undefined,
+      ctx.trace,
     );
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) return resolve();

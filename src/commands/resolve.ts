@@ -71,7 +71,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   const concurrency = args.concurrency;
   const names = await readNames(args.names);
   const types = parseTypes(args.type);
-  const trace = ctx.tracing ? ctx.trace : undefined;
+  const trace = ctx.trace;
 
   const server = args.server === undefined ? undefined : await parseServer(args.server, family, ctx.timeoutMs, trace);
   const systemFamily = server || !types ? family : systemFamilyFor(types, names, family);

@@ -12,6 +12,7 @@ import { runClusterPrimary } from '../net/cluster/primary.js';
 import { runClusterWorker } from '../net/cluster/worker.js';
 import { HANDLER_NAMES, type HandlerName } from '../net/cluster/handlers.js';
 import { printServerEvent, printServerSummary } from '../output/threaded-server.js';
+import { tracing } from '../net/shared/trace.js';
 
 export const MAX_WORKERS = 64;
 const DEFAULT_REPLY = 'Thank you for connecting';
@@ -55,7 +56,8 @@ export default defineCommand<ThreadedServerArgs>({
   longRunning: true,
   run: async (args, ctx) => {
     const workers = parseWorkers(args.workers);
-    const config = workerConfig(args, workers, ctx.tracing);
+    // Workers trace through IPC events: they are told whether to, not handed a function.
+    const config = workerConfig(args, workers, tracing(ctx.trace));
     if (cluster.isWorker) return runClusterWorker(config);
 
     const result = await runClusterPrimary({

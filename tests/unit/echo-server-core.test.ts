@@ -1,4 +1,5 @@
 // The echo server core in-process, on loopback: limits, half-close, resets, shutdown.
+import { noTrace } from '../../src/net/shared/trace.js';
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +22,7 @@ async function start(overrides: Partial<EchoServerOptions> = {}) {
   server = await startEchoServer(
     { address: '127.0.0.1', family: 4, port: 0, tcp: true, udp: false, backlog: 511, limits: {}, udpPolicy: { allowLowPorts: false, ratePerSecond: 0 }, shutdownGraceMs: 2000, connectionEvents: true, ...overrides },
     (e) => events.push(e),
+    noTrace,
   );
   return { port: server.ports.tcp!, events };
 }

@@ -1,3 +1,4 @@
+import { noTrace } from '../../src/net/shared/trace.js';
 import { describe, expect, test } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import type { NetworkInterfaceInfo } from 'node:os';
@@ -111,6 +112,7 @@ describe('lookupFqdn', () => {
   test('not in the hosts file: the resolver\'s address and its name give the fqdn, source dns', async () => {
     const asked: string[] = [];
     const r = await lookupFqdn('web1', {
+      trace: noTrace,
       hostsFile: HOSTS,
       timeoutMs: 1000,
       lookupAddresses: async (name) => (asked.push(name), ['198.51.100.20']),
@@ -122,6 +124,7 @@ describe('lookupFqdn', () => {
 
   test('a missing hosts file is skipped, not an error', async () => {
     const r = await lookupFqdn('web1', {
+      trace: noTrace,
       hostsFile: NO_HOSTS,
       timeoutMs: 1000,
       lookupAddresses: async () => ['198.51.100.20'],
@@ -132,6 +135,7 @@ describe('lookupFqdn', () => {
 
   test('a reverse name for another host is not taken as the fqdn', async () => {
     const r = await lookupFqdn('web1', {
+      trace: noTrace,
       hostsFile: HOSTS,
       timeoutMs: 1000,
       lookupAddresses: async () => ['127.0.0.1', '198.51.100.20'],
@@ -146,6 +150,7 @@ describe('lookupFqdn', () => {
 
   test('an unknown name is unresolved with NOT_FOUND', async () => {
     const r = await lookupFqdn('nowhere', {
+      trace: noTrace,
       hostsFile: HOSTS,
       timeoutMs: 1000,
       lookupAddresses: async () => {
@@ -158,6 +163,7 @@ describe('lookupFqdn', () => {
   test('a resolver that never answers gives "unresolved" with TIMEOUT after the budget, not a hang', async () => {
     const started = Date.now();
     const r = await lookupFqdn('slow', {
+      trace: noTrace,
       hostsFile: HOSTS,
       timeoutMs: 200,
       lookupAddresses: () => new Promise<string[]>(() => {}),

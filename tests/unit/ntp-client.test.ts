@@ -1,5 +1,6 @@
 // The client core in-process, against test servers on loopback: what the CLI tests
 // cannot reach (a name with several addresses, resolver failures, aborts, stale replies).
+import { noTrace } from '../../src/net/shared/trace.js';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { SockkitError } from '../../src/net/shared/errors.js';
 import { NtpKissOfDeathError, queryNtpServer, type LookupFn } from '../../src/net/ntp/client.js';
@@ -42,13 +43,13 @@ describe('a name with several addresses', () => {
 
   test('-6 / -4 are passed to the resolver', async () => {
     const v6 = await server('valid', '::1');
-    const report = await queryNtpServer({ server: 'ntp.test', port: v6.port, family: 6, timeoutMs: 1000, lookup: lookupOf('127.0.0.1', '::1') });
+    const report = await queryNtpServer({ trace: noTrace, server: 'ntp.test', port: v6.port, family: 6, timeoutMs: 1000, lookup: lookupOf('127.0.0.1', '::1') });
     expect(report).toMatchObject({ address: '::1', family: 6, addresses: ['::1'] });
   });
 
   test('when none answers: the timeout of the whole search, within --timeout', async () => {
     const t0 = performance.now();
-    const err = await queryNtpServer({ server: 'ntp.test', port: 9, timeoutMs: 600, lookup: lookupOf('127.0.0.2', '127.0.0.3') }).catch((e: unknown) => e);
+    const err = await queryNtpServer({ trace: noTrace, server: 'ntp.test', port: 9, timeoutMs: 600, lookup: lookupOf('127.0.0.2', '127.0.0.3') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SockkitError);
     expect((err as SockkitError).code).toBe('TIMEOUT');
     expect((err as SockkitError).what).toBe('no reply from 127.0.0.3:9 (last of 2 addresses of ntp.test)');
@@ -62,20 +63,20 @@ describe('resolver failures', () => {
     const lookup: LookupFn = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND nope.test'), { code: 'ENOTFOUND' });
     };
-    const err = (await queryNtpServer({ server: 'nope.test', port: 123, timeoutMs: 500, lookup }).catch((e: unknown) => e)) as SockkitError;
+    const err = (await queryNtpServer({ trace: noTrace, server: 'nope.test', port: 123, timeoutMs: 500, lookup }).catch((e: unknown) => e)) as SockkitError;
     expect(err.code).toBe('NOT_FOUND');
     expect(err.what).toBe('resolve nope.test');
   });
 
   test('no address of the asked family is NOT_FOUND', async () => {
-    const err = (await queryNtpServer({ server: 'v4only.test', port: 123, family: 6, timeoutMs: 500, lookup: lookupOf('127.0.0.1') }).catch((e: unknown) => e)) as SockkitError;
+    const err = (await queryNtpServer({ trace: noTrace, server: 'v4only.test', port: 123, family: 6, timeoutMs: 500, lookup: lookupOf('127.0.0.1') }).catch((e: unknown) => e)) as SockkitError;
     expect(err.code).toBe('NOT_FOUND');
     expect(err.why).toMatch(/no IPv6 address/);
   });
 
   test('a resolver that never answers is bounded by the timeout', async () => {
     const lookup: LookupFn = () => new Promise(() => {});
-    const err = (await queryNtpServer({ server: 'slow.test', port: 123, timeoutMs: 300, lookup }).catch((e: unknown) => e)) as SockkitError;
+    const err = (await queryNtpServer({ trace: noTrace, server: 'slow.test', port: 123, timeoutMs: 300, lookup }).catch((e: unknown) => e)) as SockkitError;
     expect(err.code).toBe('TIMEOUT');
   });
 });
@@ -113,7 +114,7 @@ describe('samples on one socket', () => {
 
   test('a kiss-o-death is a typed error carrying the code, and ends the run', async () => {
     const s = await server('kod-deny');
-    const err = await queryNtpServer({ server: '127.0.0.1', port: s.port, samples: 5, intervalMs: 10, timeoutMs: 1000 }).catch((e: unknown) => e);
+    const err = await queryNtpServer({ trace: noTrace, server: '127.0.0.1', port: s.port, samples: 5, intervalMs: 10, timeoutMs: 1000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NtpKissOfDeathError);
     expect((err as NtpKissOfDeathError).kissCode).toBe('DENY');
     expect((err as SockkitError).code).toBe('PROTOCOL');
@@ -126,7 +127,7 @@ describe('samples on one socket', () => {
     const reason = new SockkitError('INTERRUPTED', 'stopped', 'test');
     setTimeout(() => controller.abort(reason), 50);
     const t0 = performance.now();
-    const err = await queryNtpServer({ server: '127.0.0.1', port: s.port, timeoutMs: 5000, signal: controller.signal }).catch((e: unknown) => e);
+    const err = await queryNtpServer({ trace: noTrace, server: '127.0.0.1', port: s.port, timeoutMs: 5000, signal: controller.signal }).catch((e: unknown) => e);
     expect(err).toBe(reason);
     expect(performance.now() - t0).toBeLessThan(2000);
   });
@@ -140,7 +141,7 @@ describe('several servers', () => {
     const t0 = performance.now();
     const outcomes = await queryNtpServers(
       [good, unsync, silent].map((s) => ({ name: `127.0.0.1:${s.port}`, host: '127.0.0.1', port: s.port })),
-      { timeoutMs: 800 },
+      { timeoutMs: 800, trace: noTrace },
     );
     // Concurrent: the silent server's 0.8 s wait is the whole run, not added to the others.
     expect(performance.now() - t0).toBeLessThan(800 + 1000);

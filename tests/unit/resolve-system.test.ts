@@ -1,3 +1,4 @@
+import { noTrace } from '../../src/net/shared/trace.js';
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { planGlibcBound, raceDeadline, resolverFacts, systemLookup, systemReverse } from '../../src/net/socket/lookup.js';
@@ -22,15 +23,15 @@ describe('system resolver (localhost and literal addresses only)', () => {
   });
 
   test('localhost (from /etc/hosts) gives a loopback address; -4 only IPv4', async () => {
-    const all = await systemLookup('localhost', undefined, 5000);
+    const all = await systemLookup('localhost', undefined, 5000, noTrace);
     expect(all.length).toBeGreaterThan(0);
     expect(all.every((a) => /^127\.|^::1$/.test(a.address))).toBe(true);
-    const v4 = await systemLookup('localhost', 4, 5000);
+    const v4 = await systemLookup('localhost', 4, 5000, noTrace);
     expect(v4.every((a) => a.family === 4)).toBe(true);
   });
 
   test('127.0.0.1 reverses to a name through getnameinfo', async () => {
-    expect(await systemReverse('127.0.0.1', 5000)).toMatch(/\S/);
+    expect(await systemReverse('127.0.0.1', 5000, noTrace)).toMatch(/\S/);
   });
 });
 

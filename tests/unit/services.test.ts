@@ -1,3 +1,4 @@
+import { noTrace } from '../../src/net/shared/trace.js';
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -181,7 +182,7 @@ describe('the IANA table', () => {
   });
 
   test('the built table (dist/iana-services.tsv) holds the registry for tcp and udp, named entries only', async () => {
-    const iana = await loadServiceTable({ source: 'iana' });
+    const iana = await loadServiceTable({ trace: noTrace, source: 'iana' });
     expect(iana.source).toBe('iana');
     expect(iana.entries.length).toBeGreaterThan(10000);
     expect(findByPort(iana.entries, 6379, 'tcp')[0]).toMatchObject({ name: 'redis', source: 'iana' });
@@ -197,7 +198,7 @@ describe('loadServiceTable', () => {
   const empty = fileURLToPath(new URL('../fixtures/lookup/hosts', import.meta.url)); // no services lines in it
 
   test('auto reads the services file when it is there', async () => {
-    const t = await loadServiceTable({ source: 'auto', servicesFile: FIXTURE_PATH });
+    const t = await loadServiceTable({ trace: noTrace, source: 'auto', servicesFile: FIXTURE_PATH });
     expect(t).toMatchObject({ source: 'etc', path: FIXTURE_PATH });
     expect(t.entries).toHaveLength(19);
   });
@@ -207,22 +208,22 @@ describe('loadServiceTable', () => {
     const t = await loadServiceTable({ source: 'auto', defaultServicesFile: missing, trace: (s, d) => steps.push(`${s} ${d}`) });
     expect(t.source).toBe('iana');
     expect(steps.join('\n')).toMatch(/no such file[\s\S]*falling back to the IANA table/);
-    expect((await loadServiceTable({ source: 'auto', defaultServicesFile: empty })).source).toBe('iana');
+    expect((await loadServiceTable({ trace: noTrace, source: 'auto', defaultServicesFile: empty })).source).toBe('iana');
   });
 
   test('a file the user named must be usable, whatever the source: a usage error (exit 2) otherwise', async () => {
     for (const source of ['auto', 'etc'] as const) {
-      await expect(loadServiceTable({ source, servicesFile: missing })).rejects.toMatchObject({ code: 'USAGE', what: `--services-file ${missing}`, why: 'no such file' });
-      await expect(loadServiceTable({ source, servicesFile: empty })).rejects.toMatchObject({ code: 'USAGE', why: 'no tcp or udp entries in it' });
+      await expect(loadServiceTable({ trace: noTrace, source, servicesFile: missing })).rejects.toMatchObject({ code: 'USAGE', what: `--services-file ${missing}`, why: 'no such file' });
+      await expect(loadServiceTable({ trace: noTrace, source, servicesFile: empty })).rejects.toMatchObject({ code: 'USAGE', why: 'no tcp or udp entries in it' });
     }
   });
 
   test('--source etc insists on /etc/services', async () => {
-    await expect(loadServiceTable({ source: 'etc', defaultServicesFile: missing })).rejects.toMatchObject({ code: 'USAGE', what: `read ${missing}`, why: 'no such file' });
+    await expect(loadServiceTable({ trace: noTrace, source: 'etc', defaultServicesFile: missing })).rejects.toMatchObject({ code: 'USAGE', what: `read ${missing}`, why: 'no such file' });
   });
 
   test('--source iana ignores the file; a missing table is a clear error', async () => {
-    expect((await loadServiceTable({ source: 'iana', servicesFile: FIXTURE_PATH })).source).toBe('iana');
-    await expect(loadServiceTable({ source: 'iana', ianaTableFile: missing })).rejects.toMatchObject({ what: 'read the IANA service table' });
+    expect((await loadServiceTable({ trace: noTrace, source: 'iana', servicesFile: FIXTURE_PATH })).source).toBe('iana');
+    await expect(loadServiceTable({ trace: noTrace, source: 'iana', ianaTableFile: missing })).rejects.toMatchObject({ what: 'read the IANA service table' });
   });
 });

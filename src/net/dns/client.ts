@@ -13,7 +13,7 @@ import { SockkitError, protocolError, timeoutError, toSockkitError } from '../sh
 import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
 import { fillRandom } from '../shared/random.js';
-import { noTrace, type TraceFn } from '../shared/trace.js';
+import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply, wrongSource } from './answers.js';
 import {
   encodeIPv6,
@@ -87,7 +87,7 @@ class PendingQuery {
 export class DnsClient {
   readonly server: DnsServerAddress;
   readonly label: string;
-  private readonly trace?: TraceFn;
+  private readonly trace: TraceFn;
   private opening?: Promise<void>;
   private socket?: UdpSocket;
   /** Why the socket could not be opened: every query fails with it. */
@@ -100,7 +100,7 @@ export class DnsClient {
   private readonly randomIds = new Uint16Array(1024);
   private randomIndex = 1024;
 
-  constructor(server: DnsServerAddress, options: { trace?: TraceFn } = {}) {
+  constructor(server: DnsServerAddress, options: { trace: TraceFn }) {
     const family = isIP(server.host);
     if (family === 0) throw new TypeError(`DnsClient needs an IP literal, got '${server.host}'`);
     // Same text form as the source address of received datagrams, for the source check.
@@ -165,7 +165,7 @@ export class DnsClient {
     await opening;
     if (!socket) return;
     await new Promise<void>((resolve) => socket.close(() => resolve()));
-    this.trace?.('close', `udp socket to ${this.label}`);
+    this.trace('close', `udp socket to ${this.label}`);
   }
 
   /** Arms the sweep for `at`, unless one is armed as early already. */
@@ -222,7 +222,7 @@ export class DnsClient {
   // second send swallowed the first's ICMP error and both waited for the timeout. Any
   // send error concerns the server, so it fails every query in flight to it.
   private sendUdp(socket: UdpSocket, entry: PendingQuery): void {
-    if (this.trace) {
+    if (tracing(this.trace)) {
       const tries = entry.attempt > 1 ? `, try ${entry.attempt}` : '';
       this.trace('send', `${entry.packet.length} bytes to ${this.label} (id ${hexId(entry.id)}, ${typeName(entry.type)} ${entry.name}${tries})`);
     }
@@ -259,7 +259,7 @@ export class DnsClient {
     return new Promise<UdpSocket>((resolve, reject) => {
       const type = isIP(this.server.host) === 6 ? 'udp6' : 'udp4';
       const socket = createSocket(type);
-      this.trace?.('socket', type);
+      this.trace('socket', type);
       socket.once('error', (err) => {
         socket.close();
         reject(err);
@@ -276,7 +276,7 @@ export class DnsClient {
           // capped by net.core.rmem_max: keep the default
         }
         const local = socket.address();
-        this.trace?.('connect', `${formatHostPort(local.address, local.port)} → ${this.label} (udp)`);
+        this.trace('connect', `${formatHostPort(local.address, local.port)} → ${this.label} (udp)`);
         socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
         socket.on('error', (err) => this.onSocketError(err));
         resolve(socket);
@@ -286,12 +286,12 @@ export class DnsClient {
 
   private onSocketError(err: Error): void {
     const failure = toSockkitError(err, `query @${this.label}`);
-    this.trace?.('error', `${failure.why}`);
+    this.trace('error', `${failure.why}`);
     for (const entry of [...this.pending.values()]) if (!entry.onTcp) this.settle(entry, failure);
   }
 
   private onDatagram(msg: Buffer, address: string, port: number): void {
-    this.trace?.('recv', `${msg.length} bytes from ${formatHostPort(address, port)}`);
+    if (tracing(this.trace)) this.trace('recv', `${msg.length} bytes from ${formatHostPort(address, port)}`);
     // Defence in depth: the connected socket already filters, but never rely on it alone.
     const stranger = wrongSource(address, port, this.server);
     if (stranger) return this.ignore(`${stranger} (${this.label})`);
@@ -309,7 +309,7 @@ export class DnsClient {
     if (judged.verdict === 'ignore') return this.ignore(judged.why);
     const { message } = judged;
     if (message.tc) {
-      this.trace?.('truncated', `reply for id ${hexId(entry.id)} has the TC bit: retrying over TCP`);
+      this.trace('truncated', `reply for id ${hexId(entry.id)} has the TC bit: retrying over TCP`);
       entry.onTcp = true;
       // The TCP retry runs inside what is left of the same budget.
       this.queryTcp(entry, Math.max(1, entry.deadline - monotonicMs())).then(
@@ -322,12 +322,12 @@ export class DnsClient {
   }
 
   private ignore(why: string): void {
-    this.trace?.('ignore', why);
+    this.trace('ignore', why);
   }
 
   /** The same question over TCP (tcp.ts), inside what the UDP attempts left of its budget. */
   private queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
-    return queryOverTcp(this.server, entry, `${entry.what(this.label)} over TCP`, budgetMs, this.trace ?? noTrace, this.label);
+    return queryOverTcp(this.server, entry, `${entry.what(this.label)} over TCP`, budgetMs, this.trace, this.label);
   }
 }
 

@@ -67,7 +67,7 @@ export interface ResolveOptions {
   family?: 4 | 6;
   timeoutMs: number;
   concurrency: number;
-  trace?: TraceFn;
+  trace: TraceFn;
   /** Stops the run: queries in flight fail, no new ones start, nothing more is emitted. */
   signal?: AbortSignal;
   /** Called once per question, in input order. */
@@ -233,7 +233,7 @@ function addressTypeLabel(family?: 4 | 6): string {
  * class IN), and the status from the RCODE and the chain (RFC 1035 §4.1.1; RFC 2308 for
  * NODATA; RFC 6604: along a chain the RCODE speaks of its last name).
  */
-function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, trace?: TraceFn): void {
+function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, trace: TraceFn): void {
   const selection = selectAnswers(message.answers, queryName, type);
   result.answers = selection.records.map(toAnswer);
   if (selection.ignored.length > 0) {
@@ -302,7 +302,7 @@ export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
  * `--server HOST[:PORT]`: an IPv4 or IPv6 literal (v6 with a port as `[::1]:5353`), or a
  * host name resolved once through the system resolver (the address used is then shown).
  */
-export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace?: TraceFn): Promise<DnsServerAddress> {
+export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace: TraceFn): Promise<DnsServerAddress> {
   const { host, port } = parseHostPort(input, 53);
   if (port === 0) throw usageError(`bad --server '${input}'`, 'port 0 cannot be queried');
   if (isIP(host)) return { host, port };

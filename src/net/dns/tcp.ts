@@ -26,7 +26,7 @@ export async function queryOverTcp(
   question: TcpQuestion,
   what: string,
   budgetMs: number,
-  trace: TraceFn = noTrace,
+  trace: TraceFn,
   label = `${server.host}:${server.port}`,
 ): Promise<{ message: DnsMessage; transport: 'tcp' }> {
   const started = monotonicMs();

@@ -20,11 +20,11 @@ export interface EchoTarget {
 }
 
 /** A TCP connection to the echo server (socket/connect.ts), half-open allowed: the client half-closes only after its echo is back. */
-export function connectTcp(target: EchoTarget, timeoutMs: number, trace: TraceFn = noTrace, signal?: AbortSignal): Promise<Socket> {
+export function connectTcp(target: EchoTarget, timeoutMs: number, trace: TraceFn, signal?: AbortSignal): Promise<Socket> {
   return connectTo(target.address, { port: target.port, timeoutMs, trace, signal, allowHalfOpen: true });
 }
 
-export function openUdp(target: EchoTarget, trace: TraceFn = noTrace): Promise<UdpSocket> {
+export function openUdp(target: EchoTarget, trace: TraceFn): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
     trace('socket', `udp${target.family} datagram`);
     const socket = createSocket({ type: target.family === 6 ? 'udp6' : 'udp4' });
@@ -82,7 +82,7 @@ export async function streamEchoTcp(
   source: AsyncIterable<Buffer | string> | Buffer,
   sink: EchoSink,
   timeoutMs: number,
-  trace: TraceFn = noTrace,
+  trace: TraceFn,
 ): Promise<StreamEchoResult> {
   const comparer = new EchoComparer();
   let started = 0;
@@ -241,7 +241,7 @@ function difference(expected: Buffer, got: Buffer): { differingBytes: number; fi
 }
 
 /** TCP: one message in flight; its echo is the next `payload.length` bytes of the stream. */
-export function tcpRoundTripper(socket: Socket, timeoutMs: number, trace: TraceFn = noTrace): RoundTripper {
+export function tcpRoundTripper(socket: Socket, timeoutMs: number, trace: TraceFn): RoundTripper {
   let buffer: Buffer = Buffer.alloc(0);
   let want = 0;
   let done: ((err?: unknown) => void) | undefined;
@@ -297,7 +297,7 @@ export function tcpRoundTripper(socket: Socket, timeoutMs: number, trace: TraceF
  * UDP: one datagram per message; no echo within `timeoutMs` counts as lost. A late
  * echo of an earlier message (recognised by its content) is ignored, not a mismatch.
  */
-export function udpRoundTripper(socket: UdpSocket, timeoutMs: number, trace: TraceFn = noTrace): RoundTripper {
+export function udpRoundTripper(socket: UdpSocket, timeoutMs: number, trace: TraceFn): RoundTripper {
   let current: { payload: Buffer; settle: (echo: Buffer | undefined, err?: unknown) => void } | undefined;
   const recent: Buffer[] = [];
   let socketError: unknown;

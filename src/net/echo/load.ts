@@ -167,7 +167,7 @@ function watchLoadConnection(c: LoadConnection, run: LoadRun): void {
   });
 }
 
-export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trace: TraceFn = noTrace, signal?: AbortSignal): Promise<LoadResult> {
+export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trace: TraceFn, signal?: AbortSignal): Promise<LoadResult> {
   const run = new LoadRun();
   const shared = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const payloads = Buffer.allocUnsafe(options.concurrency * options.size);

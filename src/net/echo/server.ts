@@ -8,7 +8,7 @@
 // memory stays flat whatever the client does. Byte counts come from the socket's own
 // counters (bytesRead / bytesWritten), so echoing costs nothing per chunk beyond pipe.
 import { createServer, type Server, type Socket } from 'node:net';
-import type { TraceFn } from '../shared/trace.js';
+import { tracing, type TraceFn } from '../shared/trace.js';
 import { formatHostPort, type Family } from '../shared/address.js';
 import { bindFailure, listenTcp } from '../socket/listen.js';
 import { startUdpEcho, type UdpEchoPolicy, type UdpEchoServer, type UdpEchoStats, type UdpRefusals } from './udp.js';
@@ -62,7 +62,7 @@ export class EchoConnection {
     readonly socket: Socket,
     limits: EchoLimits,
     private readonly events: EchoConnectionEvents,
-    private readonly trace?: TraceFn,
+    private readonly trace: TraceFn,
   ) {
     this.remoteAddress = socket.remoteAddress ?? '?';
     this.remotePort = socket.remotePort ?? 0;
@@ -73,14 +73,14 @@ export class EchoConnection {
     });
     socket.on('end', () => {
       this.halfClosed = true;
-      this.trace?.('half-close', `${this.peer} sent FIN; flushing the echo, then FIN back`);
+      if (tracing(this.trace)) this.trace('half-close', `${this.peer} sent FIN; flushing the echo, then FIN back`);
     });
     socket.on('close', () => this.closed());
     if (limits.idleTimeoutMs !== undefined && limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs);
       socket.on('timeout', () => {
         this.reason ??= 'idle-timeout';
-        this.trace?.('timeout', `${this.peer} idle for ${limits.idleTimeoutMs} ms, closing`);
+        this.trace('timeout', `${this.peer} idle for ${limits.idleTimeoutMs} ms, closing`);
         socket.destroy();
       });
     }
@@ -109,7 +109,7 @@ export class EchoConnection {
         if (remaining > 0) socket.write(chunk.subarray(0, remaining));
         echoed = maxBytes;
         this.reason ??= 'max-bytes';
-        this.trace?.('limit', `${this.peer} reached --max-bytes ${maxBytes}, closing`);
+        this.trace('limit', `${this.peer} reached --max-bytes ${maxBytes}, closing`);
         this.finish();
         return;
       }
@@ -182,13 +182,13 @@ export class EchoConnection {
       error: this.error,
       halfClosed: this.halfClosed,
     };
-    this.trace?.('close', `${this.peer} #${this.id}: recv ${record.bytesIn} bytes, send ${record.bytesOut} bytes, ${record.reason}`);
+    if (tracing(this.trace)) this.trace('close', `${this.peer} #${this.id}: recv ${record.bytesIn} bytes, send ${record.bytesOut} bytes, ${record.reason}`);
     this.events.onClose(record, this);
   }
 }
 
 /** Starts echoing on an accepted socket. Reusable by any server that owns the accept loop. */
-export function serveEchoConnection(socket: Socket, limits: EchoLimits, events: EchoConnectionEvents, trace?: TraceFn): EchoConnection {
+export function serveEchoConnection(socket: Socket, limits: EchoLimits, events: EchoConnectionEvents, trace: TraceFn): EchoConnection {
   return new EchoConnection(socket, limits, events, trace);
 }
 
@@ -262,7 +262,7 @@ class ErrorThrottle {
   }
 }
 
-export async function startEchoServer(options: EchoServerOptions, emit: (e: EchoServerEvent) => void, trace?: TraceFn): Promise<EchoServer> {
+export async function startEchoServer(options: EchoServerOptions, emit: (e: EchoServerEvent) => void, trace: TraceFn): Promise<EchoServer> {
   const startedAt = performance.now();
   const open = new Set<EchoConnection>();
   const totals = { connections: 0, refused: 0, refusedDescriptors: 0, bytesIn: 0, bytesOut: 0, peakConcurrent: 0, cut: 0, errors: 0 };
@@ -302,12 +302,12 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
         open.add(connection);
         totals.connections++;
         if (open.size > totals.peakConcurrent) totals.peakConcurrent = open.size;
-        trace?.('accept', `${connection.peer} #${connection.id} (${open.size} open)`);
+        if (tracing(trace)) trace('accept', `${connection.peer} #${connection.id} (${open.size} open)`);
         if (options.connectionEvents) {
           emit({ event: 'connect', protocol: 'tcp', id: connection.id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, open: open.size });
         }
       });
-      await listenTcp(options.address, options.port, options.backlog, trace ?? (() => {}), server).catch((err: unknown) => {
+      await listenTcp(options.address, options.port, options.backlog, trace, server).catch((err: unknown) => {
         throw bindFailure(err, { protocol: 'tcp', address: options.address, port: options.port });
       });
       // After listen, errors are accept failures (EMFILE, ENFILE): report, keep serving.
@@ -349,18 +349,18 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
     const aggregator = byDescriptors
       ? new RefusalAggregator((count) => emit({ event: 'refused', protocol: 'tcp', reason: 'descriptors', count, open: open.size, descriptorLimit: budget.limit }))
       : undefined;
-    if (byDescriptors) trace?.('limit', `descriptor limit ${budget.limit} (ulimit -n), ${budget.inUse} in use: room for ${budget.connections} connections`);
+    if (byDescriptors) trace('limit', `descriptor limit ${budget.limit} (ulimit -n), ${budget.inUse} in use: room for ${budget.connections} connections`);
     tcp.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
       totals.refused++;
       const remoteAddress = data?.remoteAddress ?? '?';
       const remotePort = data?.remotePort ?? 0;
       if (aggregator) {
         totals.refusedDescriptors++;
-        trace?.('refuse', `${formatHostPort(remoteAddress, remotePort)}: out of descriptors (${open.size} open)`);
+        trace('refuse', `${formatHostPort(remoteAddress, remotePort)}: out of descriptors (${open.size} open)`);
         aggregator.add();
         return;
       }
-      trace?.('refuse', `${formatHostPort(remoteAddress, remotePort)}: --max-conns ${cap} reached`);
+      trace('refuse', `${formatHostPort(remoteAddress, remotePort)}: --max-conns ${cap} reached`);
       emit({ event: 'refused', protocol: 'tcp', remoteAddress, remotePort, reason: 'max-conns', maxConns: cap });
     });
     return aggregator;
@@ -374,7 +374,7 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
       // Connections the kernel completed before the stop wait in the accept queue;
       // closing the listener would reset them, so take them first.
       if (server) await acceptQueued(() => totals.connections + totals.refused, options.shutdownGraceMs);
-      trace?.('close', 'stop accepting');
+      trace('close', 'stop accepting');
       const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       const drained = new Promise<void>((resolve) => {
         if (open.size === 0) return resolve();
@@ -382,7 +382,7 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
       });
       const deadline = setTimeout(() => {
         for (const connection of open) {
-          if (connection.cut()) trace?.('cut', `${connection.peer} #${connection.id}: still busy at the ${options.shutdownGraceMs} ms deadline`);
+          if (connection.cut()) trace('cut', `${connection.peer} #${connection.id}: still busy at the ${options.shutdownGraceMs} ms deadline`);
         }
       }, Math.max(0, options.shutdownGraceMs - (performance.now() - stopAt))); // one --timeout for the whole stop
       for (const connection of open) connection.drain(DEFAULT_QUIET_MS);

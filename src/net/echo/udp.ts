@@ -155,9 +155,9 @@ export async function startUdpEcho(
   where: { address: string; family: Family; port: number },
   policy: UdpEchoPolicy,
   onError: (what: string, err: NodeJS.ErrnoException) => void,
-  trace?: TraceFn,
+  trace: TraceFn,
 ): Promise<UdpEchoServer> {
-  const socket = await bindUdp(where.address, where.family, where.port, trace ?? (() => {})).catch((err: unknown) => {
+  const socket = await bindUdp(where.address, where.family, where.port, trace).catch((err: unknown) => {
     throw bindFailure(err, { protocol: 'udp', address: where.address, port: where.port });
   });
   const port = socket.address().port;
@@ -188,7 +188,7 @@ export async function startUdpEcho(
     stop: () =>
       new Promise<UdpEchoStats>((resolve) => {
         const { ownAddress, lowPort, rateLimited } = stats.refused;
-        trace?.('close', `udp: ${stats.datagrams} datagrams, ${stats.bytes} bytes echoed; not answered: ${ownAddress} own address, ${lowPort} low port, ${rateLimited} rate-limited`);
+        trace('close', `udp: ${stats.datagrams} datagrams, ${stats.bytes} bytes echoed; not answered: ${ownAddress} own address, ${lowPort} low port, ${rateLimited} rate-limited`);
         socket.close(() => resolve(stats));
       }),
   };

@@ -88,7 +88,7 @@ export interface FqdnOptions {
   /** The hosts file to consult first (tests point it at a fixture). */
   hostsFile?: string;
   timeoutMs: number;
-  trace?: TraceFn;
+  trace: TraceFn;
   /** System resolver hooks (tests); by default getaddrinfo and getnameinfo (socket/lookup.ts), bounded by timeoutMs. */
   lookupAddresses?: (name: string) => Promise<string[]>;
   reverseLookup?: (address: string) => Promise<string>;
@@ -105,7 +105,7 @@ const MAX_HOSTS_FILE_BYTES = 16 * 1024 * 1024;
  * "unresolved", not a hang.
  */
 export async function lookupFqdn(host: string, options: FqdnOptions): Promise<FqdnResult> {
-  const trace = options.trace ?? noTrace;
+  const trace = options.trace;
   const hostsFile = options.hostsFile ?? DEFAULT_HOSTS_FILE;
   const fromHosts = await canonicalFromHostsFile(hostsFile, host, trace);
   if (fromHosts) return { status: 'resolved', fqdn: fromHosts, source: hostsFile };
@@ -128,8 +128,8 @@ async function canonicalFromHostsFile(path: string, host: string, trace: TraceFn
 }
 
 async function fqdnFromResolver(host: string, options: FqdnOptions, trace: TraceFn): Promise<FqdnResult> {
-  const lookupAddresses = options.lookupAddresses ?? (async (name: string) => (await systemLookup(name, undefined, options.timeoutMs)).map((a) => a.address));
-  const reverseLookup = options.reverseLookup ?? ((address: string) => systemReverse(address, options.timeoutMs));
+  const lookupAddresses = options.lookupAddresses ?? (async (name: string) => (await systemLookup(name, undefined, options.timeoutMs, trace)).map((a) => a.address));
+  const reverseLookup = options.reverseLookup ?? ((address: string) => systemReverse(address, options.timeoutMs, trace));
   let timer: NodeJS.Timeout | undefined;
   // getaddrinfo cannot be cancelled: stop waiting for it instead (main exits when done).
   const deadline = new Promise<FqdnResult>((resolve) => {

@@ -28,11 +28,11 @@ export interface LoadServiceTableOptions {
   defaultServicesFile?: string;
   /** Where the built IANA table is; default: next to the bundle (dist/), or dist/ from src/. */
   ianaTableFile?: string;
-  trace?: TraceFn;
+  trace: TraceFn;
 }
 
 export async function loadServiceTable(options: LoadServiceTableOptions): Promise<ServiceTable> {
-  const trace = options.trace ?? noTrace;
+  const trace = options.trace;
   const servicesFile = options.servicesFile ?? options.defaultServicesFile ?? DEFAULT_SERVICES_FILE;
   if (options.source !== 'iana') {
     const required = options.source === 'etc' || options.servicesFile !== undefined;

@@ -33,7 +33,7 @@ export interface NtpQueryOptions {
   /** Longest wait for each reply. With several addresses the first query's wait is shared among them. */
   timeoutMs: number;
   signal?: AbortSignal;
-  trace?: TraceFn;
+  trace: TraceFn;
   /** Name resolution (the system resolver unless a test passes its own). */
   lookup?: LookupFn;
   /** Local wall clock in Unix ms with sub-ms digits. */
@@ -106,7 +106,7 @@ export function preciseClock(): number {
 
 /** Queries one server; `samples` queries on one socket. */
 export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServerReport> {
-  const trace = options.trace ?? noTrace;
+  const trace = options.trace;
   const samples = Math.max(1, Math.floor(options.samples ?? 1));
   const addresses = await resolveServer(options, trace);
 

@@ -3,6 +3,7 @@
 import { toSockkitError, type SockkitError } from '../shared/errors.js';
 import { NtpKissOfDeathError, queryNtpServer, type NtpQueryOptions, type NtpServerReport } from './client.js';
 import { rootDistanceMs } from './measure.js';
+import { tracing } from '../shared/trace.js';
 
 export interface NtpTarget {
   /** The server as the user typed it (the name shown in results). */
@@ -27,7 +28,7 @@ export async function queryNtpServers(targets: readonly NtpTarget[], options: Om
           server: t.host,
           port: t.port,
           // With several servers interleaving, each trace line says whose it is.
-          trace: trace && targets.length > 1 ? (step, detail) => trace(step, `${t.name}: ${detail}`) : trace,
+          trace: tracing(trace) && targets.length > 1 ? (step, detail) => trace(step, `${t.name}: ${detail}`) : trace,
         });
         return { server: t.name, port: t.port, report };
       } catch (err) {

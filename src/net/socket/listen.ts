@@ -47,7 +47,7 @@ const BIND_LOOKUP_TIMEOUT_MS = 5000;
 export async function resolveBindHost(
   host: string | undefined,
   family: Family | undefined,
-  trace: TraceFn = noTrace,
+  trace: TraceFn,
   timeoutMs = BIND_LOOKUP_TIMEOUT_MS,
 ): Promise<{ address: string; family: Family; allInterfaces: boolean }> {
   if (host === undefined) {
@@ -75,7 +75,7 @@ export async function resolveBindHost(
 }
 
 /** Binds (and for TCP listens); the caller closes the returned socket. */
-export async function bindSocket(options: BindOptions, trace: TraceFn = noTrace): Promise<BoundSocket> {
+export async function bindSocket(options: BindOptions, trace: TraceFn): Promise<BoundSocket> {
   const where = await resolveBindHost(options.host, options.family, trace, options.lookupTimeoutMs);
   try {
     if (options.protocol === 'tcp') {
@@ -240,8 +240,8 @@ export function probeOutcome(err: unknown): 'in use' | 'needs privilege' | undef
 /** Tries each port of [first, last] in turn (bind, close) and lists the free ones. */
 export async function scanPortRange(
   options: { protocol: SocketProtocol; host?: string; family?: Family; first: number; last: number; lookupTimeoutMs?: number },
-  signal?: AbortSignal,
-  trace: TraceFn = noTrace,
+  signal: AbortSignal | undefined,
+  trace: TraceFn,
 ): Promise<PortRangeScan> {
   const count = options.last - options.first + 1;
   if (options.first < 1) throw usageError(`bad port range ${options.first}-${options.last}`, 'ports start at 1');

@@ -33,7 +33,7 @@ export function systemLookup(
   name: string,
   family: 4 | 6 | undefined,
   timeoutMs: number,
-  trace?: TraceFn,
+  trace: TraceFn,
   signal?: AbortSignal,
 ): Promise<SystemAddress[]> {
   const call = `getaddrinfo("${name}"${family ? `, AF_INET${family === 6 ? '6' : ''}` : ''})`;
@@ -48,7 +48,7 @@ export function systemLookup(
 }
 
 /** The host name getnameinfo gives for an address (reverse lookup through /etc/hosts, then DNS). */
-export function systemReverse(address: string, timeoutMs: number, trace?: TraceFn, signal?: AbortSignal): Promise<string> {
+export function systemReverse(address: string, timeoutMs: number, trace: TraceFn, signal?: AbortSignal): Promise<string> {
   return runLookup<string>(
     { what: `getnameinfo ${address}`, call: `getnameinfo(${address})`, timeoutMs, trace, signal },
     (done) => lookupService(address, 0, (err, host) => done(err, err ? undefined : host)),
@@ -112,7 +112,7 @@ interface LookupCall {
   what: string;
   call: string;
   timeoutMs: number;
-  trace?: TraceFn;
+  trace: TraceFn;
   signal?: AbortSignal;
 }
 
@@ -125,7 +125,7 @@ async function runLookup<T>(call: LookupCall, start: (done: Done<T>) => void, de
     releaseSlot();
     throw call.signal.reason;
   }
-  call.trace?.('resolve', `${call.call} via the system resolver`);
+  call.trace('resolve', `${call.call} via the system resolver`);
   const started = monotonicMs();
   const work = new Promise<T>((resolve, reject) => {
     start((err, value) => {
@@ -139,7 +139,7 @@ async function runLookup<T>(call: LookupCall, start: (done: Done<T>) => void, de
   // the budget, waits for it, so the command ends when it says it ends.
   const deadlineMs = Math.max(call.timeoutMs, bound.givesUpMs + 500);
   const value = await raceAbort(raceDeadline(work, deadlineMs, call.what), call.signal);
-  call.trace?.('resolve', describe(value));
+  call.trace('resolve', describe(value));
   return value;
 }
 
@@ -246,12 +246,12 @@ export function resolverFacts(text: string, env: NodeJS.ProcessEnv, host: string
 let glibcBound: GlibcBound | undefined;
 
 /** Once per process, before the first lookup: RES_OPTIONS from the command's budget. */
-function boundGlibc(budgetMs: number, trace: TraceFn | undefined): GlibcBound {
+function boundGlibc(budgetMs: number, trace: TraceFn): GlibcBound {
   if (glibcBound) return glibcBound;
   glibcBound = planGlibcBound(budgetMs, resolverFacts(readResolvConf(), process.env, hostname()));
   const userOptions = process.env.RES_OPTIONS?.trim();
   process.env.RES_OPTIONS = userOptions ? `${userOptions} ${glibcBound.options}` : glibcBound.options;
-  trace?.('resolve', `system resolver bounded to ${(glibcBound.givesUpMs / 1000).toFixed(0)} s: RES_OPTIONS="${process.env.RES_OPTIONS}"`);
+  trace('resolve', `system resolver bounded to ${(glibcBound.givesUpMs / 1000).toFixed(0)} s: RES_OPTIONS="${process.env.RES_OPTIONS}"`);
   return glibcBound;
 }
 
