@@ -3,8 +3,8 @@
 // sink with backpressure. One request per connection (Connection: close), so a
 // server that keeps the connection open after the body cannot hang us: we close
 // as soon as the parser says the message is complete.
-import { systemLookup } from '../socket/lookup.js';
-import { isIP, type Socket } from 'node:net';
+import { lookupHost } from '../socket/lookup.js';
+import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { connectFirst } from '../socket/connect.js';
 import { secureContextFor, tlsHandshake, tlsOpener, type TlsInfo } from '../socket/tls.js';
@@ -225,24 +225,14 @@ export async function fetchFollowing(
 }
 
 async function resolveTarget(host: string, options: ClientOptions): Promise<string[]> {
-  const literal = isIP(host);
-  if (literal !== 0) {
-    if (options.family && options.family !== literal) {
-      throw new SockkitError('USAGE', `bad URL host ${host}`, `it is an IPv${literal} address, but -${options.family} was given`);
-    }
-    return [host];
-  }
-  options.trace('resolve', `${host}${options.family ? ` (IPv${options.family} only)` : ''}`);
-  const what = `resolve ${host}`;
+  const budgetMs = Math.min(options.connectTimeoutMs, remainingOf(options));
   try {
-    const budgetMs = Math.min(options.connectTimeoutMs, remainingOf(options));
-    const found = await systemLookup(host, options.family, budgetMs, options.trace, options.signal);
-    if (found.length === 0) throw new SockkitError('NOT_FOUND', what, 'no address for this name');
+    const found = await lookupHost(host, options.family, budgetMs, options.trace, `bad URL host ${host}`, options.signal);
     return found.map((a) => a.address);
   } catch (err) {
-    const failure = toSockkitError(err, what);
-    const shown = new SockkitError(failure.code, what, failure.code === 'NOT_FOUND' ? 'unknown host' : failure.why, failure.hint, { cause: err });
-    throw shown;
+    const failure = toSockkitError(err, `resolve ${host}`);
+    if (failure.code !== 'NOT_FOUND') throw failure;
+    throw new SockkitError('NOT_FOUND', `resolve ${host}`, 'unknown host', failure.hint, { cause: err });
   }
 }
 

@@ -2,15 +2,14 @@
 // send 48-byte requests with a random nonce, validate every datagram that arrives,
 // and measure offset and delay. Returns data or throws a SockkitError; never prints.
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
-import { isIP } from 'node:net';
-import { SockkitError, protocolError, timeoutError, toSockkitError, usageError } from '../shared/errors.js';
+import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { sleep, withDeadline } from '../shared/deadline.js';
 import { noTrace, type TraceFn } from '../shared/trace.js';
 import { fillRandom } from '../shared/random.js';
 import { encodeNtpRequest, formatRefId, type NtpPacket } from './packet.js';
 import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './validate.js';
 import { bestIndex, measure, sampleStats, type SampleStats } from './measure.js';
-import { systemLookup } from '../socket/lookup.js';
+import { literalFamily, lookupHost } from '../socket/lookup.js';
 
 export type Family = 4 | 6;
 
@@ -244,30 +243,18 @@ function report(
 }
 
 async function resolveServer(options: NtpQueryOptions, trace: TraceFn): Promise<ResolvedAddress[]> {
-  const { server, family } = options;
-  const literal = isIP(server);
-  if (literal) {
-    if (family && family !== literal) {
-      throw usageError(`bad server '${server}'`, `an IPv${literal} address, but -${family} asks for IPv${family}`);
-    }
-    trace('resolve', `${server} is an IPv${literal} address: no lookup`);
-    return [{ address: server, family: literal as Family }];
-  }
-  const lookup = options.lookup;
-  trace('resolve', `${server}${family ? ` (IPv${family} only)` : ''}`);
-  let found: ResolvedAddress[];
+  const { server, family, lookup } = options;
+  const label = `bad server '${server}'`;
   try {
-    found = lookup
-      ? await withDeadline(options.timeoutMs, `resolve ${server}`, () => lookup(server, family), options.signal)
-      : await systemLookup(server, family, options.timeoutMs, trace, options.signal);
+    if (!lookup || literalFamily(server, family, label) !== 0) return await lookupHost(server, family, options.timeoutMs, trace, label, options.signal);
+    // A test's own resolver, under the same deadline.
+    const found = await withDeadline(options.timeoutMs, `resolve ${server}`, () => lookup(server, family), options.signal);
+    if (found.length === 0) throw new SockkitError('NOT_FOUND', `resolve ${server}`, family ? `no IPv${family} address for this name` : 'no address for this name');
+    trace('resolve', `${server} → ${found.map((a) => a.address).join(', ')}`);
+    return found;
   } catch (err) {
     throw toSockkitError(err, `resolve ${server}`);
   }
-  if (found.length === 0) {
-    throw new SockkitError('NOT_FOUND', `resolve ${server}`, family ? `no IPv${family} address for this name` : 'no address for this name');
-  }
-  trace('resolve', `${server} → ${found.map((a) => a.address).join(', ')}`);
-  return found;
 }
 
 function isTryNext(err: SockkitError): boolean {

@@ -9,7 +9,7 @@ import { SockkitError, toSockkitError, usageError, withMeasured } from '../share
 import { formatHostPort, validateHostName, type Family } from '../shared/address.js';
 import { findPortHolders, portsInUse, type PortHolder, type SocketProtocol } from './proc-net.js';
 import { noTrace, type TraceFn } from '../shared/trace.js';
-import { systemLookup, type SystemAddress } from './lookup.js';
+import { lookupHost } from './lookup.js';
 
 export interface BindOptions {
   protocol: SocketProtocol;
@@ -54,6 +54,7 @@ export async function resolveBindHost(
     const f = family ?? 4;
     return { address: f === 6 ? '::' : '0.0.0.0', family: f, allInterfaces: true };
   }
+  // Here -4/-6 says which addresses to listen on, hence its own wording.
   const literal = isIP(host);
   if (literal) {
     if (family && literal !== family) throw usageError(`bad host '${host}'`, `not an IPv${family} address (-${family} was given)`);
@@ -63,15 +64,12 @@ export async function resolveBindHost(
   // than send it to a DNS server.
   if (/^[\d.]+$/.test(host)) throw usageError(`bad host '${host}'`, 'not a valid IPv4 address');
   validateHostName(host);
-  let found: SystemAddress[];
   try {
-    found = await systemLookup(host, family, timeoutMs, trace);
+    const [first] = await lookupHost(host, family, timeoutMs, trace, `bad host '${host}'`);
+    return { address: first!.address, family: first!.family, allInterfaces: false };
   } catch (err) {
     throw toSockkitError(err, `resolve ${host}`);
   }
-  const first = found[0];
-  if (!first) throw new SockkitError('NOT_FOUND', `resolve ${host}`, 'no address for this name');
-  return { address: first.address, family: first.family, allInterfaces: false };
 }
 
 /** Binds (and for TCP listens); the caller closes the returned socket. */

@@ -19,7 +19,8 @@
 import { lookup, lookupService } from 'node:dns';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { SockkitError, timeoutError, toSockkitError } from '../shared/errors.js';
+import { isIP } from 'node:net';
+import { SockkitError, timeoutError, toSockkitError, usageError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import type { TraceFn } from '../shared/trace.js';
 
@@ -45,6 +46,43 @@ export function systemLookup(
       ),
     (addresses) => `${name} → ${addresses.map((a) => a.address).join(', ') || 'no addresses'}`,
   );
+}
+
+/**
+ * The one "IP literal vs -4/-6" check of the tool: the family of `address` when it is an
+ * IP literal (refused, naming `label`, when -4/-6 asks for the other), 0 for a name.
+ */
+export function literalFamily(address: string, family: 4 | 6 | undefined, label: string): 0 | 4 | 6 {
+  const literal = isIP(address) as 0 | 4 | 6;
+  if (literal !== 0 && family !== undefined && family !== literal) {
+    throw usageError(label, `an IPv${literal} address, but -${family} asks for IPv${family}`);
+  }
+  return literal;
+}
+
+/**
+ * The addresses to use for `host`: an IP literal as it is (checked against -4/-6, no
+ * lookup), a name through the system resolver; none at all is NOT_FOUND. `label`
+ * names the host in a usage error (`bad server '::1'`).
+ */
+export async function lookupHost(
+  host: string,
+  family: 4 | 6 | undefined,
+  timeoutMs: number,
+  trace: TraceFn,
+  label: string,
+  signal?: AbortSignal,
+): Promise<SystemAddress[]> {
+  const literal = literalFamily(host, family, label);
+  if (literal !== 0) {
+    trace('resolve', `${host} is an IPv${literal} address: no lookup`);
+    return [{ address: host, family: literal }];
+  }
+  const found = await systemLookup(host, family, timeoutMs, trace, signal);
+  if (found.length === 0) {
+    throw new SockkitError('NOT_FOUND', `resolve ${host}`, family ? `no IPv${family} address for this name` : 'no address for this name');
+  }
+  return found;
 }
 
 /** The host name getnameinfo gives for an address (reverse lookup through /etc/hosts, then DNS). */
