@@ -10,7 +10,7 @@ import { connectFirst } from '../socket/connect.js';
 import { secureContextFor, tlsHandshake, tlsOpener, type TlsInfo } from '../socket/tls.js';
 import { StallWatchdog } from '../shared/stall-watchdog.js';
 import { getSystemErrorName } from 'node:util';
-import { SockkitError, timeoutError, toSockkitError } from '../shared/errors.js';
+import { SockkitError, timeoutError, toSockkitError, formatSeconds } from '../shared/errors.js';
 import type { Family } from '../shared/address.js';
 import type { TraceFn } from '../shared/trace.js';
 import {
@@ -474,7 +474,7 @@ class HttpExchange {
     if (this.settled) return;
     const { parser } = this;
     const where = parser.head ? `after ${parser.bodyBytes} body bytes` : parser.started ? 'in the middle of the response head' : 'waiting for the response';
-    this.fail(new SockkitError('TIMEOUT', this.what, `no data for ${seconds(this.options.stallTimeoutMs)} ${where}`, 'raise it with --stall-timeout SECONDS'));
+    this.fail(new SockkitError('TIMEOUT', this.what, `no data for ${formatSeconds(this.options.stallTimeoutMs)} ${where}`, 'raise it with --stall-timeout SECONDS'));
   }
 
   private cleanup(): void {
@@ -555,9 +555,4 @@ function describeFraming(framing: BodyFraming): string {
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-function seconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')} s`;
 }

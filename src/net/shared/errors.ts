@@ -55,7 +55,8 @@ export function protocolError(what: string, why: string): SockkitError {
   return new SockkitError('PROTOCOL', what, why);
 }
 
-function formatSeconds(ms: number): string {
+/** `2 s`, `0.5 s`: a budget in ms as the messages say it. */
+export function formatSeconds(ms: number): string {
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/\.?0+$/, '')} s`;
 }

@@ -1,7 +1,7 @@
 // The one way sockkit opens a TCP connection (TLS on top of it is tls.ts): each address
 // in turn inside one deadline, an AbortSignal, --trace steps, and typed errors.
 import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
-import { SockkitError, timeoutError, toSockkitError } from '../shared/errors.js';
+import { SockkitError, timeoutError, toSockkitError, formatSeconds } from '../shared/errors.js';
 import { formatHostPort } from '../shared/address.js';
 import type { TraceFn } from '../shared/trace.js';
 
@@ -64,7 +64,7 @@ export function connectTo(address: string, options: ConnectOptions): Promise<Soc
     const onError = (err: Error) => fail(toSockkitError(err, what));
     const onAbort = () => fail(new SockkitError('INTERRUPTED', what, 'interrupted'));
     const timer = setTimeout(
-      () => fail(new SockkitError('TIMEOUT', what, `no answer after ${seconds(options.timeoutMs)}`, options.timeoutHint ?? 'raise it with --timeout SECONDS')),
+      () => fail(new SockkitError('TIMEOUT', what, `no answer after ${formatSeconds(options.timeoutMs)}`, options.timeoutHint ?? 'raise it with --timeout SECONDS')),
       options.timeoutMs,
     );
     const cleanup = () => {
@@ -81,9 +81,4 @@ export function connectTo(address: string, options: ConnectOptions): Promise<Soc
       resolve(socket);
     });
   });
-}
-
-function seconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/\.?0+$/, '')} s`;
 }

@@ -12,7 +12,7 @@ import {
   type SecureContext,
   type TLSSocket,
 } from 'node:tls';
-import { SockkitError, toSockkitError } from '../shared/errors.js';
+import { SockkitError, toSockkitError, formatSeconds } from '../shared/errors.js';
 import { formatHostPort } from '../shared/address.js';
 import type { TraceFn } from '../shared/trace.js';
 import type { ConnectOptions } from './connect.js';
@@ -73,7 +73,7 @@ export function tlsHandshake(socket: TLSSocket, host: string, timeoutMs: number,
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new SockkitError('TIMEOUT', what, `no handshake after ${seconds(timeoutMs)}`, timeoutHint ?? 'raise it with --timeout SECONDS'));
+      reject(new SockkitError('TIMEOUT', what, `no handshake after ${formatSeconds(timeoutMs)}`, timeoutHint ?? 'raise it with --timeout SECONDS'));
     }, timeoutMs);
     socket.once('secureConnect', () => {
       clearTimeout(timer);
@@ -116,9 +116,4 @@ export function tlsInfo(socket: TLSSocket): TlsInfo {
     verified: socket.authorized,
     verifyError: socket.authorizationError ? String(socket.authorizationError) : null,
   };
-}
-
-function seconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/\.?0+$/, '')} s`;
 }
