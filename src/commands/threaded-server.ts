@@ -11,7 +11,7 @@ import type { WorkerConfig } from '../net/cluster/protocol.js';
 import { runClusterPrimary } from '../net/cluster/primary.js';
 import { runClusterWorker } from '../net/cluster/worker.js';
 import { HANDLER_NAMES, type HandlerName } from '../net/cluster/handlers.js';
-import { printServerEvent, printServerSummary } from '../output/threaded-server.js';
+import { createServerEventPrinter, printServerSummary } from '../output/threaded-server.js';
 import { tracing } from '../net/shared/trace.js';
 
 export const MAX_WORKERS = 64;
@@ -60,18 +60,24 @@ export default defineCommand<ThreadedServerArgs>({
     const config = workerConfig(args, workers, tracing(ctx.trace));
     if (cluster.isWorker) return runClusterWorker(config);
 
-    const result = await runClusterPrimary({
-      workers,
-      ...listenOptions(args),
-      handler: config.handler,
-      startupTimeoutMs: STARTUP_TIMEOUT_MS,
-      drainTimeoutMs: ctx.timeoutMs,
-      debug: ctx.term.env.SOCKKIT_DEBUG === '1',
-      onEvent: (event) => printServerEvent(ctx.term, event),
-      onWorkerStderr: (worker, text) => ctx.term.stderr.write(text.replace(/^/gm, `[worker ${worker}] `)),
-      trace: ctx.trace,
-      signal: ctx.signal,
-    });
+    const printEvent = createServerEventPrinter(ctx.term);
+    let result;
+    try {
+      result = await runClusterPrimary({
+        workers,
+        ...listenOptions(args),
+        handler: config.handler,
+        startupTimeoutMs: STARTUP_TIMEOUT_MS,
+        drainTimeoutMs: ctx.timeoutMs,
+        debug: ctx.term.env.SOCKKIT_DEBUG === '1',
+        onEvent: printEvent,
+        onWorkerStderr: (worker, text) => ctx.term.stderr.write(text.replace(/^/gm, `[worker ${worker}] `)),
+        trace: ctx.trace,
+        signal: ctx.signal,
+      });
+    } finally {
+      printEvent.flush(); // what was batched, also when the server fails
+    }
     await printServerSummary(ctx.term, result);
     return 0;
   },

@@ -1,60 +1,18 @@
-// Renderers for `sockkit echo-server` events. A server's events are its result, so
-// they go to stdout: readable lines on a TTY, tab-separated records when piped, NDJSON
-// with --json (the first line is the listening event, so a script can start the server
-// on port 0 and read its port). Lines are batched per event-loop turn: one write()
-// for many connections, which keeps 10,000 connects cheap.
+// Renderers for `sockkit echo-server` events (the formats and batching shared with
+// threaded-server are in server-events.ts). With --json the first line is the
+// listening event, so a script can start the server on port 0 and read its port.
 import type { EchoServerEvent, EchoServerSummary } from '../net/echo/server.js';
 import { formatHostPort } from '../net/shared/address.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
-import { jsonText } from './render.js';
+import { bytes, connectText, createEventPrinter, disconnectText, duration, type EventPrinter } from './server-events.js';
 
-export type EchoEventPrinter = ((e: EchoServerEvent) => void) & { flush(): void };
+export type EchoEventPrinter = EventPrinter<EchoServerEvent>;
 
 export function createEchoEventPrinter(term: Terminal): EchoEventPrinter {
-  let pending: string[] = [];
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const text = pending.join('\n') + '\n';
-    pending = [];
-    term.stdout.write(text);
-  };
-  const format = term.json ? (e: EchoServerEvent) => jsonText(e) : term.isStdoutTTY ? (e: EchoServerEvent) => humanLine(term, e) : plainLine;
-  const printer = ((e: EchoServerEvent) => {
-    pending.push(format(e));
-    // The listening line and the summary are written at once: scripts wait for them.
-    if (e.event === 'listening' || e.event === 'summary') return flush();
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
-  }) as EchoEventPrinter;
-  printer.flush = flush;
-  return printer;
+  // The listening line and the summary are written at once: scripts wait for them.
+  return createEventPrinter(term, { human: humanLine, legacyPiped: legacyPlainLine, urgent: (e) => e.event === 'listening' || e.event === 'summary' });
 }
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-function duration(ms: number): string {
-  return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
-
-const REASONS: Record<string, string> = {
-  closed: 'client closed',
-  reset: 'reset by client',
-  'idle-timeout': 'idle timeout',
-  'max-bytes': '--max-bytes reached',
-  shutdown: 'server shutdown',
-  cut: 'cut at the stop deadline',
-  error: 'socket error',
-};
 
 function clock(): string {
   return new Date().toISOString().slice(11, 23);
@@ -69,11 +27,9 @@ export function humanLine(term: Terminal, e: EchoServerEvent): string {
       return `${t} ${paint(term, 'green', 'listening')}  ${e.protocol.toUpperCase()} ${formatHostPort(e.address, e.port)}${backlog}${expose}`;
     }
     case 'connect':
-      return `${t} ${paint(term, 'cyan', 'connect')}    ${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} (${e.open} open)`;
-    case 'disconnect': {
-      const err = e.error && e.reason !== 'closed' ? ` ${e.error}` : '';
-      return `${t} ${paint(term, 'blue', 'disconnect')} ${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${duration(e.durationMs)}, ${REASONS[e.reason] ?? e.reason}${err}`;
-    }
+      return `${t} ${paint(term, 'cyan', 'connect')}    ${connectText(e)}`;
+    case 'disconnect':
+      return `${t} ${paint(term, 'blue', 'disconnect')} ${disconnectText(e)}`;
     case 'refused':
       if (e.reason === 'descriptors') {
         return `${t} ${paint(term, 'yellow', 'refused')}    ${plural(e.count, 'connection')}: out of file descriptors (ulimit -n ${e.descriptorLimit}, ${e.open} open); accepted and closed`;
@@ -109,8 +65,8 @@ function summaryText(s: EchoServerSummary): string {
   return parts.join(', ');
 }
 
-/** Tab-separated: event, then key=value fields, for awk/cut. */
-export function plainLine(e: EchoServerEvent): string {
+/** 0.1.0's piped layout (SOCKKIT_LEGACY_EVENTS=1): event, protocol, address, port, then key=value. Remove in 0.3. */
+export function legacyPlainLine(e: EchoServerEvent): string {
   switch (e.event) {
     case 'listening':
       return ['listening', e.protocol, e.address, e.port, ...(e.backlog !== undefined ? [`backlog=${e.backlog}`] : [])].join('\t');

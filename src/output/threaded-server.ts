@@ -1,17 +1,20 @@
-// threaded-server's faces: one readable line per event on a TTY, tab-separated
-// records when piped, NDJSON with --json; the stop summary as a table per worker.
+// threaded-server's faces: one readable line per event on a TTY, the piped and NDJSON
+// forms shared with echo-server (server-events.ts); the stop summary as a table per worker.
 import type { ServerEvent } from '../net/cluster/protocol.js';
 import type { ClusterResult } from '../net/cluster/primary.js';
 import { formatHostPort } from '../net/shared/address.js';
 import { printNdjson, printTable, type Column } from './render.js';
+import { connectText, createEventPrinter, disconnectText, keyValueLine, legacyEvents, plainValue, type EventPrinter, type ServerEventLike } from './server-events.js';
 import { paint } from './style.js';
 import type { Terminal } from './terminal.js';
 import type { WorkerTotals } from '../net/cluster/stats.js';
 
-export function printServerEvent(term: Terminal, event: ServerEvent): void {
-  if (term.json) printNdjson(term, event);
-  else if (term.isStdoutTTY) term.out(humanEventLine(term, event));
-  else term.out(plainEventLine(event).map(plainField).join('\t'));
+export function createServerEventPrinter(term: Terminal): EventPrinter<ServerEvent> {
+  return createEventPrinter(term, {
+    human: humanEventLine,
+    legacyPiped: (e) => legacyPlainEventLine(e).map(plainValue).join('\t'),
+    urgent: (e) => e.event === 'listening' || e.event === 'stopping' || e.event === 'worker-exit',
+  });
 }
 
 /** One line for a person watching the server. */
@@ -26,11 +29,9 @@ export function humanEventLine(term: Terminal, e: ServerEvent): string {
     case 'worker-ready':
       return `${tag(e.worker)} ready, pid ${e.pid}`;
     case 'connect':
-      return `${tag(e.worker)} connect ${formatHostPort(e.remoteAddress, e.remotePort)} (${e.open} open on this worker)`;
-    case 'disconnect': {
-      const why = e.error ? `${e.reason}: ${e.error}` : e.reason;
-      return `${tag(e.worker)} disconnect ${formatHostPort(e.remoteAddress, e.remotePort)}: ${e.bytesIn} B in, ${e.bytesOut} B out, ${formatMs(e.durationMs)} (${why})`;
-    }
+      return `${tag(e.worker)} ${paint(term, 'cyan', 'connect')} ${connectText(e, ' on this worker')}`;
+    case 'disconnect':
+      return `${tag(e.worker)} ${paint(term, 'blue', 'disconnect')} ${disconnectText(e)}`;
     case 'refused':
       if ('reason' in e) {
         const who = e.worker === 0 ? paint(term, 'dim', '[primary]') : tag(e.worker);
@@ -51,8 +52,8 @@ export function humanEventLine(term: Terminal, e: ServerEvent): string {
   }
 }
 
-/** The same event as fields for `cut`/`awk`: the event name first, then the worker. */
-export function plainEventLine(e: ServerEvent): Array<string | number> {
+/** 0.1.0's piped layout (SOCKKIT_LEGACY_EVENTS=1): every field by position. Remove in 0.3. */
+export function legacyPlainEventLine(e: ServerEvent): Array<string | number> {
   switch (e.event) {
     case 'listening':
       return [e.event, e.address, e.port, e.protocol, e.workers, e.handler];
@@ -77,29 +78,25 @@ export function plainEventLine(e: ServerEvent): Array<string | number> {
 /** One summary per worker and one in total, after every worker has exited. */
 export async function printServerSummary(term: Terminal, result: ClusterResult): Promise<void> {
   const { totals } = result;
-  if (term.json) {
-    for (const w of result.workers) {
-      printNdjson(term, {
-        event: 'worker-summary',
-        worker: w.worker,
-        pid: w.pid,
-        connections: w.connections,
-        refused: w.refused,
-        bytesIn: w.bytesIn,
-        bytesOut: w.bytesOut,
-        peakConcurrent: w.peakConcurrent,
-        cut: w.cut,
-        end: w.end,
-      });
+  if (term.json || !term.isStdoutTTY) {
+    const workerLines = result.workers.map((w) => ({
+      event: 'worker-summary',
+      worker: w.worker,
+      pid: w.pid,
+      connections: w.connections,
+      refused: w.refused,
+      bytesIn: w.bytesIn,
+      bytesOut: w.bytesOut,
+      peakConcurrent: w.peakConcurrent,
+      cut: w.cut,
+      end: w.end,
+    }));
+    const lines: Array<ServerEventLike & Record<string, unknown>> = [...workerLines, { event: 'summary', ...totals }];
+    const legacy = legacyEvents(term.env);
+    for (const line of lines) {
+      if (term.json) printNdjson(term, line);
+      else term.out(legacy ? Object.values(line).map(plainValue).join('\t') : keyValueLine(line));
     }
-    printNdjson(term, { event: 'summary', ...totals });
-    return;
-  }
-  if (!term.isStdoutTTY) {
-    for (const w of result.workers) {
-      term.out(['worker-summary', w.worker, w.pid, w.connections, w.refused, w.bytesIn, w.bytesOut, w.peakConcurrent, w.cut, w.end].join('\t'));
-    }
-    term.out(['summary', totals.workers, totals.connections, totals.refused, totals.bytesIn, totals.bytesOut, totals.peakConcurrent, totals.cut, totals.crashes, totals.droppedConnections].join('\t'));
     return;
   }
   type Row = Omit<WorkerTotals, 'worker' | 'pid' | 'open' | 'end'> & { worker: string; pid: string; end: string };
@@ -134,6 +131,3 @@ function formatMs(ms: number): string {
   return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
 }
 
-function plainField(value: string | number): string {
-  return String(value).replace(/[\t\r\n]+/g, ' ');
-}

@@ -28,6 +28,17 @@ export interface EchoServerProcessOptions {
   maxOpenFiles?: number;
 }
 
+/** A piped server event line (`event<TAB>key=value…`) as its fields, the event name under `event`. */
+export function pipedFields(line: string): Record<string, string> {
+  const [event, ...pairs] = line.split('\t');
+  const fields: Record<string, string> = { event: event ?? '' };
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at > 0) fields[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return fields;
+}
+
 /** spawn() arguments that run `file argv` under `ulimit -n max` (a shell sets it, then execs). */
 export function withOpenFileLimit(max: number | undefined, file: string, argv: string[]): [string, string[]] {
   if (max === undefined) return [file, argv];
@@ -47,7 +58,7 @@ export async function startEchoServerProcess(args: string[], options: EchoServer
   );
   await waitFor(() => out.includes('\n') || child.exitCode !== null, 10000, 'the listening line');
   const first = out.split('\n')[0]!;
-  const port = json ? Number(JSON.parse(first).port) : Number(first.split('\t')[3]);
+  const port = json ? Number(JSON.parse(first).port) : Number(pipedFields(first).port ?? first.split('\t')[3]);
   return {
     child,
     pid: child.pid!,

@@ -4,7 +4,7 @@ import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
 import { waitFor } from '../helpers/process.js';
-import { startEchoServerProcess, type EchoServerProcess } from './echo-server-process.js';
+import { pipedFields, startEchoServerProcess, type EchoServerProcess } from './echo-server-process.js';
 
 let server: EchoServerProcess | undefined;
 afterEach(async () => {
@@ -60,21 +60,37 @@ describe('sockkit echo-server', () => {
     expect(await gotA).toBe('abc');
     const events = server.events();
     expect(events.at(-1)).toMatchObject({ event: 'summary', connections: 2, peakConcurrent: 2, bytesIn: 8, bytesOut: 8, refused: 0 });
-    expect(events.filter((e) => e.event === 'disconnect').map((e) => e.reason)).toEqual(['shutdown', 'shutdown']);
+    expect(events.filter((e) => e.event === 'disconnect').map((e) => e.reason)).toEqual(['drained', 'drained']);
     a.destroy();
     b.destroy();
     server = undefined;
   });
 
-  test('piped without --json: tab-separated event lines', async () => {
+  test('piped without --json: the event name, then key=value for every field of the JSON event', async () => {
     server = await startEchoServerProcess([], { json: false });
     await echoOnce(server.port, 'x');
     await server.stop();
     const lines = server.stdout().trim().split('\n');
+    expect(lines[0]).toBe(`listening\taddress=127.0.0.1\tport=${server.port}\tprotocol=tcp\tfamily=4\tbacklog=4096`);
+    expect(lines[1]).toMatch(/^connect\tprotocol=tcp\tid=\d+\tremoteAddress=127\.0\.0\.1\tremotePort=\d+\topen=1$/);
+    expect(pipedFields(lines[2]!)).toMatchObject({ event: 'disconnect', protocol: 'tcp', remoteAddress: '127.0.0.1', bytesIn: '1', bytesOut: '1', reason: 'closed', halfClosed: 'true' });
+    expect(pipedFields(lines.at(-1)!)).toMatchObject({ event: 'summary', connections: '1', refused: '0', bytesIn: '1', bytesOut: '1', datagramsRefusedOwnAddress: '0' });
+  });
+
+  test('SOCKKIT_LEGACY_EVENTS=1: 0.1.0\'s piped layout and its reason word shutdown, for one release', async () => {
+    server = await startEchoServerProcess([], { json: false, env: { SOCKKIT_LEGACY_EVENTS: '1' } });
+    await echoOnce(server.port, 'x');
+    const quiet = connect(server.port, '127.0.0.1');
+    quiet.on('error', () => {});
+    await waitFor(() => server!.stdout().split('\n').filter((l) => l.startsWith('connect')).length === 2, 5000, 'two connects');
+    await server.stop();
+    quiet.destroy();
+    const lines = server.stdout().trim().split('\n');
     expect(lines[0]).toBe(`listening\ttcp\t127.0.0.1\t${server.port}\tbacklog=4096`);
     expect(lines[1]).toMatch(/^connect\ttcp\t127\.0\.0\.1\t\d+\tid=\d+\topen=1$/);
     expect(lines[2]).toMatch(/^disconnect\ttcp\t127\.0\.0\.1\t\d+\tid=\d+\tbytesIn=1\tbytesOut=1\tdurationMs=[\d.]+\treason=closed$/);
-    expect(lines.at(-1)).toMatch(/^summary\tconnections=1\trefused=0\tpeakConcurrent=1\tbytesIn=1\tbytesOut=1\t/);
+    expect(lines.find((l) => l.startsWith('disconnect') && l.includes('bytesIn=0'))).toMatch(/\treason=shutdown$/);
+    expect(lines.at(-1)).toMatch(/^summary\tconnections=2\trefused=0\tpeakConcurrent=\d\tbytesIn=1\tbytesOut=1\t/);
   });
 
   test('--tcp --udp serve both on one port; UDP datagrams come back unchanged', async () => {
@@ -123,7 +139,7 @@ describe('sockkit echo-server', () => {
     expect(err).toMatch(/\] bind\s+127\.0\.0\.1:0/);
     expect(err).toMatch(new RegExp(`\\] listen\\s+127\\.0\\.0\\.1:${server.port} backlog 4096`));
     expect(err).toMatch(/\] accept\s+127\.0\.0\.1:\d+ #\d+ \(1 open\)/);
-    expect(err).toMatch(/\] half-close 127\.0\.0\.1:\d+ sent FIN/);
+    expect(err).toMatch(/\] half-close 127\.0\.0\.1:\d+ #\d+ sent FIN/);
     // The trace is on stderr: stdout keeps only the NDJSON events.
     expect(server.stdout().split('\n').filter(Boolean).every((l) => l.startsWith('{'))).toBe(true);
   });

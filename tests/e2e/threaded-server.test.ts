@@ -4,6 +4,7 @@ import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
 import { waitFor } from '../helpers/process.js';
 import { decodeRfc868Time } from '../../src/net/cluster/rfc868-time.js';
 import { exchange, isAlive, openConnection, startThreadedServer, type Event, type RunningServer } from './threaded-harness.js';
+import { pipedFields } from './echo-server-process.js';
 
 const started: RunningServer[] = [];
 async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
@@ -240,23 +241,39 @@ describe('threaded-server: workers dying and stopping', () => {
 });
 
 describe('threaded-server: plain output when piped', () => {
-  test('tab-separated events and summary lines', async () => {
+  async function pipedRun(env: NodeJS.ProcessEnv): Promise<string[]> {
     const { spawn } = await import('node:child_process');
     const { SOCKKIT_BIN } = await import('../helpers/run-sockkit.js');
-    const child = spawn(process.execPath, [SOCKKIT_BIN, 'threaded-server', '--workers', '1'], { env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [SOCKKIT_BIN, 'threaded-server', '--workers', '1'], { env: { ...process.env, NO_COLOR: '1', ...env } });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     const safety = setTimeout(() => child.kill('SIGKILL'), 30_000);
     await waitFor(() => out.includes('worker-ready'), 20_000, 'worker-ready');
-    const port = Number(out.split('\n')[0]!.split('\t')[2]);
-    expect(out.split('\n')[0]).toBe(`listening\t127.0.0.1\t${port}\ttcp\t1\techo`);
+    const first = out.split('\n')[0]!;
+    const port = Number(pipedFields(first).port ?? first.split('\t')[2]);
     expect((await exchange(port, 'abc')).toString()).toBe('abc');
     await waitFor(() => out.includes('disconnect'), 10_000, 'disconnect');
     child.kill('SIGTERM');
     expect(await closed).toBe(0);
     clearTimeout(safety);
-    const lines = out.trim().split('\n');
+    return out.trim().split('\n');
+  }
+
+  test('the same format as echo-server: the event name, then key=value for every field of the JSON event', async () => {
+    const lines = await pipedRun({});
+    expect(lines[0]).toMatch(/^listening\taddress=127\.0\.0\.1\tport=\d+\tprotocol=tcp\tworkers=1\thandler=echo\tscheduling=round-robin$/);
+    const disconnect = pipedFields(lines.find((l) => l.startsWith('disconnect\t'))!);
+    expect(disconnect).toMatchObject({ worker: '1', remoteAddress: '127.0.0.1', bytesIn: '3', bytesOut: '3', reason: 'closed', halfClosed: 'true' });
+    expect(Number(disconnect.id)).toBeGreaterThan(0);
+    expect(pipedFields(lines.find((l) => l.startsWith('connect\t'))!).id).toBe(disconnect.id);
+    expect(pipedFields(lines.find((l) => l.startsWith('worker-summary\t'))!)).toMatchObject({ worker: '1', connections: '1', end: 'drained' });
+    expect(pipedFields(lines.at(-1)!)).toEqual({ event: 'summary', workers: '1', connections: '1', refused: '0', bytesIn: '3', bytesOut: '3', peakConcurrent: '1', cut: '0', crashes: '0', droppedConnections: '0' });
+  }, 40_000);
+
+  test('SOCKKIT_LEGACY_EVENTS=1: 0.1.0\'s positional layout, for one release', async () => {
+    const lines = await pipedRun({ SOCKKIT_LEGACY_EVENTS: '1' });
+    expect(lines[0]).toMatch(/^listening\t127\.0\.0\.1\t\d+\ttcp\t1\techo$/);
     expect(lines.find((l) => l.startsWith('disconnect\t'))).toMatch(/^disconnect\t1\t127\.0\.0\.1\t\d+\t3\t3\t[\d.]+\tclosed\t$/);
     expect(lines.at(-1)).toMatch(/^summary\t1\t1\t0\t3\t3\t1\t0\t0\t0$/);
   }, 40_000);

@@ -1,7 +1,8 @@
 // The echo renderers on a pretend TTY and in a pipe (FakeStream), as pure functions of events.
 import { describe, expect, test } from '@jest/globals';
 import { Terminal } from '../../src/output/terminal.js';
-import { humanLine, plainLine, createEchoEventPrinter } from '../../src/output/echo-server.js';
+import { humanLine, legacyPlainLine, createEchoEventPrinter } from '../../src/output/echo-server.js';
+import { keyValueLine, legacyEvents } from '../../src/output/server-events.js';
 import { sampleLine, printCountSummary } from '../../src/output/echo-client.js';
 import { FakeStream } from '../helpers/fake-stream.js';
 
@@ -20,10 +21,35 @@ describe('echo-server events', () => {
     expect(humanLine(term, { event: 'summary', ...summary })).toMatch(/summary {4}1 connection, 0 refused, peak 1 concurrent, in 2\.0 KiB, out 2\.0 KiB, 1 datagram \(2 B\), up 1\.49 s$/);
   });
 
-  test('piped: tab-separated records, event first', () => {
-    expect(plainLine({ event: 'refused', protocol: 'tcp', remoteAddress: '127.0.0.1', remotePort: 4000, reason: 'max-conns', maxConns: 2 })).toBe(
+  test('piped: the event name, then key=value for every JSON field, nested objects flattened', () => {
+    expect(keyValueLine({ event: 'refused', protocol: 'tcp', remoteAddress: '127.0.0.1', remotePort: 4000, reason: 'max-conns', maxConns: 2 })).toBe(
+      'refused\tprotocol=tcp\tremoteAddress=127.0.0.1\tremotePort=4000\treason=max-conns\tmaxConns=2',
+    );
+    const line = keyValueLine({ event: 'summary', ...summary });
+    expect(line).toMatch(/\tdatagramsRefusedOwnAddress=0\tdatagramsRefusedLowPort=0\tdatagramsRefusedRateLimited=0\t/);
+    expect(keyValueLine({ event: 'error', what: 'a\tb\nc', error: undefined, x: null } as never)).toBe('error\twhat=a b c\tx=');
+  });
+
+  test('SOCKKIT_LEGACY_EVENTS=1 brings back 0.1.0\'s layout and the word shutdown, and nothing else does', () => {
+    expect(legacyEvents({ SOCKKIT_LEGACY_EVENTS: '1' })).toBe(true);
+    expect(legacyEvents({ SOCKKIT_LEGACY_EVENTS: '0' })).toBe(false);
+    expect(legacyEvents({})).toBe(false);
+    expect(legacyPlainLine({ event: 'refused', protocol: 'tcp', remoteAddress: '127.0.0.1', remotePort: 4000, reason: 'max-conns', maxConns: 2 })).toBe(
       'refused\ttcp\t127.0.0.1\t4000\treason=max-conns\tmaxConns=2',
     );
+    const disconnect = { event: 'disconnect', protocol: 'tcp', open: 0, id: 3, remoteAddress: '::1', remotePort: 5000, bytesIn: 1, bytesOut: 1, durationMs: 1, reason: 'drained', halfClosed: false } as const;
+    for (const json of [true, false]) {
+      const out = new FakeStream(false);
+      const print = createEchoEventPrinter(new Terminal({ stdout: out, json, env: { SOCKKIT_LEGACY_EVENTS: '1' } }));
+      print(disconnect);
+      print.flush();
+      expect(out.text).toMatch(json ? /"reason":"shutdown"/ : /\treason=shutdown$/m);
+      const current = new FakeStream(false);
+      const printNow = createEchoEventPrinter(new Terminal({ stdout: current, json, env: {} }));
+      printNow(disconnect);
+      printNow.flush();
+      expect(current.text).toMatch(json ? /"reason":"drained"/ : /\treason=drained\t/);
+    }
   });
 
   test('the printer batches connection lines into one write per event-loop turn; listening is written at once', async () => {

@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { OwnAddress, SourceRateLimiter, udpRefusal } from '../../src/net/echo/udp.js';
 import { connectionBudget, RefusalAggregator } from '../../src/net/socket/descriptor-budget.js';
 import { Terminal } from '../../src/output/terminal.js';
-import { humanLine, plainLine } from '../../src/output/echo-server.js';
-import { humanEventLine, plainEventLine } from '../../src/output/threaded-server.js';
+import { humanLine } from '../../src/output/echo-server.js';
+import { humanEventLine } from '../../src/output/threaded-server.js';
+import { keyValueLine } from '../../src/output/server-events.js';
 import { FakeStream } from '../helpers/fake-stream.js';
 import { startEchoServer, type EchoServer, type EchoServerEvent, type EchoServerOptions } from '../../src/net/echo/server.js';
 
@@ -248,12 +249,12 @@ describe('descriptor refusal lines', () => {
   test('echo-server: one readable line and one tab-separated record per aggregated event', () => {
     const e = { event: 'refused', protocol: 'tcp', reason: 'descriptors', count: 92, open: 27, descriptorLimit: 64 } as const;
     expect(humanLine(term, e)).toMatch(/refused {4}92 connections: out of file descriptors \(ulimit -n 64, 27 open\); accepted and closed$/);
-    expect(plainLine(e)).toBe('refused\ttcp\treason=descriptors\tcount=92\topen=27\tdescriptorLimit=64');
+    expect(keyValueLine(e)).toBe('refused\tprotocol=tcp\treason=descriptors\tcount=92\topen=27\tdescriptorLimit=64');
   });
 
   test('threaded-server: worker 0 is the primary', () => {
     const e = { event: 'refused', worker: 0, reason: 'descriptors', count: 3, open: 1, descriptorLimit: 64 } as const;
     expect(humanEventLine(term, e)).toMatch(/^\[primary\] refused 3 connections: out of file descriptors \(ulimit -n 64, 1 open\)/);
-    expect(plainEventLine(e)).toEqual(['refused', 0, 'descriptors', 3, 1, 64]);
+    expect(keyValueLine(e)).toBe('refused\tworker=0\treason=descriptors\tcount=3\topen=1\tdescriptorLimit=64');
   });
 });

@@ -2,16 +2,12 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import {
-  HANDLERS,
-  upperCaseAsciiInPlace,
-  type HandlerLimits,
-  type HandlerName,
-  type ServedConnection,
-} from '../../src/net/cluster/handlers.js';
+import { HANDLERS, upperCaseAsciiInPlace, type HandlerName } from '../../src/net/cluster/handlers.js';
+import { ServedConnection, type ConnectionLimits } from '../../src/net/socket/served-connection.js';
+import { noTrace } from '../../src/net/shared/trace.js';
 import { decodeRfc868Time } from '../../src/net/cluster/rfc868-time.js';
 
-const limits: HandlerLimits = { idleTimeoutMs: 0, replyText: 'thank you', lingerMs: 2000, quietMs: 100 };
+const limits: ConnectionLimits = { idleTimeoutMs: 0, lingerMs: 2000, quietMs: 100 };
 
 interface Harness {
   port: number;
@@ -27,11 +23,13 @@ afterEach(async () => {
   }
 });
 
-async function serve(handler: HandlerName, overrides: Partial<HandlerLimits> = {}): Promise<Harness> {
+async function serve(handler: HandlerName, overrides: Partial<ConnectionLimits> = {}): Promise<Harness> {
   const h: Harness = { port: 0, served: [], sockets: [], server: createServer({ allowHalfOpen: true }) };
   h.server.on('connection', (socket) => {
     h.sockets.push(socket);
-    h.served.push(HANDLERS[handler](socket, { ...limits, ...overrides }));
+    const connection = new ServedConnection(socket, h.served.length + 1, { ...limits, ...overrides }, noTrace);
+    HANDLERS[handler](connection, { replyText: 'thank you' });
+    h.served.push(connection);
   });
   await new Promise<void>((r) => h.server.listen(0, '127.0.0.1', r));
   h.port = (h.server.address() as { port: number }).port;
@@ -57,7 +55,7 @@ describe('handlers byte for byte', () => {
     const h = await serve('echo');
     const payload = randomBytes(300_000);
     expect(sha(await exchange(h.port, payload))).toBe(sha(payload));
-    expect(await h.served[0]!.done).toEqual({ bytesIn: 300_000, bytesOut: 300_000, reason: 'closed' });
+    expect(await h.served[0]!.done).toMatchObject({ id: 1, remoteAddress: '127.0.0.1', bytesIn: 300_000, bytesOut: 300_000, reason: 'closed', halfClosed: true });
   });
 
   test('upper upper-cases a-z only', async () => {

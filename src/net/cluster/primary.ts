@@ -24,7 +24,7 @@ import type { HandlerName } from './handlers.js';
 import { SockkitError } from '../shared/errors.js';
 import { formatHostPort } from '../shared/address.js';
 import { noTrace, type TraceFn } from '../shared/trace.js';
-import { acceptQueued } from '../echo/server.js';
+import { acceptQueued } from '../socket/listen.js';
 import { connectionBudget, RefusalAggregator } from '../socket/descriptor-budget.js';
 
 export interface PrimaryOptions {
@@ -108,7 +108,7 @@ export function relayWorkerEvents(id: number, events: Extract<WorkerMessage, { k
   for (const e of events) {
     switch (e.type) {
       case 'connect':
-        options.onEvent({ event: 'connect', worker: id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, open: e.open });
+        options.onEvent({ event: 'connect', worker: id, id: e.id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, open: e.open });
         break;
       case 'disconnect': {
         stats.disconnect(id, e.bytesIn, e.bytesOut, e.reason === 'cut');

@@ -1,6 +1,7 @@
 // The messages between the threaded-server primary and its workers (node:cluster
 // IPC), and the events the primary hands to the renderer. Plain data only.
-import type { CloseReason, HandlerName } from './handlers.js';
+import type { HandlerName } from './handlers.js';
+import type { ConnectionRecord } from '../socket/served-connection.js';
 
 /** What one worker needs to serve; the primary and every worker derive it from the same argv. */
 export interface WorkerConfig {
@@ -17,17 +18,8 @@ export interface WorkerConfig {
 
 /** Per-connection happenings a worker reports, batched into one IPC message per event-loop turn. */
 export type WorkerEvent =
-  | { type: 'connect'; remoteAddress: string; remotePort: number; open: number }
-  | {
-      type: 'disconnect';
-      remoteAddress: string;
-      remotePort: number;
-      bytesIn: number;
-      bytesOut: number;
-      durationMs: number;
-      reason: CloseReason;
-      error?: string;
-    }
+  | { type: 'connect'; id: number; remoteAddress: string; remotePort: number; open: number }
+  | ({ type: 'disconnect' } & ConnectionRecord)
   | { type: 'refused'; remoteAddress: string; remotePort: number; maxConns: number }
   /** Connections refused for lack of descriptors, aggregated: at most one a second, with the count. */
   | { type: 'refused-descriptors'; count: number; open: number; descriptorLimit: number }

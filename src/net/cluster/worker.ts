@@ -7,7 +7,9 @@ import type { Socket } from 'node:net';
 import type { PrimaryMessage, WorkerConfig, WorkerEvent, WorkerMessage } from './protocol.js';
 import { isPrimaryMessage } from './protocol.js';
 import { connectionBudget, RefusalAggregator } from '../socket/descriptor-budget.js';
-import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, HANDLERS, type HandlerLimits, type ServedConnection } from './handlers.js';
+import { HANDLERS, type ConnectionHandler } from './handlers.js';
+import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, ServedConnection, type ConnectionLimits, type ConnectionRecord } from '../socket/served-connection.js';
+import { noTrace, tracing, type TraceFn } from '../shared/trace.js';
 
 /** Exit status of a worker that died of an error (uncaught exception or the test crash). */
 export const WORKER_CRASH_EXIT_CODE = 70;
@@ -54,145 +56,139 @@ function sendToPrimary(message: WorkerMessage, done?: () => void): void {
 
 /** Serves until the primary says drain (resolves 0) or the primary goes away (Node's cluster exits the worker). */
 export function runClusterWorker(config: WorkerConfig): Promise<number> {
-  const workerId = cluster.worker?.id ?? 0;
-  // Bench-only: SOCKKIT_BENCH_UNBATCHED_EVENTS=1 sends every event on its own (bench/threaded-measure.mjs).
-  const events = new EventBatcher(sendToPrimary, process.env.SOCKKIT_BENCH_UNBATCHED_EVENTS !== '1');
-  const trace = (step: string, detail: string) => {
-    if (config.tracing) events.push({ type: 'trace', step, detail });
-  };
-  const limits: HandlerLimits = {
-    idleTimeoutMs: config.idleTimeoutMs,
-    replyText: config.replyText,
-    lingerMs: DEFAULT_LINGER_MS,
-    quietMs: DEFAULT_QUIET_MS,
-  };
-  const handler = HANDLERS[config.handler];
-  const open = new Set<ServedConnection>();
-  let served = 0;
-  let draining = false;
-  let crashing = false;
-
   // The terminal sends Ctrl-C to the whole process group: a worker waits for the
   // primary's drain message instead, so in-flight clients are not cut.
   process.on('SIGINT', () => {});
-
   return new Promise<number>((resolve) => {
-    // An error nobody caught is a crash: report it, wait for the primary's
-    // acknowledgement (bounded), exit. Connections open here are lost with the
-    // process (the kernel resets them); the primary reports how many, and hands any
-    // connection it sent us but we never took to another worker.
-    const exitCrashed = () => process.exit(WORKER_CRASH_EXIT_CODE);
-    process.on('uncaughtException', (err) => {
-      if (crashing) return;
-      crashing = true;
-      setTimeout(exitCrashed, 2000); // bound: exit even if the acknowledgement never comes
-      events.flush(() => sendToPrimary({ kind: 'fatal', message: err instanceof Error ? err.message : String(err) }));
-    });
-
+    const worker = new ClusterWorker(config, () => resolve(0));
+    process.on('uncaughtException', (err) => worker.crashed(err));
     process.on('message', (message: unknown, handle: unknown) => {
       if (!isPrimaryMessage(message)) return;
-      if (message.kind === 'conn') take(message.id, handle as Socket | undefined);
+      if (message.kind === 'conn') worker.take(message.id, handle as Socket | undefined);
       else if (message.kind === 'fatal-ack') exitCrashed();
-      else startDrain(message);
+      else worker.drain(message.deadlineMs);
     });
     sendToPrimary({ kind: 'ready' });
-
-    let accepting = 0;
-    // Each connection costs this process a descriptor: beyond its budget, a hand-off
-    // would fail inside Node's IPC, so refuse (and say so, aggregated) before that.
-    const budget = connectionBudget();
-    const byDescriptors = budget !== undefined && (config.maxConnsPerWorker === 0 || budget.connections < config.maxConnsPerWorker);
-    const cap = byDescriptors ? budget.connections : config.maxConnsPerWorker;
-    const descriptorRefusals = new RefusalAggregator((count) =>
-      events.push({ type: 'refused-descriptors', count, open: open.size, descriptorLimit: budget?.limit ?? 0 }),
-    );
-
-    function take(id: number, socket: Socket | undefined): void {
-      if (!socket) return; // the client was gone before the hand-off completed
-      if (crashing) return; // not taken: the primary gives it to another worker
-      // As if accepted by a server with allowHalfOpen: the client's FIN ends only its
-      // direction, so the echo of what it sent last can still be flushed.
-      socket.allowHalfOpen = true;
-      socket.on('error', () => {}); // until the handler's own error handling is attached
-      const refuse = cap > 0 && open.size + accepting >= cap;
-      if (!refuse) accepting++;
-      // Say "taken" before reading a byte: a crash after this point loses this
-      // connection (and is counted); before it, the primary still holds it intact.
-      const took: WorkerMessage = { kind: 'took', id };
-      if (refuse) took.refused = true;
-      sendToPrimary(took, () => {
-        if (refuse) return refuseConnection(socket);
-        accepting--;
-        onConnection(socket);
-      });
-    }
-
-    function refuseConnection(socket: Socket): void {
-      if (byDescriptors) {
-        descriptorRefusals.add();
-        socket.destroy();
-        return;
-      }
-      events.push({ type: 'refused', remoteAddress: socket.remoteAddress ?? '?', remotePort: socket.remotePort ?? 0, maxConns: config.maxConnsPerWorker });
-      socket.destroy();
-    }
-
-    function onConnection(socket: Socket): void {
-      const remoteAddress = socket.remoteAddress ?? '?';
-      const remotePort = socket.remotePort ?? 0;
-      const started = performance.now();
-      const connection = handler(socket, limits);
-      open.add(connection);
-      events.push({ type: 'connect', remoteAddress, remotePort, open: open.size });
-      trace('accept', `${remoteAddress} port ${remotePort}`);
-      if (config.tracing) socket.once('end', () => trace('recv', `${remoteAddress} port ${remotePort}: end of stream (client half-closed)`));
-      if (draining) connection.drain();
-
-      void connection.done.then((outcome) => {
-        open.delete(connection);
-        const event: WorkerEvent = {
-          type: 'disconnect',
-          remoteAddress,
-          remotePort,
-          bytesIn: outcome.bytesIn,
-          bytesOut: outcome.bytesOut,
-          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-          reason: outcome.reason,
-        };
-        if (outcome.error !== undefined) event.error = outcome.error;
-        events.push(event);
-        trace('close', `${remoteAddress} port ${remotePort}: ${outcome.bytesIn} bytes in, ${outcome.bytesOut} bytes out`);
-        served++;
-        if (config.crashAfter > 0 && workerId === 1 && served === config.crashAfter) {
-          // Test-only (SOCKKIT_TEST_CRASH_AFTER): a bug that kills the process between clients.
-          setImmediate(() => {
-            throw new Error(`test crash after ${served} connections (SOCKKIT_TEST_CRASH_AFTER)`);
-          });
-        }
-        if (draining) finishIfDrained();
-      });
-    }
-
-    let cutTimer: NodeJS.Timeout | undefined;
-    let cut = 0;
-
-    function startDrain(message: Extract<PrimaryMessage, { kind: 'drain' }>): void {
-      if (draining) return;
-      draining = true;
-      // The primary has stopped accepting; finish what is open.
-      for (const connection of open) connection.drain();
-      cutTimer = setTimeout(() => {
-        cut = open.size;
-        for (const connection of open) connection.cut();
-      }, message.deadlineMs);
-      finishIfDrained();
-    }
-
-    function finishIfDrained(): void {
-      if (open.size > 0) return;
-      clearTimeout(cutTimer);
-      descriptorRefusals.flush();
-      events.flush(() => sendToPrimary({ kind: 'drained', cut }, () => resolve(0)));
-    }
   });
+}
+
+function exitCrashed(): never {
+  process.exit(WORKER_CRASH_EXIT_CODE);
+}
+
+class ClusterWorker {
+  private readonly workerId = cluster.worker?.id ?? 0;
+  // Bench-only: SOCKKIT_BENCH_UNBATCHED_EVENTS=1 sends every event on its own (bench/threaded-measure.mjs).
+  private readonly events = new EventBatcher(sendToPrimary, process.env.SOCKKIT_BENCH_UNBATCHED_EVENTS !== '1');
+  private readonly trace: TraceFn;
+  private readonly limits: ConnectionLimits;
+  private readonly handler: ConnectionHandler;
+  private readonly open = new Set<ServedConnection>();
+  /** Connections said to be taken whose hand-off acknowledgement is still on its way. */
+  private accepting = 0;
+  private served = 0;
+  private draining = false;
+  private crashing = false;
+  private cutTimer: NodeJS.Timeout | undefined;
+  private cutCount = 0;
+  // Each connection costs this process a descriptor: beyond its budget, a hand-off
+  // would fail inside Node's IPC, so refuse (and say so, aggregated) before that.
+  private readonly byDescriptors: boolean;
+  private readonly cap: number;
+  private readonly descriptorRefusals: RefusalAggregator;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly onDrained: () => void,
+  ) {
+    this.trace = config.tracing ? (step, detail) => this.events.push({ type: 'trace', step, detail }) : noTrace;
+    this.limits = { idleTimeoutMs: config.idleTimeoutMs, lingerMs: DEFAULT_LINGER_MS, quietMs: DEFAULT_QUIET_MS };
+    this.handler = HANDLERS[config.handler];
+    const budget = connectionBudget();
+    this.byDescriptors = budget !== undefined && (config.maxConnsPerWorker === 0 || budget.connections < config.maxConnsPerWorker);
+    this.cap = this.byDescriptors ? budget!.connections : config.maxConnsPerWorker;
+    this.descriptorRefusals = new RefusalAggregator((count) =>
+      this.events.push({ type: 'refused-descriptors', count, open: this.open.size, descriptorLimit: budget?.limit ?? 0 }),
+    );
+  }
+
+  /**
+   * An error nobody caught is a crash: report it, wait for the primary's
+   * acknowledgement (bounded), exit. Connections open here are lost with the process
+   * (the kernel resets them); the primary reports how many, and hands any connection
+   * it sent us but we never took to another worker.
+   */
+  crashed(err: unknown): void {
+    if (this.crashing) return;
+    this.crashing = true;
+    setTimeout(exitCrashed, 2000); // bound: exit even if the acknowledgement never comes
+    this.events.flush(() => sendToPrimary({ kind: 'fatal', message: err instanceof Error ? err.message : String(err) }));
+  }
+
+  take(id: number, socket: Socket | undefined): void {
+    if (!socket) return; // the client was gone before the hand-off completed
+    if (this.crashing) return; // not taken: the primary gives it to another worker
+    // As if accepted by a server with allowHalfOpen: the client's FIN ends only its
+    // direction, so the echo of what it sent last can still be flushed.
+    socket.allowHalfOpen = true;
+    socket.on('error', () => {}); // until the connection core's own error handling is attached
+    const refuse = this.cap > 0 && this.open.size + this.accepting >= this.cap;
+    if (!refuse) this.accepting++;
+    // Say "taken" before reading a byte: a crash after this point loses this
+    // connection (and is counted); before it, the primary still holds it intact.
+    const took: WorkerMessage = { kind: 'took', id };
+    if (refuse) took.refused = true;
+    sendToPrimary(took, () => {
+      if (refuse) return this.refuse(socket);
+      this.accepting--;
+      this.serve(id, socket);
+    });
+  }
+
+  private refuse(socket: Socket): void {
+    if (this.byDescriptors) this.descriptorRefusals.add();
+    else this.events.push({ type: 'refused', remoteAddress: socket.remoteAddress ?? '?', remotePort: socket.remotePort ?? 0, maxConns: this.config.maxConnsPerWorker });
+    socket.destroy();
+  }
+
+  private serve(id: number, socket: Socket): void {
+    const connection = new ServedConnection(socket, id, this.limits, this.trace);
+    this.handler(connection, this.config);
+    this.open.add(connection);
+    this.events.push({ type: 'connect', id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, open: this.open.size });
+    if (tracing(this.trace)) this.trace('accept', `${connection.peer} #${id} (${this.open.size} open)`);
+    if (this.draining) connection.drain();
+    void connection.done.then((record) => this.closed(connection, record));
+  }
+
+  private closed(connection: ServedConnection, record: ConnectionRecord): void {
+    this.open.delete(connection);
+    this.events.push({ type: 'disconnect', ...record });
+    this.served++;
+    if (this.config.crashAfter > 0 && this.workerId === 1 && this.served === this.config.crashAfter) {
+      // Test-only (SOCKKIT_TEST_CRASH_AFTER): a bug that kills the process between clients.
+      setImmediate(() => {
+        throw new Error(`test crash after ${this.served} connections (SOCKKIT_TEST_CRASH_AFTER)`);
+      });
+    }
+    if (this.draining) this.finishIfDrained();
+  }
+
+  /** The primary has stopped accepting: finish what is open, cut what is left at the deadline. */
+  drain(deadlineMs: number): void {
+    if (this.draining) return;
+    this.draining = true;
+    for (const connection of this.open) connection.drain();
+    this.cutTimer = setTimeout(() => {
+      for (const connection of this.open) if (connection.cut()) this.cutCount++;
+    }, deadlineMs);
+    this.finishIfDrained();
+  }
+
+  private finishIfDrained(): void {
+    if (this.open.size > 0) return;
+    clearTimeout(this.cutTimer);
+    this.descriptorRefusals.flush();
+    this.events.flush(() => sendToPrimary({ kind: 'drained', cut: this.cutCount }, this.onDrained));
+  }
 }
