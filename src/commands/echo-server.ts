@@ -6,8 +6,9 @@ import { usageError } from '../net/shared/errors.js';
 import { resolveBindHost } from '../net/socket/listen.js';
 import { startEchoServer } from '../net/echo/server.js';
 import { createEchoEventPrinter } from '../output/echo-server.js';
+import { TLS_SERVER_OPTIONS, tlsServerFromArgs, type TlsServerArgs } from './tls-flags.js';
 
-interface EchoServerArgs {
+interface EchoServerArgs extends TlsServerArgs {
   host?: string;
   port: string;
   tcp?: boolean;
@@ -57,11 +58,12 @@ export default defineCommand<EchoServerArgs>({
       requiresArg: true,
       describe: 'UDP: answers per second per source address, one second of burst (0: no limit)',
     },
+    ...TLS_SERVER_OPTIONS,
     'log-connections': { type: 'boolean', default: true, describe: 'one event per connect/disconnect (--no-log-connections: only listening, refused, errors, summary)' },
   },
   conflicts: [FAMILY_CONFLICT],
   epilog:
-    'Events go to stdout: readable lines on a terminal, tab-separated when piped, NDJSON with --json ' +
+    'Events go to stdout: readable lines on a terminal, key=value fields when piped, NDJSON with --json ' +
     '(first line: {"event":"listening","address","port","protocol"}). Ctrl-C / SIGTERM: stop accepting, ' +
     'echo what clients sent until they go quiet or close (at most --timeout, then cut), print a summary, exit 0. ' +
     'UDP never answers its own address and port, nor the small services\' ports (without --allow-low-ports), and at most --rate-limit a second per source.',
@@ -70,6 +72,7 @@ export default defineCommand<EchoServerArgs>({
     ['sockkit echo-server --port 0 --json', 'NDJSON events, port chosen by the kernel'],
     ['sockkit echo-server --host :: --tcp --udp --port 7007', 'TCP and UDP on every IPv6 and IPv4 address'],
     ['sockkit echo-server -p 9000 --max-conns 100 --idle-timeout 30', 'bounded: 100 clients, 30 s idle'],
+    ['sockkit echo-server -p 9443 --tls --cert srv.crt --key srv.key', 'TLS echo (openssl s_client -connect 127.0.0.1:9443)'],
   ],
   defaultTimeoutSeconds: 5,
   longRunning: true,
@@ -80,6 +83,8 @@ export default defineCommand<EchoServerArgs>({
     const { backlog, 'max-conns': maxConns, 'max-bytes': maxBytes, 'idle-timeout': idle, 'rate-limit': rateLimit } = args;
     const udp = args.udp === true;
     const tcp = args.tcp === true || !udp;
+    const tls = await tlsServerFromArgs(args);
+    if (tls && !tcp) throw usageError('--tls', 'TLS needs TCP: --udp alone has no connection to secure (DTLS is not offered)');
     const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace, ctx.timeoutMs);
 
     const print = createEchoEventPrinter(ctx.term);
@@ -94,6 +99,7 @@ export default defineCommand<EchoServerArgs>({
         maxConns,
         limits: { idleTimeoutMs: idle !== undefined ? idle * 1000 : undefined, maxBytes },
         udpPolicy: { allowLowPorts: args['allow-low-ports'] === true, ratePerSecond: rateLimit },
+        tls,
         shutdownGraceMs: ctx.timeoutMs,
         connectionEvents: args['log-connections'],
       },

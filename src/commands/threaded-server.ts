@@ -13,13 +13,18 @@ import { runClusterWorker } from '../net/cluster/worker.js';
 import { HANDLER_NAMES, type HandlerName } from '../net/cluster/handlers.js';
 import { createServerEventPrinter, printServerSummary } from '../output/threaded-server.js';
 import { tracing } from '../net/shared/trace.js';
+import { tlsServerConfig } from '../net/socket/tls-server.js';
+import { TLS_SERVER_OPTIONS, tlsServerFiles, type TlsServerArgs } from './tls-flags.js';
+import { randomBytes } from 'node:crypto';
 
 export const MAX_WORKERS = 64;
 const DEFAULT_REPLY = 'Thank you for connecting';
 /** Forking and loading N bundles on a busy machine can take seconds; this bounds it. */
 const STARTUP_TIMEOUT_MS = 30_000;
+/** The primary hands its workers the TLS session-ticket keys through their environment. */
+const TICKET_KEYS_ENV = 'SOCKKIT_TLS_TICKET_KEYS';
 
-interface ThreadedServerArgs {
+interface ThreadedServerArgs extends TlsServerArgs {
   host?: string;
   port: string;
   workers?: number;
@@ -45,12 +50,14 @@ export default defineCommand<ThreadedServerArgs>({
     reply: { type: 'string', describe: `text for --handler reply, sent with a newline (default "${DEFAULT_REPLY}")`, requiresArg: true },
     'max-conns': { type: 'number', limit: { kind: 'integer', min: 1 }, describe: 'open connections in total; each worker admits ceil(N / workers) and refuses beyond', requiresArg: true },
     'idle-timeout': { type: 'number', limit: { kind: 'seconds', min: 0, exclusive: true }, describe: 'close a connection idle for this many seconds (default: never)', requiresArg: true },
+    ...TLS_SERVER_OPTIONS,
   },
   examples: [
     ['sockkit threaded-server --port 9000', 'echo on every core, port 9000'],
     ['sockkit threaded-server --workers 2 --handler upper --json', 'two workers, upper-casing echo, NDJSON events'],
     ['sockkit threaded-server --handler reply --reply thanks', 'the classic thank-you server'],
     ['sockkit threaded-server --handler time --port 3737', 'an RFC 868 time server'],
+    ['sockkit threaded-server --port 9443 --tls --cert srv.crt --key srv.key', 'TLS terminated in every worker'],
   ],
   defaultTimeoutSeconds: 5,
   longRunning: true,
@@ -58,7 +65,14 @@ export default defineCommand<ThreadedServerArgs>({
     const workers = parseWorkers(args.workers);
     // Workers trace through IPC events: they are told whether to, not handed a function.
     const config = workerConfig(args, workers, tracing(ctx.trace));
+    config.tls = await tlsServerFiles(args);
+    if (config.tls) {
+      // Every worker resumes the others' TLS sessions: they share the session-ticket keys.
+      const shared = process.env[TICKET_KEYS_ENV];
+      config.tls.ticketKeys = shared !== undefined ? Buffer.from(shared, 'hex') : randomBytes(48);
+    }
     if (cluster.isWorker) return runClusterWorker(config);
+    if (config.tls) tlsServerConfig(config.tls); // a key OpenSSL refuses fails here, before any fork
 
     const printEvent = createServerEventPrinter(ctx.term);
     let result;
@@ -74,6 +88,7 @@ export default defineCommand<ThreadedServerArgs>({
         onWorkerStderr: (worker, text) => ctx.term.stderr.write(text.replace(/^/gm, `[worker ${worker}] `)),
         trace: ctx.trace,
         signal: ctx.signal,
+        workerEnv: config.tls?.ticketKeys ? { [TICKET_KEYS_ENV]: config.tls.ticketKeys.toString('hex') } : undefined,
       });
     } finally {
       printEvent.flush(); // what was batched, also when the server fails

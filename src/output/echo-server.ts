@@ -5,7 +5,7 @@ import type { EchoServerEvent, EchoServerSummary } from '../net/echo/server.js';
 import { formatHostPort } from '../net/shared/address.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
-import { bytes, connectText, createEventPrinter, disconnectText, duration, type EventPrinter } from './server-events.js';
+import { bytes, connectText, createEventPrinter, disconnectText, duration, keyValueLine, tlsText, type EventPrinter } from './server-events.js';
 
 export type EchoEventPrinter = EventPrinter<EchoServerEvent>;
 
@@ -24,7 +24,7 @@ export function humanLine(term: Terminal, e: EchoServerEvent): string {
     case 'listening': {
       const expose = e.address === '127.0.0.1' || e.address === '::1' ? ' (loopback only; expose with --host 0.0.0.0 or --host ::)' : '';
       const backlog = e.backlog !== undefined ? `, backlog ${e.backlog}` : '';
-      return `${t} ${paint(term, 'green', 'listening')}  ${e.protocol.toUpperCase()} ${formatHostPort(e.address, e.port)}${backlog}${expose}`;
+      return `${t} ${paint(term, 'green', 'listening')}  ${e.protocol.toUpperCase()}${e.tls ? '+TLS' : ''} ${formatHostPort(e.address, e.port)}${backlog}${expose}`;
     }
     case 'connect':
       return `${t} ${paint(term, 'cyan', 'connect')}    ${connectText(e)}`;
@@ -37,6 +37,8 @@ export function humanLine(term: Terminal, e: EchoServerEvent): string {
       return `${t} ${paint(term, 'yellow', 'refused')}    ${formatHostPort(e.remoteAddress, e.remotePort)}: --max-conns ${e.maxConns} reached`;
     case 'error':
       return `${t} ${paint(term, 'red', 'error')}      ${e.protocol} ${e.what}: ${e.error}${e.suppressed ? ` (${e.suppressed} more suppressed)` : ''}`;
+    case 'tls':
+      return `${t} ${paint(term, 'green', 'tls')}        ${tlsText(e)}`;
     case 'summary':
       return `${t} ${paint(term, 'bold', 'summary')}    ${summaryText(e)}`;
   }
@@ -55,6 +57,7 @@ function summaryText(s: EchoServerSummary): string {
   ];
   if (s.refusedDescriptors) parts.push(`${s.refusedDescriptors} of them for lack of descriptors`);
   if (s.cut) parts.push(`${s.cut} cut at the stop deadline`);
+  if (s.tlsHandshakes !== undefined) parts.push(`${plural(s.tlsHandshakes, 'TLS handshake')}, ${s.tlsFailures ?? 0} failed`);
   if (s.datagrams) parts.push(`${plural(s.datagrams, 'datagram')} (${bytes(s.datagramBytes)})`);
   const { ownAddress, lowPort, rateLimited } = s.datagramsRefused;
   if (ownAddress + lowPort + rateLimited > 0) {
@@ -68,6 +71,8 @@ function summaryText(s: EchoServerSummary): string {
 /** 0.1.0's piped layout (SOCKKIT_LEGACY_EVENTS=1): event, protocol, address, port, then key=value. Remove in 0.3. */
 export function legacyPlainLine(e: EchoServerEvent): string {
   switch (e.event) {
+    case 'tls': // new in 0.2: no old layout
+      return keyValueLine(e);
     case 'listening':
       return ['listening', e.protocol, e.address, e.port, ...(e.backlog !== undefined ? [`backlog=${e.backlog}`] : [])].join('\t');
     case 'connect':

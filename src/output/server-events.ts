@@ -7,6 +7,7 @@
 // turn: one write() for many connections, which keeps 10,000 connects cheap.
 import type { CloseReason, ConnectionRecord } from '../net/socket/served-connection.js';
 import { formatHostPort } from '../net/shared/address.js';
+import type { ServerTlsInfo } from '../net/socket/tls-server.js';
 import { jsonText } from './render.js';
 import type { Terminal } from './terminal.js';
 
@@ -102,6 +103,7 @@ export const REASON_TEXT: Record<CloseReason, string> = {
   'max-bytes': '--max-bytes reached',
   drained: 'drained at the server stop',
   cut: 'cut at the stop deadline',
+  'tls-handshake': 'TLS handshake failed:',
 };
 
 /** `127.0.0.1:5000 #3 (2 open)` */
@@ -113,6 +115,16 @@ export function connectText(e: { id: number; remoteAddress: string; remotePort: 
 export function disconnectText(e: ConnectionRecord): string {
   const error = e.error && e.reason !== 'closed' ? ` ${e.error}` : '';
   return `${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${duration(e.durationMs)}, ${REASON_TEXT[e.reason] ?? e.reason}${error}`;
+}
+
+/** `127.0.0.1:5000 #3 TLSv1.3 TLS_AES_256_GCM_SHA384, ALPN echo, SNI localhost, client CN=alice, handshake 2.1 ms` */
+export function tlsText(e: { id: number; remoteAddress: string; remotePort: number } & ServerTlsInfo): string {
+  const parts = [`${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} ${e.version ?? '?'} ${e.cipher ?? '?'}`];
+  if (e.alpn) parts.push(`ALPN ${e.alpn}`);
+  if (e.sni) parts.push(`SNI ${e.sni}`);
+  if (e.clientCertificate) parts.push(`client ${e.clientCertificate}`);
+  parts.push(`handshake ${duration(e.handshakeMs)}${e.resumed ? ' (resumed)' : ''}`);
+  return parts.join(', ');
 }
 
 export function bytes(n: number): string {

@@ -4,7 +4,7 @@ import type { ServerEvent } from '../net/cluster/protocol.js';
 import type { ClusterResult } from '../net/cluster/primary.js';
 import { formatHostPort } from '../net/shared/address.js';
 import { printNdjson, printTable, type Column } from './render.js';
-import { connectText, createEventPrinter, disconnectText, keyValueLine, legacyEvents, plainValue, type EventPrinter, type ServerEventLike } from './server-events.js';
+import { connectText, createEventPrinter, disconnectText, tlsText, keyValueLine, legacyEvents, plainValue, type EventPrinter, type ServerEventLike } from './server-events.js';
 import { paint } from './style.js';
 import type { Terminal } from './terminal.js';
 import type { WorkerTotals } from '../net/cluster/stats.js';
@@ -32,6 +32,8 @@ export function humanEventLine(term: Terminal, e: ServerEvent): string {
       return `${tag(e.worker)} ${paint(term, 'cyan', 'connect')} ${connectText(e, ' on this worker')}`;
     case 'disconnect':
       return `${tag(e.worker)} ${paint(term, 'blue', 'disconnect')} ${disconnectText(e)}`;
+    case 'tls':
+      return `${tag(e.worker)} ${paint(term, 'green', 'tls')} ${tlsText(e)}`;
     case 'refused':
       if ('reason' in e) {
         const who = e.worker === 0 ? paint(term, 'dim', '[primary]') : tag(e.worker);
@@ -55,6 +57,8 @@ export function humanEventLine(term: Terminal, e: ServerEvent): string {
 /** 0.1.0's piped layout (SOCKKIT_LEGACY_EVENTS=1): every field by position. Remove in 0.3. */
 export function legacyPlainEventLine(e: ServerEvent): Array<string | number> {
   switch (e.event) {
+    case 'tls': // new in 0.2, so no old layout: its key=value fields
+      return keyValueLine(e).split('\t');
     case 'listening':
       return [e.event, e.address, e.port, e.protocol, e.workers, e.handler];
     case 'worker-ready':

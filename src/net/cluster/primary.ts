@@ -44,6 +44,8 @@ export interface PrimaryOptions {
   onWorkerStderr: (worker: number, text: string) => void;
   trace: TraceFn;
   signal: AbortSignal;
+  /** Extra environment for every worker (e.g. the TLS session-ticket keys they share). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface ClusterResult {
@@ -110,6 +112,11 @@ export function relayWorkerEvents(id: number, events: Extract<WorkerMessage, { k
       case 'connect':
         options.onEvent({ event: 'connect', worker: id, id: e.id, remoteAddress: e.remoteAddress, remotePort: e.remotePort, open: e.open });
         break;
+      case 'tls': {
+        const { type: _type, ...rest } = e;
+        options.onEvent({ event: 'tls', worker: id, ...rest });
+        break;
+      }
       case 'disconnect': {
         stats.disconnect(id, e.bytesIn, e.bytesOut, e.reason === 'cut');
         const { type: _type, ...rest } = e;
@@ -245,7 +252,7 @@ class ClusterPrimary {
 
   private fork(): Tracked {
     const { options } = this;
-    const worker = cluster.fork();
+    const worker = cluster.fork(options.workerEnv);
     const pid = worker.process.pid ?? 0;
     const entry: Tracked = { worker, pid, ready: false, unusable: false, draining: false, drained: false };
     this.tracked.set(worker.id, entry);

@@ -2,6 +2,7 @@
 // IPC), and the events the primary hands to the renderer. Plain data only.
 import type { HandlerName } from './handlers.js';
 import type { ConnectionRecord } from '../socket/served-connection.js';
+import type { ServerTlsInfo, TlsServerFiles } from '../socket/tls-server.js';
 
 /** What one worker needs to serve; the primary and every worker derive it from the same argv. */
 export interface WorkerConfig {
@@ -12,6 +13,8 @@ export interface WorkerConfig {
   /** 0: no idle timeout. */
   idleTimeoutMs: number;
   tracing: boolean;
+  /** --tls: each worker terminates TLS for its connections. */
+  tls?: TlsServerFiles;
   /** Test-only: worker 1 crashes after serving this many connections (0: never). */
   crashAfter: number;
 }
@@ -20,6 +23,7 @@ export interface WorkerConfig {
 export type WorkerEvent =
   | { type: 'connect'; id: number; remoteAddress: string; remotePort: number; open: number }
   | ({ type: 'disconnect' } & ConnectionRecord)
+  | ({ type: 'tls'; id: number; remoteAddress: string; remotePort: number } & ServerTlsInfo)
   | { type: 'refused'; remoteAddress: string; remotePort: number; maxConns: number }
   /** Connections refused for lack of descriptors, aggregated: at most one a second, with the count. */
   | { type: 'refused-descriptors'; count: number; open: number; descriptorLimit: number }
@@ -64,6 +68,7 @@ export type ServerEvent =
   | { event: 'worker-ready'; worker: number; pid: number }
   | ({ event: 'connect'; worker: number } & Omit<Extract<WorkerEvent, { type: 'connect' }>, 'type'>)
   | ({ event: 'disconnect'; worker: number } & Omit<Extract<WorkerEvent, { type: 'disconnect' }>, 'type'>)
+  | ({ event: 'tls'; worker: number } & Omit<Extract<WorkerEvent, { type: 'tls' }>, 'type'>)
   | ({ event: 'refused'; worker: number } & Omit<Extract<WorkerEvent, { type: 'refused' }>, 'type'>)
   /** Refused for lack of descriptors (aggregated, one event a second at most); worker 0 is the primary. */
   | { event: 'refused'; worker: number; reason: 'descriptors'; count: number; open: number; descriptorLimit: number }

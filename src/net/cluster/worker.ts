@@ -8,7 +8,8 @@ import type { PrimaryMessage, WorkerConfig, WorkerEvent, WorkerMessage } from '.
 import { isPrimaryMessage } from './protocol.js';
 import { connectionBudget, RefusalAggregator } from '../socket/descriptor-budget.js';
 import { HANDLERS, type ConnectionHandler } from './handlers.js';
-import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, ServedConnection, type ConnectionLimits, type ConnectionRecord } from '../socket/served-connection.js';
+import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, type ConnectionLimits, type ConnectionRecord, type ServedConnection } from '../socket/served-connection.js';
+import { acceptConnection, tlsServerConfig, type TlsServerConfig } from '../socket/tls-server.js';
 import { noTrace, tracing, type TraceFn } from '../shared/trace.js';
 
 /** Exit status of a worker that died of an error (uncaught exception or the test crash). */
@@ -83,6 +84,7 @@ class ClusterWorker {
   private readonly trace: TraceFn;
   private readonly limits: ConnectionLimits;
   private readonly handler: ConnectionHandler;
+  private readonly tls: TlsServerConfig | undefined;
   private readonly open = new Set<ServedConnection>();
   /** Connections said to be taken whose hand-off acknowledgement is still on its way. */
   private accepting = 0;
@@ -104,6 +106,7 @@ class ClusterWorker {
     this.trace = config.tracing ? (step, detail) => this.events.push({ type: 'trace', step, detail }) : noTrace;
     this.limits = { idleTimeoutMs: config.idleTimeoutMs, lingerMs: DEFAULT_LINGER_MS, quietMs: DEFAULT_QUIET_MS };
     this.handler = HANDLERS[config.handler];
+    this.tls = config.tls && tlsServerConfig(config.tls);
     const budget = connectionBudget();
     this.byDescriptors = budget !== undefined && (config.maxConnsPerWorker === 0 || budget.connections < config.maxConnsPerWorker);
     this.cap = this.byDescriptors ? budget!.connections : config.maxConnsPerWorker;
@@ -152,7 +155,13 @@ class ClusterWorker {
   }
 
   private serve(id: number, socket: Socket): void {
-    const connection = new ServedConnection(socket, id, this.limits, this.trace);
+    const connection = acceptConnection(socket, {
+      id,
+      limits: this.limits,
+      trace: this.trace,
+      tls: this.tls,
+      onSecure: (c, info) => this.events.push({ type: 'tls', id, remoteAddress: c.remoteAddress, remotePort: c.remotePort, ...info }),
+    });
     this.handler(connection, this.config);
     this.open.add(connection);
     this.events.push({ type: 'connect', id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, open: this.open.size });

@@ -5,7 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { formatHostPort, type Family } from '../shared/address.js';
 import { acceptQueued, bindFailure, listenTcp } from '../socket/listen.js';
-import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, ServedConnection, type ConnectionRecord } from '../socket/served-connection.js';
+import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, type ConnectionRecord, type ServedConnection } from '../socket/served-connection.js';
+import { acceptConnection, type ServerTlsInfo, type TlsServerConfig } from '../socket/tls-server.js';
 import { startUdpEcho, type UdpEchoPolicy, type UdpEchoServer, type UdpEchoStats, type UdpRefusals } from './udp.js';
 import { connectionBudget, RefusalAggregator, type DescriptorBudget } from '../socket/descriptor-budget.js';
 import { serveEcho } from './serve.js';
@@ -20,8 +21,10 @@ export interface EchoLimits {
 export type EchoProtocol = 'tcp' | 'udp';
 
 export type EchoServerEvent =
-  | { event: 'listening'; address: string; port: number; protocol: EchoProtocol; family: Family; backlog?: number }
+  | { event: 'listening'; address: string; port: number; protocol: EchoProtocol; family: Family; backlog?: number; tls?: boolean }
   | { event: 'connect'; protocol: 'tcp'; id: number; remoteAddress: string; remotePort: number; open: number }
+  /** A completed TLS handshake (--tls): what it negotiated. A failed one is a disconnect with reason tls-handshake. */
+  | ({ event: 'tls'; protocol: 'tcp'; id: number; remoteAddress: string; remotePort: number } & ServerTlsInfo)
   | ({ event: 'disconnect'; protocol: 'tcp'; open: number } & ConnectionRecord)
   | { event: 'refused'; protocol: 'tcp'; remoteAddress: string; remotePort: number; reason: 'max-conns'; maxConns: number }
   /** Connections refused because descriptors ran out; at most one event a second, with the count. */
@@ -46,6 +49,9 @@ export interface EchoServerSummary {
   datagramsRefused: UdpRefusals;
   errors: number;
   uptimeMs: number;
+  /** With --tls: handshakes completed, and connections whose handshake failed. */
+  tlsHandshakes?: number;
+  tlsFailures?: number;
 }
 
 export interface EchoServerOptions {
@@ -58,6 +64,8 @@ export interface EchoServerOptions {
   maxConns?: number;
   limits: EchoLimits;
   udpPolicy: UdpEchoPolicy;
+  /** --tls: every TCP connection is TLS first. */
+  tls?: TlsServerConfig;
   /** How long a stop waits for clients to take their last echo before cutting them (--timeout). */
   shutdownGraceMs: number;
   /** connect/disconnect events (off: only listening, refused, errors, summary). */
@@ -93,7 +101,7 @@ export async function startEchoServer(options: EchoServerOptions, emit: (e: Echo
   return server;
 }
 
-type Totals = Pick<EchoServerSummary, 'connections' | 'refused' | 'refusedDescriptors' | 'bytesIn' | 'bytesOut' | 'peakConcurrent' | 'cut' | 'errors'>;
+type Totals = Pick<EchoServerSummary, 'connections' | 'refused' | 'refusedDescriptors' | 'bytesIn' | 'bytesOut' | 'peakConcurrent' | 'cut' | 'errors' | 'tlsHandshakes' | 'tlsFailures'>;
 
 class RunningEchoServer implements EchoServer {
   readonly ports: EchoServer['ports'] = {};
@@ -114,6 +122,7 @@ class RunningEchoServer implements EchoServer {
     private readonly trace: TraceFn,
   ) {
     this.throttle = new ErrorThrottle(emit);
+    if (options.tls) Object.assign(this.totals, { tlsHandshakes: 0, tlsFailures: 0 });
   }
 
   /** Binds every socket, then announces them: a script that reads the first listening line may use both protocols at once. */
@@ -151,7 +160,9 @@ class RunningEchoServer implements EchoServer {
       this.throttle.report('tcp', 'accept', err);
     });
     this.ports.tcp = (server.address() as { port: number }).port;
-    return { event: 'listening', address, port: this.ports.tcp, protocol: 'tcp', family, backlog };
+    const listening: EchoServerEvent = { event: 'listening', address, port: this.ports.tcp, protocol: 'tcp', family, backlog };
+    if (this.options.tls) listening.tls = true;
+    return listening;
   }
 
   private async listenUdp(): Promise<EchoServerEvent> {
@@ -168,9 +179,9 @@ class RunningEchoServer implements EchoServer {
   }
 
   private accept(socket: Socket): void {
-    const { limits } = this.options;
+    const { limits, tls } = this.options;
     const connectionLimits = { idleTimeoutMs: limits.idleTimeoutMs ?? 0, lingerMs: DEFAULT_LINGER_MS, quietMs: DEFAULT_QUIET_MS };
-    const connection = new ServedConnection(socket, this.nextConnectionId++, connectionLimits, this.trace);
+    const connection = acceptConnection(socket, { id: this.nextConnectionId++, limits: connectionLimits, trace: this.trace, tls, onSecure: (c, info) => this.secured(c, info) });
     serveEcho(connection, limits.maxBytes);
     if (this.stopping) connection.drain();
     const open = this.open;
@@ -184,8 +195,16 @@ class RunningEchoServer implements EchoServer {
     void connection.done.then((record) => this.closed(record, connection));
   }
 
+  private secured(connection: ServedConnection, info: ServerTlsInfo): void {
+    this.totals.tlsHandshakes = (this.totals.tlsHandshakes ?? 0) + 1;
+    if (this.options.connectionEvents) {
+      this.emit({ event: 'tls', protocol: 'tcp', id: connection.id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, ...info });
+    }
+  }
+
   private closed(record: ConnectionRecord, connection: ServedConnection): void {
     this.open.delete(connection);
+    if (record.reason === 'tls-handshake') this.totals.tlsFailures = (this.totals.tlsFailures ?? 0) + 1;
     this.totals.bytesIn += record.bytesIn;
     this.totals.bytesOut += record.bytesOut;
     if (record.reason === 'cut') this.totals.cut++;

@@ -30,8 +30,9 @@ export const DEFAULT_QUIET_MS = 250;
  * - max-bytes: echo-server's --max-bytes was reached; the server sent FIN
  * - drained: the server was stopping; ended once the client was quiet and its data flushed
  * - cut: the stop's deadline passed with the connection still busy
+ * - tls-handshake: the TLS handshake failed, timed out or was abandoned (OpenSSL's reason in `error`)
  */
-export type CloseReason = 'closed' | 'reset' | 'error' | 'idle-timeout' | 'max-bytes' | 'drained' | 'cut';
+export type CloseReason = 'closed' | 'reset' | 'error' | 'idle-timeout' | 'max-bytes' | 'drained' | 'cut' | 'tls-handshake';
 
 export interface ConnectionRecord {
   id: number;
@@ -52,24 +53,33 @@ export class ServedConnection {
   readonly remotePort: number;
   /** Settles when the socket has closed; never rejects. */
   readonly done: Promise<ConnectionRecord>;
-  private readonly startedAt = performance.now();
   private reason: CloseReason | undefined;
   private error: string | undefined;
   private halfClosed = false;
   private stopInput: () => void = () => {};
   private stopWatching: (() => void) | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** A TLS connection before its 'secure' event: failures are handshake failures. */
+  private handshaking = false;
 
   constructor(
     readonly socket: Socket,
     readonly id: number,
     private readonly limits: ConnectionLimits,
     private readonly trace: TraceFn,
+    /** When the connection was accepted (performance.now()), if before this object. */
+    private readonly startedAt = performance.now(),
   ) {
     this.remoteAddress = socket.remoteAddress ?? '?';
     this.remotePort = socket.remotePort ?? 0;
     // A client must never take the server down: every socket error ends only this socket.
-    socket.on('error', (err: NodeJS.ErrnoException) => {
+    socket.on('error', (err: NodeJS.ErrnoException & { reason?: string }) => {
+      if (this.handshaking) {
+        this.reason ??= 'tls-handshake';
+        // OpenSSL's reason by name ("no shared cipher", "tlsv1 alert unknown ca"), else the code.
+        this.error ??= typeof err.reason === 'string' && err.reason !== '' ? err.reason : (err.code ?? err.message);
+        return;
+      }
       this.error ??= err.code ?? err.message;
       this.reason ??= err.code === 'ECONNRESET' || err.code === 'EPIPE' ? 'reset' : 'error';
     });
@@ -91,6 +101,29 @@ export class ServedConnection {
 
   get peer(): string {
     return formatHostPort(this.remoteAddress, this.remotePort);
+  }
+
+  /**
+   * The socket is a server TLSSocket whose handshake has begun: until its 'secure'
+   * event, an error, a close or `timeoutMs` passing (undefined: the idle timeout
+   * bounds it) ends the connection as 'tls-handshake'. A client that stalls in the
+   * handshake holds only itself.
+   */
+  expectHandshake(timeoutMs: number | undefined): void {
+    this.handshaking = true;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.reason ??= 'tls-handshake';
+            this.error ??= `no handshake within ${timeoutMs} ms`;
+            this.socket.destroy();
+          }, timeoutMs).unref();
+    this.socket.once('secure', () => {
+      this.handshaking = false;
+      clearTimeout(timer);
+    });
+    this.socket.once('close', () => clearTimeout(timer));
   }
 
   /** The handler's way to stop reading new input (what it already read still goes out). */
@@ -156,9 +189,10 @@ export class ServedConnection {
       bytesIn: this.socket.bytesRead,
       bytesOut: this.socket.bytesWritten,
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
-      reason: this.reason ?? 'closed',
+      reason: this.reason ?? (this.handshaking ? 'tls-handshake' : 'closed'),
       halfClosed: this.halfClosed,
     };
+    if (this.reason === undefined && this.handshaking) this.error ??= 'closed before the handshake completed';
     if (this.error !== undefined) record.error = this.error;
     if (tracing(this.trace)) this.trace('close', `${this.peer} #${this.id}: recv ${record.bytesIn} bytes, send ${record.bytesOut} bytes, ${record.reason}`);
     return record;

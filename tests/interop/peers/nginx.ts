@@ -87,12 +87,14 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-interface CertPaths {
+export interface CertPaths {
   ca: string;
   good: [cert: string, key: string];
   wrongName: [string, string];
   expired: [string, string];
   selfSigned: [string, string];
+  /** A client certificate from the test CA (mutual TLS). */
+  client: [string, string];
 }
 
 /** A test CA and four server certificates, made with the openssl CLI. */
@@ -144,8 +146,9 @@ export function makeCertificates(dir: string): CertPaths {
   const selfKey = join(dir, 'self.key');
   openssl('req', '-config', reqConf, '-x509', ...ec, '-keyout', selfKey, '-out', selfCert, '-days', '30', '-subj', '/CN=localhost',
     '-addext', `subjectAltName=${localSan}`);
-  for (const f of [good[1], wrongName[1], expired[1], selfKey]) chmodSync(f, 0o644);
-  return { ca, good, wrongName, expired, selfSigned: [selfCert, selfKey] };
+  const client = signed('client', 'sockkit test client', 'DNS:client.test', ['-days', '30']);
+  for (const f of [good[1], wrongName[1], expired[1], selfKey, client[1]]) chmodSync(f, 0o644);
+  return { ca, good, wrongName, expired, selfSigned: [selfCert, selfKey], client };
 }
 
 function nginxConfig(dir: string, docroot: string, ports: NginxPorts, certs: CertPaths, locations: string): string {
