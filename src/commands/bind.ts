@@ -4,9 +4,14 @@ import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { parsePort, parsePortRange } from '../net/shared/address.js';
 import { usageError } from '../net/shared/errors.js';
 import { bindSocket, DEFAULT_BIND_BACKLOG, scanPortRange, MAX_RANGE_PORTS } from '../net/socket/listen.js';
-import { printBindResult, printHolding, printRangeScan } from '../output/bind.js';
+import { printBindResult, printHolding, printRangeScan, printUnixBindResult } from '../output/bind.js';
+import { bindUnixSocket, parseUnixAddress } from '../net/socket/unix.js';
+import { formatHostPort } from '../net/shared/address.js';
+import type { CommandContext } from './common.js';
 
 interface BindArgs {
+  unix?: string;
+  unlink?: boolean;
   host?: string;
   port: string;
   udp: boolean;
@@ -27,9 +32,11 @@ export default defineCommand<BindArgs>({
     udp: { alias: 'u', type: 'boolean', default: false, describe: 'bind a UDP socket instead of TCP' },
     hold: { type: 'boolean', describe: 'keep the port bound until Ctrl-C / SIGTERM (then exit 0)' },
     range: { type: 'string', requiresArg: true, describe: `list the free ports in FIRST-LAST (at most ${MAX_RANGE_PORTS})` },
+    unix: { type: 'string', requiresArg: true, describe: 'bind a Unix-domain stream socket at PATH (or @NAME, abstract) instead' },
+    unlink: { type: 'boolean', describe: '--unix: replace a stale socket file that nothing listens on (never any other file)' },
     backlog: { type: 'number', default: DEFAULT_BIND_BACKLOG, requiresArg: true, limit: { kind: 'integer', min: 1 }, describe: 'TCP listen backlog' },
   },
-  conflicts: [FAMILY_CONFLICT, ['range', 'hold']],
+  conflicts: [FAMILY_CONFLICT, ['range', 'hold'], ['unix', 'host'], ['unix', 'range'], ['unix', 'ipv4'], ['unix', 'ipv6']],
   epilog:
     'Node cannot bind a TCP socket without listening, so a TCP bind is bind + listen. ' +
     'Exit 8 when the address is in use (the holding process is named when /proc shows it) or needs privilege.',
@@ -38,10 +45,13 @@ export default defineCommand<BindArgs>({
     ['sockkit bind --port 8080 --hold', 'hold port 8080 until Ctrl-C'],
     ['sockkit bind --udp -6 --port 5353', 'bind UDP [::]:5353'],
     ['sockkit bind --range 9000-9100', 'list the free TCP ports from 9000 to 9100'],
+    ['sockkit bind --unix /tmp/app.sock --hold', 'hold a Unix socket path (stale ones: --unlink)'],
   ],
   defaultTimeoutSeconds: 5,
   longRunning: true,
   run: async (args, ctx) => {
+    if (args.unix !== undefined) return bindUnix(args, ctx);
+    if (args.unlink) throw usageError('--unlink', 'it is only used with --unix PATH');
     const protocol = args.udp ? 'udp' : 'tcp';
     const family = familyOf(args);
     if (args.range !== undefined) {
@@ -54,15 +64,29 @@ export default defineCommand<BindArgs>({
     const bound = await bindSocket({ protocol, host: args.host, port: requestedPort, family, backlog: args.backlog, lookupTimeoutMs: ctx.timeoutMs }, ctx.trace);
     const report = { ...bound, requestedPort, held: args.hold === true };
     await printBindResult(ctx.term, report);
-    if (args.hold) {
-      printHolding(ctx.term, report);
-      await new Promise<void>((resolve) => {
-        if (ctx.signal.aborted) return resolve();
-        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-    }
+    if (args.hold) await holdUntilStopped(ctx, `${protocol.toUpperCase()} ${formatHostPort(bound.address, bound.port)}`);
     ctx.trace('close', `${protocol} port ${bound.port}`);
     await bound.close();
     return 0;
   },
 });
+
+async function bindUnix(args: BindArgs, ctx: CommandContext): Promise<number> {
+  if (args.udp) throw usageError('--udp --unix', "Unix datagram sockets are not available: Node's dgram module opens only udp4 and udp6 sockets");
+  if (args.port !== '0') throw usageError('--port', 'a Unix socket has a path, not a port: give --unix PATH alone');
+  const bound = await bindUnixSocket(parseUnixAddress(args.unix!), args.backlog, args.unlink === true, ctx.trace);
+  const report = { ...bound, held: args.hold === true };
+  await printUnixBindResult(ctx.term, report);
+  if (args.hold) await holdUntilStopped(ctx, `UNIX ${bound.path}`);
+  ctx.trace('close', `unix ${bound.path}${bound.abstract ? '' : ' (the file is removed)'}`);
+  await bound.close();
+  return 0;
+}
+
+function holdUntilStopped(ctx: CommandContext, what: string): Promise<void> {
+  printHolding(ctx.term, what);
+  return new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) return resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

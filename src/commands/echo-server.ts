@@ -6,9 +6,12 @@ import { usageError } from '../net/shared/errors.js';
 import { resolveBindHost } from '../net/socket/listen.js';
 import { startEchoServer } from '../net/echo/server.js';
 import { createEchoEventPrinter } from '../output/echo-server.js';
+import { parseUnixAddress, type UnixAddress } from '../net/socket/unix.js';
 import { TLS_SERVER_OPTIONS, tlsServerFromArgs, type TlsServerArgs } from './tls-flags.js';
 
 interface EchoServerArgs extends TlsServerArgs {
+  unix?: string;
+  unlink?: boolean;
   host?: string;
   port: string;
   tcp?: boolean;
@@ -58,10 +61,12 @@ export default defineCommand<EchoServerArgs>({
       requiresArg: true,
       describe: 'UDP: answers per second per source address, one second of burst (0: no limit)',
     },
+    unix: { type: 'string', requiresArg: true, describe: 'listen on a Unix-domain stream socket at PATH (or @NAME in the abstract namespace) instead of TCP' },
+    unlink: { type: 'boolean', describe: '--unix: replace a stale socket file that nothing listens on (never any other file)' },
     ...TLS_SERVER_OPTIONS,
     'log-connections': { type: 'boolean', default: true, describe: 'one event per connect/disconnect (--no-log-connections: only listening, refused, errors, summary)' },
   },
-  conflicts: [FAMILY_CONFLICT],
+  conflicts: [FAMILY_CONFLICT, ['unix', 'host'], ['unix', 'ipv4'], ['unix', 'ipv6']],
   epilog:
     'Events go to stdout: readable lines on a terminal, key=value fields when piped, NDJSON with --json ' +
     '(first line: {"event":"listening","address","port","protocol"}). Ctrl-C / SIGTERM: stop accepting, ' +
@@ -72,6 +77,7 @@ export default defineCommand<EchoServerArgs>({
     ['sockkit echo-server --port 0 --json', 'NDJSON events, port chosen by the kernel'],
     ['sockkit echo-server --host :: --tcp --udp --port 7007', 'TCP and UDP on every IPv6 and IPv4 address'],
     ['sockkit echo-server -p 9000 --max-conns 100 --idle-timeout 30', 'bounded: 100 clients, 30 s idle'],
+    ['sockkit echo-server --unix /tmp/echo.sock', 'echo on a Unix-domain socket (nc -U /tmp/echo.sock)'],
     ['sockkit echo-server -p 9443 --tls --cert srv.crt --key srv.key', 'TLS echo (openssl s_client -connect 127.0.0.1:9443)'],
   ],
   defaultTimeoutSeconds: 5,
@@ -83,9 +89,10 @@ export default defineCommand<EchoServerArgs>({
     const { backlog, 'max-conns': maxConns, 'max-bytes': maxBytes, 'idle-timeout': idle, 'rate-limit': rateLimit } = args;
     const udp = args.udp === true;
     const tcp = args.tcp === true || !udp;
+    const unix = unixOptions(args);
     const tls = await tlsServerFromArgs(args);
     if (tls && !tcp) throw usageError('--tls', 'TLS needs TCP: --udp alone has no connection to secure (DTLS is not offered)');
-    const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace, ctx.timeoutMs);
+    const where = unix ? { address: '', family: 4 as const } : await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace, ctx.timeoutMs);
 
     const print = createEchoEventPrinter(ctx.term);
     const server = await startEchoServer(
@@ -100,6 +107,7 @@ export default defineCommand<EchoServerArgs>({
         limits: { idleTimeoutMs: idle !== undefined ? idle * 1000 : undefined, maxBytes },
         udpPolicy: { allowLowPorts: args['allow-low-ports'] === true, ratePerSecond: rateLimit },
         tls,
+        unix,
         shutdownGraceMs: ctx.timeoutMs,
         connectionEvents: args['log-connections'],
       },
@@ -117,3 +125,13 @@ export default defineCommand<EchoServerArgs>({
     return 0;
   },
 });
+
+function unixOptions(args: EchoServerArgs): { address: UnixAddress; unlink: boolean } | undefined {
+  if (args.unix === undefined) {
+    if (args.unlink) throw usageError('--unlink', 'it is only used with --unix PATH');
+    return undefined;
+  }
+  if (args.udp) throw usageError('--udp --unix', "Unix datagram sockets are not available: Node's dgram module opens only udp4 and udp6 sockets");
+  if (args.port !== '0') throw usageError('--port', 'a Unix socket has a path, not a port: give --unix PATH alone');
+  return { address: parseUnixAddress(args.unix), unlink: args.unlink === true };
+}

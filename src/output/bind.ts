@@ -1,5 +1,6 @@
 // Renderers for `sockkit bind`: what was bound (fields / JSON), and a port-range scan.
 import type { BindResult, PortRangeScan } from '../net/socket/listen.js';
+import type { UnixBindResult } from '../net/socket/unix.js';
 import { describeHolder, holderJson } from '../net/socket/listen.js';
 import { formatHostPort } from '../net/shared/address.js';
 import type { Terminal } from './terminal.js';
@@ -45,8 +46,19 @@ export async function printBindResult(term: Terminal, r: BindReport): Promise<vo
   ]);
 }
 
-export function printHolding(term: Terminal, r: BindReport): void {
-  term.note(`holding ${r.protocol.toUpperCase()} ${formatHostPort(r.address, r.port)} until Ctrl-C or SIGTERM`);
+export function printHolding(term: Terminal, what: string): void {
+  term.note(`holding ${what} until Ctrl-C or SIGTERM`);
+}
+
+export async function printUnixBindResult(term: Terminal, r: UnixBindResult & { held: boolean }): Promise<void> {
+  const { protocol, path, abstract, mode, owner, group, listening, backlog, held } = r;
+  if (term.json) return printJson(term, { protocol, path, abstract, mode, owner, group, listening, backlog, held });
+  await printFields(term, [
+    ['protocol', 'UNIX (stream)'],
+    ['path', abstract ? `${path} (abstract namespace: no file)` : path],
+    ['permissions', abstract ? 'none: any local process may connect' : `${mode} ${owner} ${group}`],
+    ['state', `bound and listening, backlog ${backlog} (Node cannot bind without listen)`],
+  ]);
 }
 
 export async function printRangeScan(term: Terminal, scan: PortRangeScan): Promise<void> {

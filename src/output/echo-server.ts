@@ -22,6 +22,7 @@ export function humanLine(term: Terminal, e: EchoServerEvent): string {
   const t = paint(term, 'dim', clock());
   switch (e.event) {
     case 'listening': {
+      if (e.protocol === 'unix') return `${t} ${paint(term, 'green', 'listening')}  ${unixListeningText(e)}`;
       const expose = e.address === '127.0.0.1' || e.address === '::1' ? ' (loopback only; expose with --host 0.0.0.0 or --host ::)' : '';
       const backlog = e.backlog !== undefined ? `, backlog ${e.backlog}` : '';
       return `${t} ${paint(term, 'green', 'listening')}  ${e.protocol.toUpperCase()}${e.tls ? '+TLS' : ''} ${formatHostPort(e.address, e.port)}${backlog}${expose}`;
@@ -42,6 +43,12 @@ export function humanLine(term: Terminal, e: EchoServerEvent): string {
     case 'summary':
       return `${t} ${paint(term, 'bold', 'summary')}    ${summaryText(e)}`;
   }
+}
+
+/** `UNIX /run/echo.sock (srwxr-xr-x root root), backlog 4096` or `UNIX @name (abstract: no file, no permissions)` */
+function unixListeningText(e: Extract<EchoServerEvent, { event: 'listening'; protocol: 'unix' }>): string {
+  const access = e.abstract ? 'abstract: no file, any local process may connect' : `${e.mode} ${e.owner} ${e.group}`;
+  return `UNIX${e.tls ? '+TLS' : ''} ${e.path} (${access}), backlog ${e.backlog}`;
 }
 
 function plural(n: number, word: string): string {
@@ -74,6 +81,7 @@ export function legacyPlainLine(e: EchoServerEvent): string {
     case 'tls': // new in 0.2: no old layout
       return keyValueLine(e);
     case 'listening':
+      if (e.protocol === 'unix') return keyValueLine(e); // new in 0.2 too
       return ['listening', e.protocol, e.address, e.port, ...(e.backlog !== undefined ? [`backlog=${e.backlog}`] : [])].join('\t');
     case 'connect':
       return ['connect', e.protocol, e.remoteAddress, e.remotePort, `id=${e.id}`, `open=${e.open}`].join('\t');

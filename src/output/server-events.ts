@@ -5,8 +5,7 @@
 // flattened into camelCase keys), so the piped and JSON forms can never disagree and
 // a script finds a field by name, not by position. Lines are batched per event-loop
 // turn: one write() for many connections, which keeps 10,000 connects cheap.
-import type { CloseReason, ConnectionRecord } from '../net/socket/served-connection.js';
-import { formatHostPort } from '../net/shared/address.js';
+import { peerText, type CloseReason, type ConnectionRecord } from '../net/socket/served-connection.js';
 import type { ServerTlsInfo } from '../net/socket/tls-server.js';
 import { jsonText } from './render.js';
 import type { Terminal } from './terminal.js';
@@ -108,18 +107,18 @@ export const REASON_TEXT: Record<CloseReason, string> = {
 
 /** `127.0.0.1:5000 #3 (2 open)` */
 export function connectText(e: { id: number; remoteAddress: string; remotePort: number; open: number }, where = ''): string {
-  return `${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} (${e.open} open${where})`;
+  return `${peerText(e.remoteAddress, e.remotePort)} #${e.id} (${e.open} open${where})`;
 }
 
 /** `127.0.0.1:5000 #3 in 5 B, out 5 B, 7.3 ms, client closed` */
 export function disconnectText(e: ConnectionRecord): string {
   const error = e.error && e.reason !== 'closed' ? ` ${e.error}` : '';
-  return `${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${duration(e.durationMs)}, ${REASON_TEXT[e.reason] ?? e.reason}${error}`;
+  return `${peerText(e.remoteAddress, e.remotePort)} #${e.id} in ${bytes(e.bytesIn)}, out ${bytes(e.bytesOut)}, ${duration(e.durationMs)}, ${REASON_TEXT[e.reason] ?? e.reason}${error}`;
 }
 
 /** `127.0.0.1:5000 #3 TLSv1.3 TLS_AES_256_GCM_SHA384, ALPN echo, SNI localhost, client CN=alice, handshake 2.1 ms` */
 export function tlsText(e: { id: number; remoteAddress: string; remotePort: number } & ServerTlsInfo): string {
-  const parts = [`${formatHostPort(e.remoteAddress, e.remotePort)} #${e.id} ${e.version ?? '?'} ${e.cipher ?? '?'}`];
+  const parts = [`${peerText(e.remoteAddress, e.remotePort)} #${e.id} ${e.version ?? '?'} ${e.cipher ?? '?'}`];
   if (e.alpn) parts.push(`ALPN ${e.alpn}`);
   if (e.sni) parts.push(`SNI ${e.sni}`);
   if (e.clientCertificate) parts.push(`client ${e.clientCertificate}`);

@@ -7,6 +7,7 @@ import { formatHostPort, type Family } from '../shared/address.js';
 import { acceptQueued, bindFailure, listenTcp } from '../socket/listen.js';
 import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, type ConnectionRecord, type ServedConnection } from '../socket/served-connection.js';
 import { acceptConnection, type ServerTlsInfo, type TlsServerConfig } from '../socket/tls-server.js';
+import { listenUnix, unixSocketInfo, type UnixAddress, type UnixSocketInfo } from '../socket/unix.js';
 import { startUdpEcho, type UdpEchoPolicy, type UdpEchoServer, type UdpEchoStats, type UdpRefusals } from './udp.js';
 import { connectionBudget, RefusalAggregator, type DescriptorBudget } from '../socket/descriptor-budget.js';
 import { serveEcho } from './serve.js';
@@ -19,17 +20,21 @@ export interface EchoLimits {
 }
 
 export type EchoProtocol = 'tcp' | 'udp';
+/** Stream connections: TCP, or a Unix-domain stream socket (--unix). */
+export type StreamProtocol = 'tcp' | 'unix';
 
 export type EchoServerEvent =
   | { event: 'listening'; address: string; port: number; protocol: EchoProtocol; family: Family; backlog?: number; tls?: boolean }
-  | { event: 'connect'; protocol: 'tcp'; id: number; remoteAddress: string; remotePort: number; open: number }
+  /** --unix: the socket's path (or @name) and who may connect to it. */
+  | ({ event: 'listening'; protocol: 'unix'; path: string; abstract: boolean; backlog: number; tls?: boolean } & UnixSocketInfo)
+  | { event: 'connect'; protocol: StreamProtocol; id: number; remoteAddress: string; remotePort: number; open: number }
   /** A completed TLS handshake (--tls): what it negotiated. A failed one is a disconnect with reason tls-handshake. */
-  | ({ event: 'tls'; protocol: 'tcp'; id: number; remoteAddress: string; remotePort: number } & ServerTlsInfo)
-  | ({ event: 'disconnect'; protocol: 'tcp'; open: number } & ConnectionRecord)
-  | { event: 'refused'; protocol: 'tcp'; remoteAddress: string; remotePort: number; reason: 'max-conns'; maxConns: number }
+  | ({ event: 'tls'; protocol: StreamProtocol; id: number; remoteAddress: string; remotePort: number } & ServerTlsInfo)
+  | ({ event: 'disconnect'; protocol: StreamProtocol; open: number } & ConnectionRecord)
+  | { event: 'refused'; protocol: StreamProtocol; remoteAddress: string; remotePort: number; reason: 'max-conns'; maxConns: number }
   /** Connections refused because descriptors ran out; at most one event a second, with the count. */
-  | { event: 'refused'; protocol: 'tcp'; reason: 'descriptors'; count: number; open: number; descriptorLimit: number }
-  | { event: 'error'; protocol: EchoProtocol; what: string; error: string; suppressed: number }
+  | { event: 'refused'; protocol: StreamProtocol; reason: 'descriptors'; count: number; open: number; descriptorLimit: number }
+  | { event: 'error'; protocol: EchoProtocol | 'unix'; what: string; error: string; suppressed: number }
   | ({ event: 'summary' } & EchoServerSummary);
 
 export interface EchoServerSummary {
@@ -66,6 +71,8 @@ export interface EchoServerOptions {
   udpPolicy: UdpEchoPolicy;
   /** --tls: every TCP connection is TLS first. */
   tls?: TlsServerConfig;
+  /** --unix: a Unix-domain stream socket instead of TCP (and no UDP); `unlink` replaces a stale socket file. */
+  unix?: { address: UnixAddress; unlink: boolean };
   /** How long a stop waits for clients to take their last echo before cutting them (--timeout). */
   shutdownGraceMs: number;
   /** connect/disconnect events (off: only listening, refused, errors, summary). */
@@ -83,7 +90,7 @@ class ErrorThrottle {
   private last = 0;
   private suppressed = 0;
   constructor(private readonly emit: (e: EchoServerEvent) => void) {}
-  report(protocol: EchoProtocol, what: string, err: NodeJS.ErrnoException): void {
+  report(protocol: EchoProtocol | 'unix', what: string, err: NodeJS.ErrnoException): void {
     const now = performance.now();
     if (now - this.last < 1000) {
       this.suppressed++;
@@ -129,7 +136,8 @@ class RunningEchoServer implements EchoServer {
   async listen(): Promise<void> {
     const listening: EchoServerEvent[] = [];
     try {
-      if (this.options.tcp) listening.push(await this.listenTcp());
+      if (this.options.unix) listening.push(await this.listenUnix(this.options.unix.address, this.options.unix.unlink));
+      else if (this.options.tcp) listening.push(await this.listenTcp());
       if (this.options.udp) listening.push(await this.listenUdp());
     } catch (err) {
       this.tcp?.close();
@@ -165,6 +173,24 @@ class RunningEchoServer implements EchoServer {
     return listening;
   }
 
+  private async listenUnix(address: UnixAddress, unlink: boolean): Promise<EchoServerEvent> {
+    const server = createServer({ allowHalfOpen: true });
+    this.tcp = server;
+    server.on('connection', (socket) => this.accept(socket));
+    await listenUnix(address, this.options.backlog, this.trace, server, unlink);
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      this.totals.errors++;
+      this.throttle.report('unix', 'accept', err);
+    });
+    const listening: EchoServerEvent = { event: 'listening', protocol: 'unix', path: address.display, abstract: address.abstract, ...unixSocketInfo(address), backlog: this.options.backlog };
+    if (this.options.tls) listening.tls = true;
+    return listening;
+  }
+
+  private get streamProtocol(): StreamProtocol {
+    return this.options.unix ? 'unix' : 'tcp';
+  }
+
   private async listenUdp(): Promise<EchoServerEvent> {
     const { address, family } = this.options;
     // With --tcp --udp on port 0, UDP takes the port the kernel gave TCP.
@@ -190,7 +216,7 @@ class RunningEchoServer implements EchoServer {
     if (open.size > this.totals.peakConcurrent) this.totals.peakConcurrent = open.size;
     if (tracing(this.trace)) this.trace('accept', `${connection.peer} #${connection.id} (${open.size} open)`);
     if (this.options.connectionEvents) {
-      this.emit({ event: 'connect', protocol: 'tcp', id: connection.id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, open: open.size });
+      this.emit({ event: 'connect', protocol: this.streamProtocol, id: connection.id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, open: open.size });
     }
     void connection.done.then((record) => this.closed(record, connection));
   }
@@ -198,7 +224,7 @@ class RunningEchoServer implements EchoServer {
   private secured(connection: ServedConnection, info: ServerTlsInfo): void {
     this.totals.tlsHandshakes = (this.totals.tlsHandshakes ?? 0) + 1;
     if (this.options.connectionEvents) {
-      this.emit({ event: 'tls', protocol: 'tcp', id: connection.id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, ...info });
+      this.emit({ event: 'tls', protocol: this.streamProtocol, id: connection.id, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, ...info });
     }
   }
 
@@ -208,7 +234,7 @@ class RunningEchoServer implements EchoServer {
     this.totals.bytesIn += record.bytesIn;
     this.totals.bytesOut += record.bytesOut;
     if (record.reason === 'cut') this.totals.cut++;
-    if (this.options.connectionEvents) this.emit({ event: 'disconnect', protocol: 'tcp', ...record, open: this.open.size });
+    if (this.options.connectionEvents) this.emit({ event: 'disconnect', protocol: this.streamProtocol, ...record, open: this.open.size });
     if (this.open.size === 0) this.allClosed?.();
   }
 
@@ -223,8 +249,9 @@ class RunningEchoServer implements EchoServer {
     if (cap === undefined) return undefined;
     tcp.maxConnections = cap;
     const { emit, trace, open, totals } = this;
+    const protocol = this.streamProtocol;
     const aggregator = byDescriptors
-      ? new RefusalAggregator((count) => emit({ event: 'refused', protocol: 'tcp', reason: 'descriptors', count, open: open.size, descriptorLimit: budget.limit }))
+      ? new RefusalAggregator((count) => emit({ event: 'refused', protocol, reason: 'descriptors', count, open: open.size, descriptorLimit: budget.limit }))
       : undefined;
     if (byDescriptors) trace('limit', `descriptor limit ${budget.limit} (ulimit -n), ${budget.inUse} in use: room for ${budget.connections} connections`);
     tcp.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
@@ -238,7 +265,7 @@ class RunningEchoServer implements EchoServer {
         return;
       }
       trace('refuse', `${formatHostPort(remoteAddress, remotePort)}: --max-conns ${cap} reached`);
-      emit({ event: 'refused', protocol: 'tcp', remoteAddress, remotePort, reason: 'max-conns', maxConns: cap });
+      emit({ event: 'refused', protocol, remoteAddress, remotePort, reason: 'max-conns', maxConns: cap });
     });
     return aggregator;
   }

@@ -70,7 +70,8 @@ export class ServedConnection {
     /** When the connection was accepted (performance.now()), if before this object. */
     private readonly startedAt = performance.now(),
   ) {
-    this.remoteAddress = socket.remoteAddress ?? '?';
+    // A Unix-domain peer has no address: ''.
+    this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     // A client must never take the server down: every socket error ends only this socket.
     socket.on('error', (err: NodeJS.ErrnoException & { reason?: string }) => {
@@ -100,7 +101,7 @@ export class ServedConnection {
   }
 
   get peer(): string {
-    return formatHostPort(this.remoteAddress, this.remotePort);
+    return peerText(this.remoteAddress, this.remotePort);
   }
 
   /**
@@ -197,6 +198,11 @@ export class ServedConnection {
     if (tracing(this.trace)) this.trace('close', `${this.peer} #${this.id}: recv ${record.bytesIn} bytes, send ${record.bytesOut} bytes, ${record.reason}`);
     return record;
   }
+}
+
+/** `127.0.0.1:5000`, or `unix peer` for a Unix-domain connection (no address). */
+export function peerText(address: string, port: number): string {
+  return address === '' ? 'unix peer' : formatHostPort(address, port);
 }
 
 /**
