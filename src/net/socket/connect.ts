@@ -45,17 +45,29 @@ export async function connectFirst(addresses: readonly string[], options: Connec
 
 /** One TCP connection (or what `open` opens), resolved once TCP is up. TCP_NODELAY is set. */
 export function connectTo(address: string, options: ConnectOptions): Promise<Socket> {
-  const where = formatHostPort(address, options.port);
+  options.trace('socket', `tcp${isIP(address) === 6 ? 6 : 4} stream`);
+  const open = options.open
+    ? () => options.open!(address)
+    : () => netConnect({ host: address, port: options.port, onread: options.onread, allowHalfOpen: options.allowHalfOpen, noDelay: true });
+  return openWithin(formatHostPort(address, options.port), open, options);
+}
+
+/** A Unix-domain stream connection to `path` (NUL first for an abstract name), or what `open` opens there. */
+export function connectPath(path: string, display: string, options: Omit<ConnectOptions, 'port'>): Promise<Socket> {
+  options.trace('socket', 'unix stream');
+  const open = options.open ? () => options.open!(path) : () => netConnect({ path, onread: options.onread, allowHalfOpen: options.allowHalfOpen });
+  return openWithin(display, open, options);
+}
+
+/** Opens a socket and waits for its 'connect' within the deadline, abortable, with typed errors. */
+function openWithin(where: string, open: () => Socket, options: Omit<ConnectOptions, 'port'>): Promise<Socket> {
   const what = `connect ${where}`;
   const { trace, signal } = options;
   if (signal?.aborted) return Promise.reject(toSockkitError(signal.reason, what));
-  trace('socket', `tcp${isIP(address) === 6 ? 6 : 4} stream`);
   trace('connect', where);
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const socket = options.open
-      ? options.open(address)
-      : netConnect({ host: address, port: options.port, onread: options.onread, allowHalfOpen: options.allowHalfOpen, noDelay: true });
+    const socket = open();
     const fail = (err: SockkitError) => {
       cleanup();
       socket.destroy();
@@ -76,8 +88,9 @@ export function connectTo(address: string, options: ConnectOptions): Promise<Soc
     socket.once('error', onError);
     socket.once('connect', () => {
       cleanup();
-      socket.setNoDelay(true);
-      trace('connected', `${where} from ${formatHostPort(socket.localAddress ?? '?', socket.localPort ?? 0)} in ${(performance.now() - started).toFixed(3)} ms`);
+      if (socket.remotePort !== undefined) socket.setNoDelay(true);
+      const from = socket.localAddress ? ` from ${formatHostPort(socket.localAddress, socket.localPort ?? 0)}` : '';
+      trace('connected', `${where}${from} in ${(performance.now() - started).toFixed(3)} ms`);
       resolve(socket);
     });
   });

@@ -25,11 +25,17 @@ export interface TlsClientOptions {
   secureContext: SecureContext;
   /** -k: the handshake completes whatever the certificate says (the verdict is still reported). */
   insecure?: boolean;
+  /** A session from an earlier connection to resume (TLS 1.3 ticket or 1.2 session). */
+  session?: Buffer;
 }
 
-/** Node's trust store with `ca` in place of the bundled roots when given: 14-40 ms, so built and timed on its own. */
-export function secureContextFor(ca?: string | Buffer | Array<string | Buffer>): SecureContext {
-  return createSecureContext(ca === undefined ? {} : { ca });
+/**
+ * Node's trust store with `ca` in place of the bundled roots when given: 14-40 ms, so
+ * built and timed on its own. `identity`: a client certificate and its key, for
+ * servers that ask for one (mutual TLS).
+ */
+export function secureContextFor(ca?: string | Buffer | Array<string | Buffer>, identity?: { cert: string | Buffer; key: string | Buffer }): SecureContext {
+  return createSecureContext({ ...(ca === undefined ? {} : { ca }), ...identity });
 }
 
 /** For connectTo's `open`: a TLS client socket to `address` whose handshake starts once TCP is up. */
@@ -37,21 +43,28 @@ export function tlsOpener(options: Pick<ConnectOptions, 'port' | 'trace' | 'onre
   return (address) => tlsSocket(address, options, tls);
 }
 
-function tlsSocket(address: string, options: Pick<ConnectOptions, 'port' | 'trace' | 'onread'>, tls: TlsClientOptions): TLSSocket {
+/** For connectPath's `open`: TLS over a Unix-domain stream socket at `path`. */
+export function tlsPathOpener(options: Pick<ConnectOptions, 'trace' | 'onread'>, tls: TlsClientOptions): (path: string) => TLSSocket {
+  return (path) => tlsSocket({ path }, options, tls);
+}
+
+function tlsSocket(endpoint: string | { path: string }, options: Pick<ConnectOptions, 'trace' | 'onread'> & { port?: number }, tls: TlsClientOptions): TLSSocket {
   const name = isIP(tls.host) === 0 ? tls.host : undefined;
-  options.trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=${tls.alpn.join(',')}`);
+  const resuming = tls.session ? ' resuming a session' : '';
+  options.trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=${tls.alpn.join(',') || 'none'}${resuming}`);
   // `onread` is documented for tls.connect (without `socket`), not in @types/node's ConnectionOptions.
   const withReusedReads = (options.onread ? { onread: options.onread } : {}) as ConnectionOptions;
+  const where = typeof endpoint === 'string' ? { host: endpoint, port: options.port } : endpoint;
   return tlsConnect({
     ...withReusedReads,
-    host: address,
-    port: options.port,
+    ...where,
+    session: tls.session,
     servername: name,
     // The certificate is checked against the name asked for: the host name, or the address itself.
     checkServerIdentity: (_servername, cert) => checkServerIdentity(tls.host, cert),
     secureContext: tls.secureContext,
     rejectUnauthorized: !tls.insecure,
-    ALPNProtocols: tls.alpn,
+    ALPNProtocols: tls.alpn.length > 0 ? tls.alpn : undefined,
   });
 }
 
