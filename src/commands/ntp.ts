@@ -8,6 +8,10 @@ import { ExitCode, exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { printNtpJson, printNtpReport, printNtpServers } from '../output/ntp.js';
 import { printError } from '../output/errors.js';
 import { withSpinner } from '../output/spinner.js';
+import { extraTrust, readCaFile } from './trust.js';
+import { NTS_KE_DEFAULT_PORT } from '../net/ntp/nts-ke-records.js';
+import type { NtsOptions } from '../net/ntp/client.js';
+import type { CommandContext } from './common.js';
 
 const DEFAULT_SERVER = 'pool.ntp.org';
 const MAX_SAMPLES = 1000;
@@ -19,6 +23,10 @@ interface NtpArgs {
   interval: number;
   ipv4?: boolean;
   ipv6?: boolean;
+  nts: boolean;
+  'nts-port': string;
+  cacert?: string;
+  insecure: boolean;
 }
 
 export default defineCommand<NtpArgs>({
@@ -37,6 +45,10 @@ export default defineCommand<NtpArgs>({
     port: { alias: 'p', type: 'string', default: '123', describe: 'server UDP port', requiresArg: true },
     samples: { alias: 'n', type: 'number', default: 1, limit: { kind: 'integer', min: 1, max: MAX_SAMPLES }, describe: `queries per server on one socket (1–${MAX_SAMPLES}); the best has the lowest delay`, requiresArg: true },
     interval: { type: 'number', default: 1, limit: { kind: 'seconds', min: 0 }, describe: 'seconds between samples', requiresArg: true },
+    nts: { type: 'boolean', default: false, describe: 'Network Time Security (RFC 8915): key exchange over TLS 1.3, then authenticated NTP' },
+    'nts-port': { type: 'string', default: String(NTS_KE_DEFAULT_PORT), describe: 'NTS-KE TCP port (with --nts)', requiresArg: true },
+    cacert: { type: 'string', requiresArg: true, describe: "with --nts: trust the CA certificates in this PEM file instead of Node's bundled ones" },
+    insecure: { alias: 'k', type: 'boolean', default: false, describe: 'with --nts: do not verify the NTS-KE certificate (warns)' },
   },
   conflicts: [FAMILY_CONFLICT],
   examples: [
@@ -44,6 +56,7 @@ export default defineCommand<NtpArgs>({
     ['sockkit ntp 127.0.0.1 -p 11123 -n 5', 'five samples, one second apart, from a local server'],
     ['sockkit ntp time.google.com time.cloudflare.com', 'two servers at once, and which is best'],
     ['sockkit ntp ::1 --json --trace', 'IPv6, as JSON, showing every socket step'],
+    ['sockkit ntp --nts time.cloudflare.com', 'authenticated time (NTS): the key exchange and the NTS-protected query'],
   ],
   defaultTimeoutSeconds: 5,
   run: async (args, ctx) => {
@@ -51,6 +64,7 @@ export default defineCommand<NtpArgs>({
     const samples = args.samples;
     const names = args.servers && args.servers.length > 0 ? args.servers.map(String) : [DEFAULT_SERVER];
     const targets = names.map((name) => ({ name, ...parseHostPort(name, port) }));
+    const nts = await ntsOptions(args, ctx);
 
     const label = targets.length === 1 ? `querying ${targets[0]!.name}` : `querying ${targets.length} servers`;
     const outcomes = await withSpinner(ctx.term, `${label}…`, () =>
@@ -61,6 +75,7 @@ export default defineCommand<NtpArgs>({
         timeoutMs: ctx.timeoutMs,
         signal: ctx.signal,
         trace: ctx.trace,
+        nts,
       }),
     );
 
@@ -81,6 +96,19 @@ export default defineCommand<NtpArgs>({
     return worstExitCode(outcomes.map(exitCodeOf));
   },
 });
+
+/** --nts and its TLS flags; those flags without --nts are a usage error, not silently ignored. */
+async function ntsOptions(args: NtpArgs, ctx: CommandContext): Promise<NtsOptions | undefined> {
+  if (!args.nts) {
+    const stray = args.cacert !== undefined ? '--cacert' : args.insecure ? '-k' : args['nts-port'] !== String(NTS_KE_DEFAULT_PORT) ? '--nts-port' : undefined;
+    if (stray) throw usageError(`bad flag ${stray}`, 'it applies to the NTS key exchange: add --nts');
+    return undefined;
+  }
+  const port = parsePort(args['nts-port'], 'nts-port', false);
+  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : await extraTrust(ctx.term, ctx.trace);
+  if (args.insecure) ctx.term.warn('TLS certificates are not verified (--insecure)');
+  return { port, ca, insecure: args.insecure };
+}
 
 /** ok → 0; unsynchronised → 7 (the server declines to serve time); a failure by its code. */
 function exitCodeOf(outcome: NtpOutcome): number {
