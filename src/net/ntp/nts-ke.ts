@@ -89,7 +89,7 @@ export async function ntsKeyExchange(options: NtsKeOptions): Promise<NtsKeResult
     const bytes = Buffer.concat(request.map(encodeRecord));
     tlsSocket.write(bytes);
     trace('send', `${bytes.length} bytes of NTS-KE request to ${formatHostPort(address, port)}`);
-    const records = await readKeResponse(tlsSocket, left(), trace, signal);
+    const records = await readKeResponse(tlsSocket, left(), options.timeoutMs, trace, signal);
     const response = interpretKeResponse(records);
     const c2sKey = tlsSocket.exportKeyingMaterial(SIV_KEY_BYTES, EXPORTER_LABEL, exporterContext(AEAD_AES_SIV_CMAC_256, 'c2s'));
     const s2cKey = tlsSocket.exportKeyingMaterial(SIV_KEY_BYTES, EXPORTER_LABEL, exporterContext(AEAD_AES_SIV_CMAC_256, 's2c'));
@@ -108,8 +108,8 @@ function closeGently(socket: TLSSocket, trace: TraceFn): void {
   trace('close', 'NTS-KE connection');
 }
 
-/** Records up to and including End of Message, within `timeoutMs`. */
-function readKeResponse(socket: TLSSocket, timeoutMs: number, trace: TraceFn, signal?: AbortSignal): Promise<KeRecord[]> {
+/** Records up to and including End of Message, within `timeoutMs` (what is left of `budgetMs`, the one a timeout names). */
+function readKeResponse(socket: TLSSocket, timeoutMs: number, budgetMs: number, trace: TraceFn, signal?: AbortSignal): Promise<KeRecord[]> {
   const what = 'NTS key exchange';
   const reader = new KeRecordReader();
   const records: KeRecord[] = [];
@@ -137,7 +137,7 @@ function readKeResponse(socket: TLSSocket, timeoutMs: number, trace: TraceFn, si
       }
     };
     const timer = setTimeout(
-      () => fail(new SockkitError('TIMEOUT', what, `no End of Message record after ${formatSeconds(timeoutMs)} (${records.length} records so far)`, 'raise it with --timeout SECONDS')),
+      () => fail(new SockkitError('TIMEOUT', what, `no End of Message record within ${formatSeconds(budgetMs)} (${records.length} records so far)`, 'raise it with --timeout SECONDS')),
       timeoutMs,
     );
     if (signal?.aborted) return onAbort();
