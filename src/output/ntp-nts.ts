@@ -16,7 +16,7 @@ export function ntsFields(nts: NtsReport): Array<[string, Cell]> {
     ['tls', `${tls.protocol ?? '?'}, ${tls.cipher ?? '?'}, ALPN ${tls.alpn ?? 'none'}`],
     ['certificate', certificateText(nts)],
     ['aead', `${aeadName(ke.aead)} (${ke.aead})`],
-    ['ntp server', nts.serverSource === 'negotiated' ? `${ke.ntpServer} (negotiated)` : `${ke.host} (the key exchange host; none negotiated)`],
+    ['ntp server', nts.serverSource === 'negotiated' ? `${ke.ntpServer} (negotiated)` : `${ke.address} (the key exchange's address; none negotiated)`],
     ['ntp port', nts.portSource === 'negotiated' ? `${ke.ntpPort} (negotiated)` : 'from --port (none negotiated)'],
     [
       'cookies',
@@ -64,7 +64,7 @@ export function ntsJson(nts: NtsReport) {
     },
     aead: aeadName(ke.aead),
     aeadId: ke.aead,
-    ntpServer: ke.ntpServer ?? ke.host,
+    ntpServer: ke.ntpServer ?? ke.address,
     ntpServerSource: nts.serverSource,
     ntpPort: ke.ntpPort ?? null,
     ntpPortSource: nts.portSource,

@@ -44,7 +44,8 @@ describe('against the test NTS server', () => {
       aead: 'AEAD_AES_SIV_CMAC_256',
       ntpPort: server.ntpPort,
       ntpPortSource: 'negotiated',
-      ntpServerSource: 'ke-host',
+      ntpServerSource: 'ke-address',
+      ntpServer: '127.0.0.1',
       tls: { protocol: 'TLSv1.3', alpn: 'ntske/1', subject: 'localhost', issuer: 'sockkit test CA', verified: true },
     });
     expect(s.nts.cookies).toMatchObject({ fromKeyExchange: 8, keCookieBytes: Array(8).fill(100), spent: 10 });
@@ -92,6 +93,15 @@ describe('against the test NTS server', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^address\\t127\\.0\\.0\\.1:${server.ntpPort}$`, 'm'));
     expect(r.stdout).toMatch(/^ntp port\tfrom --port \(none negotiated\)$/m);
+  });
+
+  test('a negotiated NTP server wins over the key exchange host, and the output says so', async () => {
+    const server = await ntsServer({ ke: 'server-name' });
+    const r = await ntpNts(server, '-4', '--trace');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/nts-ke\s+recv NTPv4 Server Negotiation \(critical\): "localhost"/);
+    expect(r.stderr).toMatch(/resolve\s+localhost → 127\.0\.0\.1/);
+    expect(r.stdout).toMatch(/^ntp server\tlocalhost \(negotiated\)$/m);
   });
 
   test('replies that fail authentication are ignored and counted while the real one is awaited', async () => {

@@ -56,8 +56,8 @@ export interface NtsOptions {
 /** What NTS did for a report: the key exchange, where NTP went and why, and the cookies. */
 export interface NtsReport {
   ke: NtsKeResult;
-  /** The NTP server: named by the key exchange, or the key exchange's own host. */
-  serverSource: 'negotiated' | 'ke-host';
+  /** The NTP server: named by the key exchange, or the address the key exchange used. */
+  serverSource: 'negotiated' | 'ke-address';
   /** The NTP port: named by the key exchange, or --port (123). */
   portSource: 'negotiated' | 'option';
   cookies: NtsCounters & { left: number };
@@ -133,8 +133,9 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
   const trace = options.trace;
   const samples = Math.max(1, Math.floor(options.samples ?? 1));
   const nts = options.nts ? await keyExchange(options, options.nts, samples, trace) : undefined;
-  // With NTS, a server and port the key exchange negotiated win over the host and --port.
-  const target = nts ? { ...options, server: nts.ke.ntpServer ?? options.server, port: nts.ke.ntpPort ?? options.port } : options;
+  // With NTS, a server and port the key exchange negotiated win over the host and --port;
+  // without a server named, NTP goes to the address the key exchange used (RFC 8915 §4.1.7).
+  const target = nts ? { ...options, server: nts.ke.ntpServer ?? nts.ke.address, port: nts.ke.ntpPort ?? options.port } : options;
   const addresses = await resolveServer(target, trace);
 
   const clock = options.clock ?? preciseClock;
@@ -197,7 +198,7 @@ function withNts(report: NtpServerReport, nts: NtsAssociation | undefined): NtpS
     ...report,
     nts: {
       ke,
-      serverSource: ke.ntpServer !== undefined ? 'negotiated' : 'ke-host',
+      serverSource: ke.ntpServer !== undefined ? 'negotiated' : 'ke-address',
       portSource: ke.ntpPort !== undefined ? 'negotiated' : 'option',
       cookies: { ...nts.counters, left: nts.cookiesLeft },
     },
