@@ -88,6 +88,9 @@ export default defineCommand<NtpArgs>({
     else if (outcomes.length > 1) await printNtpServers(ctx.term, outcomes);
 
     for (const outcome of outcomes) {
+      if ('report' in outcome && outcome.report.nts && outcome.report.samples.length < samples && outcome.report.status === 'ok') {
+        ctx.term.warn(`${outcome.server}: ${outcome.report.samples.length} of ${samples} queries sent: no NTS cookie left (the server sent no new ones, or the replies that carried them were lost)`);
+      }
       if ('error' in outcome) printError(ctx.term, outcome.error);
       else if (outcome.report.status === 'unsynchronised') {
         printError(ctx.term, new SockkitError('PROTOCOL', `${outcome.server}`, `server unsynchronised: ${outcome.report.unsynchronisedReason}`));

@@ -104,6 +104,17 @@ describe('against the test NTS server', () => {
     expect(r.stdout).toMatch(/^ntp server\tlocalhost \(negotiated\)$/m);
   });
 
+  test('a server that sends no new cookies: 8 queries from the 8 KE cookies, then it stops and says why', async () => {
+    const server = await ntsServer({ ntp: 'no-new-cookies' });
+    const r = await ntpNts(server, '--samples', '10', '--interval', '0', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout).servers[0];
+    expect(s.samples).toHaveLength(8);
+    expect(s.nts.cookies).toMatchObject({ spent: 8, fromReplies: 0, left: 0 });
+    expect(server.stats).toMatchObject({ ntpRequests: 8, reusedCookies: 0 });
+    expect(r.stderr).toMatch(/^sockkit ntp: warning: 127\.0\.0\.1: 8 of 10 queries sent: no NTS cookie left/m);
+  });
+
   test('replies that fail authentication are ignored and counted while the real one is awaited', async () => {
     const server = await ntsServer({ ntp: 'forged-then-good' });
     const r = await ntpNts(server, '--json');

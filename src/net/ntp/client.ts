@@ -161,6 +161,11 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
         }
       }
       if (index >= samples) break;
+      if (nts && nts.cookiesLeft === 0) {
+        // Never a cookie twice: without new ones from the server, the run ends here.
+        trace('nts', `no cookie left after ${index} of ${samples} queries (the server sent no new ones): stopping`);
+        break;
+      }
       trace('wait', `${options.intervalMs ?? 0} ms before the next query`);
       await sleep(options.intervalMs ?? 0, options.signal);
       outcome = await session.exchange(options.timeoutMs, options.signal, clock);
