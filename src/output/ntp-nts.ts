@@ -23,7 +23,6 @@ export function ntsFields(nts: NtsReport): Array<[string, Cell]> {
       `${cookies.fromKeyExchange} from the key exchange (${sizeText(ke.cookies.map((c) => c.length))}); ${cookies.spent} spent, ${cookies.fromReplies} received in replies, ${cookies.left} left`,
     ],
   ];
-  if (ke.warnings.length > 0) fields.push(['nts-ke warnings', ke.warnings.join(', ')]);
   return fields;
 }
 
@@ -68,7 +67,6 @@ export function ntsJson(nts: NtsReport) {
     ntpServerSource: nts.serverSource,
     ntpPort: ke.ntpPort ?? null,
     ntpPortSource: nts.portSource,
-    warnings: ke.warnings,
     records: ke.records.map((r) => ({
       type: r.type,
       name: RECORD_NAMES[r.type] ?? null,

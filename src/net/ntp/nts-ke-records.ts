@@ -120,7 +120,6 @@ export interface KeResponse {
   ntpServer?: string;
   /** NTPv4 Port Negotiation: the NTP port to use. */
   ntpPort?: number;
-  warnings: number[];
 }
 
 /** A KE failure the server caused: exit 7, with the record that caused it. */
@@ -128,17 +127,24 @@ export function keError(why: string): SockkitError {
   return protocolError('NTS key exchange', why);
 }
 
+/** Records that may appear once in a response. */
+const ONCE = new Set<number>([RecordType.NEXT_PROTOCOL, RecordType.AEAD, RecordType.SERVER, RecordType.PORT]);
+
 /**
  * The verdict on a complete response (the records up to and including End of Message).
- * Throws a PROTOCOL SockkitError for an Error record, an unknown critical record, a
- * missing or refused protocol or algorithm, no cookie, or a malformed record.
+ * Throws a PROTOCOL SockkitError for an Error or Warning record, an unknown critical
+ * record, a missing or refused protocol or algorithm, no cookie, or a malformed or
+ * repeated record.
  */
 export function interpretKeResponse(records: readonly KeRecord[]): KeResponse {
-  const out: KeResponse = { aead: -1, cookies: [], warnings: [] };
+  const out: KeResponse = { aead: -1, cookies: [] };
   let protocols: number[] | undefined;
   let algorithms: number[] | undefined;
+  const seen = new Set<number>();
   for (const record of records) {
     const { type, body } = record;
+    if (ONCE.has(type) && seen.has(type)) throw keError(`more than one ${RECORD_NAMES[type]} record`);
+    seen.add(type);
     switch (type) {
       case RecordType.END_OF_MESSAGE:
         break;
@@ -147,8 +153,8 @@ export function interpretKeResponse(records: readonly KeRecord[]): KeResponse {
         throw keError(`the server sent Error record ${code} (${KE_ERROR_NAMES[code] ?? 'unassigned'})`);
       }
       case RecordType.WARNING:
-        out.warnings.push(twoBytes(record));
-        break;
+        // No warning code is assigned, and RFC 8915 §4.1.4 treats an unrecognised one as an error (as chrony does).
+        throw keError(`the server sent Warning record ${twoBytes(record)}, a code no one has defined (treated as an error)`);
       case RecordType.NEXT_PROTOCOL:
         protocols = uint16List(record);
         break;
