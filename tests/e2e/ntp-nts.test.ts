@@ -135,6 +135,8 @@ describe('against the test NTS server', () => {
     ['cookies for another algorithm', 7, { ke: 'other-aead' }, /NTS key exchange: the server chose AEAD AEAD_AES_128_GCM_SIV, which we did not offer/],
     ['a certificate for another name', 6, { cert: certs.wrongName[0], key: certs.wrongName[1] }, /TLS handshake with 127\.0\.0\.1:\d+: .*(wrong\.example|altnames|name)/i],
     ['an untrusted certificate', 6, { cert: certs.selfSigned[0], key: certs.selfSigned[1] }, /TLS handshake with 127\.0\.0\.1:\d+: .*self-signed/i],
+    ['a KE server that speaks TLS 1.2 at most', 6, { tls12: true }, /TLS handshake with 127\.0\.0\.1:\d+: .*(protocol|version)/i],
+    ['a KE server without ALPN ntske/1', 7, { noAlpn: true }, /NTS key exchange: the server did not agree to ALPN ntske\/1 \(it chose none\)/],
     ['a KE server that never answers', 5, { ke: 'silent' }, /NTS key exchange: no End of Message record within 1 s/],
   ];
   test.each(hostile)('%s: exit %i within --timeout', async (_, code, options, message) => {
