@@ -8,7 +8,6 @@ import { ExitCode, exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { printNtpJson, printNtpReport, printNtpServers } from '../output/ntp.js';
 import { printError } from '../output/errors.js';
 import { withSpinner } from '../output/spinner.js';
-import { extraTrust, readCaFile } from './trust.js';
 import { NTS_KE_DEFAULT_PORT } from '../net/ntp/nts-ke-records.js';
 import type { NtsOptions } from '../net/ntp/client.js';
 import type { CommandContext } from './common.js';
@@ -108,6 +107,8 @@ async function ntsOptions(args: NtpArgs, ctx: CommandContext): Promise<NtsOption
     return undefined;
   }
   const port = parsePort(args['nts-port'], 'nts-port', false);
+  // Loaded here: trust.ts brings node:tls, which plain `sockkit ntp` never needs.
+  const { extraTrust, readCaFile } = await import('./trust.js');
   const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : await extraTrust(ctx.term, ctx.trace);
   if (args.insecure) ctx.term.warn('TLS certificates are not verified (--insecure)');
   return { port, ca, insecure: args.insecure };

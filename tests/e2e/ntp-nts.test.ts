@@ -2,7 +2,7 @@
 // chronyd -Q as the reference client, and against hostile NTS servers written for the
 // test (KE over node:tls with the test certificates, NTP answered with sockkit's AEAD).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
@@ -158,6 +158,21 @@ describe('against the test NTS server', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^sockkit ntp: warning: TLS certificates are not verified \(--insecure\)$/m);
     expect(r.stdout).toMatch(/^certificate\tlocalhost, issued by localhost, .* NOT verified \(DEPTH_ZERO_SELF_SIGNED_CERT; -k\)$/m);
+  });
+
+  test('plain ntp loads neither node:tls nor node:crypto; --nts loads both', async () => {
+    const server = await ntsServer();
+    const preload = join(dir, 'modules.cjs');
+    writeFileSync(
+      preload,
+      "process.on('exit', () => process.stderr.write('builtins ' + process.moduleLoadList.filter((m) => /^NativeModule (tls|crypto)$/.test(m)).map((m) => m.slice(13)).join(',') + '\\n'));\n",
+    );
+    const env = { NODE_OPTIONS: `--require ${preload}` };
+    const plain = await runSockkit(['ntp', '127.0.0.1', '--port', String(server.ntpPort), '--timeout', '0.3'], { env });
+    expect(plain.stderr).toMatch(/^builtins $/m);
+    const nts = await runSockkit(['ntp', '127.0.0.1', '--nts', '--nts-port', String(server.kePort), '--cacert', certs.ca, '--timeout', '1'], { env });
+    expect(nts.code).toBe(0);
+    expect(nts.stderr).toMatch(/^builtins (crypto,tls|tls,crypto)$/m);
   });
 
   test('--cacert or -k without --nts is a usage error', async () => {

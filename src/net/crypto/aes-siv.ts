@@ -8,9 +8,6 @@ export const SIV_KEY_BYTES = 32;
 const BLOCK = 16;
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
-/** IANA AEAD registry number of AEAD_AES_SIV_CMAC_256, as NTS-KE negotiates it. */
-export const AEAD_AES_SIV_CMAC_256 = 15;
-
 /**
  * Encrypts `plaintext` under the 32-byte `key` (K1 for S2V, K2 for CTR), authenticating
  * every item of `associatedData` in order. Returns V || C (16 bytes longer than the input).

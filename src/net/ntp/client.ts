@@ -10,9 +10,9 @@ import { encodeNtpRequest, formatRefId, type NtpPacket } from './packet.js';
 import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './validate.js';
 import { bestIndex, measure, sampleStats, type SampleStats } from './measure.js';
 import { literalFamily, lookupHost } from '../socket/lookup.js';
-import { ntsKeyExchange, type NtsKeResult } from './nts-ke.js';
-import { NtsAssociation, type NtsCounters, type ProtectedRequest } from './nts-association.js';
-import { MAX_NTS_REPLY_BYTES } from './nts-fields.js';
+// NTS (node:tls, node:crypto) is loaded only with --nts: see keyExchange().
+import type { NtsKeResult } from './nts-ke.js';
+import type { NtsAssociation, NtsCounters, ProtectedRequest } from './nts-association.js';
 
 export type Family = 4 | 6;
 
@@ -181,6 +181,8 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
 
 /** NTS-KE with the server's host on the NTS-KE port, inside the same --timeout. */
 async function keyExchange(options: NtpQueryOptions, nts: NtsOptions, samples: number, trace: TraceFn): Promise<NtsAssociation> {
+  // Loaded here, so that plain `sockkit ntp` never loads node:tls or node:crypto.
+  const [{ ntsKeyExchange }, { NtsAssociation }] = await Promise.all([import('./nts-ke.js'), import('./nts-association.js')]);
   const ke = await ntsKeyExchange({
     host: options.server,
     port: nts.port,
@@ -465,7 +467,7 @@ class QuerySession {
     const earlierNonces = new Set(this.usedNonces);
     this.usedNonces.add(nonce);
     const server = this.server;
-    const maxReplyBytes = nts ? MAX_NTS_REPLY_BYTES : undefined;
+    const maxReplyBytes = this.nts?.maxReplyBytes;
     const ignore = (reason: string) => {
       trace('ignore', reason);
       ignored.count++;

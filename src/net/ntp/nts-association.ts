@@ -11,6 +11,7 @@ import {
   checkNtsReply,
   describeField,
   encodeNtsRequest,
+  MAX_NTS_REPLY_BYTES,
   MAX_PLACEHOLDERS,
   NTS_NONCE_BYTES,
   UNIQUE_ID_BYTES,
@@ -39,6 +40,8 @@ export interface NtsCounters {
 export class NtsAssociation {
   private readonly jar: Buffer[];
   readonly counters: NtsCounters;
+  /** The longest reply that can answer a protected request. */
+  readonly maxReplyBytes = MAX_NTS_REPLY_BYTES;
 
   /** `requests`: how many requests the run will send at most (one cookie each). */
   constructor(

@@ -1,13 +1,15 @@
 // NTS Key Establishment records (RFC 8915 §4) as pure functions: the client's request,
 // a bounded reader that cuts a TLS byte stream into records, and the verdict on the
 // server's response. No sockets here (nts-ke.ts owns the TLS connection).
+// (No node:crypto or node:tls here: the output layer and the plain `ntp` command load it.)
 import { protocolError, SockkitError } from '../shared/errors.js';
-import { AEAD_AES_SIV_CMAC_256 } from '../crypto/aes-siv.js';
 
 export const NTS_KE_ALPN = 'ntske/1';
 export const NTS_KE_DEFAULT_PORT = 4460;
 /** The NTS Next Protocol ID of NTPv4 (RFC 8915 §7.7). */
 export const NEXT_PROTOCOL_NTPV4 = 0;
+/** IANA AEAD registry number of AEAD_AES_SIV_CMAC_256 (RFC 5297), the one AEAD sockkit offers. */
+export const AEAD_AES_SIV_CMAC_256 = 15;
 
 export const RecordType = {
   END_OF_MESSAGE: 0,

@@ -10,8 +10,9 @@ import type { TraceFn } from '../shared/trace.js';
 import { lookupHost } from '../socket/lookup.js';
 import { connectFirst } from '../socket/connect.js';
 import { secureContextFor, tlsHandshake, tlsOpener, type TlsInfo } from '../socket/tls.js';
-import { AEAD_AES_SIV_CMAC_256, SIV_KEY_BYTES } from '../crypto/aes-siv.js';
+import { SIV_KEY_BYTES } from '../crypto/aes-siv.js';
 import {
+  AEAD_AES_SIV_CMAC_256,
   describeRecord,
   encodeRecord,
   interpretKeResponse,
