@@ -3,6 +3,7 @@ import os from 'node:os';
 import { formatTable, type ResultRow } from './harness.js';
 import { benchStartup } from './startup.js';
 import { benchNtp } from './ntp.js';
+import { benchNtpNts } from './ntp-nts.js';
 import { benchResolve } from './resolve.js';
 import { benchHttp } from './http.js';
 import { benchThreaded } from './threaded.js';
@@ -14,6 +15,7 @@ const SUITES: Suite[] = [
   { name: 'startup', run: () => benchStartup() },
   { name: 'resolve', run: () => benchResolve() },
   { name: 'ntp', run: () => benchNtp() },
+  { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },
   { name: 'echo', run: () => benchEcho() },
   { name: 'threaded', run: () => benchThreaded() },

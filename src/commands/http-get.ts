@@ -3,15 +3,13 @@
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { SockkitError, usageError, withMeasured } from '../net/shared/errors.js';
+import { SockkitError, withMeasured } from '../net/shared/errors.js';
 import { fetchFollowing, type FetchResult } from '../net/http/client.js';
-import { handedOverTrust, readCertificateFile } from '../net/http/extra-ca.js';
+import { extraTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
 import { headerValue, type HeaderList } from '../net/http/parser.js';
 import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http/url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
-import type { Terminal } from '../output/terminal.js';
-import type { TraceFn } from '../net/shared/trace.js';
 import {
   describeTls,
   httpGetDocument,
@@ -211,18 +209,3 @@ export default defineCommand<HttpGetArgs>({
   },
 });
 
-/** NODE_EXTRA_CA_CERTS as bin/sockkit handed it over (src/net/http/extra-ca.ts), or Node's default trust. */
-async function extraTrust(term: Terminal, trace: TraceFn): Promise<Array<string | Buffer> | undefined> {
-  const trust = await handedOverTrust();
-  if (trust.problem) term.warn(trust.problem);
-  if (trust.file) trace('tls', `trusting Node's bundled CAs and ${trust.file} (NODE_EXTRA_CA_CERTS)`);
-  return trust.ca;
-}
-
-async function readCaFile(path: string): Promise<Buffer> {
-  try {
-    return await readCertificateFile(path);
-  } catch (err) {
-    throw err instanceof SockkitError ? usageError(`bad --cacert ${path}`, err.why) : err;
-  }
-}

@@ -8,6 +8,7 @@ import { formatRefId, LEAP_NAMES, MODE_NAMES, refIdHex, timestampToUnixMs } from
 import { printFields, printJson, printTable, type Cell } from './render.js';
 import type { Style } from './style.js';
 import type { Terminal } from './terminal.js';
+import { ntsFields, ntsJson } from './ntp-nts.js';
 
 // ---- JSON ----
 
@@ -78,6 +79,7 @@ function serverJson(outcome: NtpOutcome) {
       // Jitter compares answers with each other: with one answer there is none to give.
       jitterMs: r.stats.count < 2 ? null : us(r.stats.jitterMs),
     },
+    ...(r.nts ? { nts: ntsJson(r.nts) } : {}),
   };
 }
 
@@ -128,7 +130,11 @@ export async function printNtpReport(term: Terminal, r: NtpServerReport): Promis
       ['jitter', s.count < 2 ? '– (needs two answers)' : `${ms(s.jitterMs)} ms`],
     );
   }
-  if (r.ignoredReplies > 0) fields.push(['ignored datagrams', `${r.ignoredReplies} (not from the server, or not an answer to our request)`]);
+  if (r.ignoredReplies > 0) {
+    const what = r.nts ? 'not from the server, not an answer to our request, or not authentic' : 'not from the server, or not an answer to our request';
+    fields.push(['ignored datagrams', `${r.ignoredReplies} (${what})`]);
+  }
+  if (r.nts) fields.push(...ntsFields(r.nts));
   await printFields(term, fields);
   if (r.samples.length > 1) await printSamples(term, r);
 }

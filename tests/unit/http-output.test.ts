@@ -24,7 +24,7 @@ function hop(overrides: Partial<HopResult> = {}): HopResult {
     deliveredBytes: 3,
     decodedEncoding: null,
     timings: { dnsMs: 1, connectMs: 2, tlsMs: 3, ttfbMs: 4, transferMs: 10, totalMs: 20 },
-    tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', alpn: 'http/1.1', peerSubject: 'localhost', validTo: '2030-01-01T00:00:00.000Z', verified: true, verifyError: null },
+    tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', alpn: 'http/1.1', peerSubject: 'localhost', peerIssuer: 'Test CA', validFrom: '2020-01-01T00:00:00.000Z', validTo: '2030-01-01T00:00:00.000Z', verified: true, verifyError: null },
     bodyRead: true,
     ...overrides,
   };

@@ -10,6 +10,9 @@ import { encodeNtpRequest, formatRefId, type NtpPacket } from './packet.js';
 import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './validate.js';
 import { bestIndex, measure, sampleStats, type SampleStats } from './measure.js';
 import { literalFamily, lookupHost } from '../socket/lookup.js';
+// NTS (node:tls, node:crypto) is loaded only with --nts: see keyExchange().
+import type { NtsKeResult } from './nts-ke.js';
+import type { NtsAssociation, NtsCounters, ProtectedRequest } from './nts-association.js';
 
 export type Family = 4 | 6;
 
@@ -37,6 +40,27 @@ export interface NtpQueryOptions {
   lookup?: LookupFn;
   /** Local wall clock in Unix ms with sub-ms digits. */
   clock?: () => number;
+  /** --nts: a key exchange first, then every request protected and every reply authenticated. */
+  nts?: NtsOptions;
+}
+
+export interface NtsOptions {
+  /** The NTS-KE port of the server (4460). */
+  port: number;
+  /** PEM CA certificates (--cacert); Node's bundled roots otherwise. */
+  ca?: Buffer | Array<string | Buffer>;
+  /** -k */
+  insecure: boolean;
+}
+
+/** What NTS did for a report: the key exchange, where NTP went and why, and the cookies. */
+export interface NtsReport {
+  ke: NtsKeResult;
+  /** The NTP server: named by the key exchange, or the address the key exchange used. */
+  serverSource: 'negotiated' | 'ke-address';
+  /** The NTP port: named by the key exchange, or --port (123). */
+  portSource: 'negotiated' | 'option';
+  cookies: NtsCounters & { left: number };
 }
 
 export interface NtpSample {
@@ -84,8 +108,9 @@ export interface NtpServerReport {
   /** 1-based index of the best sample. */
   bestSample: number;
   stats: SampleStats;
-  /** All datagrams ignored over the whole run (wrong sender, wrong origin). */
+  /** All datagrams ignored over the whole run (wrong sender, wrong origin, unauthenticated). */
   ignoredReplies: number;
+  nts?: NtsReport;
 }
 
 /** A kiss-o'-death: a protocol error that also names the code (RFC 5905 §7.4). */
@@ -107,10 +132,14 @@ export function preciseClock(): number {
 export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServerReport> {
   const trace = options.trace;
   const samples = Math.max(1, Math.floor(options.samples ?? 1));
-  const addresses = await resolveServer(options, trace);
+  const nts = options.nts ? await keyExchange(options, options.nts, samples, trace) : undefined;
+  // With NTS, a server and port the key exchange negotiated win over the host and --port;
+  // without a server named, NTP goes to the address the key exchange used (RFC 8915 §4.1.7).
+  const target = nts ? { ...options, server: nts.ke.ntpServer ?? nts.ke.address, port: nts.ke.ntpPort ?? options.port } : options;
+  const addresses = await resolveServer(target, trace);
 
   const clock = options.clock ?? preciseClock;
-  const { session, first, unanswered } = await firstAnsweringAddress(options, addresses, clock, trace);
+  const { session, first, unanswered } = await firstAnsweringAddress(target, addresses, clock, trace, nts);
 
   try {
     const collected: NtpSample[] = [];
@@ -128,10 +157,15 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
       } else {
         collected.push(toSample(index, outcome, session.server));
         if (outcome.verdict.kind === 'unsynchronised') {
-          return report(options, session, addresses, unanswered, collected, outcome.verdict.reason);
+          return withNts(report(options, session, addresses, unanswered, collected, outcome.verdict.reason), nts);
         }
       }
       if (index >= samples) break;
+      if (nts && nts.cookiesLeft === 0) {
+        // Never a cookie twice: without new ones from the server, the run ends here.
+        trace('nts', `no cookie left after ${index} of ${samples} queries (the server sent no new ones): stopping`);
+        break;
+      }
       trace('wait', `${options.intervalMs ?? 0} ms before the next query`);
       await sleep(options.intervalMs ?? 0, options.signal);
       outcome = await session.exchange(options.timeoutMs, options.signal, clock);
@@ -139,10 +173,43 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
     if (!collected.some((s) => s.status === 'ok')) {
       throw withSkipped(noSampleAnswered(session.server, collected, lastBudgetMs, lastIgnored), options.server, unanswered);
     }
-    return report(options, session, addresses, unanswered, collected);
+    return withNts(report(options, session, addresses, unanswered, collected), nts);
   } finally {
     session.close();
   }
+}
+
+/** NTS-KE with the server's host on the NTS-KE port, inside the same --timeout. */
+async function keyExchange(options: NtpQueryOptions, nts: NtsOptions, samples: number, trace: TraceFn): Promise<NtsAssociation> {
+  // Loaded here, so that plain `sockkit ntp` never loads node:tls or node:crypto.
+  const [{ ntsKeyExchange }, { NtsAssociation }] = await Promise.all([import('./nts-ke.js'), import('./nts-association.js')]);
+  const ke = await ntsKeyExchange({
+    host: options.server,
+    port: nts.port,
+    family: options.family,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    trace,
+    ca: nts.ca,
+    insecure: nts.insecure,
+  });
+  if (ke.ntpServer !== undefined) trace('nts-ke', `NTP server ${ke.ntpServer} (negotiated)`);
+  if (ke.ntpPort !== undefined) trace('nts-ke', `NTP port ${ke.ntpPort} (negotiated)`);
+  return new NtsAssociation(ke, samples);
+}
+
+function withNts(report: NtpServerReport, nts: NtsAssociation | undefined): NtpServerReport {
+  if (!nts) return report;
+  const { ke } = nts;
+  return {
+    ...report,
+    nts: {
+      ke,
+      serverSource: ke.ntpServer !== undefined ? 'negotiated' : 'ke-address',
+      portSource: ke.ntpPort !== undefined ? 'negotiated' : 'option',
+      cookies: { ...nts.counters, left: nts.cookiesLeft },
+    },
+  };
 }
 
 /**
@@ -156,6 +223,7 @@ async function firstAnsweringAddress(
   addresses: ResolvedAddress[],
   clock: () => number,
   trace: TraceFn,
+  nts: NtsAssociation | undefined,
 ): Promise<{ session: QuerySession; first: ExchangeOutcome; unanswered: UnansweredAddress[] }> {
   const unanswered: UnansweredAddress[] = [];
   const started = performance.now();
@@ -164,7 +232,7 @@ async function firstAnsweringAddress(
     const isLast = i === addresses.length - 1;
     const remaining = options.timeoutMs - (performance.now() - started);
     const budget = i === 0 ? options.timeoutMs / addresses.length : Math.max(1, remaining / (addresses.length - i));
-    const session = await QuerySession.open(target, options.port, trace);
+    const session = await QuerySession.open(target, options.port, trace, nts);
     let first: ExchangeOutcome;
     try {
       first = await session.exchange(budget, options.signal, clock);
@@ -321,6 +389,7 @@ class QuerySession {
     readonly server: Endpoint,
     readonly family: Family,
     private readonly trace: TraceFn,
+    private readonly nts: NtsAssociation | undefined,
   ) {
     this.self = { address: family === 6 ? '::1' : '127.0.0.1', port: socket.address().port };
     socket.on('message', (data, rinfo) => {
@@ -334,7 +403,7 @@ class QuerySession {
     socket.on('error', (err) => this.onError?.(err));
   }
 
-  static async open(target: ResolvedAddress, port: number, trace: TraceFn): Promise<QuerySession> {
+  static async open(target: ResolvedAddress, port: number, trace: TraceFn, nts: NtsAssociation | undefined): Promise<QuerySession> {
     const type = target.family === 6 ? 'udp6' : 'udp4';
     // We only ever send to an address we already resolved: an identity lookup makes
     // send() hand the datagram to the kernel synchronously, so T1 is taken right before
@@ -357,7 +426,7 @@ class QuerySession {
     });
     const local = socket.address();
     trace('bind', `${endpointText(local)} (ephemeral source port ${local.port})`);
-    const session = new QuerySession(socket, { address: target.address, port }, target.family, trace);
+    const session = new QuerySession(socket, { address: target.address, port }, target.family, trace, nts);
     await session.prime();
     return session;
   }
@@ -389,12 +458,21 @@ class QuerySession {
   /** Sends one request and waits up to `budgetMs` for the answer to it. */
   exchange(budgetMs: number, signal: AbortSignal | undefined, clock: () => number): Promise<ExchangeOutcome> {
     const nonce = this.freshNonce();
-    const request = encodeNtpRequest(nonce);
+    const trace = this.trace;
+    const header = encodeNtpRequest(nonce);
+    // With NTS: one fresh cookie, placeholders, the authenticator (throws when no cookie is left).
+    const nts: ProtectedRequest | undefined = this.nts?.request(header, trace);
+    const request = nts?.packet ?? header;
     const ignored: Ignored = { count: 0, last: '' };
     const earlierNonces = new Set(this.usedNonces);
     this.usedNonces.add(nonce);
-    const trace = this.trace;
     const server = this.server;
+    const maxReplyBytes = this.nts?.maxReplyBytes;
+    const ignore = (reason: string) => {
+      trace('ignore', reason);
+      ignored.count++;
+      ignored.last = reason;
+    };
 
     return new Promise<ExchangeOutcome>((resolve, reject) => {
       let t1 = 0;
@@ -410,13 +488,11 @@ class QuerySession {
       this.onDatagram = (data, from) => {
         const t4 = clock(); // first thing: every microsecond spent before this is counted as delay
         trace('recv', `${data.length} bytes from ${endpointText(from)}`);
-        const verdict = judgeReply(data, from, { server, nonce, earlierNonces });
-        if (verdict.kind === 'ignore') {
-          trace('ignore', verdict.reason);
-          ignored.count++;
-          ignored.last = verdict.reason;
-          return;
-        }
+        const verdict = judgeReply(data, from, { server, nonce, earlierNonces, maxReplyBytes });
+        if (verdict.kind === 'ignore') return ignore(verdict.reason);
+        // Only an authentic reply (or an NTS NAK with our Unique Identifier) is an answer.
+        const protection = nts?.judge(data, verdict);
+        if (protection?.kind === 'ignore') return ignore(protection.reason);
         trace('check', verdictText(verdict));
         finish(() => resolve({ kind: 'answer', verdict, t1, t4, ignored }));
       };
@@ -429,7 +505,7 @@ class QuerySession {
       t1 = clock();
       this.socket.send(request, server.port, server.address, (err) => {
         if (err) this.onError?.(err);
-        else trace('send', `${request.length} bytes to ${endpointText(server)} (mode 3, version 4, nonce ${nonce.toString(16).padStart(16, '0')})`);
+        else trace('send', `${request.length} bytes to ${endpointText(server)} (mode 3, version 4, nonce ${nonce.toString(16).padStart(16, '0')}${nts ? ', NTS extension fields' : ''})`);
       });
     });
   }

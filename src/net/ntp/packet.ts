@@ -103,15 +103,13 @@ export function encodeNtpPacket(p: Omit<NtpPacket, 'length'>): Buffer {
  * pattern of 48 bytes is a header. Meaning (mode, version, kiss codes) is judged by
  * the validator. Throws a PROTOCOL SockkitError, never anything else.
  */
-export function decodeNtpPacket(data: Uint8Array): NtpPacket {
+export function decodeNtpPacket(data: Uint8Array, maxBytes = NTP_MAX_REPLY_BYTES): NtpPacket {
   if (data.length < NTP_HEADER_BYTES) {
     throw protocolError('decode reply', `${data.length}-byte reply is shorter than the ${NTP_HEADER_BYTES}-byte NTP header`);
   }
-  if (data.length > NTP_MAX_REPLY_BYTES) {
-    throw protocolError(
-      'decode reply',
-      `${data.length}-byte reply is longer than any reply to an unauthenticated request (at most ${NTP_MAX_REPLY_BYTES} bytes)`,
-    );
+  if (data.length > maxBytes) {
+    const kind = maxBytes === NTP_MAX_REPLY_BYTES ? 'an unauthenticated' : 'an NTS-protected';
+    throw protocolError('decode reply', `${data.length}-byte reply is longer than any reply to ${kind} request (at most ${maxBytes} bytes)`);
   }
   const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   const first = buf[0]!;

@@ -29,6 +29,8 @@ export interface Expectation {
   nonce: bigint;
   /** Nonces of earlier queries on this socket, to name late replies "stale", not "forged". */
   earlierNonces?: ReadonlySet<bigint>;
+  /** The longest reply that can answer our request (longer with NTS extension fields). */
+  maxReplyBytes?: number;
 }
 
 export type ReplyVerdict =
@@ -81,7 +83,7 @@ export function judgeReply(data: Uint8Array, from: Endpoint, expected: Expectati
 
   let packet: NtpPacket;
   try {
-    packet = decodeNtpPacket(data);
+    packet = decodeNtpPacket(data, expected.maxReplyBytes);
   } catch (err) {
     return { kind: 'reject', error: err as SockkitError };
   }

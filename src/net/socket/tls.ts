@@ -10,6 +10,7 @@ import {
   type ConnectionOptions,
   type PeerCertificate,
   type SecureContext,
+  type SecureVersion,
   type TLSSocket,
 } from 'node:tls';
 import { SockkitError, toSockkitError, formatSeconds } from '../shared/errors.js';
@@ -31,11 +32,15 @@ export interface TlsClientOptions {
 
 /**
  * Node's trust store with `ca` in place of the bundled roots when given: 14-40 ms, so
- * built and timed on its own. `identity`: a client certificate and its key, for
- * servers that ask for one (mutual TLS).
+ * built and timed on its own. `minVersion` refuses older protocols in the handshake
+ * (NTS-KE: TLS 1.3); `identity` is a client certificate and its key, for servers that
+ * ask for one (mutual TLS).
  */
-export function secureContextFor(ca?: string | Buffer | Array<string | Buffer>, identity?: { cert: string | Buffer; key: string | Buffer }): SecureContext {
-  return createSecureContext({ ...(ca === undefined ? {} : { ca }), ...identity });
+export function secureContextFor(
+  ca?: string | Buffer | Array<string | Buffer>,
+  options: { minVersion?: SecureVersion; identity?: { cert: string | Buffer; key: string | Buffer } } = {},
+): SecureContext {
+  return createSecureContext({ ...(ca === undefined ? {} : { ca }), ...(options.minVersion ? { minVersion: options.minVersion } : {}), ...options.identity });
 }
 
 /** For connectTo's `open`: a TLS client socket to `address` whose handshake starts once TCP is up. */
@@ -74,6 +79,8 @@ export interface TlsInfo {
   cipher: string | null;
   alpn: string | null;
   peerSubject: string | null;
+  peerIssuer: string | null;
+  validFrom: string | null;
   validTo: string | null;
   /** False with --insecure when verification would have failed. */
   verified: boolean;
@@ -117,16 +124,28 @@ export function tlsFailure(err: NodeJS.ErrnoException, what: string): SockkitErr
 
 export function tlsInfo(socket: TLSSocket): TlsInfo {
   const cert: PeerCertificate | undefined = socket.getPeerCertificate();
-  const cn = cert?.subject?.CN;
-  const subject = cn !== undefined ? String(cn) : cert?.subject ? Object.entries(cert.subject).map(([k, v]) => `${k}=${String(v)}`).join(', ') : undefined;
-  const validTo = cert?.valid_to ? new Date(cert.valid_to) : undefined;
+  const subject = nameOf(cert?.subject);
   return {
     protocol: socket.getProtocol() ?? null,
     cipher: socket.getCipher()?.name ?? null,
     alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
     peerSubject: subject ?? null,
-    validTo: validTo && !Number.isNaN(validTo.getTime()) ? validTo.toISOString() : null,
+    peerIssuer: nameOf(cert?.issuer) ?? null,
+    validFrom: isoDate(cert?.valid_from),
+    validTo: isoDate(cert?.valid_to),
     verified: socket.authorized,
     verifyError: socket.authorizationError ? String(socket.authorizationError) : null,
   };
+}
+
+/** A certificate name: its CN, or every attribute when it has none. */
+function nameOf(name: PeerCertificate['subject'] | undefined): string | undefined {
+  if (!name) return undefined;
+  const cn = name.CN;
+  return cn !== undefined ? String(cn) : Object.entries(name).map(([k, v]) => `${k}=${String(v)}`).join(', ') || undefined;
+}
+
+function isoDate(text: string | undefined): string | null {
+  const date = text ? new Date(text) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
 }

@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProcess, waitFor, type Started } from '../../helpers/process.js';
-import { freePort } from '../../helpers/ports.js';
+import { freePort, freeTcpPort } from '../../helpers/ports.js';
+import { connect } from 'node:net';
 
 export interface ChronyOptions {
   /** `local stratum 10`: serve the local clock as synchronised. Without it chronyd answers LI=3, stratum 0. */
@@ -20,11 +21,15 @@ export interface ChronyOptions {
   address?: string;
   /** Port (default: a free one). */
   port?: number;
+  /** NTS server (RFC 8915): NTS-KE on a free TCP port with this certificate and key (readable by _chrony). */
+  nts?: { cert: string; key: string };
 }
 
 export interface Chrony {
   address: string;
   port: number;
+  /** The NTS-KE port, with options.nts. */
+  ntsPort?: number;
   dir: string;
   output: () => string;
   stop: () => Promise<void>;
@@ -33,6 +38,7 @@ export interface Chrony {
 export async function startChrony(options: ChronyOptions = {}): Promise<Chrony> {
   const address = options.address ?? '127.0.0.1';
   const port = options.port ?? (await freePort(options.ipv6 ?? false));
+  const ntsPort = options.nts ? await freeTcpPort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'sockkit-chrony-'));
   const run = join(dir, 'run');
   // chronyd drops root for its own user; its run dir must belong to that user.
@@ -45,6 +51,7 @@ export async function startChrony(options: ChronyOptions = {}): Promise<Chrony> 
     ...(options.ipv6 ? ['bindaddress ::1', 'allow ::1'] : []),
     ...(options.local === false ? [] : ['local stratum 10']),
     ...(options.rateLimited ? ['ratelimit interval 10 burst 1 leak 0'] : []),
+    ...(options.nts ? [`ntsport ${ntsPort}`, `ntsservercert ${options.nts.cert}`, `ntsserverkey ${options.nts.key}`, `ntsdumpdir ${run}`] : []),
     'cmdport 0',
     `bindcmdaddress ${join(run, 'chronyd.sock')}`,
     `pidfile ${join(run, 'chronyd.pid')}`,
@@ -64,7 +71,11 @@ export async function startChrony(options: ChronyOptions = {}): Promise<Chrony> 
     await waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`chronyd exited: ${proc.output()}`);
-        return (await udpTaken(address, port)) && (!options.ipv6 || (await udpTaken('::1', port)));
+        return (
+          (await udpTaken(address, port)) &&
+          (!options.ipv6 || (await udpTaken('::1', port))) &&
+          (ntsPort === undefined || (await tcpListening(address, ntsPort)))
+        );
       },
       10_000,
       `chronyd on ${address}:${port}`,
@@ -73,7 +84,19 @@ export async function startChrony(options: ChronyOptions = {}): Promise<Chrony> 
     await stop();
     throw err;
   }
-  return { address, port, dir, output: proc.output, stop };
+  return { address, port, ntsPort, dir, output: proc.output, stop };
+}
+
+/** True when a TCP connect to this address and port succeeds. */
+function tcpListening(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** True when something is bound to this UDP address and port. */
@@ -89,7 +112,7 @@ export function udpTaken(address: string, port: number): Promise<boolean> {
 }
 
 /** `chronyd -Q`: chrony's own one-shot client. Returns the offset in ms (server ahead = positive). */
-export function chronydQueryOffsetMs(address: string, port: number): number {
+export function chronydQueryOffsetMs(address: string, port: number, nts?: { port: number; ca: string }): number {
   const dir = mkdtempSync(join(tmpdir(), 'sockkit-chronyq-'));
   const run = join(dir, 'run');
   try {
@@ -97,8 +120,17 @@ export function chronydQueryOffsetMs(address: string, port: number): number {
     chmodSync(dir, 0o755);
     const result = spawnSync(
       'chronyd',
-      ['-Q', '-t', '5', `server ${address} port ${port} iburst maxsamples 1`, `pidfile ${join(run, 'q.pid')}`, 'cmdport 0'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 },
+      [
+        '-Q',
+        ...(nts ? ['-f', '/dev/null'] : []),
+        '-t',
+        nts ? '10' : '5',
+        `server ${address} port ${port}${nts ? ` nts ntsport ${nts.port}` : ''} iburst maxsamples 1`,
+        ...(nts ? [`ntstrustedcerts ${nts.ca}`] : []),
+        `pidfile ${join(run, 'q.pid')}`,
+        'cmdport 0',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 },
     );
     const out = `${result.stdout}${result.stderr}`;
     // "System clock wrong by 3599.999877 seconds" against a server one hour ahead.

@@ -1,0 +1,23 @@
+// The CA trust of the commands that speak TLS (http-get, ntp --nts): --cacert FILE, or
+// Node's bundled roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over.
+import { SockkitError, usageError } from '../net/shared/errors.js';
+import { handedOverTrust, readCertificateFile } from '../net/http/extra-ca.js';
+import type { TraceFn } from '../net/shared/trace.js';
+import type { Terminal } from '../output/terminal.js';
+
+/** NODE_EXTRA_CA_CERTS as bin/sockkit handed it over (src/net/http/extra-ca.ts), or Node's default trust. */
+export async function extraTrust(term: Terminal, trace: TraceFn): Promise<Array<string | Buffer> | undefined> {
+  const trust = await handedOverTrust();
+  if (trust.problem) term.warn(trust.problem);
+  if (trust.file) trace('tls', `trusting Node's bundled CAs and ${trust.file} (NODE_EXTRA_CA_CERTS)`);
+  return trust.ca;
+}
+
+/** --cacert FILE: a bad file is the user's error (exit 2), named with the flag. */
+export async function readCaFile(path: string): Promise<Buffer> {
+  try {
+    return await readCertificateFile(path);
+  } catch (err) {
+    throw err instanceof SockkitError ? usageError(`bad --cacert ${path}`, err.why) : err;
+  }
+}
