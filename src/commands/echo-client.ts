@@ -170,6 +170,7 @@ async function messageMode(
         bytesReceived: s.echo!.length,
         identical: s.status === 'ok',
         firstDifferenceAt: s.firstDifferenceAt,
+        ...(s.difference ? { difference: s.difference } : {}),
         firstByteMs: s.rttMs!,
         rttMs: s.rttMs!,
         sha256Sent: sha256(payload),
