@@ -107,15 +107,16 @@ async function runClient(args: EchoClientArgs, ctx: CommandContext, measured: Pa
     if (args.message !== undefined || count !== undefined || args.lines) throw usageError('load mode', 'not combined with --message, --count or --lines');
     const messageSize = size ?? 64;
     if (messageSize * concurrency > MAX_LOAD_MEMORY) throw usageError('load mode', `--size × --concurrency must stay under ${MAX_LOAD_MEMORY / 1024 / 1024} MiB`);
+    ctx.reportOnInterrupt(); // Ctrl-C: the summary of the time it ran, then exit 130
     const result = await runEchoLoad(target, { concurrency, durationMs: duration * 1000, size: messageSize, timeoutMs: ctx.timeoutMs }, ctx.trace, ctx.signal);
     // Any lost work (a connection not opened, dropped, cut, or a mismatch) fails the run;
     // with --json the summary is the error document's measured part.
     const failure = loadFailure(result, formatHostPort(target.address, target.port), ctx.timeoutMs);
-    if (failure && ctx.term.json) throw withMeasured(failure, loadDocument(shown, result));
+    if (failure && ctx.term.json && !result.interrupted) throw withMeasured(failure, loadDocument(shown, result));
     await printLoadResult(ctx.term, shown, result);
-    if (!failure) return ExitCode.OK;
-    printError(ctx.term, failure);
-    return exitCodeFor(failure.code);
+    if (failure) printError(ctx.term, failure);
+    if (result.interrupted) return ExitCode.INTERRUPTED;
+    return failure ? exitCodeFor(failure.code) : ExitCode.OK;
   }
 
   if (count !== undefined || size !== undefined) {
@@ -204,19 +205,27 @@ async function countMode(
   payload: () => Buffer,
 ): Promise<number> {
   const rt = await open(ctx, target, udp);
+  // Ctrl-C from here on ends the run with the statistics of the messages answered so far.
+  ctx.reportOnInterrupt();
   const samples: EchoSample[] = [];
   try {
-    for (let seq = 1; seq <= count; seq++) {
+    for (let seq = 1; seq <= count && !ctx.signal.aborted; seq++) {
       if (seq > 1 && intervalMs > 0) await sleep(intervalMs, ctx.signal);
-      const sample = await rt.roundTrip(seq, payload());
+      const sample = await rt.roundTrip(seq, payload(), ctx.signal);
       delete sample.echo; // only counts and times are kept for the summary
       samples.push(sample);
       printSample(ctx.term, shown, sample);
     }
+  } catch (err) {
+    if (!ctx.signal.aborted) throw err; // interrupted: the message in flight is not counted
   } finally {
     await rt.close();
   }
   const summary = summarizeSamples(samples);
+  if (ctx.signal.aborted) {
+    printCountSummary(ctx.term, shown, summary, samples, true);
+    return ExitCode.INTERRUPTED;
+  }
   const noEcho = summary.received === 0 && summary.mismatched === 0
     ? new SockkitError('TIMEOUT', `echo (${shown.protocol})`, `no echo for any of ${count} messages`, 'raise --timeout or check the server')
     : undefined;

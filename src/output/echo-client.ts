@@ -112,10 +112,11 @@ export function printSample(term: Terminal, target: ClientTarget, s: EchoSample)
 }
 
 /** The --json document of --count and line mode. */
-export function countDocument(target: ClientTarget, summary: RttSummary, samples: EchoSample[]): Record<string, unknown> {
+export function countDocument(target: ClientTarget, summary: RttSummary, samples: EchoSample[], interrupted = false): Record<string, unknown> {
   return {
     mode: 'count',
     ...target,
+    ...(interrupted ? { interrupted: true } : {}),
     summary: summary.received === 0 ? withoutData(summary) : summary,
     samples: samples.map((s) => ({ seq: s.seq, bytes: s.bytes, rttMs: s.rttMs ?? null, status: s.status, ...sampleMismatchJson(s) })),
   };
@@ -131,9 +132,10 @@ function sampleMismatchJson(s: EchoSample): Record<string, unknown> {
   };
 }
 
-export function printCountSummary(term: Terminal, target: ClientTarget, summary: RttSummary, samples: EchoSample[]): void {
+/** The summary of --count and line mode; `interrupted`: Ctrl-C ended the run, these are the messages answered before it. */
+export function printCountSummary(term: Terminal, target: ClientTarget, summary: RttSummary, samples: EchoSample[], interrupted = false): void {
   if (term.json) {
-    printJson(term, countDocument(target, summary, samples));
+    printJson(term, countDocument(target, summary, samples, interrupted));
     return;
   }
   if (!term.isStdoutTTY) {
@@ -151,12 +153,13 @@ export function printCountSummary(term: Terminal, target: ClientTarget, summary:
         `p90Ms=${stat(summary.p90Ms)}`,
         `p99Ms=${stat(summary.p99Ms)}`,
         `maxMs=${stat(summary.maxMs)}`,
+        ...(interrupted ? ['interrupted=true'] : []),
       ].join('\t'),
     );
     return;
   }
   term.out('');
-  term.out(paint(term, 'bold', `--- ${targetText(target)} echo statistics ---`));
+  term.out(paint(term, 'bold', `--- ${targetText(target)} echo statistics${interrupted ? ' (interrupted)' : ''} ---`));
   const loss = target.protocol === 'udp' ? `, ${summary.lost} lost (${summary.lossPercent.toFixed(1)}% loss)` : '';
   const bad = summary.mismatched ? paint(term, 'red', `${summary.mismatched} mismatched`) : '0 mismatched';
   term.out(`${summary.sent} sent, ${summary.received} received, ${bad}${loss}`);
@@ -194,7 +197,7 @@ export async function printLoadResult(term: Terminal, target: ClientTarget, r: L
   await printFields(term, [
     ['target', targetText(target)],
     ['connections', `${r.connectionsOpened} opened, ${r.connectionsFailed} failed${failures ? ` (${failures})` : ''}, ${r.connectionsDropped} dropped`],
-    ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
+    ['duration', `${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? ' (interrupted)' : ''}`],
     ['messages', `${r.messages} of ${r.size} bytes, ${Math.round(r.messagesPerSecond)}/s`],
     ['throughput', `${r.sentMBps.toFixed(2)} MB/s sent, ${r.receivedMBps.toFixed(2)} MB/s received`],
     ['rtt', rtt.count > 0 ? `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms` : `${NO_DATA} (no echo received)`],

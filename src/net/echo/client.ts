@@ -227,7 +227,8 @@ export interface EchoSample {
 
 export interface RoundTripper {
   readonly protocol: 'tcp' | 'udp';
-  roundTrip(seq: number, payload: Buffer): Promise<EchoSample>;
+  /** One message and its echo; with `signal`, an abort ends the wait (rejects with its reason). */
+  roundTrip(seq: number, payload: Buffer, signal?: AbortSignal): Promise<EchoSample>;
   close(): Promise<void>;
 }
 
@@ -249,7 +250,7 @@ function difference(expected: Buffer, got: Buffer): Pick<EchoSample, 'differingB
 export function tcpRoundTripper(socket: Socket, timeoutMs: number, trace: TraceFn): RoundTripper {
   let buffer: Buffer = Buffer.alloc(0);
   let want = 0;
-  let done: ((err?: unknown) => void) | undefined;
+  let done: ((err?: unknown, aborted?: boolean) => void) | undefined;
   let closedError: unknown;
   socket.on('data', (chunk: Buffer) => {
     buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
@@ -263,21 +264,27 @@ export function tcpRoundTripper(socket: Socket, timeoutMs: number, trace: TraceF
   socket.on('end', () => onGone());
   return {
     protocol: 'tcp',
-    async roundTrip(seq, payload) {
+    async roundTrip(seq, payload, signal) {
       if (closedError) throw closedError;
+      if (signal?.aborted) throw signal.reason;
       want = payload.length;
       const started = performance.now();
       socket.write(payload);
       trace('send', `${payload.length} bytes (seq ${seq})`);
       if (buffer.length < want) {
         await new Promise<void>((resolve, reject) => {
+          const onAbort = () => done?.(signal!.reason, true);
           const timer = setTimeout(() => {
             done = undefined;
+            signal?.removeEventListener('abort', onAbort);
             reject(timeoutError(`echo of message ${seq}`, timeoutMs));
           }, timeoutMs);
-          done = (err) => {
+          signal?.addEventListener('abort', onAbort, { once: true });
+          done = (err, aborted) => {
             clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
             done = undefined;
+            if (aborted) return reject(err);
             // A short echo before the close is this message's answer (a mismatch that shows
             // what came back); the next message finds the connection closed.
             if (err && buffer.length === 0) reject(err);
@@ -323,15 +330,19 @@ export function udpRoundTripper(socket: UdpSocket, timeoutMs: number, trace: Tra
   });
   return {
     protocol: 'udp',
-    async roundTrip(seq, payload) {
+    async roundTrip(seq, payload, signal) {
       if (socketError) throw socketError;
+      if (signal?.aborted) throw signal.reason;
       const started = performance.now();
       const echo = await new Promise<Buffer | undefined>((resolve, reject) => {
         const timer = setTimeout(() => current?.settle(undefined), timeoutMs);
+        const onAbort = () => current?.settle(undefined, signal!.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
         current = {
           payload,
           settle: (msg, err) => {
             clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
             current = undefined;
             if (err) reject(err);
             else resolve(msg);

@@ -47,7 +47,43 @@ export interface LoadResult {
   sentMBps: number;
   receivedMBps: number;
   /** Round-trip times in ms. */
-  rtt: { count: number; minMs: number; meanMs: number; p50Ms: number; p90Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+  rtt: RttPercentiles;
+  /** Ctrl-C ended the run before --duration: the figures are those of the time it ran. */
+  interrupted?: true;
+}
+
+export interface RttPercentiles {
+  count: number;
+  minMs: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+}
+
+/** The percentiles of an RTT histogram recorded in ns; all 0 with count 0 when it is empty. */
+export function rttPercentiles(h: RecordableHistogram): RttPercentiles {
+  const ms = (ns: number) => ns / 1e6;
+  if (h.count === 0) return { count: 0, minMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0 };
+  return { count: h.count, minMs: ms(h.min), meanMs: ms(h.mean), p50Ms: ms(h.percentile(50)), p90Ms: ms(h.percentile(90)), p99Ms: ms(h.percentile(99)), p999Ms: ms(h.percentile(99.9)), maxMs: ms(h.max) };
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts (at once if it already has). */
+export function runFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** The shared read buffer: 64 KiB, the largest read the kernel hands over at once here. */
@@ -206,13 +242,7 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
   run.measuring = true;
   run.sending = true;
   for (const c of connections) if (c.open) c.send(started);
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, options.durationMs);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
+  await runFor(options.durationMs, signal);
   run.sending = false;
   run.measuring = false;
   const elapsedMs = performance.now() - started;
@@ -230,10 +260,7 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
   clearTimeout(stragglers);
   trace('close', `${opened} connections`);
 
-  const h = run.histogram;
-  const counted = h.count > 0;
   const seconds = elapsedMs / 1000;
-  const ms = (ns: number) => ns / 1e6;
   return {
     concurrency: options.concurrency,
     size: options.size,
@@ -251,9 +278,8 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
     messagesPerSecond: seconds > 0 ? snapshot.messages / seconds : 0,
     sentMBps: seconds > 0 ? snapshot.bytesSent / 1e6 / seconds : 0,
     receivedMBps: seconds > 0 ? snapshot.bytesReceived / 1e6 / seconds : 0,
-    rtt: counted
-      ? { count: h.count, minMs: ms(h.min), meanMs: ms(h.mean), p50Ms: ms(h.percentile(50)), p90Ms: ms(h.percentile(90)), p99Ms: ms(h.percentile(99)), p999Ms: ms(h.percentile(99.9)), maxMs: ms(h.max) }
-      : { count: 0, minMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0 },
+    rtt: rttPercentiles(run.histogram),
+    ...(signal?.aborted ? { interrupted: true as const } : {}),
   };
 }
 
