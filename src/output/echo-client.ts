@@ -4,6 +4,7 @@
 // --json: one document at the end.
 import type { EchoSample, RttSummary, StreamEchoResult } from '../net/echo/client.js';
 import type { LoadResult } from '../net/echo/load.js';
+import type { UdpLoadResult } from '../net/echo/udp-load.js';
 import { EXCERPT_BYTES, type EchoDifference } from '../net/echo/comparer.js';
 import { formatHostPort } from '../net/shared/address.js';
 import type { Terminal } from './terminal.js';
@@ -202,5 +203,33 @@ export async function printLoadResult(term: Terminal, target: ClientTarget, r: L
     ['throughput', `${r.sentMBps.toFixed(2)} MB/s sent, ${r.receivedMBps.toFixed(2)} MB/s received`],
     ['rtt', rtt.count > 0 ? `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms` : `${NO_DATA} (no echo received)`],
     ['mismatches', r.mismatches],
+  ]);
+}
+
+/** UDP load mode's JSON document (also the `measured` part of its error document). */
+export function udpLoadDocument(target: ClientTarget, r: UdpLoadResult): Record<string, unknown> {
+  const { firstMismatch, ...rest } = r;
+  const mismatch = firstMismatch ? { firstMismatch: { bytes: firstMismatch.bytes, echoBytes: firstMismatch.echoBytes, ...differenceJson(firstMismatch) } } : {};
+  return { mode: 'load', ...target, ...rest, ...mismatch, rtt: r.rtt.count > 0 ? r.rtt : withoutData(r.rtt) };
+}
+
+export async function printUdpLoadResult(term: Terminal, target: ClientTarget, r: UdpLoadResult): Promise<void> {
+  if (term.json) {
+    printJson(term, udpLoadDocument(target, r));
+    return;
+  }
+  const rtt = r.rtt;
+  const errors = Object.entries(r.errors).map(([k, v]) => `${k} ×${v}`).join(', ');
+  await printFields(term, [
+    ['target', targetText(target)],
+    ['in flight', `${r.concurrency} datagrams of ${r.size} bytes (one socket)`],
+    ['duration', `${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? ' (interrupted)' : ''}`],
+    ['datagrams', `${r.sent} sent, ${r.echoed} echoed, ${Math.round(r.echoedPerSecond)}/s`],
+    ['loss', `${r.lost} lost (${r.lossPercent.toFixed(2)}%), ${r.late} of them echoed late`],
+    ['duplicates', r.duplicates],
+    ['reordered', r.reordered],
+    ['rtt', rtt.count > 0 ? `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms` : `${NO_DATA} (no echo received)`],
+    ['mismatches', r.firstMismatch ? `${r.mismatches} (the first: ${r.firstMismatch.echoBytes}-byte echo of a ${r.firstMismatch.bytes}-byte datagram, ${differenceText(r.firstMismatch)})` : r.mismatches],
+    ...(errors ? [['errors', errors] as [string, string]] : []),
   ]);
 }

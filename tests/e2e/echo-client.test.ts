@@ -225,7 +225,7 @@ describe('sockkit echo-client', () => {
   test.each([
     [['--concurrency', '10']],
     [['--duration', '1']],
-    [['-C', '2', '-d', '1', '--udp']],
+    [['-C', '2', '-d', '1', '--udp', '--size', '11']],
     [['--count', '0']],
     [['--size', '-3']],
     [['--udp', '--size', '70000']],
