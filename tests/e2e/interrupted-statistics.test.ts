@@ -5,6 +5,7 @@
 // lines, or --trace lines on stderr) shows some samples taken.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { sockkitSpawn } from '../helpers/run-sockkit.js';
 import { startProcess, waitFor } from '../helpers/process.js';
 import { freePort } from '../helpers/ports.js';
@@ -102,6 +103,39 @@ describe('Ctrl-C during echo-client keeps the statistics', () => {
     expect(doc.durationMs).toBeLessThan(60_000);
     expect(doc.messages).toBeGreaterThan(0);
     expect(doc.rtt.count).toBeGreaterThanOrEqual(doc.messages);
+  });
+});
+
+describe('a second Ctrl-C', () => {
+  test('load mode waiting for the last echoes of a server that stopped answering: the second SIGINT exits 130 at once', async () => {
+    // Echoes the first 64 bytes of each connection, then goes silent.
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', (d: Buffer) => s.write(d));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const [file, argv, env] = sockkitSpawn(['echo-client', '-p', String(port), '-C', '2', '-d', '60', '--timeout', '60', '--trace']);
+      const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      try {
+        await waitFor(() => /\] connected\s+2 of 2/.test(err), 10_000, 'the connections');
+        child.kill('SIGINT');
+        await waitFor(() => /\] stop\s/.test(err), 10_000, 'the run to stop and wait for its last echoes');
+        const second = Date.now();
+        child.kill('SIGINT');
+        expect(await closed).toBe(130);
+        expect(Date.now() - second).toBeLessThan(5000); // not the 60 s --timeout
+        expect(err).toMatch(/sockkit echo-client: interrupted\n$/);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -37,7 +37,7 @@ export interface UdpLoadResult {
   concurrency: number;
   size: number;
   durationMs: number;
-  /** Datagrams sent during the run. */
+  /** Datagrams sent during the run (interrupted: less those still in flight, which are not counted). */
   sent: number;
   /** Sent datagrams whose echo came back identical, in time. */
   echoed: number;
@@ -199,6 +199,10 @@ class UdpLoadRun {
     }
   }
 
+  get inFlight(): number {
+    return this.waiting;
+  }
+
   /** Resolves once no datagram is in flight. */
   idle(): Promise<void> {
     return new Promise((resolve) => {
@@ -233,17 +237,22 @@ export async function runUdpEchoLoad(socket: UdpSocket, options: UdpLoadOptions,
     run.sending = false;
     const elapsedMs = performance.now() - started;
     const echoedInRun = run.echoed;
-    trace('stop', `${run.sent} datagrams in ${elapsedMs.toFixed(0)} ms; waiting up to ${options.timeoutMs} ms for the last echoes`);
-    await run.idle(); // each in flight is echoed or declared lost within the timeout
+    // Interrupted: the datagrams in flight are not counted (as --count's message in flight),
+    // rather than holding Ctrl-C up to --timeout. Otherwise each is echoed or lost within it.
+    const interrupted = signal?.aborted === true;
+    const uncounted = interrupted ? run.inFlight : 0;
+    trace('stop', `${run.sent} datagrams in ${elapsedMs.toFixed(0)} ms; ${interrupted ? `interrupted, ${uncounted} in flight not counted` : `waiting up to ${options.timeoutMs} ms for the last echoes`}`);
+    if (!interrupted) await run.idle();
+    const sent = run.sent - uncounted;
     return {
       concurrency: options.concurrency,
       size: options.size,
       durationMs: elapsedMs,
-      sent: run.sent,
+      sent,
       echoed: run.echoed,
       echoedPerSecond: elapsedMs > 0 ? echoedInRun / (elapsedMs / 1000) : 0,
       lost: run.lost,
-      lossPercent: run.sent > 0 ? (run.lost / run.sent) * 100 : 0,
+      lossPercent: sent > 0 ? (run.lost / sent) * 100 : 0,
       duplicates: run.duplicates,
       late: run.late,
       reordered: run.reordered,
@@ -253,7 +262,7 @@ export async function runUdpEchoLoad(socket: UdpSocket, options: UdpLoadOptions,
       bytesSent: run.bytesSent,
       bytesReceived: run.bytesReceived,
       rtt: rttPercentiles(run.histogram),
-      ...(signal?.aborted ? { interrupted: true as const } : {}),
+      ...(interrupted ? { interrupted: true as const } : {}),
     };
   } finally {
     clearInterval(sweeper);
