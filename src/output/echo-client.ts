@@ -185,7 +185,8 @@ export function printLineEcho(term: Terminal, target: ClientTarget, s: EchoSampl
 
 /** Load mode's JSON document (also the `measured` part of its error document). */
 export function loadDocument(target: ClientTarget, r: LoadResult): Record<string, unknown> {
-  return { mode: 'load', ...target, ...r, rtt: r.rtt.count > 0 ? r.rtt : withoutData(r.rtt) };
+  const { firstMismatch, ...rest } = r;
+  return { mode: 'load', ...target, ...rest, ...(firstMismatch ? { firstMismatch: differenceJson(firstMismatch) } : {}), rtt: r.rtt.count > 0 ? r.rtt : withoutData(r.rtt) };
 }
 
 export async function printLoadResult(term: Terminal, target: ClientTarget, r: LoadResult): Promise<void> {
@@ -202,7 +203,7 @@ export async function printLoadResult(term: Terminal, target: ClientTarget, r: L
     ['messages', `${r.messages} of ${r.size} bytes, ${Math.round(r.messagesPerSecond)}/s`],
     ['throughput', `${r.sentMBps.toFixed(2)} MB/s sent, ${r.receivedMBps.toFixed(2)} MB/s received`],
     ['rtt', rtt.count > 0 ? `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms` : `${NO_DATA} (no echo received)`],
-    ['mismatches', r.mismatches],
+    ['mismatches', r.firstMismatch ? `${r.mismatches} (the first: ${differenceText(r.firstMismatch)} of its ${r.size}-byte message)` : r.mismatches],
   ]);
 }
 

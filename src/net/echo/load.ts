@@ -16,6 +16,7 @@ import type { EchoTarget } from './client.js';
 import { noTrace, type TraceFn } from '../shared/trace.js';
 import { formatHostPort } from '../shared/address.js';
 import { SockkitError, type ErrorCode } from '../shared/errors.js';
+import { EXCERPT_BYTES, type EchoDifference } from './comparer.js';
 
 export interface LoadOptions {
   concurrency: number;
@@ -41,6 +42,8 @@ export interface LoadResult {
   connectionsTimedOut: number;
   messages: number;
   mismatches: number;
+  /** How the first mismatched echo differed: the offset in its message and the bytes from there. */
+  firstMismatch?: EchoDifference;
   bytesSent: number;
   bytesReceived: number;
   messagesPerSecond: number;
@@ -113,12 +116,25 @@ class LoadConnection {
       const n = Math.min(nread - offset, size - this.received);
       if (!this.mismatchedThisMessage && this.payload.compare(buf, offset, offset + n, this.received, this.received + n) !== 0) {
         this.mismatchedThisMessage = true;
+        run.firstMismatch ??= this.differenceAt(buf, offset, n);
       }
       offset += n;
       this.received += n;
       if (this.received === size) this.completeMessage();
     }
     return true;
+  }
+
+  /** The first mismatch of the run, copied out of the shared read buffer. */
+  private differenceAt(buf: Buffer, offset: number, n: number): EchoDifference {
+    let at = 0;
+    while (at < n && buf[offset + at] === this.payload[this.received + at]) at++;
+    const from = this.received + at;
+    return {
+      offset: from,
+      expected: Buffer.from(this.payload.subarray(from, from + EXCERPT_BYTES)),
+      seen: Buffer.from(buf.subarray(offset + at, Math.min(offset + n, offset + at + EXCERPT_BYTES))),
+    };
   }
 
   private completeMessage(): void {
@@ -158,6 +174,7 @@ class LoadRun {
   sending = false;
   messages = 0;
   mismatches = 0;
+  firstMismatch: EchoDifference | undefined;
   bytesSent = 0;
   bytesReceived = 0;
   dropped = 0;
@@ -273,6 +290,7 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
     connectionsTimedOut: run.timedOut,
     messages: snapshot.messages,
     mismatches: run.mismatches,
+    ...(run.firstMismatch ? { firstMismatch: run.firstMismatch } : {}),
     bytesSent: snapshot.bytesSent,
     bytesReceived: snapshot.bytesReceived,
     messagesPerSecond: seconds > 0 ? snapshot.messages / seconds : 0,
