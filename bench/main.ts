@@ -8,6 +8,7 @@ import { benchResolve } from './resolve.js';
 import { benchHttp } from './http.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
+import { benchUdp } from './udp.js';
 
 type Suite = { name: string; run: () => Promise<ResultRow[]> };
 
@@ -18,6 +19,7 @@ const SUITES: Suite[] = [
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },
   { name: 'echo', run: () => benchEcho() },
+  { name: 'udp', run: () => benchUdp() },
   { name: 'threaded', run: () => benchThreaded() },
 ];
 

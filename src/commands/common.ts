@@ -25,8 +25,14 @@ export interface CommandContext {
   trace: TraceFn;
   /** The network budget in ms: --timeout, or the command's stated default. */
   timeoutMs: number;
-  /** Aborted on Ctrl-C / SIGTERM (servers drain; one-shot commands exit 130). */
+  /** Aborted on Ctrl-C / SIGTERM (servers drain; one-shot commands exit 130, or report first: reportOnInterrupt). */
   signal: AbortSignal;
+  /**
+   * From now on, the first Ctrl-C / SIGTERM aborts `signal` instead of exiting: the
+   * command prints what it measured so far (as ping does) and returns
+   * ExitCode.INTERRUPTED; a second one exits 130 at once.
+   */
+  reportOnInterrupt(): void;
 }
 
 /** Per-invocation state passed through yargs' parse context (see runCli). */
@@ -97,7 +103,8 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
       color: args.color,
     });
     const controller = new AbortController();
-    const removeSignals = state.handleSignals ? onInterrupt(term, controller, spec.longRunning === true) : () => {};
+    const interrupt: InterruptMode = { abortFirst: spec.longRunning === true };
+    const removeSignals = state.handleSignals ? onInterrupt(term, controller, interrupt) : () => {};
     try {
       checkFlagValues(flagsWithLimits, parsed);
       const ctx: CommandContext = {
@@ -105,8 +112,13 @@ export function defineCommand<A>(spec: CommandSpec<A>): SockkitCommand {
         trace: args.trace ? createTracePrinter(term) : noTrace,
         timeoutMs: timeoutMs(args.timeout, spec.defaultTimeoutSeconds),
         signal: controller.signal,
+        reportOnInterrupt: () => {
+          interrupt.abortFirst = true;
+        },
       };
       state.exitCode = (await spec.run(args, ctx)) ?? ExitCode.OK;
+      // A one-shot command that reported what it measured: then the usual line (its --json document stands).
+      if (state.exitCode === ExitCode.INTERRUPTED && !spec.longRunning && interrupt.by) reportInterrupted(term, interrupt.by);
     } catch (err) {
       const failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
       reportFailure(term, failure);
@@ -144,13 +156,21 @@ function timeoutMs(seconds: number | undefined, fallbackSeconds: number): number
   return (seconds ?? fallbackSeconds) * 1000;
 }
 
+/** Whether the first signal aborts ctx.signal (servers; one-shot commands once they asked), and which signal did. */
+interface InterruptMode {
+  abortFirst: boolean;
+  by?: NodeJS.Signals;
+}
+
 /**
- * One-shot commands: Ctrl-C / SIGTERM exit 130 at once. Servers: the first signal
- * aborts ctx.signal so they drain and summarise; a second one exits 130.
+ * One-shot commands: Ctrl-C / SIGTERM exit 130 at once, unless they asked to report
+ * first (ctx.reportOnInterrupt). Servers, and those: the first signal aborts ctx.signal
+ * so they drain or print what they measured; a second one exits 130.
  */
-function onInterrupt(term: Terminal, controller: AbortController, longRunning: boolean): () => void {
+function onInterrupt(term: Terminal, controller: AbortController, mode: InterruptMode): () => void {
   const handler = (signal: NodeJS.Signals) => {
-    if (longRunning && !controller.signal.aborted) {
+    if (mode.abortFirst && !controller.signal.aborted) {
+      mode.by = signal;
       controller.abort(new SockkitError('INTERRUPTED', 'stopped', `received ${signal}`));
       return;
     }

@@ -21,10 +21,11 @@ import {
   type StreamEchoResult,
 } from '../net/echo/client.js';
 import { loadFailure, runEchoLoad } from '../net/echo/load.js';
+import { runUdpEchoLoad, udpLoadFailure, UDP_LOAD_HEADER_BYTES, type UdpLoadOptions, type UdpLoadResult } from '../net/echo/udp-load.js';
 import { boundedLines, readStdin } from '../net/shared/read-input.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { printError } from '../output/errors.js';
-import { countDocument, loadDocument, printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, type ClientTarget } from '../output/echo-client.js';
+import { countDocument, loadDocument, printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, printUdpLoadResult, udpLoadDocument, type ClientTarget } from '../output/echo-client.js';
 import type { CommandContext } from './common.js';
 import { drained } from '../output/terminal.js';
 
@@ -64,7 +65,7 @@ export default defineCommand<EchoClientArgs>({
     interval: { alias: 'i', type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0, max: 3600 }, describe: 'seconds between --count messages (default 1)' },
     size: { alias: 's', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: MAX_SIZE }, describe: 'random payloads of BYTES (default 64 for --count and load)' },
     lines: { type: 'boolean', describe: 'send stdin line by line, one round trip per line (the default on a terminal)' },
-    concurrency: { alias: 'C', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: MAX_CONCURRENCY }, describe: `load mode: C connections ping-ponging --size messages (needs --duration; max ${MAX_CONCURRENCY})` },
+    concurrency: { alias: 'C', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: MAX_CONCURRENCY }, describe: `load mode: C connections ping-ponging --size messages; with --udp, C datagrams in flight (needs --duration; max ${MAX_CONCURRENCY})` },
     duration: { alias: 'd', type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0.1, max: MAX_DURATION_S }, describe: `load mode: run for SECONDS (needs --concurrency; max ${MAX_DURATION_S})` },
   },
   conflicts: [FAMILY_CONFLICT],
@@ -78,6 +79,7 @@ export default defineCommand<EchoClientArgs>({
     ['sockkit echo-client -p 9000 --udp --count 100 --interval 0.01 --timeout 0.5', 'UDP with loss counting'],
     ['head -c 16M /dev/urandom | sockkit echo-client -p 9000 > /dev/null', 'stream 16 MiB and verify the echo'],
     ['sockkit echo-client --port 9000 --concurrency 100 --duration 5', 'load test with 100 connections'],
+    ['sockkit echo-client --port 9000 --udp -C 32 -d 5 --timeout 0.5', 'UDP load: 32 datagrams in flight; loss, duplicates, reordering'],
   ],
   defaultTimeoutSeconds: 5,
   run: async (args, ctx) => {
@@ -103,19 +105,20 @@ async function runClient(args: EchoClientArgs, ctx: CommandContext, measured: Pa
 
   if (concurrency !== undefined || duration !== undefined) {
     if (concurrency === undefined || duration === undefined) throw usageError('load mode', '--concurrency and --duration go together');
-    if (args.udp) throw usageError('load mode', 'load mode is TCP only; measure UDP with --udp --count N --interval 0');
     if (args.message !== undefined || count !== undefined || args.lines) throw usageError('load mode', 'not combined with --message, --count or --lines');
     const messageSize = size ?? 64;
     if (messageSize * concurrency > MAX_LOAD_MEMORY) throw usageError('load mode', `--size × --concurrency must stay under ${MAX_LOAD_MEMORY / 1024 / 1024} MiB`);
+    if (args.udp) return udpLoadMode(ctx, target, shown, { concurrency, durationMs: duration * 1000, size: messageSize, timeoutMs: ctx.timeoutMs });
+    ctx.reportOnInterrupt(); // Ctrl-C: the summary of the time it ran, then exit 130
     const result = await runEchoLoad(target, { concurrency, durationMs: duration * 1000, size: messageSize, timeoutMs: ctx.timeoutMs }, ctx.trace, ctx.signal);
     // Any lost work (a connection not opened, dropped, cut, or a mismatch) fails the run;
     // with --json the summary is the error document's measured part.
     const failure = loadFailure(result, formatHostPort(target.address, target.port), ctx.timeoutMs);
-    if (failure && ctx.term.json) throw withMeasured(failure, loadDocument(shown, result));
+    if (failure && ctx.term.json && !result.interrupted) throw withMeasured(failure, loadDocument(shown, result));
     await printLoadResult(ctx.term, shown, result);
-    if (!failure) return ExitCode.OK;
-    printError(ctx.term, failure);
-    return exitCodeFor(failure.code);
+    if (failure) printError(ctx.term, failure);
+    if (result.interrupted) return ExitCode.INTERRUPTED;
+    return failure ? exitCodeFor(failure.code) : ExitCode.OK;
   }
 
   if (count !== undefined || size !== undefined) {
@@ -134,6 +137,27 @@ async function runClient(args: EchoClientArgs, ctx: CommandContext, measured: Pa
     return messageMode(ctx, target, shown, true, data);
   }
   return messageMode(ctx, target, shown, false, process.stdin);
+}
+
+/** UDP load: C datagrams in flight on one socket (echo/udp-load.ts); loss alone is no failure, as with --count. */
+async function udpLoadMode(ctx: CommandContext, target: EchoTarget, shown: ClientTarget, options: UdpLoadOptions): Promise<number> {
+  if (options.size < UDP_LOAD_HEADER_BYTES || options.size > maxDatagram(target.family)) {
+    throw usageError('udp load mode', `--size must be from ${UDP_LOAD_HEADER_BYTES} (the sequence header) to ${maxDatagram(target.family)} (one datagram)`);
+  }
+  const socket = await openUdp(target, ctx.trace);
+  ctx.reportOnInterrupt(); // Ctrl-C: the summary of the time it ran, then exit 130
+  let result: UdpLoadResult;
+  try {
+    result = await runUdpEchoLoad(socket, options, ctx.trace, ctx.signal);
+  } finally {
+    socket.close();
+  }
+  const failure = udpLoadFailure(result, formatHostPort(target.address, target.port));
+  if (failure && ctx.term.json && !result.interrupted) throw withMeasured(failure, udpLoadDocument(shown, result));
+  await printUdpLoadResult(ctx.term, shown, result);
+  if (failure) printError(ctx.term, failure);
+  if (result.interrupted) return ExitCode.INTERRUPTED;
+  return failure ? exitCodeFor(failure.code) : ExitCode.OK;
 }
 
 async function open(ctx: CommandContext, target: EchoTarget, udp: boolean): Promise<RoundTripper> {
@@ -170,6 +194,7 @@ async function messageMode(
         bytesReceived: s.echo!.length,
         identical: s.status === 'ok',
         firstDifferenceAt: s.firstDifferenceAt,
+        ...(s.difference ? { difference: s.difference } : {}),
         firstByteMs: s.rttMs!,
         rttMs: s.rttMs!,
         sha256Sent: sha256(payload),
@@ -203,19 +228,27 @@ async function countMode(
   payload: () => Buffer,
 ): Promise<number> {
   const rt = await open(ctx, target, udp);
+  // Ctrl-C from here on ends the run with the statistics of the messages answered so far.
+  ctx.reportOnInterrupt();
   const samples: EchoSample[] = [];
   try {
-    for (let seq = 1; seq <= count; seq++) {
+    for (let seq = 1; seq <= count && !ctx.signal.aborted; seq++) {
       if (seq > 1 && intervalMs > 0) await sleep(intervalMs, ctx.signal);
-      const sample = await rt.roundTrip(seq, payload());
+      const sample = await rt.roundTrip(seq, payload(), ctx.signal);
       delete sample.echo; // only counts and times are kept for the summary
       samples.push(sample);
       printSample(ctx.term, shown, sample);
     }
+  } catch (err) {
+    if (!ctx.signal.aborted) throw err; // interrupted: the message in flight is not counted
   } finally {
     await rt.close();
   }
   const summary = summarizeSamples(samples);
+  if (ctx.signal.aborted) {
+    printCountSummary(ctx.term, shown, summary, samples, true);
+    return ExitCode.INTERRUPTED;
+  }
   const noEcho = summary.received === 0 && summary.mismatched === 0
     ? new SockkitError('TIMEOUT', `echo (${shown.protocol})`, `no echo for any of ${count} messages`, 'raise --timeout or check the server')
     : undefined;

@@ -65,6 +65,8 @@ export default defineCommand<NtpArgs>({
     const targets = names.map((name) => ({ name, ...parseHostPort(name, port) }));
     const nts = await ntsOptions(args, ctx);
 
+    // Several samples: Ctrl-C prints those taken so far, then exit 130 (one sample: exit at once, as before).
+    if (samples > 1) ctx.reportOnInterrupt();
     const label = targets.length === 1 ? `querying ${targets[0]!.name}` : `querying ${targets.length} servers`;
     const outcomes = await withSpinner(ctx.term, `${label}…`, () =>
       queryNtpServers(targets, {
@@ -82,7 +84,8 @@ export default defineCommand<NtpArgs>({
     const usage = outcomes.find((o): o is Extract<NtpOutcome, { error: SockkitError }> => 'error' in o && o.error.code === 'USAGE');
     if (usage) throw usage.error;
 
-    if (ctx.term.json) printNtpJson(ctx.term, outcomes);
+    const interrupted = ctx.signal.aborted;
+    if (ctx.term.json) printNtpJson(ctx.term, outcomes, interrupted);
     else if (outcomes.length === 1 && 'report' in outcomes[0]!) await printNtpReport(ctx.term, outcomes[0].report);
     else if (outcomes.length > 1) await printNtpServers(ctx.term, outcomes);
 
@@ -95,7 +98,7 @@ export default defineCommand<NtpArgs>({
         printError(ctx.term, new SockkitError('PROTOCOL', `${outcome.server}`, `server unsynchronised: ${outcome.report.unsynchronisedReason}`));
       }
     }
-    return worstExitCode(outcomes.map(exitCodeOf));
+    return interrupted ? ExitCode.INTERRUPTED : worstExitCode(outcomes.map(exitCodeOf));
   },
 });
 

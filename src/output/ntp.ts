@@ -12,13 +12,14 @@ import { ntsFields, ntsJson } from './ntp-nts.js';
 
 // ---- JSON ----
 
-export function ntpJsonDocument(outcomes: readonly NtpOutcome[]) {
+/** `interrupted`: Ctrl-C ended the run; each server's report holds the samples taken before it. */
+export function ntpJsonDocument(outcomes: readonly NtpOutcome[], interrupted = false) {
   const best = bestOutcome(outcomes);
-  return { servers: outcomes.map(serverJson), best: best ? best.server : null };
+  return { servers: outcomes.map(serverJson), best: best ? best.server : null, ...(interrupted ? { interrupted: true } : {}) };
 }
 
-export function printNtpJson(term: Terminal, outcomes: readonly NtpOutcome[]): void {
-  printJson(term, ntpJsonDocument(outcomes));
+export function printNtpJson(term: Terminal, outcomes: readonly NtpOutcome[], interrupted = false): void {
+  printJson(term, ntpJsonDocument(outcomes, interrupted));
 }
 
 function serverJson(outcome: NtpOutcome) {
@@ -44,6 +45,7 @@ function serverJson(outcome: NtpOutcome) {
     unansweredAddresses: r.unanswered,
     status: r.status,
     ...(r.unsynchronisedReason ? { unsynchronisedReason: r.unsynchronisedReason } : {}),
+    ...(r.interrupted ? { interrupted: true } : {}),
     stratum: p.stratum,
     refid: formatRefId(p),
     refidHex: refIdHex(p.refId),
@@ -120,11 +122,11 @@ export async function printNtpReport(term: Terminal, r: NtpServerReport): Promis
     ['offset', `${signedMs(r.offsetMs)} ms`],
     ['delay', `${ms(r.delayMs)} ms`],
   ];
-  if (r.samples.length > 1) {
+  if (r.samples.length > 1 || r.interrupted) {
     const s = r.stats;
     const lost = r.samples.length - s.count;
     fields.push(
-      ['samples', `${r.samples.length} (${s.count} answered, ${lost} lost); best #${r.bestSample} (lowest delay)`],
+      ['samples', `${r.samples.length}${r.interrupted ? ' (interrupted)' : ''} (${s.count} answered, ${lost} lost); best #${r.bestSample} (lowest delay)`],
       ['offset min/median/max', `${signedMs(s.minOffsetMs)} / ${signedMs(s.medianOffsetMs)} / ${signedMs(s.maxOffsetMs)} ms`],
       ['delay min/median/max', `${ms(s.minDelayMs)} / ${ms(s.medianDelayMs)} / ${ms(s.maxDelayMs)} ms`],
       ['jitter', s.count < 2 ? '– (needs two answers)' : `${ms(s.jitterMs)} ms`],
@@ -136,7 +138,7 @@ export async function printNtpReport(term: Terminal, r: NtpServerReport): Promis
   }
   if (r.nts) fields.push(...ntsFields(r.nts));
   await printFields(term, fields);
-  if (r.samples.length > 1) await printSamples(term, r);
+  if (r.samples.length > 1 || r.interrupted) await printSamples(term, r);
 }
 
 async function printSamples(term: Terminal, r: NtpServerReport): Promise<void> {

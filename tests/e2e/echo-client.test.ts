@@ -199,7 +199,14 @@ describe('sockkit echo-client', () => {
   test('load mode against a corrupting server: exit 7 with the mismatch count', async () => {
     const r = await runSockkit(['echo-client', '-p', String(flipper.port), '-C', '3', '-d', '0.3', '--json']);
     expect(r.code).toBe(7);
-    expect(JSON.parse(r.stdout).mismatches).toBeGreaterThan(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.mismatches).toBeGreaterThan(0);
+    // The flipper changes the first byte of each chunk it reads: byte 0 of a message.
+    expect(doc.firstMismatch).toMatchObject({ offset: 0 });
+    expect(doc.firstMismatch.expectedHex).toHaveLength(32);
+    expect(parseInt(doc.firstMismatch.seenHex.slice(0, 2), 16)).toBe(parseInt(doc.firstMismatch.expectedHex.slice(0, 2), 16) ^ 0xff);
+    const text = await runSockkit(['echo-client', '-p', String(flipper.port), '-C', '1', '-d', '0.2']);
+    expect(text.stdout).toMatch(/^mismatches\t\d+ \(the first: first difference at byte 0: expected [0-9a-f ]+…, seen [0-9a-f ]+… of its 64-byte message\)$/m);
   });
 
   test('load mode against a server at its --max-conns: the refused connections are counted as dropped, exit 7', async () => {
@@ -225,7 +232,7 @@ describe('sockkit echo-client', () => {
   test.each([
     [['--concurrency', '10']],
     [['--duration', '1']],
-    [['-C', '2', '-d', '1', '--udp']],
+    [['-C', '2', '-d', '1', '--udp', '--size', '11']],
     [['--count', '0']],
     [['--size', '-3']],
     [['--udp', '--size', '70000']],

@@ -1,7 +1,7 @@
 // The echo comparer (src/net/echo/comparer.ts): chunks on either side need not line up.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { EchoComparer } from '../../src/net/echo/comparer.js';
+import { EchoComparer, EXCERPT_BYTES, differenceOf } from '../../src/net/echo/comparer.js';
 
 /** `data` cut at `cuts` (positions, any order, duplicates allowed). */
 function split(data: Buffer, cuts: number[]): Buffer[] {
@@ -42,17 +42,45 @@ describe('EchoComparer', () => {
         const at = where % data.length;
         const echo = Buffer.from(data);
         echo[at] = echo[at]! ^ 0xff;
-        expect(run(data, a, echo, b).verdict()).toEqual({ identical: false, firstDifferenceAt: at });
+        expect(run(data, a, echo, b).verdict()).toMatchObject({ identical: false, firstDifferenceAt: at });
       }),
     );
+  });
+
+  test('property: the difference holds the bytes expected and seen from the first differing offset, whatever the cuts', () => {
+    fc.assert(
+      fc.property(bytes, bytes, cuts, cuts, (sent, echo, a, b) => {
+        const verdict = run(sent, a, echo, b).verdict();
+        const whole = differenceOf(sent, echo);
+        if (!whole) {
+          expect(verdict).toEqual({ identical: true, firstDifferenceAt: undefined });
+          return;
+        }
+        // Streaming: a long echo differs where it went past; a short one where it stopped.
+        const at = whole.offset;
+        expect(verdict.firstDifferenceAt).toBe(at);
+        expect(verdict.difference!.offset).toBe(at);
+        expect(verdict.difference!.expected).toEqual(sent.subarray(at, at + EXCERPT_BYTES));
+        expect(verdict.difference!.seen).toEqual(echo.subarray(at, at + EXCERPT_BYTES));
+        expect(whole.expected).toEqual(verdict.difference!.expected);
+        expect(whole.seen).toEqual(verdict.difference!.seen);
+      }),
+    );
+  });
+
+  test('an upper-cased echo: the offset of the first letter and both excerpts', () => {
+    const d = run(Buffer.from('123 hello world, long enough'), [5], Buffer.from('123 HELLO WORLD, LONG ENOUGH'), [2, 6]).verdict().difference!;
+    expect(d.offset).toBe(4);
+    expect(d.expected.toString()).toBe('hello world, lon');
+    expect(d.seen.toString()).toBe('HELLO WORLD, LON');
   });
 
   test('a short echo differs where it stopped; a long one where it went past', () => {
     const data = Buffer.from('hello, echo');
     const short = run(data, [3], data.subarray(0, 5), []);
     expect(short.complete).toBe(false);
-    expect(short.verdict()).toEqual({ identical: false, firstDifferenceAt: 5 });
+    expect(short.verdict()).toEqual({ identical: false, firstDifferenceAt: 5, difference: { offset: 5, expected: Buffer.from(', echo'), seen: Buffer.alloc(0) } });
     const long = run(data, [], Buffer.concat([data, Buffer.from('!!')]), [4, 11]);
-    expect(long.verdict()).toEqual({ identical: false, firstDifferenceAt: data.length });
+    expect(long.verdict()).toEqual({ identical: false, firstDifferenceAt: data.length, difference: { offset: data.length, expected: Buffer.alloc(0), seen: Buffer.from('!!') } });
   });
 });

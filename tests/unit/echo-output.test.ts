@@ -3,7 +3,7 @@ import { describe, expect, test } from '@jest/globals';
 import { Terminal } from '../../src/output/terminal.js';
 import { humanLine, legacyPlainLine, createEchoEventPrinter } from '../../src/output/echo-server.js';
 import { keyValueLine, legacyEvents } from '../../src/output/server-events.js';
-import { sampleLine, printCountSummary } from '../../src/output/echo-client.js';
+import { sampleLine, printCountSummary, excerpt, differenceText } from '../../src/output/echo-client.js';
 import { FakeStream } from '../helpers/fake-stream.js';
 
 const tty = () => new Terminal({ stdout: new FakeStream(true), stderr: new FakeStream(true), env: { NO_COLOR: '1' } });
@@ -73,6 +73,26 @@ describe('echo-client lines', () => {
     expect(sampleLine(term, target, { seq: 2, bytes: 64, rttMs: 0.4567, status: 'ok' })).toBe('64 bytes from 127.0.0.1:7: seq=2 time=0.457 ms');
     expect(sampleLine(term, target, { seq: 3, bytes: 64, status: 'lost' })).toBe('64 bytes from 127.0.0.1:7: seq=3 lost (no echo within --timeout)');
     expect(sampleLine(term, target, { seq: 4, bytes: 64, rttMs: 1, status: 'mismatch', differingBytes: 2, firstDifferenceAt: 9 })).toMatch(/MISMATCH \(2 bytes differ, first at byte 9\)/);
+    const difference = { offset: 0, expected: Buffer.from('hi\n'), seen: Buffer.from('HI\n') };
+    expect(sampleLine(term, target, { seq: 5, bytes: 3, rttMs: 1, status: 'mismatch', differingBytes: 2, firstDifferenceAt: 0, echoBytes: 3, difference })).toBe(
+      '3 bytes from 127.0.0.1:7: seq=5 time=1.000 ms MISMATCH (2 bytes differ, echo 3 bytes, first difference at byte 0: expected "hi\\n", seen "HI\\n")',
+    );
+  });
+
+  test('piped: a mismatch carries its offset, the echo length and both sides in hex', () => {
+    const term = new Terminal({ stdout: new FakeStream(false), stderr: new FakeStream(false), env: {} });
+    const difference = { offset: 1, expected: Buffer.from([0xde, 0xad]), seen: Buffer.alloc(0) };
+    expect(sampleLine(term, target, { seq: 1, bytes: 3, rttMs: 1, status: 'mismatch', differingBytes: 2, firstDifferenceAt: 1, echoBytes: 1, difference })).toBe(
+      '1\t3\t1.000\tmismatch\tfirstDifferenceAt=1\techoBytes=1\texpectedHex=dead\tseenHex=',
+    );
+  });
+
+  test('an excerpt reads as text when it is text, as hex otherwise, and says where a side ended', () => {
+    expect(excerpt(Buffer.from('SSH-2.0-x\r\n'))).toBe('"SSH-2.0-x\\r\\n"');
+    expect(excerpt(Buffer.from([0x00, 0xff, 0x41]))).toBe('00 ff 41');
+    expect(excerpt(Buffer.alloc(0))).toBe('(end)');
+    expect(excerpt(Buffer.alloc(16, 0x61))).toBe(`"${'a'.repeat(16)}"…`);
+    expect(differenceText({ offset: 7, expected: Buffer.from('o'), seen: Buffer.alloc(0) })).toBe('first difference at byte 7: expected "o", seen (end)');
   });
 
   test('the summary states loss for UDP', () => {

@@ -6,7 +6,7 @@
 //   - load (load.ts): many connections at once.
 import type { Socket } from 'node:net';
 import { connectTo } from '../socket/connect.js';
-import { EchoComparer } from './comparer.js';
+import { EchoComparer, differenceOf, type EchoDifference } from './comparer.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
@@ -52,6 +52,8 @@ export interface StreamEchoResult {
   identical: boolean;
   /** Offset of the first byte that differs (or where the echo stopped short). */
   firstDifferenceAt?: number;
+  /** When not identical: that offset and the bytes expected and seen from there. */
+  difference?: EchoDifference;
   /** First byte sent → first byte of echo back. */
   firstByteMs: number;
   /** First byte sent → last byte of echo back. */
@@ -185,13 +187,14 @@ export async function streamEchoTcp(
   trace('close', 'half-close (FIN), then close');
   socket.end();
   socket.destroySoon();
-  const { identical, firstDifferenceAt } = comparer.verdict();
+  const { identical, firstDifferenceAt, difference } = comparer.verdict();
   return {
     protocol: 'tcp',
     bytesSent: sent,
     bytesReceived: received,
     identical,
     firstDifferenceAt,
+    ...(difference ? { difference } : {}),
     firstByteMs: received ? firstByteAt - started : 0,
     rttMs: received ? lastByteAt - started : 0,
     sha256Sent: hashSent.digest('hex'),
@@ -213,20 +216,23 @@ export interface EchoSample {
   /** Round-trip time in ms; absent when lost. */
   rttMs?: number;
   status: SampleStatus;
-  /** For mismatches: how many bytes differ, and the first one. */
+  /** For mismatches: how many bytes differ, the first one, the bytes expected and seen from there, and the echo's length. */
   differingBytes?: number;
   firstDifferenceAt?: number;
+  difference?: EchoDifference;
+  echoBytes?: number;
   /** The echo, for line-by-line use. */
   echo?: Buffer;
 }
 
 export interface RoundTripper {
   readonly protocol: 'tcp' | 'udp';
-  roundTrip(seq: number, payload: Buffer): Promise<EchoSample>;
+  /** One message and its echo; with `signal`, an abort ends the wait (rejects with its reason). */
+  roundTrip(seq: number, payload: Buffer, signal?: AbortSignal): Promise<EchoSample>;
   close(): Promise<void>;
 }
 
-function difference(expected: Buffer, got: Buffer): { differingBytes: number; firstDifferenceAt?: number } {
+function difference(expected: Buffer, got: Buffer): Pick<EchoSample, 'differingBytes' | 'firstDifferenceAt' | 'difference' | 'echoBytes'> {
   let differing = Math.abs(expected.length - got.length);
   let first: number | undefined;
   const n = Math.min(expected.length, got.length);
@@ -237,14 +243,14 @@ function difference(expected: Buffer, got: Buffer): { differingBytes: number; fi
     }
   }
   if (first === undefined && expected.length !== got.length) first = n;
-  return { differingBytes: differing, firstDifferenceAt: first };
+  return { differingBytes: differing, firstDifferenceAt: first, difference: differenceOf(expected, got), echoBytes: got.length };
 }
 
 /** TCP: one message in flight; its echo is the next `payload.length` bytes of the stream. */
 export function tcpRoundTripper(socket: Socket, timeoutMs: number, trace: TraceFn): RoundTripper {
   let buffer: Buffer = Buffer.alloc(0);
   let want = 0;
-  let done: ((err?: unknown) => void) | undefined;
+  let done: ((err?: unknown, aborted?: boolean) => void) | undefined;
   let closedError: unknown;
   socket.on('data', (chunk: Buffer) => {
     buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
@@ -258,22 +264,30 @@ export function tcpRoundTripper(socket: Socket, timeoutMs: number, trace: TraceF
   socket.on('end', () => onGone());
   return {
     protocol: 'tcp',
-    async roundTrip(seq, payload) {
+    async roundTrip(seq, payload, signal) {
       if (closedError) throw closedError;
+      if (signal?.aborted) throw signal.reason;
       want = payload.length;
       const started = performance.now();
       socket.write(payload);
       trace('send', `${payload.length} bytes (seq ${seq})`);
       if (buffer.length < want) {
         await new Promise<void>((resolve, reject) => {
+          const onAbort = () => done?.(signal!.reason, true);
           const timer = setTimeout(() => {
             done = undefined;
+            signal?.removeEventListener('abort', onAbort);
             reject(timeoutError(`echo of message ${seq}`, timeoutMs));
           }, timeoutMs);
-          done = (err) => {
+          signal?.addEventListener('abort', onAbort, { once: true });
+          done = (err, aborted) => {
             clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
             done = undefined;
-            if (err) reject(buffer.length > 0 ? protocolError('echo', `the server closed the connection after ${buffer.length} of ${want} bytes`) : err);
+            if (aborted) return reject(err);
+            // A short echo before the close is this message's answer (a mismatch that shows
+            // what came back); the next message finds the connection closed.
+            if (err && buffer.length === 0) reject(err);
             else resolve();
           };
         });
@@ -316,15 +330,19 @@ export function udpRoundTripper(socket: UdpSocket, timeoutMs: number, trace: Tra
   });
   return {
     protocol: 'udp',
-    async roundTrip(seq, payload) {
+    async roundTrip(seq, payload, signal) {
       if (socketError) throw socketError;
+      if (signal?.aborted) throw signal.reason;
       const started = performance.now();
       const echo = await new Promise<Buffer | undefined>((resolve, reject) => {
         const timer = setTimeout(() => current?.settle(undefined), timeoutMs);
+        const onAbort = () => current?.settle(undefined, signal!.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
         current = {
           payload,
           settle: (msg, err) => {
             clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
             current = undefined;
             if (err) reject(err);
             else resolve(msg);

@@ -1,7 +1,27 @@
 // Checks an echo as it streams back: every byte sent is held until its echo arrives
 // and is compared with it, so memory holds only what is in flight, and the first
-// byte that differs is known by its offset. Echo chunks need not line up with the
-// chunks sent (TCP keeps no boundaries).
+// byte that differs is known by its offset, with a few bytes from there on each side
+// (what was expected and what came back) to show how a reply that is not an echo
+// differs. Echo chunks need not line up with the chunks sent (TCP keeps no boundaries).
+
+/** Bytes kept from the first difference on, on each side: enough to recognise a banner or a case change. */
+export const EXCERPT_BYTES = 16;
+
+/** Where an echo first differs from what was sent, and the bytes from there on each side (at most EXCERPT_BYTES; empty where that side had ended). */
+export interface EchoDifference {
+  offset: number;
+  expected: Buffer;
+  seen: Buffer;
+}
+
+/** The difference of two whole messages (a datagram, a --count message), or undefined when they are equal. */
+export function differenceOf(expected: Buffer, seen: Buffer): EchoDifference | undefined {
+  const n = Math.min(expected.length, seen.length);
+  let offset = 0;
+  while (offset < n && expected[offset] === seen[offset]) offset++;
+  if (offset === n && expected.length === seen.length) return undefined;
+  return { offset, expected: Buffer.from(expected.subarray(offset, offset + EXCERPT_BYTES)), seen: Buffer.from(seen.subarray(offset, offset + EXCERPT_BYTES)) };
+}
 
 export class EchoComparer {
   private readonly pending: Buffer[] = [];
@@ -12,6 +32,9 @@ export class EchoComparer {
   echoedBytes = 0;
   /** Offset of the first echoed byte that differs from the byte sent there (or that was never sent). */
   firstDifferenceAt: number | undefined;
+  private difference: EchoDifference | undefined;
+  /** Echoed bytes the `seen` excerpt still waits for (it may span chunks). */
+  private seenMissing = 0;
 
   /** Holds `chunk` (not copied: the caller must not reuse it) until its echo is compared. */
   sent(chunk: Buffer): void {
@@ -22,16 +45,20 @@ export class EchoComparer {
 
   /** Compares an echoed chunk with the oldest bytes sent and not yet echoed. */
   echoed(chunk: Buffer): void {
+    if (this.seenMissing > 0) this.extendSeen(chunk, 0);
     let offset = 0;
     while (offset < chunk.length) {
       const head = this.pending[0];
       if (!head) {
-        this.firstDifferenceAt ??= this.echoedBytes + offset; // more bytes back than were sent
+        if (this.firstDifferenceAt === undefined) this.found(chunk, offset); // more bytes back than were sent
         break;
       }
       const n = Math.min(head.length - this.pendingOffset, chunk.length - offset);
       if (this.firstDifferenceAt === undefined && head.compare(chunk, offset, offset + n, this.pendingOffset, this.pendingOffset + n) !== 0) {
-        this.firstDifferenceAt = this.echoedBytes + offset + firstMismatch(head, this.pendingOffset, chunk, offset, n);
+        const at = firstMismatch(head, this.pendingOffset, chunk, offset, n);
+        this.pendingOffset += at; // found() reads the expected bytes from here
+        this.found(chunk, offset + at);
+        this.pendingOffset -= at;
       }
       offset += n;
       this.pendingOffset += n;
@@ -49,9 +76,42 @@ export class EchoComparer {
   }
 
   /** The verdict once the echo has ended: identical, or where it first differed (a short echo differs where it stopped). */
-  verdict(): { identical: boolean; firstDifferenceAt: number | undefined } {
+  verdict(): { identical: boolean; firstDifferenceAt: number | undefined; difference?: EchoDifference } {
+    if (this.firstDifferenceAt === undefined && this.echoedBytes < this.sentBytes) {
+      this.difference = { offset: this.echoedBytes, expected: this.expectedFromHere(), seen: Buffer.alloc(0) };
+    }
     const firstDifferenceAt = this.firstDifferenceAt ?? (this.echoedBytes < this.sentBytes ? this.echoedBytes : undefined);
-    return { identical: firstDifferenceAt === undefined && this.echoedBytes === this.sentBytes, firstDifferenceAt };
+    const identical = firstDifferenceAt === undefined && this.echoedBytes === this.sentBytes;
+    return identical ? { identical, firstDifferenceAt } : { identical, firstDifferenceAt, difference: this.difference };
+  }
+
+  /** The first difference is at `chunk[at]`; the expected side starts at the pending position. */
+  private found(chunk: Buffer, at: number): void {
+    this.firstDifferenceAt = this.echoedBytes + at;
+    this.difference = { offset: this.firstDifferenceAt, expected: this.expectedFromHere(), seen: Buffer.alloc(0) };
+    this.seenMissing = EXCERPT_BYTES;
+    this.extendSeen(chunk, at);
+  }
+
+  private extendSeen(chunk: Buffer, from: number): void {
+    const take = chunk.subarray(from, from + this.seenMissing);
+    this.difference!.seen = Buffer.concat([this.difference!.seen, take]);
+    this.seenMissing -= take.length;
+  }
+
+  /** Up to EXCERPT_BYTES sent and not yet echoed, from the current position. */
+  private expectedFromHere(): Buffer {
+    const parts: Buffer[] = [];
+    let left = EXCERPT_BYTES;
+    let from = this.pendingOffset;
+    for (const buf of this.pending) {
+      if (left === 0) break;
+      const part = buf.subarray(from, from + left);
+      parts.push(part);
+      left -= part.length;
+      from = 0;
+    }
+    return Buffer.from(Buffer.concat(parts));
   }
 }
 

@@ -16,6 +16,7 @@ import type { EchoTarget } from './client.js';
 import { noTrace, type TraceFn } from '../shared/trace.js';
 import { formatHostPort } from '../shared/address.js';
 import { SockkitError, type ErrorCode } from '../shared/errors.js';
+import { EXCERPT_BYTES, type EchoDifference } from './comparer.js';
 
 export interface LoadOptions {
   concurrency: number;
@@ -41,13 +42,51 @@ export interface LoadResult {
   connectionsTimedOut: number;
   messages: number;
   mismatches: number;
+  /** How the first mismatched echo differed: the offset in its message and the bytes from there. */
+  firstMismatch?: EchoDifference;
   bytesSent: number;
   bytesReceived: number;
   messagesPerSecond: number;
   sentMBps: number;
   receivedMBps: number;
   /** Round-trip times in ms. */
-  rtt: { count: number; minMs: number; meanMs: number; p50Ms: number; p90Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
+  rtt: RttPercentiles;
+  /** Ctrl-C ended the run before --duration: the figures are those of the time it ran. */
+  interrupted?: true;
+}
+
+export interface RttPercentiles {
+  count: number;
+  minMs: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+}
+
+/** The percentiles of an RTT histogram recorded in ns; all 0 with count 0 when it is empty. */
+export function rttPercentiles(h: RecordableHistogram): RttPercentiles {
+  const ms = (ns: number) => ns / 1e6;
+  if (h.count === 0) return { count: 0, minMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0 };
+  return { count: h.count, minMs: ms(h.min), meanMs: ms(h.mean), p50Ms: ms(h.percentile(50)), p90Ms: ms(h.percentile(90)), p99Ms: ms(h.percentile(99)), p999Ms: ms(h.percentile(99.9)), maxMs: ms(h.max) };
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts (at once if it already has). */
+export function runFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** The shared read buffer: 64 KiB, the largest read the kernel hands over at once here. */
@@ -77,12 +116,25 @@ class LoadConnection {
       const n = Math.min(nread - offset, size - this.received);
       if (!this.mismatchedThisMessage && this.payload.compare(buf, offset, offset + n, this.received, this.received + n) !== 0) {
         this.mismatchedThisMessage = true;
+        run.firstMismatch ??= this.differenceAt(buf, offset, n);
       }
       offset += n;
       this.received += n;
       if (this.received === size) this.completeMessage();
     }
     return true;
+  }
+
+  /** The first mismatch of the run, copied out of the shared read buffer. */
+  private differenceAt(buf: Buffer, offset: number, n: number): EchoDifference {
+    let at = 0;
+    while (at < n && buf[offset + at] === this.payload[this.received + at]) at++;
+    const from = this.received + at;
+    return {
+      offset: from,
+      expected: Buffer.from(this.payload.subarray(from, from + EXCERPT_BYTES)),
+      seen: Buffer.from(buf.subarray(offset + at, Math.min(offset + n, offset + at + EXCERPT_BYTES))),
+    };
   }
 
   private completeMessage(): void {
@@ -122,6 +174,7 @@ class LoadRun {
   sending = false;
   messages = 0;
   mismatches = 0;
+  firstMismatch: EchoDifference | undefined;
   bytesSent = 0;
   bytesReceived = 0;
   dropped = 0;
@@ -206,13 +259,7 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
   run.measuring = true;
   run.sending = true;
   for (const c of connections) if (c.open) c.send(started);
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, options.durationMs);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
+  await runFor(options.durationMs, signal);
   run.sending = false;
   run.measuring = false;
   const elapsedMs = performance.now() - started;
@@ -230,10 +277,7 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
   clearTimeout(stragglers);
   trace('close', `${opened} connections`);
 
-  const h = run.histogram;
-  const counted = h.count > 0;
   const seconds = elapsedMs / 1000;
-  const ms = (ns: number) => ns / 1e6;
   return {
     concurrency: options.concurrency,
     size: options.size,
@@ -246,14 +290,14 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
     connectionsTimedOut: run.timedOut,
     messages: snapshot.messages,
     mismatches: run.mismatches,
+    ...(run.firstMismatch ? { firstMismatch: run.firstMismatch } : {}),
     bytesSent: snapshot.bytesSent,
     bytesReceived: snapshot.bytesReceived,
     messagesPerSecond: seconds > 0 ? snapshot.messages / seconds : 0,
     sentMBps: seconds > 0 ? snapshot.bytesSent / 1e6 / seconds : 0,
     receivedMBps: seconds > 0 ? snapshot.bytesReceived / 1e6 / seconds : 0,
-    rtt: counted
-      ? { count: h.count, minMs: ms(h.min), meanMs: ms(h.mean), p50Ms: ms(h.percentile(50)), p90Ms: ms(h.percentile(90)), p99Ms: ms(h.percentile(99)), p999Ms: ms(h.percentile(99.9)), maxMs: ms(h.max) }
-      : { count: 0, minMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0 },
+    rtt: rttPercentiles(run.histogram),
+    ...(signal?.aborted ? { interrupted: true as const } : {}),
   };
 }
 

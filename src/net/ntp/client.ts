@@ -111,6 +111,8 @@ export interface NtpServerReport {
   /** All datagrams ignored over the whole run (wrong sender, wrong origin, unauthenticated). */
   ignoredReplies: number;
   nts?: NtsReport;
+  /** Ctrl-C ended the run before --samples: these are the samples taken before it. */
+  interrupted?: true;
 }
 
 /** A kiss-o'-death: a protocol error that also names the code (RFC 5905 §7.4). */
@@ -167,8 +169,15 @@ export async function queryNtpServer(options: NtpQueryOptions): Promise<NtpServe
         break;
       }
       trace('wait', `${options.intervalMs ?? 0} ms before the next query`);
-      await sleep(options.intervalMs ?? 0, options.signal);
-      outcome = await session.exchange(options.timeoutMs, options.signal, clock);
+      try {
+        await sleep(options.intervalMs ?? 0, options.signal);
+        outcome = await session.exchange(options.timeoutMs, options.signal, clock);
+      } catch (err) {
+        // Interrupted (Ctrl-C): the samples taken so far are the report; the query in flight is not one.
+        if (!options.signal?.aborted || !collected.some((s) => s.status === 'ok')) throw err;
+        trace('stop', `interrupted after ${collected.length} of ${samples} samples`);
+        return { ...withNts(report(options, session, addresses, unanswered, collected), nts), interrupted: true };
+      }
     }
     if (!collected.some((s) => s.status === 'ok')) {
       throw withSkipped(noSampleAnswered(session.server, collected, lastBudgetMs, lastIgnored), options.server, unanswered);
