@@ -7,7 +7,7 @@ import { SockkitError, timeoutError, usageError, withMeasured } from '../net/sha
 import { resolveBindHost } from '../net/socket/listen.js';
 import { sleep } from '../net/shared/deadline.js';
 import {
-  connectTcp,
+  connectStream,
   openUdp,
   sha256,
   streamEchoTcp,
@@ -25,13 +25,20 @@ import { runUdpEchoLoad, udpLoadFailure, UDP_LOAD_HEADER_BYTES, type UdpLoadOpti
 import { boundedLines, readStdin } from '../net/shared/read-input.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { printError } from '../output/errors.js';
-import { countDocument, loadDocument, printCountSummary, printLineEcho, printLoadResult, printSample, printStreamResult, printUdpLoadResult, udpLoadDocument, type ClientTarget } from '../output/echo-client.js';
+import { countDocument, handshakeDocument, loadDocument, printCountSummary, printHandshakeResult, printLineEcho, printLoadResult, printSample, printStreamResult, printUdpLoadResult, udpLoadDocument, type ClientTarget } from '../output/echo-client.js';
 import type { CommandContext } from './common.js';
 import { drained } from '../output/terminal.js';
+import type { Socket } from 'node:net';
+import { parseUnixAddress } from '../net/socket/unix.js';
+import { runHandshakes, type HandshakeRunOptions } from '../net/echo/handshakes.js';
+import { TLS_CLIENT_OPTIONS, tlsClientFromArgs, type TlsClientArgs } from './tls-flags.js';
 
-interface EchoClientArgs {
+interface EchoClientArgs extends TlsClientArgs {
   host?: string;
-  port: string;
+  port?: string;
+  unix?: string;
+  handshakes?: boolean;
+  'session-reuse': boolean;
   udp?: boolean;
   message?: string;
   count?: number;
@@ -58,7 +65,11 @@ export default defineCommand<EchoClientArgs>({
   options: {
     ...FAMILY_OPTIONS,
     host: { type: 'string', requiresArg: true, describe: 'echo server address (default 127.0.0.1, ::1 with -6)' },
-    port: { alias: 'p', type: 'string', demandOption: true, requiresArg: true, describe: 'echo server port' },
+    port: { alias: 'p', type: 'string', requiresArg: true, describe: 'echo server port (required unless --unix)' },
+    unix: { type: 'string', requiresArg: true, describe: 'connect to a Unix-domain stream socket at PATH (or @NAME) instead of TCP' },
+    ...TLS_CLIENT_OPTIONS,
+    handshakes: { type: 'boolean', describe: 'with --tls, --concurrency and --duration: open, handshake and close as fast as possible (new connections per second)' },
+    'session-reuse': { type: 'boolean', default: true, describe: '--handshakes: resume the last session (--no-session-reuse: every handshake full)' },
     udp: { alias: 'u', type: 'boolean', describe: 'UDP: one datagram per message, lost after --timeout' },
     message: { alias: 'm', type: 'string', requiresArg: true, describe: 'send TEXT (default: stdin when piped, line by line on a terminal)' },
     count: { alias: 'c', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: MAX_COUNT }, describe: `send N messages, one round trip each, then a summary (max ${MAX_COUNT})` },
@@ -68,7 +79,7 @@ export default defineCommand<EchoClientArgs>({
     concurrency: { alias: 'C', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: MAX_CONCURRENCY }, describe: `load mode: C connections ping-ponging --size messages; with --udp, C datagrams in flight (needs --duration; max ${MAX_CONCURRENCY})` },
     duration: { alias: 'd', type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0.1, max: MAX_DURATION_S }, describe: `load mode: run for SECONDS (needs --concurrency; max ${MAX_DURATION_S})` },
   },
-  conflicts: [FAMILY_CONFLICT],
+  conflicts: [FAMILY_CONFLICT, ['unix', 'host'], ['unix', 'port'], ['unix', 'ipv4'], ['unix', 'ipv6']],
   epilog:
     'The echo goes to stdout and the verdict (identical or not, round-trip time) to stderr; --count prints one line ' +
     'per message like ping, then min/avg/p50/p90/p99/max. --timeout bounds the connect and each wait for an echo ' +
@@ -80,6 +91,9 @@ export default defineCommand<EchoClientArgs>({
     ['head -c 16M /dev/urandom | sockkit echo-client -p 9000 > /dev/null', 'stream 16 MiB and verify the echo'],
     ['sockkit echo-client --port 9000 --concurrency 100 --duration 5', 'load test with 100 connections'],
     ['sockkit echo-client --port 9000 --udp -C 32 -d 5 --timeout 0.5', 'UDP load: 32 datagrams in flight; loss, duplicates, reordering'],
+    ['sockkit echo-client -p 9443 --tls --cacert ca.crt --servername localhost -m hi', 'TLS echo; the verdict shows what was negotiated'],
+    ['sockkit echo-client -p 9443 --tls -k --handshakes -C 8 -d 5', 'new TLS connections per second, sessions resumed'],
+    ['sockkit echo-client --unix /tmp/echo.sock -m hi', 'echo over a Unix-domain socket'],
   ],
   defaultTimeoutSeconds: 5,
   run: async (args, ctx) => {
@@ -94,14 +108,21 @@ export default defineCommand<EchoClientArgs>({
 });
 
 async function runClient(args: EchoClientArgs, ctx: CommandContext, measured: Partial<ClientTarget>): Promise<number> {
-  const family = familyOf(args);
-  const port = parsePort(args.port, 'port', false);
   // Each is within its declared limit already (limits.ts).
   const { count, size, interval, concurrency, duration } = args;
-  const where = await resolveBindHost(args.host ?? (family === 6 ? '::1' : '127.0.0.1'), family, ctx.trace, ctx.timeoutMs);
-  const target: EchoTarget = { address: where.address, family: where.family, port };
-  const shown: ClientTarget = { protocol: args.udp ? 'udp' : 'tcp', address: where.address, port };
+  const target = await echoTarget(args, ctx);
+  const shown: ClientTarget = {
+    protocol: target.unix ? 'unix' : args.udp ? 'udp' : 'tcp',
+    address: target.unix ? target.unix.display : target.address,
+    port: target.port,
+    ...(target.tls ? { secure: true } : {}),
+  };
   Object.assign(measured, shown);
+  if (args.handshakes) {
+    if (concurrency === undefined || duration === undefined) throw usageError('--handshakes', 'it needs --concurrency and --duration');
+    if (!target.tls) throw usageError('--handshakes', 'it measures TLS handshakes: give --tls');
+    return handshakeMode(ctx, target, shown, { concurrency, durationMs: duration * 1000, timeoutMs: ctx.timeoutMs, sessionReuse: args['session-reuse'] });
+  }
 
   if (concurrency !== undefined || duration !== undefined) {
     if (concurrency === undefined || duration === undefined) throw usageError('load mode', '--concurrency and --duration go together');
@@ -160,9 +181,46 @@ async function udpLoadMode(ctx: CommandContext, target: EchoTarget, shown: Clien
   return failure ? exitCodeFor(failure.code) : ExitCode.OK;
 }
 
-async function open(ctx: CommandContext, target: EchoTarget, udp: boolean): Promise<RoundTripper> {
+/** The server to talk to: a host and port, or a Unix socket; TLS on top with --tls. */
+async function echoTarget(args: EchoClientArgs, ctx: CommandContext): Promise<EchoTarget> {
+  if (args.unix !== undefined) {
+    if (args.udp) throw usageError('--udp --unix', "Unix datagram sockets are not available: Node's dgram module opens only udp4 and udp6 sockets");
+    const unix = parseUnixAddress(args.unix);
+    // A Unix socket has no host name to check: the certificate is checked against --servername, or localhost.
+    return { address: '', family: 4, port: 0, unix, tls: await tlsClientFromArgs(args, 'localhost', ctx.term) };
+  }
+  if (args.port === undefined) throw usageError('--port', 'the echo server port is required (or --unix PATH)');
+  if (args.udp && args.tls) throw usageError('--tls --udp', 'TLS needs a stream: DTLS is not offered');
+  const family = familyOf(args);
+  const port = parsePort(args.port, 'port', false);
+  const host = args.host ?? (family === 6 ? '::1' : '127.0.0.1');
+  const tls = await tlsClientFromArgs(args, host, ctx.term);
+  const where = await resolveBindHost(host, family, ctx.trace, ctx.timeoutMs);
+  return { address: where.address, family: where.family, port, tls };
+}
+
+/** --handshakes: new TLS connections as fast as they complete (echo/handshakes.ts). */
+async function handshakeMode(ctx: CommandContext, target: EchoTarget, shown: ClientTarget, options: HandshakeRunOptions): Promise<number> {
+  ctx.reportOnInterrupt(); // Ctrl-C: the figures of the time it ran, then exit 130
+  const { result, firstError } = await runHandshakes(target, options, ctx.trace, ctx.signal);
+  const failure = result.count === 0 ? firstError : undefined;
+  if (failure && ctx.term.json && !result.interrupted) throw withMeasured(failure, handshakeDocument(shown, result));
+  await printHandshakeResult(ctx.term, shown, result);
+  if (failure) printError(ctx.term, failure);
+  if (result.interrupted) return ExitCode.INTERRUPTED;
+  return failure ? exitCodeFor(failure.code) : ExitCode.OK;
+}
+
+async function open(ctx: CommandContext, target: EchoTarget, shown: ClientTarget, udp: boolean): Promise<RoundTripper> {
   if (udp) return udpRoundTripper(await openUdp(target, ctx.trace), ctx.timeoutMs, ctx.trace);
-  return tcpRoundTripper(await connectTcp(target, ctx.timeoutMs, ctx.trace, ctx.signal), ctx.timeoutMs, ctx.trace);
+  return tcpRoundTripper(await connectShown(ctx, target, shown), ctx.timeoutMs, ctx.trace);
+}
+
+/** A stream connection; what its TLS handshake negotiated goes into the target shown with the results. */
+async function connectShown(ctx: CommandContext, target: EchoTarget, shown: ClientTarget): Promise<Socket> {
+  const { socket, tls } = await connectStream(target, { timeoutMs: ctx.timeoutMs, trace: ctx.trace, signal: ctx.signal });
+  if (tls) shown.tls = tls;
+  return socket;
 }
 
 /** One message (or all of stdin) sent, its echo checked and written to stdout. */
@@ -183,7 +241,7 @@ async function messageMode(
   const writeEcho = (chunk: Buffer) => sink.write(chunk);
   if (udp) {
     const payload = source as Buffer;
-    const rt = await open(ctx, target, true);
+    const rt = await open(ctx, target, shown, true);
     try {
       const s = await rt.roundTrip(1, payload);
       if (s.status === 'lost') throw timeoutError('echo (udp)', ctx.timeoutMs);
@@ -204,7 +262,7 @@ async function messageMode(
       await rt.close();
     }
   } else {
-    const socket = await connectTcp(target, ctx.timeoutMs, ctx.trace, ctx.signal);
+    const socket = await connectShown(ctx, target, shown);
     try {
       result = await streamEchoTcp(socket, source, sink, ctx.timeoutMs, ctx.trace);
     } finally {
@@ -227,7 +285,7 @@ async function countMode(
   intervalMs: number,
   payload: () => Buffer,
 ): Promise<number> {
-  const rt = await open(ctx, target, udp);
+  const rt = await open(ctx, target, shown, udp);
   // Ctrl-C from here on ends the run with the statistics of the messages answered so far.
   ctx.reportOnInterrupt();
   const samples: EchoSample[] = [];
@@ -265,7 +323,7 @@ const MAX_LINE_BYTES = 1024 * 1024;
 
 /** Like nc on a terminal: each line typed is sent, its echo printed with the round trip. */
 async function linesMode(ctx: CommandContext, target: EchoTarget, shown: ClientTarget, udp: boolean): Promise<number> {
-  const rt = await open(ctx, target, udp);
+  const rt = await open(ctx, target, shown, udp);
   if (process.stdin.isTTY && !ctx.term.quiet) ctx.term.note(`connected to ${shown.protocol.toUpperCase()} ${shown.address}:${shown.port}; type lines, Ctrl-D to end`);
   const samples: EchoSample[] = [];
   try {

@@ -13,7 +13,6 @@ import { runClusterWorker } from '../net/cluster/worker.js';
 import { HANDLER_NAMES, type HandlerName } from '../net/cluster/handlers.js';
 import { createServerEventPrinter, printServerSummary } from '../output/threaded-server.js';
 import { tracing } from '../net/shared/trace.js';
-import { tlsServerConfig } from '../net/socket/tls-server.js';
 import { TLS_SERVER_OPTIONS, tlsServerFiles, type TlsServerArgs } from './tls-flags.js';
 import { randomBytes } from 'node:crypto';
 
@@ -72,7 +71,7 @@ export default defineCommand<ThreadedServerArgs>({
       config.tls.ticketKeys = shared !== undefined ? Buffer.from(shared, 'hex') : randomBytes(48);
     }
     if (cluster.isWorker) return runClusterWorker(config);
-    if (config.tls) tlsServerConfig(config.tls); // a key OpenSSL refuses fails here, before any fork
+    if (config.tls) (await import('../net/socket/tls-server.js')).tlsServerConfig(config.tls); // a key OpenSSL refuses fails here, before any fork
 
     const printEvent = createServerEventPrinter(ctx.term);
     let result;

@@ -1,11 +1,13 @@
-// The TLS flags of the servers (echo-server, threaded-server): declared once, checked
-// once, and turned into the secure context (socket/tls-server.ts). PEM files are read
-// bounded; what OpenSSL then refuses (a key that does not match its certificate, a
-// broken PEM) is a usage error naming the flags, exit 2.
+// The TLS flags of the servers (echo-server, threaded-server) and of echo-client:
+// declared once, checked once, and turned into a secure context (socket/tls-server.ts,
+// socket/tls.ts). PEM files are read bounded; what OpenSSL then refuses (a key that
+// does not match its certificate, a broken PEM) is a usage error naming the flags, exit 2.
 import type { OptionSpecs } from './options.js';
 import { usageError } from '../net/shared/errors.js';
 import { readBoundedFile } from '../net/shared/read-input.js';
-import { tlsServerConfig, type TlsServerConfig, type TlsServerFiles } from '../net/socket/tls-server.js';
+import type { TlsServerConfig, TlsServerFiles } from '../net/socket/tls-server.js';
+import type { TlsClientOptions } from '../net/socket/tls.js';
+import type { Terminal } from '../output/terminal.js';
 
 const MAX_PEM_FILE_BYTES = 1024 * 1024;
 
@@ -49,7 +51,8 @@ export async function tlsServerFiles(args: TlsServerArgs): Promise<TlsServerFile
 
 export async function tlsServerFromArgs(args: TlsServerArgs): Promise<TlsServerConfig | undefined> {
   const files = await tlsServerFiles(args);
-  return files && tlsServerConfig(files);
+  // node:tls loads only with --tls.
+  return files && (await import('../net/socket/tls-server.js')).tlsServerConfig(files);
 }
 
 /** `h2,http/1.1` → ['h2', 'http/1.1']: each 1–255 bytes of printable ASCII (RFC 7301). */
@@ -71,4 +74,48 @@ async function readPem(path: string, flag: string, label: string): Promise<strin
   }
   if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(text)) throw usageError(`bad ${flag} ${path}`, `no PEM ${label.toLowerCase()} in it`);
   return text;
+}
+
+export const TLS_CLIENT_OPTIONS: OptionSpecs = {
+  tls: { type: 'boolean', describe: 'speak TLS to the server (certificate verified against --servername or the host)' },
+  cacert: { type: 'string', requiresArg: true, describe: "PEM CA certificates to trust instead of Node's bundled ones (--tls)" },
+  insecure: { alias: 'k', type: 'boolean', describe: 'do not verify the server certificate (warns; --tls)' },
+  servername: { type: 'string', requiresArg: true, describe: 'the name sent as SNI and checked in the certificate (default: the host) (--tls)' },
+  alpn: { type: 'string', requiresArg: true, describe: 'ALPN protocols to offer, comma-separated (--tls)' },
+  cert: { type: 'string', requiresArg: true, describe: 'PEM client certificate, for servers that ask for one (--tls, with --key)' },
+  key: { type: 'string', requiresArg: true, describe: 'PEM private key of --cert (--tls)' },
+};
+
+export interface TlsClientArgs {
+  tls?: boolean;
+  cacert?: string;
+  insecure?: boolean;
+  servername?: string;
+  alpn?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** The client's TLS options, or undefined without --tls (then any TLS flag is a usage error). */
+export async function tlsClientFromArgs(args: TlsClientArgs, host: string, term: Terminal): Promise<TlsClientOptions | undefined> {
+  if (!args.tls) {
+    const stray = (['cacert', 'insecure', 'servername', 'alpn', 'cert', 'key'] as const).find((flag) => args[flag] !== undefined && args[flag] !== false);
+    if (stray) throw usageError(`--${stray}`, 'it is only used with --tls');
+    return undefined;
+  }
+  if ((args.cert === undefined) !== (args.key === undefined)) throw usageError(args.cert ? '--cert' : '--key', 'a client certificate needs both --cert FILE and --key FILE');
+  // node:tls (which these load) only with --tls.
+  const { readCaFile } = await import('./trust.js');
+  const { secureContextFor } = await import('../net/socket/tls.js');
+  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : undefined;
+  const identity = args.cert !== undefined ? { cert: await readPem(args.cert, '--cert', 'CERTIFICATE'), key: await readPem(args.key!, '--key', 'PRIVATE KEY') } : undefined;
+  let secureContext;
+  try {
+    secureContext = secureContextFor(ca, { identity });
+  } catch (err) {
+    throw usageError('bad --cert/--key', `OpenSSL refused them: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (args.insecure) term.warn('the server certificate is not verified (--insecure)');
+  if (args.servername !== undefined && !/^[A-Za-z0-9._-]{1,253}$/.test(args.servername)) throw usageError(`bad --servername '${args.servername}'`, 'expected a host name');
+  return { host: args.servername ?? host, alpn: parseAlpn(args.alpn), secureContext, insecure: args.insecure === true };
 }

@@ -7,14 +7,23 @@ import type { LoadResult } from '../net/echo/load.js';
 import type { UdpLoadResult } from '../net/echo/udp-load.js';
 import { EXCERPT_BYTES, type EchoDifference } from '../net/echo/comparer.js';
 import { formatHostPort } from '../net/shared/address.js';
+import type { ClientTlsInfo } from '../net/echo/client.js';
+import type { HandshakeStats } from '../net/echo/load.js';
+import type { HandshakeRunResult } from '../net/echo/handshakes.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
 import { printFields, printJson } from './render.js';
 
 export interface ClientTarget {
-  protocol: 'tcp' | 'udp';
+  protocol: 'tcp' | 'udp' | 'unix';
+  /** The server's address, or the Unix socket's path (@name for an abstract one). */
   address: string;
+  /** 0 for a Unix socket. */
   port: number;
+  /** --tls was asked for. */
+  secure?: true;
+  /** What the TLS handshake negotiated, once it has happened. */
+  tls?: ClientTlsInfo;
 }
 
 function ms(n: number): string {
@@ -30,7 +39,25 @@ export function withoutData<T extends object>(stats: T): { [K in keyof T]: T[K] 
 }
 
 function targetText(t: ClientTarget): string {
-  return `${t.protocol.toUpperCase()} ${formatHostPort(t.address, t.port)}`;
+  return `${t.protocol.toUpperCase()}${t.secure ? '+TLS' : ''} ${whereText(t)}`;
+}
+
+function whereText(t: ClientTarget): string {
+  return t.protocol === 'unix' ? t.address : formatHostPort(t.address, t.port);
+}
+
+/** `TLSv1.3 TLS_AES_256_GCM_SHA384, ALPN echo, cert localhost (verified), handshake 3.214 ms` */
+export function tlsText(tls: ClientTlsInfo): string {
+  const parts = [`${tls.protocol ?? '?'} ${tls.cipher ?? '?'}`];
+  if (tls.alpn) parts.push(`ALPN ${tls.alpn}`);
+  parts.push(`cert ${tls.peerSubject ?? '?'} (${tls.verified ? 'verified' : `NOT verified: ${tls.verifyError ?? '?'}`})`);
+  parts.push(`handshake ${ms(tls.handshakeMs)} ms${tls.resumed ? ' (resumed)' : ''}`);
+  return parts.join(', ');
+}
+
+/** The target with its TLS handshake, as the verdict names it. */
+function verdictTarget(t: ClientTarget): string {
+  return t.tls ? `${targetText(t)} (${tlsText(t.tls)})` : targetText(t);
 }
 
 // ---------- how an echo differs ----------
@@ -62,16 +89,16 @@ export function differenceJson(d: EchoDifference): { offset: number; expectedHex
 
 export function streamVerdict(target: ClientTarget, r: StreamEchoResult): string {
   if (r.identical) {
-    return `echo from ${targetText(target)}: ${r.bytesReceived} bytes, identical, rtt ${ms(r.rttMs)} ms (first byte ${ms(r.firstByteMs)} ms)`;
+    return `echo from ${verdictTarget(target)}: ${r.bytesReceived} bytes, identical, rtt ${ms(r.rttMs)} ms (first byte ${ms(r.firstByteMs)} ms)`;
   }
   const where = r.difference ? `, ${differenceText(r.difference)}` : r.firstDifferenceAt !== undefined ? `, first difference at byte ${r.firstDifferenceAt}` : '';
-  return `echo from ${targetText(target)}: MISMATCH: sent ${r.bytesSent} bytes, received ${r.bytesReceived}${where}`;
+  return `echo from ${verdictTarget(target)}: MISMATCH: sent ${r.bytesSent} bytes, received ${r.bytesReceived}${where}`;
 }
 
 export function printStreamResult(term: Terminal, target: ClientTarget, r: StreamEchoResult, echoText?: string): void {
   if (term.json) {
     const { difference, ...rest } = r;
-    printJson(term, { mode: 'message', ...target, ...rest, ...(difference ? { difference: differenceJson(difference) } : {}), ...(echoText !== undefined ? { echo: echoText } : {}) });
+    printJson(term, { mode: 'message', ...target, ...rest, protocol: target.protocol, ...(difference ? { difference: differenceJson(difference) } : {}), ...(echoText !== undefined ? { echo: echoText } : {}) });
     return;
   }
   if (!term.quiet || !r.identical) term.err(streamVerdict(target, r));
@@ -83,7 +110,7 @@ export function sampleLine(term: Terminal, target: ClientTarget, s: EchoSample):
   if (!term.isStdoutTTY) {
     return [s.seq, s.bytes, s.rttMs !== undefined ? s.rttMs.toFixed(3) : '', s.status, ...mismatchFields(s)].join('\t');
   }
-  const from = `${s.bytes} bytes from ${formatHostPort(target.address, target.port)}: seq=${s.seq}`;
+  const from = `${s.bytes} bytes from ${whereText(target)}: seq=${s.seq}`;
   if (s.status === 'lost') return `${from} ${paint(term, 'yellow', 'lost')} (no echo within --timeout)`;
   if (s.status === 'mismatch') {
     return `${from} time=${ms(s.rttMs!)} ms ${paint(term, 'red', 'MISMATCH')} (${mismatchText(s)})`;
@@ -161,6 +188,7 @@ export function printCountSummary(term: Terminal, target: ClientTarget, summary:
   }
   term.out('');
   term.out(paint(term, 'bold', `--- ${targetText(target)} echo statistics${interrupted ? ' (interrupted)' : ''} ---`));
+  if (target.tls) term.out(`tls ${tlsText(target.tls)}`);
   const loss = target.protocol === 'udp' ? `, ${summary.lost} lost (${summary.lossPercent.toFixed(1)}% loss)` : '';
   const bad = summary.mismatched ? paint(term, 'red', `${summary.mismatched} mismatched`) : '0 mismatched';
   term.out(`${summary.sent} sent, ${summary.received} received, ${bad}${loss}`);
@@ -204,6 +232,36 @@ export async function printLoadResult(term: Terminal, target: ClientTarget, r: L
     ['throughput', `${r.sentMBps.toFixed(2)} MB/s sent, ${r.receivedMBps.toFixed(2)} MB/s received`],
     ['rtt', rtt.count > 0 ? `min ${ms(rtt.minMs)}, mean ${ms(rtt.meanMs)}, p50 ${ms(rtt.p50Ms)}, p90 ${ms(rtt.p90Ms)}, p99 ${ms(rtt.p99Ms)}, p99.9 ${ms(rtt.p999Ms)}, max ${ms(rtt.maxMs)} ms` : `${NO_DATA} (no echo received)`],
     ['mismatches', r.firstMismatch ? `${r.mismatches} (the first: ${differenceText(r.firstMismatch)} of its ${r.size}-byte message)` : r.mismatches],
+    ...(r.handshakes ? [['handshakes', handshakeText(r.handshakes)] as [string, string]] : []),
+  ]);
+}
+
+function handshakeText(h: HandshakeStats): string {
+  const t = h.time;
+  const times = t.count > 0 ? `; p50 ${ms(t.p50Ms)}, p99 ${ms(t.p99Ms)}, max ${ms(t.maxMs)} ms` : '';
+  return `${h.count} TLS handshakes, ${Math.round(h.perSecond)}/s, ${h.resumed} resumed${times}`;
+}
+
+// ---------- TLS handshakes (--handshakes) ----------
+
+export function handshakeDocument(target: ClientTarget, r: HandshakeRunResult): Record<string, unknown> {
+  return { mode: 'handshakes', ...target, ...r, time: r.time.count > 0 ? r.time : withoutData(r.time) };
+}
+
+export async function printHandshakeResult(term: Terminal, target: ClientTarget, r: HandshakeRunResult): Promise<void> {
+  if (term.json) {
+    printJson(term, handshakeDocument(target, r));
+    return;
+  }
+  const t = r.time;
+  const failures = Object.entries(r.failures).map(([k, v]) => `${k} ×${v}`).join(', ');
+  await printFields(term, [
+    ['target', targetText(target)],
+    ['workers', `${r.concurrency}, each: connect, handshake, close; ${r.sessionReuse ? 'resuming its last session' : 'full handshakes (--no-session-reuse)'}`],
+    ['duration', `${(r.durationMs / 1000).toFixed(2)} s${r.interrupted ? ' (interrupted)' : ''}`],
+    ['handshakes', `${r.count}, ${Math.round(r.perSecond)}/s, ${r.resumed} resumed`],
+    ['time', t.count > 0 ? `min ${ms(t.minMs)}, mean ${ms(t.meanMs)}, p50 ${ms(t.p50Ms)}, p90 ${ms(t.p90Ms)}, p99 ${ms(t.p99Ms)}, max ${ms(t.maxMs)} ms` : `${NO_DATA} (none completed)`],
+    ['failed', failures ? `${r.failed} (${failures})` : r.failed],
   ]);
 }
 

@@ -154,7 +154,7 @@ describe('the direct parser reads a command line as yargs does, or not at all', 
     ['service', ['--proto', 'sctp']],
     ['http-get', []],
     ['http-get', ['a', 'b']],
-    ['echo-client', ['--count', '3']], // --port is required
+    ['echo-client', ['--unix', 'x', '--port', '3']], // conflicting flags
     ['bind', ['--range', '1-2', '--hold']],
     ['http-get', ['http://x/', '-H', 'A: 1', '-H', 'B: 2']], // repeated: yargs makes the array
   ])('%s %j: left to yargs', async (name, tokens) => {

@@ -8,8 +8,7 @@ import type { PrimaryMessage, WorkerConfig, WorkerEvent, WorkerMessage } from '.
 import { isPrimaryMessage } from './protocol.js';
 import { connectionBudget, RefusalAggregator } from '../socket/descriptor-budget.js';
 import { HANDLERS, type ConnectionHandler } from './handlers.js';
-import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, type ConnectionLimits, type ConnectionRecord, type ServedConnection } from '../socket/served-connection.js';
-import { acceptConnection, tlsServerConfig, type TlsServerConfig } from '../socket/tls-server.js';
+import { acceptConnection, DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, type ConnectionLimits, type ConnectionRecord, type ServedConnection, type ServerTls } from '../socket/served-connection.js';
 import { noTrace, tracing, type TraceFn } from '../shared/trace.js';
 
 /** Exit status of a worker that died of an error (uncaught exception or the test crash). */
@@ -56,12 +55,14 @@ function sendToPrimary(message: WorkerMessage, done?: () => void): void {
 }
 
 /** Serves until the primary says drain (resolves 0) or the primary goes away (Node's cluster exits the worker). */
-export function runClusterWorker(config: WorkerConfig): Promise<number> {
+export async function runClusterWorker(config: WorkerConfig): Promise<number> {
   // The terminal sends Ctrl-C to the whole process group: a worker waits for the
   // primary's drain message instead, so in-flight clients are not cut.
   process.on('SIGINT', () => {});
+  // node:tls loads only with --tls.
+  const tls = config.tls ? (await import('../socket/tls-server.js')).tlsServerConfig(config.tls) : undefined;
   return new Promise<number>((resolve) => {
-    const worker = new ClusterWorker(config, () => resolve(0));
+    const worker = new ClusterWorker(config, tls, () => resolve(0));
     process.on('uncaughtException', (err) => worker.crashed(err));
     process.on('message', (message: unknown, handle: unknown) => {
       if (!isPrimaryMessage(message)) return;
@@ -84,7 +85,7 @@ class ClusterWorker {
   private readonly trace: TraceFn;
   private readonly limits: ConnectionLimits;
   private readonly handler: ConnectionHandler;
-  private readonly tls: TlsServerConfig | undefined;
+  private readonly tls: ServerTls | undefined;
   private readonly open = new Set<ServedConnection>();
   /** Connections said to be taken whose hand-off acknowledgement is still on its way. */
   private accepting = 0;
@@ -101,12 +102,13 @@ class ClusterWorker {
 
   constructor(
     private readonly config: WorkerConfig,
+    tls: ServerTls | undefined,
     private readonly onDrained: () => void,
   ) {
     this.trace = config.tracing ? (step, detail) => this.events.push({ type: 'trace', step, detail }) : noTrace;
     this.limits = { idleTimeoutMs: config.idleTimeoutMs, lingerMs: DEFAULT_LINGER_MS, quietMs: DEFAULT_QUIET_MS };
     this.handler = HANDLERS[config.handler];
-    this.tls = config.tls && tlsServerConfig(config.tls);
+    this.tls = tls;
     const budget = connectionBudget();
     this.byDescriptors = budget !== undefined && (config.maxConnsPerWorker === 0 || budget.connections < config.maxConnsPerWorker);
     this.cap = this.byDescriptors ? budget!.connections : config.maxConnsPerWorker;

@@ -4,8 +4,11 @@
 //     compared chunk by chunk as it returns (memory bounded by what is in flight);
 //   - repeated messages (--count, or line by line): one round trip at a time;
 //   - load (load.ts): many connections at once.
-import type { Socket } from 'node:net';
-import { connectTo } from '../socket/connect.js';
+import type { OnReadOpts, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { connectPath, connectTo } from '../socket/connect.js';
+import type { TlsClientOptions, TlsInfo } from '../socket/tls.js';
+import type { UnixAddress } from '../socket/unix.js';
 import { EchoComparer, differenceOf, type EchoDifference } from './comparer.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createHash } from 'node:crypto';
@@ -17,11 +20,56 @@ export interface EchoTarget {
   address: string;
   family: Family;
   port: number;
+  /** --unix: a Unix-domain stream socket instead of TCP (address and port unused). */
+  unix?: UnixAddress;
+  /** --tls: TLS on the stream. */
+  tls?: TlsClientOptions;
 }
 
-/** A TCP connection to the echo server (socket/connect.ts), half-open allowed: the client half-closes only after its echo is back. */
-export function connectTcp(target: EchoTarget, timeoutMs: number, trace: TraceFn, signal?: AbortSignal): Promise<Socket> {
-  return connectTo(target.address, { port: target.port, timeoutMs, trace, signal, allowHalfOpen: true });
+/** What a TLS handshake with the echo server negotiated, and how long it took. */
+export interface ClientTlsInfo extends TlsInfo {
+  /** TCP connected → handshake done. */
+  handshakeMs: number;
+  /** An abbreviated handshake that resumed an earlier session. */
+  resumed: boolean;
+}
+
+export interface StreamConnectOptions {
+  timeoutMs: number;
+  trace: TraceFn;
+  signal?: AbortSignal;
+  /** node:net's onread (load mode: one shared read buffer). */
+  onread?: OnReadOpts;
+  /** A TLS session to resume (handshake mode). */
+  session?: Buffer;
+}
+
+/**
+ * A stream connection to the echo server (socket/connect.ts): TCP or a Unix-domain
+ * socket, with TLS on top when the target asks for it; the handshake is done (within
+ * the same --timeout as the connect) and timed on its own. Half-open allowed: the
+ * client half-closes only after its echo is back.
+ */
+export async function connectStream(target: EchoTarget, options: StreamConnectOptions): Promise<{ socket: Socket; tls?: ClientTlsInfo }> {
+  const started = performance.now();
+  const { trace, onread } = options;
+  const base = { timeoutMs: options.timeoutMs, trace, signal: options.signal, onread, allowHalfOpen: true };
+  const tls = target.tls && options.session ? { ...target.tls, session: options.session } : target.tls;
+  // node:tls loads only with --tls.
+  const tlsModule = tls ? await import('../socket/tls.js') : undefined;
+  const socket = target.unix
+    ? await connectPath(target.unix.kernelPath, target.unix.display, { ...base, open: tls && tlsModule!.tlsPathOpener({ trace, onread }, tls) })
+    : await connectTo(target.address, { ...base, port: target.port, open: tls && tlsModule!.tlsOpener({ port: target.port, trace, onread }, tls) });
+  if (!tls) return { socket };
+  const handshakeStarted = performance.now();
+  const left = Math.max(1, options.timeoutMs - (handshakeStarted - started));
+  const info = await tlsModule!.tlsHandshake(socket as TLSSocket, tls.host, left, trace);
+  return { socket, tls: { ...info, handshakeMs: performance.now() - handshakeStarted, resumed: (socket as TLSSocket).isSessionReused() } };
+}
+
+/** connectStream without the TLS report. */
+export async function connectTcp(target: EchoTarget, timeoutMs: number, trace: TraceFn, signal?: AbortSignal): Promise<Socket> {
+  return (await connectStream(target, { timeoutMs, trace, signal })).socket;
 }
 
 export function openUdp(target: EchoTarget, trace: TraceFn): Promise<UdpSocket> {

@@ -9,10 +9,9 @@
 //   - RTTs go into node:perf_hooks' HDR histogram (no per-message array growth, no timers;
 //     measured 41 ns a record against 150 ns for the log-linear one sockkit had).
 import type { Socket } from 'node:net';
-import { connectTo } from '../socket/connect.js';
 import { randomFillSync } from 'node:crypto';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import type { EchoTarget } from './client.js';
+import { connectStream, type EchoTarget } from './client.js';
 import { noTrace, type TraceFn } from '../shared/trace.js';
 import { formatHostPort } from '../shared/address.js';
 import { SockkitError, type ErrorCode } from '../shared/errors.js';
@@ -53,6 +52,17 @@ export interface LoadResult {
   rtt: RttPercentiles;
   /** Ctrl-C ended the run before --duration: the figures are those of the time it ran. */
   interrupted?: true;
+  /** --tls: the handshakes of the connections opened (all before the run starts). */
+  handshakes?: HandshakeStats;
+}
+
+export interface HandshakeStats {
+  count: number;
+  /** Handshakes completed per second of the opening phase. */
+  perSecond: number;
+  resumed: number;
+  /** Handshake times in ms (TCP connected → TLS done). */
+  time: RttPercentiles;
 }
 
 export interface RttPercentiles {
@@ -231,12 +241,14 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
 
   const connections: LoadConnection[] = [];
   const connects: Promise<void>[] = [];
+  const handshakes = target.tls ? new HandshakeRecorder() : undefined;
   for (let i = 0; i < options.concurrency; i++) {
     const c = new LoadConnection(payloads.subarray(i * options.size, (i + 1) * options.size), run);
     const onread = { buffer: shared, callback: (nread: number, buf: Uint8Array) => c.onRead(nread, buf as Buffer) };
     connects.push(
-      connectTo(target.address, { port: target.port, timeoutMs: options.timeoutMs, trace: noTrace, onread }).then(
-        (socket) => {
+      connectStream(target, { timeoutMs: options.timeoutMs, trace: noTrace, onread }).then(
+        ({ socket, tls }) => {
+          if (tls) handshakes!.record(tls.handshakeMs, tls.resumed);
           c.socket = socket;
           c.open = true;
           run.opened();
@@ -252,6 +264,7 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
     );
   }
   await Promise.all(connects);
+  handshakes?.finish();
   const opened = connections.length;
   trace('connected', `${opened} of ${options.concurrency} connections open`);
 
@@ -298,7 +311,32 @@ export async function runEchoLoad(target: EchoTarget, options: LoadOptions, trac
     receivedMBps: seconds > 0 ? snapshot.bytesReceived / 1e6 / seconds : 0,
     rtt: rttPercentiles(run.histogram),
     ...(signal?.aborted ? { interrupted: true as const } : {}),
+    ...(handshakes ? { handshakes: handshakes.stats() } : {}),
   };
+}
+
+/** Handshake times and how fast they completed, for --tls. */
+export class HandshakeRecorder {
+  private readonly histogram = createHistogram();
+  private readonly started = performance.now();
+  private finishedAt: number | undefined;
+  private count = 0;
+  private resumed = 0;
+
+  record(handshakeMs: number, resumed: boolean): void {
+    this.histogram.record(Math.max(1, Math.round(handshakeMs * 1e6))); // ns, as rttPercentiles reads them
+    this.count++;
+    if (resumed) this.resumed++;
+  }
+
+  finish(): void {
+    this.finishedAt ??= performance.now();
+  }
+
+  stats(): HandshakeStats {
+    const seconds = ((this.finishedAt ?? performance.now()) - this.started) / 1000;
+    return { count: this.count, perSecond: seconds > 0 ? this.count / seconds : 0, resumed: this.resumed, time: rttPercentiles(this.histogram) };
+  }
 }
 
 /**

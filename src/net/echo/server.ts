@@ -5,8 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { formatHostPort, type Family } from '../shared/address.js';
 import { acceptQueued, bindFailure, listenTcp } from '../socket/listen.js';
-import { DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, type ConnectionRecord, type ServedConnection } from '../socket/served-connection.js';
-import { acceptConnection, type ServerTlsInfo, type TlsServerConfig } from '../socket/tls-server.js';
+import { acceptConnection, DEFAULT_LINGER_MS, DEFAULT_QUIET_MS, type ConnectionRecord, type ServedConnection, type ServerTls } from '../socket/served-connection.js';
+import type { ServerTlsInfo } from '../socket/tls-server.js';
 import { listenUnix, unixSocketInfo, type UnixAddress, type UnixSocketInfo } from '../socket/unix.js';
 import { startUdpEcho, type UdpEchoPolicy, type UdpEchoServer, type UdpEchoStats, type UdpRefusals } from './udp.js';
 import { connectionBudget, RefusalAggregator, type DescriptorBudget } from '../socket/descriptor-budget.js';
@@ -70,7 +70,7 @@ export interface EchoServerOptions {
   limits: EchoLimits;
   udpPolicy: UdpEchoPolicy;
   /** --tls: every TCP connection is TLS first. */
-  tls?: TlsServerConfig;
+  tls?: ServerTls;
   /** --unix: a Unix-domain stream socket instead of TCP (and no UDP); `unlink` replaces a stale socket file. */
   unix?: { address: UnixAddress; unlink: boolean };
   /** How long a stop waits for clients to take their last echo before cutting them (--timeout). */

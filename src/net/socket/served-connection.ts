@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import { formatHostPort } from '../shared/address.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
+import type { ServerTlsInfo } from './tls-server.js';
 
 export interface ConnectionLimits {
   /** Close a connection after this many ms without traffic either way (0: never). */
@@ -249,4 +250,50 @@ export function whenSettled(socket: Socket, quietMs: number, onSettled: () => vo
     if (pending) clearImmediate(pending);
   }
   return stop;
+}
+
+/** Default bound on a server-side handshake when no --idle-timeout is shorter. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** TLS for accepted connections (tls-server.ts's tlsServerConfig builds one). */
+export interface ServerTls {
+  /** A server TLSSocket over the raw one; its handshake starts at once. */
+  wrap(raw: Socket): Socket;
+  describe(socket: Socket, handshakeMs: number): ServerTlsInfo;
+}
+
+export interface AcceptOptions {
+  id: number;
+  limits: ConnectionLimits;
+  trace: TraceFn;
+  /** Absent: plain TCP. */
+  tls?: ServerTls;
+  /** After a completed handshake, with what it negotiated. */
+  onSecure: (connection: ServedConnection, info: ServerTlsInfo) => void;
+}
+
+/**
+ * An accepted TCP socket as a served connection, in TLS when configured: the
+ * connection core then counts a failed, stalled or abandoned handshake as
+ * 'tls-handshake', and `onSecure` hears what a completed one negotiated.
+ */
+export function acceptConnection(raw: Socket, options: AcceptOptions): ServedConnection {
+  if (!options.tls) return new ServedConnection(raw, options.id, options.limits, options.trace);
+  const startedAt = performance.now();
+  // The TLSSocket takes over the raw socket's handle; a late error on the raw object
+  // must still have a listener, or it would take the server down.
+  raw.on('error', () => {});
+  const socket = options.tls.wrap(raw);
+  const connection = new ServedConnection(socket, options.id, options.limits, options.trace, startedAt);
+  // A stalled handshake is idle: a shorter --idle-timeout ends it as idle-timeout.
+  const idle = options.limits.idleTimeoutMs;
+  connection.expectHandshake(idle > 0 && idle <= HANDSHAKE_TIMEOUT_MS ? undefined : HANDSHAKE_TIMEOUT_MS);
+  socket.once('secure', () => {
+    const info = options.tls!.describe(socket, performance.now() - startedAt);
+    if (tracing(options.trace)) {
+      options.trace('tls', `${connection.peer} #${options.id} ${info.version} ${info.cipher} ALPN=${info.alpn ?? 'none'} SNI=${info.sni ?? 'none'} in ${info.handshakeMs} ms`);
+    }
+    options.onSecure(connection, info);
+  });
+  return connection;
 }

@@ -1,14 +1,15 @@
 // The server side of TLS for echo-server and threaded-server's workers: the server's
 // certificate and key (and, for mutual TLS, the CAs its clients' certificates must
 // chain to) loaded once into a secure context, then each accepted TCP socket wrapped
-// in a server TLSSocket whose handshake starts at once. The trust decision is
+// in a server TLSSocket whose handshake starts at once (served-connection.ts's
+// acceptConnection does the wrapping through `wrap`, so that node:tls loads only
+// with --tls). The trust decision is
 // OpenSSL's: with --require-client-cert a client without a certificate that chains to
 // --cacert fails the handshake; we only report what was negotiated.
 import type { Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { usageError } from '../shared/errors.js';
-import { tracing, type TraceFn } from '../shared/trace.js';
-import { ServedConnection, type ConnectionLimits } from './served-connection.js';
+import type { ServerTls } from './served-connection.js';
 
 export interface TlsServerFiles {
   /** PEM: the server's certificate chain. */
@@ -25,7 +26,7 @@ export interface TlsServerFiles {
   ticketKeys?: Buffer;
 }
 
-export interface TlsServerConfig {
+export interface TlsServerConfig extends ServerTls {
   secureContext: SecureContext;
   requestCert: boolean;
   alpn: string[];
@@ -40,11 +41,18 @@ export function tlsServerConfig(files: TlsServerFiles): TlsServerConfig {
     const reason = err instanceof Error ? err.message.replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/, '') : String(err);
     throw usageError('bad --cert/--key/--cacert', `OpenSSL refused them: ${reason}`, 'give a PEM certificate and the private key that belongs to it');
   }
-  return { secureContext, requestCert: files.requireClientCert, alpn: files.alpn };
+  const config: TlsServerConfig = {
+    secureContext,
+    requestCert: files.requireClientCert,
+    alpn: files.alpn,
+    wrap: (raw) => acceptTls(raw, config),
+    describe: (socket, handshakeMs) => serverTlsInfo(socket as TLSSocket, handshakeMs),
+  };
+  return config;
 }
 
 /** Server-side TLS on an accepted TCP socket; the handshake starts at once. */
-export function acceptTls(raw: Socket, config: TlsServerConfig): TLSSocket {
+export function acceptTls(raw: Socket, config: Omit<TlsServerConfig, 'wrap' | 'describe'>): TLSSocket {
   return new TLSSocket(raw, {
     isServer: true,
     secureContext: config.secureContext,
@@ -85,41 +93,3 @@ export function serverTlsInfo(socket: TLSSocket, handshakeMs: number): ServerTls
   };
 }
 
-/** Default bound on a server-side handshake when no --idle-timeout is shorter. */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
-
-export interface AcceptOptions {
-  id: number;
-  limits: ConnectionLimits;
-  trace: TraceFn;
-  /** Absent: plain TCP. */
-  tls?: TlsServerConfig;
-  /** After a completed handshake, with what it negotiated. */
-  onSecure: (connection: ServedConnection, info: ServerTlsInfo) => void;
-}
-
-/**
- * An accepted TCP socket as a served connection, in TLS when configured: the
- * connection core then counts a failed, stalled or abandoned handshake as
- * 'tls-handshake', and `onSecure` hears what a completed one negotiated.
- */
-export function acceptConnection(raw: Socket, options: AcceptOptions): ServedConnection {
-  if (!options.tls) return new ServedConnection(raw, options.id, options.limits, options.trace);
-  const startedAt = performance.now();
-  // The TLSSocket takes over the raw socket's handle; a late error on the raw object
-  // must still have a listener, or it would take the server down.
-  raw.on('error', () => {});
-  const socket = acceptTls(raw, options.tls);
-  const connection = new ServedConnection(socket, options.id, options.limits, options.trace, startedAt);
-  // A stalled handshake is idle: a shorter --idle-timeout ends it as idle-timeout.
-  const idle = options.limits.idleTimeoutMs;
-  connection.expectHandshake(idle > 0 && idle <= HANDSHAKE_TIMEOUT_MS ? undefined : HANDSHAKE_TIMEOUT_MS);
-  socket.once('secure', () => {
-    const info = serverTlsInfo(socket, performance.now() - startedAt);
-    if (tracing(options.trace)) {
-      options.trace('tls', `${connection.peer} #${options.id} ${info.version} ${info.cipher} ALPN=${info.alpn ?? 'none'} SNI=${info.sni ?? 'none'} in ${info.handshakeMs} ms`);
-    }
-    options.onSecure(connection, info);
-  });
-  return connection;
-}
