@@ -119,6 +119,24 @@ describeWithPeers('TLS servers with socat, openssl and ncat as clients', ['socat
     expect(handshakes.filter((e) => e.resumed).length).toBe(3);
   }, 60_000);
 
+  test('without --tls, echo-server and echo-client never load node:tls; with it, both do', async () => {
+    const preload = join(dir, 'modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write('tls loaded: ' + process.moduleLoadList.includes('NativeModule tls') + '\\n'));\n");
+    const env = { NODE_OPTIONS: `--require ${preload}` };
+    const plain = await startEchoServerProcess([], { env });
+    const client = await runSockkit(['echo-client', '-p', String(plain.port), '-m', 'x'], { env });
+    expect(client.code).toBe(0);
+    expect(client.stderr).toMatch(/^tls loaded: false$/m);
+    await plain.stop();
+    expect(plain.stderr()).toMatch(/^tls loaded: false$/m);
+    const secure = await startEchoServerProcess(tlsArgs(), { env });
+    const tlsClient = await runSockkit(['echo-client', '-p', String(secure.port), '--tls', '--cacert', certs.ca, '--servername', 'localhost', '-m', 'x'], { env });
+    expect(tlsClient.code).toBe(0);
+    expect(tlsClient.stderr).toMatch(/^tls loaded: true$/m);
+    await secure.stop();
+    expect(secure.stderr()).toMatch(/^tls loaded: true$/m);
+  });
+
   test('bad TLS flags: exit 2 with one line, before listening', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--cert', certs.good[0]], /--cert: it is only used with --tls/],
