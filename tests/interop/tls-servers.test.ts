@@ -119,6 +119,19 @@ describeWithPeers('TLS servers with socat, openssl and ncat as clients', ['socat
     expect(handshakes.filter((e) => e.resumed).length).toBe(3);
   }, 60_000);
 
+  test('threaded-server --tls: ncat --ssl is served while another client stalls in its handshake', async () => {
+    const server = await startThreadedServer(['--workers', '1', '--idle-timeout', '0.5', ...tlsArgs()]);
+    threaded.push(server);
+    const staller = connect(server.port, '127.0.0.1');
+    staller.on('error', () => {});
+    await server.waitForEvent((e) => e.event === 'connect', 10_000, 'the stalling connect');
+    const ncat = await sh(`printf 'via ncat' | ncat --ssl --ssl-verify --ssl-trustfile ${certs.ca} localhost ${server.port}`);
+    expect(ncat.stdout).toBe('via ncat');
+    const stalled = await server.waitForEvent((e) => e.event === 'disconnect' && e.reason === 'idle-timeout', 10_000, 'the stalled handshake ending');
+    expect(stalled.bytesIn).toBe(0);
+    staller.destroy();
+  }, 60_000);
+
   test('without --tls, echo-server and echo-client never load node:tls; with it, both do', async () => {
     const preload = join(dir, 'modules.cjs');
     writeFileSync(preload, "process.on('exit', () => process.stderr.write('tls loaded: ' + process.moduleLoadList.includes('NativeModule tls') + '\\n'));\n");
