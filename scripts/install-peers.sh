@@ -7,7 +7,7 @@ set -euo pipefail
 # DNS: nsd, dig · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
 # echo/raw TCP+UDP: socat, ncat, nc · benchmarks: hyperfine, GNU time
 # services: netbase provides /etc/services (getent comparisons)
-# the loopback-only test sandbox (scripts/sandbox.sh): ip, unshare
+# the loopback-only test sandbox (scripts/sandbox.sh): ip, unshare; nft drops packets in it (Happy Eyeballs)
 PACKAGES=(
   nsd bind9-dnsutils
   chrony ntpsec-ntpdig
@@ -15,9 +15,9 @@ PACKAGES=(
   socat ncat netcat-openbsd
   hyperfine time
   netbase
-  iproute2 util-linux
+  iproute2 util-linux nftables
 )
-BINARIES=(nsd dig chronyd ntpdig nginx openssl curl socat ncat nc hyperfine /usr/bin/time ip unshare)
+BINARIES=(nsd dig chronyd ntpdig nginx openssl curl socat ncat nc hyperfine /usr/bin/time ip unshare nft)
 
 missing=()
 for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

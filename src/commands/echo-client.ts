@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { formatHostPort, parsePort } from '../net/shared/address.js';
+import { formatHostPort, parsePort, validateHostName } from '../net/shared/address.js';
 import { SockkitError, timeoutError, usageError, withMeasured } from '../net/shared/errors.js';
 import { resolveBindHost } from '../net/socket/listen.js';
 import { sleep } from '../net/shared/deadline.js';
@@ -30,6 +30,8 @@ import type { CommandContext } from './common.js';
 import { drained } from '../output/terminal.js';
 import type { Socket } from 'node:net';
 import { parseUnixAddress } from '../net/socket/unix.js';
+import { lookupHost } from '../net/socket/lookup.js';
+import { isIP } from 'node:net';
 import { runHandshakes, type HandshakeRunOptions } from '../net/echo/handshakes.js';
 import { TLS_CLIENT_OPTIONS, tlsClientFromArgs, type TlsClientArgs } from './tls-flags.js';
 
@@ -195,8 +197,18 @@ async function echoTarget(args: EchoClientArgs, ctx: CommandContext): Promise<Ec
   const port = parsePort(args.port, 'port', false);
   const host = args.host ?? (family === 6 ? '::1' : '127.0.0.1');
   const tls = await tlsClientFromArgs(args, host, ctx.term);
-  const where = await resolveBindHost(host, family, ctx.trace, ctx.timeoutMs);
-  return { address: where.address, family: where.family, port, tls };
+  if (args.udp) {
+    const where = await resolveBindHost(host, family, ctx.trace, ctx.timeoutMs);
+    return { address: where.address, family: where.family, port, tls };
+  }
+  // TCP: every address of the name, tried with Happy Eyeballs (IPv6 first, the next after 250 ms).
+  if (isIP(host) === 0) {
+    // "999.1.1.1" is a legal host name, but nobody means a name by it: never send it to a resolver.
+    if (/^[\d.]+$/.test(host)) throw usageError(`bad host '${host}'`, 'not a valid IPv4 address');
+    validateHostName(host);
+  }
+  const found = await lookupHost(host, family, ctx.timeoutMs, ctx.trace, `bad --host '${host}'`, ctx.signal);
+  return { address: found[0]!.address, family: found[0]!.family, addresses: found.map((a) => a.address), port, tls };
 }
 
 /** --handshakes: new TLS connections as fast as they complete (echo/handshakes.ts). */

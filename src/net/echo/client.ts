@@ -6,7 +6,7 @@
 //   - load (load.ts): many connections at once.
 import type { OnReadOpts, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { connectPath, connectTo } from '../socket/connect.js';
+import { connectFirst, connectPath, connectTo } from '../socket/connect.js';
 import type { TlsClientOptions, TlsInfo } from '../socket/tls.js';
 import type { UnixAddress } from '../socket/unix.js';
 import { EchoComparer, differenceOf, type EchoDifference } from './comparer.js';
@@ -20,6 +20,8 @@ export interface EchoTarget {
   address: string;
   family: Family;
   port: number;
+  /** Every address the name resolved to: connected to with Happy Eyeballs (socket/connect.ts). */
+  addresses?: string[];
   /** --unix: a Unix-domain stream socket instead of TCP (address and port unused). */
   unix?: UnixAddress;
   /** --tls: TLS on the stream. */
@@ -57,9 +59,12 @@ export async function connectStream(target: EchoTarget, options: StreamConnectOp
   const tls = target.tls && options.session ? { ...target.tls, session: options.session } : target.tls;
   // node:tls loads only with --tls.
   const tlsModule = tls ? await import('../socket/tls.js') : undefined;
+  const tcp = { ...base, port: target.port, open: tls && tlsModule!.tlsOpener({ port: target.port, trace, onread }, tls) };
   const socket = target.unix
     ? await connectPath(target.unix.kernelPath, target.unix.display, { ...base, open: tls && tlsModule!.tlsPathOpener({ trace, onread }, tls) })
-    : await connectTo(target.address, { ...base, port: target.port, open: tls && tlsModule!.tlsOpener({ port: target.port, trace, onread }, tls) });
+    : target.addresses && target.addresses.length > 1
+      ? (await connectFirst(target.addresses, tcp)).socket
+      : await connectTo(target.address, tcp);
   if (!tls) return { socket };
   const handshakeStarted = performance.now();
   const left = Math.max(1, options.timeoutMs - (handshakeStarted - started));

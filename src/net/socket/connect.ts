@@ -1,7 +1,7 @@
 // The one way sockkit opens a TCP connection (TLS on top of it is tls.ts): each address
 // in turn inside one deadline, an AbortSignal, --trace steps, and typed errors.
 import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
-import { SockkitError, timeoutError, toSockkitError, formatSeconds } from '../shared/errors.js';
+import { SockkitError, toSockkitError, formatSeconds } from '../shared/errors.js';
 import { formatHostPort } from '../shared/address.js';
 import type { TraceFn } from '../shared/trace.js';
 
@@ -25,22 +25,117 @@ export interface ConnectOptions {
   open?: (address: string) => Socket;
 }
 
-/** Connects to the first address that answers; a timeout ends the whole attempt. */
-export async function connectFirst(addresses: readonly string[], options: ConnectOptions): Promise<{ socket: Socket; address: string }> {
-  const deadline = performance.now() + options.timeoutMs;
-  let last: SockkitError | undefined;
-  for (const address of addresses) {
-    const left = deadline - performance.now();
-    if (left <= 0) break;
-    try {
-      return { socket: await connectTo(address, { ...options, timeoutMs: left }), address };
-    } catch (err) {
-      last = toSockkitError(err, `connect ${formatHostPort(address, options.port)}`);
-      if (last.code === 'TIMEOUT' || last.code === 'INTERRUPTED') break;
-      if (addresses.length > 1) options.trace('connect', `${formatHostPort(address, options.port)}: ${last.why}; trying the next address`);
+/** RFC 8305's recommended Connection Attempt Delay. */
+export const HAPPY_EYEBALLS_DELAY_MS = 250;
+
+/** One connection attempt of connectFirst, as --trace and --json show it. */
+export interface ConnectAttempt {
+  address: string;
+  /** ms after the first attempt began. */
+  startMs: number;
+  /** ms after the first attempt began; undefined while it was still pending (cancelled). */
+  endMs?: number;
+  result: 'connected' | 'cancelled' | 'failed';
+  /** Why it failed ("connection refused"). */
+  error?: string;
+}
+
+export interface ConnectFirstOptions extends ConnectOptions {
+  /** Happy Eyeballs: start the next address after this long while one is pending (0: one at a time). */
+  attemptDelayMs?: number;
+}
+
+/**
+ * Happy Eyeballs (RFC 8305 §5): addresses in interleaved families, IPv6 first; the
+ * next attempt starts when the last one fails or after `attemptDelayMs` while it is
+ * still pending; the first to connect wins and the others are cancelled. One deadline
+ * (`timeoutMs`) covers every attempt. A refused IPv6 path costs nothing, and a
+ * black-holed one costs the delay, not the timeout.
+ */
+export function connectFirst(addresses: readonly string[], options: ConnectFirstOptions): Promise<{ socket: Socket; address: string; attempts: ConnectAttempt[] }> {
+  const order = interleaveFamilies(addresses);
+  const delayMs = options.attemptDelayMs ?? HAPPY_EYEBALLS_DELAY_MS;
+  const started = performance.now();
+  const since = () => Math.round((performance.now() - started) * 1000) / 1000;
+  const attempts: ConnectAttempt[] = [];
+  const pending = new Map<ConnectAttempt, AbortController>();
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let settled = false;
+    let lastError: SockkitError | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (options.signal?.aborted) return reject(new SockkitError('INTERRUPTED', `connect ${formatHostPort(order[0] ?? '?', options.port)}`, 'interrupted'));
+    const what = `connect ${formatHostPort(order[0] ?? '?', options.port)}`;
+    const timedOut = () => new SockkitError('TIMEOUT', what, `no answer after ${formatSeconds(options.timeoutMs)}`, options.timeoutHint ?? 'raise it with --timeout SECONDS');
+    const deadline = setTimeout(() => finish(undefined, timedOut()), options.timeoutMs);
+    const onAbort = () => finish(undefined, new SockkitError('INTERRUPTED', what, 'interrupted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    function finish(won: { socket: Socket; address: string } | undefined, err?: SockkitError): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      for (const [attempt, controller] of pending) {
+        attempt.result = 'cancelled';
+        controller.abort();
+        if (won) options.trace('connect', `${formatHostPort(attempt.address, options.port)}: cancelled (${formatHostPort(won.address, options.port)} connected first)`);
+      }
+      pending.clear();
+      if (won) resolve({ ...won, attempts });
+      else reject(err ?? lastError);
     }
+
+    function startNext(): void {
+      clearTimeout(timer);
+      if (settled) return;
+      if (next >= order.length) {
+        if (pending.size === 0) finish(undefined, lastError ?? timedOut());
+        return;
+      }
+      const address = order[next++]!;
+      const attempt: ConnectAttempt = { address, startMs: since(), result: 'failed' };
+      attempts.push(attempt);
+      const controller = new AbortController();
+      pending.set(attempt, controller);
+      if (attempts.length > 1) options.trace('connect', `${formatHostPort(address, options.port)}: attempt ${attempts.length}, ${attempt.startMs.toFixed(0)} ms after the first`);
+      const left = Math.max(1, options.timeoutMs - (performance.now() - started));
+      connectTo(address, { ...options, timeoutMs: left, signal: controller.signal }).then(
+        (socket) => {
+          attempt.endMs = since();
+          if (settled) return socket.destroy(); // lost the race
+          pending.delete(attempt);
+          attempt.result = 'connected';
+          finish({ socket, address });
+        },
+        (err: unknown) => {
+          if (settled || controller.signal.aborted) return;
+          pending.delete(attempt);
+          attempt.endMs = since();
+          lastError = toSockkitError(err, `connect ${formatHostPort(address, options.port)}`);
+          attempt.error = lastError.why;
+          if (order.length > 1) options.trace('connect', `${formatHostPort(address, options.port)}: ${lastError.why}${next < order.length ? '; trying the next address' : ''}`);
+          startNext(); // a failure starts the next attempt at once
+        },
+      );
+      if (delayMs > 0 && next < order.length) timer = setTimeout(startNext, delayMs);
+    }
+    startNext();
+  });
+}
+
+/** RFC 8305 §4: alternate the families, starting with the family of the first address (IPv6 when there is one). */
+export function interleaveFamilies(addresses: readonly string[]): string[] {
+  const v6 = addresses.filter((a) => isIP(a) === 6);
+  const v4 = addresses.filter((a) => isIP(a) !== 6);
+  const [first, second] = v6.length > 0 ? [v6, v4] : [v4, v6];
+  const order: string[] = [];
+  for (let i = 0; i < Math.max(first.length, second.length); i++) {
+    if (i < first.length) order.push(first[i]!);
+    if (i < second.length) order.push(second[i]!);
   }
-  throw last ?? timeoutError(`connect ${formatHostPort(addresses[0] ?? '?', options.port)}`, options.timeoutMs);
+  return order;
 }
 
 /** One TCP connection (or what `open` opens), resolved once TCP is up. TCP_NODELAY is set. */
