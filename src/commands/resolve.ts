@@ -1,13 +1,14 @@
 // `sockkit resolve <name|ip>...`: names → records, through the system resolver
 // (getaddrinfo) or, with --server, by asking one DNS server directly over UDP/TCP.
 import { defineCommand, familyOf, type CommandContext } from './common.js';
-import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
+import { FAMILY_CONFLICT, FAMILY_OPTIONS, flagTable, GLOBAL_OPTIONS } from './options.js';
 import { usageError } from '../net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { readStdin } from '../net/shared/read-input.js';
 import { parseNameList, parseQueryName, type QueryName } from '../net/dns/names.js';
 import { RecordType, typeName, typeNumber } from '../net/dns/packet.js';
 import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns/resolve.js';
+import { readDigForms } from './dig-forms.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
 const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'ANY'];
@@ -15,6 +16,8 @@ const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SO
 interface ResolveArgs {
   names: string[];
   server?: string;
+  reverse?: string[];
+  port?: number;
   type?: string[];
   short: boolean;
   concurrency: number;
@@ -22,8 +25,8 @@ interface ResolveArgs {
   ipv6?: boolean;
 }
 
-export default defineCommand<ResolveArgs>({
-  command: 'resolve <names..>',
+const command = defineCommand<ResolveArgs>({
+  command: 'resolve [names..]',
   describe: 'resolve names to addresses (system resolver or a DNS server)',
   // yargs drops a lone `-` from variadic positionals when it re-parses them;
   // 'unknown-options-as-args' keeps it (the price: yargs passes unknown flags on as
@@ -33,8 +36,7 @@ export default defineCommand<ResolveArgs>({
     names: {
       type: 'string',
       array: true,
-      demandOption: true,
-      describe: 'names or IP addresses (an IP means a reverse PTR lookup); - reads names from stdin, one per line',
+      describe: 'names or IP addresses (an IP means a reverse PTR lookup); - reads names from stdin, one per line; @SERVER is a server, as in dig',
     },
   },
   options: {
@@ -51,6 +53,8 @@ export default defineCommand<ResolveArgs>({
       requiresArg: true,
       describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (needs --server except A/AAAA; default A and AAAA)`,
     },
+    reverse: { alias: 'x', type: 'string', array: true, requiresArg: true, describe: 'reverse (PTR) lookup of this IP address, as dig -x; repeatable' },
+    port: { alias: 'p', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: 65_535 }, describe: 'the DNS server\'s port when the server does not name one, as dig -p' },
     short: { type: 'boolean', default: false, describe: 'print only the values, one per line' },
     concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, limit: { kind: 'integer', min: 1, max: 10_000 }, describe: 'questions in flight at once' },
     ...FAMILY_OPTIONS,
@@ -60,20 +64,30 @@ export default defineCommand<ResolveArgs>({
     ['sockkit resolve localhost', 'every address of localhost from the system resolver (/etc/hosts, DNS)'],
     ['sockkit resolve example.com --server 127.0.0.1:5353 --type MX --type TXT', 'MX and TXT records from one DNS server'],
     ['sockkit resolve 198.51.100.7 --server ::1', 'reverse (PTR) lookup of an address'],
+    ['sockkit resolve @127.0.0.1 -p 5353 -x 198.51.100.7', "dig's forms: @SERVER, -p PORT, -x ADDRESS"],
     ['sockkit resolve - --server 127.0.0.1 --short < names.txt', 'a list of names from stdin, 50 at a time'],
   ],
   defaultTimeoutSeconds: 5,
   run: async (args, ctx) => runResolve(args, ctx),
 });
+export default command;
+
+/** Every spelling of resolve's own flags and the global ones (dig's +options name one of these). */
+const RESOLVE_FLAGS = new Set([...flagTable({ ...GLOBAL_OPTIONS, ...command.commandLine.options }).keys()]);
 
 async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<number> {
   const family = familyOf(args);
   const concurrency = args.concurrency;
-  const names = await readNames(args.names);
+  const forms = readDigForms((args.names ?? []).map(String), (flag) => RESOLVE_FLAGS.has(flag));
+  const names = await readNames(forms.names, args.reverse ?? []);
   const types = parseTypes(args.type);
   const trace = ctx.trace;
+  const serverInput = oneServer(args.server, forms.servers);
+  if (serverInput === undefined && args.port !== undefined) {
+    throw usageError('-p / --port', 'names the port of a DNS server', 'add @SERVER or --server ADDRESS');
+  }
 
-  const server = args.server === undefined ? undefined : await parseServer(args.server, family, ctx.timeoutMs, trace);
+  const server = serverInput === undefined ? undefined : await parseServer(serverInput, family, ctx.timeoutMs, trace, args.port ?? 53);
   const systemFamily = server || !types ? family : systemFamilyFor(types, names, family);
   const questions = planQuestions(names, types, server !== undefined, server ? family : systemFamily);
   const results: ResolveResult[] = [];
@@ -126,8 +140,18 @@ export const NAME_LIST_LIMITS = { maxBytes: 64 * 1024 * 1024, maxLines: 1_000_00
 const nameListTooLong = (why: string) =>
   usageError('names from stdin', why, `at most ${NAME_LIST_LIMITS.maxLines.toLocaleString('en-US')} lines of up to 64 KiB, 64 MiB in all; split the list`);
 
-/** Expands `-` into the names read from stdin; checks every name before any query. */
-async function readNames(args: string[]): Promise<QueryName[]> {
+/** --server and @SERVER: one server (for now). */
+function oneServer(flag: string | undefined, fromWords: string[]): string | undefined {
+  const all = [...(flag === undefined ? [] : [String(flag)]), ...fromWords];
+  if (all.length > 1) throw usageError(`servers ${all.map((s) => `'${s}'`).join(', ')}`, 'one server at a time');
+  return all[0];
+}
+
+/**
+ * Expands `-` into the names read from stdin, adds -x's addresses, and checks every
+ * name before any query: nothing that is not a host name or an IP reaches a resolver.
+ */
+async function readNames(args: string[], reverse: string[]): Promise<QueryName[]> {
   const raw: string[] = [];
   for (const arg of args.map(String)) {
     if (arg !== '-') {
@@ -138,7 +162,14 @@ async function readNames(args: string[]): Promise<QueryName[]> {
     if (fromStdin.length === 0) throw usageError('no names', 'stdin had no names (one per line; blank lines and # comments are skipped)');
     raw.push(...fromStdin);
   }
-  return raw.map(parseQueryName);
+  const names = raw.map(parseQueryName);
+  for (const address of reverse.map(String)) {
+    const parsed = parseQueryName(address);
+    if (!parsed.address) throw usageError(`bad -x '${address}'`, 'not an IP address', '-x takes an address to look up in reverse');
+    names.push(parsed);
+  }
+  if (names.length === 0) throw usageError('no names', 'give a name, an IP address, -x ADDRESS, or - to read names from stdin');
+  return names;
 }
 
 function parseTypes(values: string[] | undefined): number[] | undefined {

@@ -141,7 +141,6 @@ describe('the direct parser reads a command line as yargs does, or not at all', 
     ['resolve', ['--help']],
     ['resolve', ['example.com', '-h']],
     ['resolve', ['--version']],
-    ['resolve', []], // names are required: yargs explains
     ['resolve', ['example.com', '--bogus']],
     ['resolve', ['example.com', '-4s', '::1']], // bundled short flags
     ['resolve', ['example.com', '--timeout', '1e3']],

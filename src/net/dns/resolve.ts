@@ -302,8 +302,8 @@ export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
  * `--server HOST[:PORT]`: an IPv4 or IPv6 literal (v6 with a port as `[::1]:5353`), or a
  * host name resolved once through the system resolver (the address used is then shown).
  */
-export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace: TraceFn): Promise<DnsServerAddress> {
-  const { host, port } = parseHostPort(input, 53);
+export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace: TraceFn, defaultPort = 53): Promise<DnsServerAddress> {
+  const { host, port } = parseHostPort(input, defaultPort);
   if (port === 0) throw usageError(`bad --server '${input}'`, 'port 0 cannot be queried');
   if (isIP(host)) return { host, port };
   let addresses;
