@@ -6,8 +6,10 @@ import { usageError } from '../net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { readStdin } from '../net/shared/read-input.js';
 import { parseNameList, parseQueryName, type QueryName } from '../net/dns/names.js';
-import { RecordType, typeName, typeNumber } from '../net/dns/packet.js';
-import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns/resolve.js';
+import { RecordType, typeNumber } from '../net/dns/packet.js';
+import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult, type ServerSet } from '../net/dns/resolve.js';
+import { DnsClient, type DnsServerAddress } from '../net/dns/client.js';
+import { DEFAULT_RESOLV_CONF, readResolvConf } from '../net/dns/resolv-conf.js';
 import { readDigForms } from './dig-forms.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
@@ -15,7 +17,8 @@ const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SO
 
 interface ResolveArgs {
   names: string[];
-  server?: string;
+  server?: string[];
+  resolvConf?: string;
   reverse?: string[];
   port?: number;
   type?: string[];
@@ -43,15 +46,21 @@ const command = defineCommand<ResolveArgs>({
     server: {
       alias: 's',
       type: 'string',
+      array: true,
       requiresArg: true,
-      describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default)',
+      describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default); repeat it to ask every server every question',
+    },
+    'resolv-conf': {
+      type: 'string',
+      requiresArg: true,
+      describe: `ask the nameservers of this file (resolv.conf format), one after another, for every question (default: ${DEFAULT_RESOLV_CONF}, for the types getaddrinfo cannot look up)`,
     },
     type: {
       alias: 't',
       type: 'string',
       array: true,
       requiresArg: true,
-      describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (needs --server except A/AAAA; default A and AAAA)`,
+      describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (default A and AAAA; without --server, types other than A/AAAA go to resolv.conf's nameservers)`,
     },
     reverse: { alias: 'x', type: 'string', array: true, requiresArg: true, describe: 'reverse (PTR) lookup of this IP address, as dig -x; repeatable' },
     port: { alias: 'p', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: 65_535 }, describe: 'the DNS server\'s port when the server does not name one, as dig -p' },
@@ -77,28 +86,26 @@ const RESOLVE_FLAGS = new Set([...flagTable({ ...GLOBAL_OPTIONS, ...command.comm
 
 async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<number> {
   const family = familyOf(args);
-  const concurrency = args.concurrency;
   const forms = readDigForms((args.names ?? []).map(String), (flag) => RESOLVE_FLAGS.has(flag));
   const names = await readNames(forms.names, args.reverse ?? []);
   const types = parseTypes(args.type);
-  const trace = ctx.trace;
-  const serverInput = oneServer(args.server, forms.servers);
-  if (serverInput === undefined && args.port !== undefined) {
+  const serverInputs = [...(args.server ?? []).map(String), ...forms.servers];
+  const serversForAll = serverInputs.length > 0 || args.resolvConf !== undefined;
+  const questions = planQuestions(names, types, serversForAll, family);
+  const needsServers = questions.some((q) => q.viaServers);
+  if (!needsServers && args.port !== undefined) {
     throw usageError('-p / --port', 'names the port of a DNS server', 'add @SERVER or --server ADDRESS');
   }
+  const servers = needsServers ? await chooseServers(serverInputs, args, family, ctx) : undefined;
 
-  const server = serverInput === undefined ? undefined : await parseServer(serverInput, family, ctx.timeoutMs, trace, args.port ?? 53);
-  const systemFamily = server || !types ? family : systemFamilyFor(types, names, family);
-  const questions = planQuestions(names, types, server !== undefined, server ? family : systemFamily);
   const results: ResolveResult[] = [];
   const codes: number[] = [];
   const streaming = !ctx.term.json && (args.short || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, args.short) : undefined;
   await resolveAll(questions, {
-    server,
-    family: systemFamily,
+    servers,
     timeoutMs: ctx.timeoutMs,
-    concurrency,
-    trace,
+    concurrency: args.concurrency,
+    trace: ctx.trace,
     signal: ctx.signal,
     onResult: (result) => {
       const code = statusErrorCode(result);
@@ -114,21 +121,22 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
 }
 
 /**
- * Without --server only addresses can be asked for (getaddrinfo/getnameinfo): --type A
- * or AAAA picks the family, PTR needs IP addresses, anything else needs a DNS server.
+ * The servers to ask: those given (--server, @SERVER), each asked every question; or
+ * else resolv.conf's (--resolv-conf, /etc/resolv.conf), one after another.
  */
-function systemFamilyFor(types: number[], names: QueryName[], family: 4 | 6 | undefined): 4 | 6 | undefined {
-  const unsupported = types.filter((t) => t !== RecordType.A && t !== RecordType.AAAA && t !== RecordType.PTR);
-  if (unsupported.length > 0) {
-    throw usageError(`--type ${unsupported.map(typeName).join(',')}`, 'the system resolver only looks up addresses', 'add --server ADDRESS to ask a DNS server');
+async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 | undefined, ctx: CommandContext): Promise<ServerSet> {
+  const port = args.port ?? 53;
+  const transports = (addresses: DnsServerAddress[]) => addresses.map((a) => new DnsClient(a, { trace: ctx.trace }));
+  if (inputs.length > 0) {
+    const addresses = [];
+    for (const input of inputs) addresses.push(await parseServer(input, family, ctx.timeoutMs, ctx.trace, port));
+    return { transports: transports(addresses), mode: 'each' };
   }
-  const hasA = types.includes(RecordType.A);
-  const hasAAAA = types.includes(RecordType.AAAA);
-  const named = names.find((n) => !n.address);
-  if (!hasA && !hasAAAA && named) {
-    throw usageError(`--type PTR for '${named.input}'`, 'the system resolver reverses IP addresses only', 'give an IP address, or add --server ADDRESS');
-  }
-  return hasA === hasAAAA ? family : hasA ? 4 : 6;
+  const path = args.resolvConf ?? DEFAULT_RESOLV_CONF;
+  const conf = await readResolvConf(path);
+  ctx.trace('config', `${path}: nameserver ${conf.nameservers.join(', ')}${conf.defaulted ? ' (none listed: the default)' : ''}, timeout:${conf.timeoutSeconds} attempts:${conf.attempts}`);
+  const addresses = conf.nameservers.map((host) => ({ host: host.replace(/%.*$/, ''), port }));
+  return { transports: transports(addresses), mode: 'in-order', conf };
 }
 
 /**
@@ -139,13 +147,6 @@ export const NAME_LIST_LIMITS = { maxBytes: 64 * 1024 * 1024, maxLines: 1_000_00
 
 const nameListTooLong = (why: string) =>
   usageError('names from stdin', why, `at most ${NAME_LIST_LIMITS.maxLines.toLocaleString('en-US')} lines of up to 64 KiB, 64 MiB in all; split the list`);
-
-/** --server and @SERVER: one server (for now). */
-function oneServer(flag: string | undefined, fromWords: string[]): string | undefined {
-  const all = [...(flag === undefined ? [] : [String(flag)]), ...fromWords];
-  if (all.length > 1) throw usageError(`servers ${all.map((s) => `'${s}'`).join(', ')}`, 'one server at a time');
-  return all[0];
-}
 
 /**
  * Expands `-` into the names read from stdin, adds -x's addresses, and checks every

@@ -9,6 +9,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { queryOverTcp } from './tcp.js';
+import type { DnsReply, DnsTransport, ReplyCallback } from './transport.js';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
@@ -22,7 +23,6 @@ import {
   labelsToName,
   nameToLabels,
   typeName,
-  type DnsMessage,
 } from './packet.js';
 
 export interface DnsServerAddress {
@@ -31,13 +31,7 @@ export interface DnsServerAddress {
   port: number;
 }
 
-export interface DnsReply {
-  message: DnsMessage;
-  transport: 'udp' | 'tcp';
-}
-
-/** How a query ends: with a validated reply (any RCODE), or with a SockkitError. */
-export type ReplyCallback = (err: SockkitError | undefined, reply?: DnsReply) => void;
+export type { DnsReply, ReplyCallback } from './transport.js';
 
 /** Retransmit on UDP at 1/3 and 2/3 of the budget: two retries inside the timeout. */
 const UDP_ATTEMPTS = 3;
@@ -84,7 +78,7 @@ class PendingQuery {
   }
 }
 
-export class DnsClient {
+export class DnsClient implements DnsTransport {
   readonly server: DnsServerAddress;
   readonly label: string;
   private readonly trace: TraceFn;

@@ -1,0 +1,31 @@
+// What the resolver needs of a way to reach a DNS server: send a question, get back a
+// validated reply or a typed error. UDP with TCP fallback (client.ts), TCP or TLS
+// connections carrying many queries (stream.ts), and any later one (DoH) plug in here;
+// resolve.ts knows nothing of sockets.
+import type { SockkitError } from '../shared/errors.js';
+import type { DnsMessage } from './packet.js';
+
+export type TransportName = 'udp' | 'tcp' | 'tls' | 'https';
+
+export interface DnsReply {
+  message: DnsMessage;
+  transport: TransportName;
+  /** Size of the reply on the wire (without a TCP length prefix). */
+  bytes?: number;
+}
+
+/** How a query ends: with a validated reply (any RCODE), or with a SockkitError. */
+export type ReplyCallback = (err: SockkitError | undefined, reply?: DnsReply) => void;
+
+export interface DnsTransport {
+  /** `127.0.0.1:53`, `tls://dns.example@[::1]:853`: what result rows show as the server. */
+  readonly label: string;
+  /** Gets ready (a socket, a connection); never rejects: questions asked afterwards fail with the reason. */
+  open(): Promise<void>;
+  /** Asks one question; `done` is called exactly once, never synchronously. */
+  ask(name: string, type: number, timeoutMs: number, done: ReplyCallback): void;
+  /** Fails every question in flight (Ctrl-C). */
+  cancelAll(reason: SockkitError): void;
+  /** Releases everything; call once every question has settled. */
+  close(): Promise<void>;
+}
