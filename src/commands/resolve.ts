@@ -7,8 +7,10 @@ import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { readStdin } from '../net/shared/read-input.js';
 import { parseNameList, parseQueryName, type QueryName } from '../net/dns/names.js';
 import { RecordType, typeNumber } from '../net/dns/packet.js';
-import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult, type ServerSet } from '../net/dns/resolve.js';
-import { DnsClient, type DnsServerAddress } from '../net/dns/client.js';
+import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult, type ServerSet, type ServerSpec } from '../net/dns/resolve.js';
+import { DnsClient } from '../net/dns/client.js';
+import { StreamTransport } from '../net/dns/tcp.js';
+import type { DnsTransport } from '../net/dns/transport.js';
 import { DEFAULT_RESOLV_CONF, readResolvConf } from '../net/dns/resolv-conf.js';
 import { readDigForms } from './dig-forms.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
@@ -21,6 +23,10 @@ interface ResolveArgs {
   resolvConf?: string;
   reverse?: string[];
   port?: number;
+  tcp?: boolean;
+  tlsHostname?: string;
+  cacert?: string;
+  insecure?: boolean;
   type?: string[];
   short: boolean;
   concurrency: number;
@@ -64,6 +70,10 @@ const command = defineCommand<ResolveArgs>({
     },
     reverse: { alias: 'x', type: 'string', array: true, requiresArg: true, describe: 'reverse (PTR) lookup of this IP address, as dig -x; repeatable' },
     port: { alias: 'p', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: 65_535 }, describe: 'the DNS server\'s port when the server does not name one, as dig -p' },
+    tcp: { type: 'boolean', describe: 'ask over TCP (one connection, many questions at once) instead of UDP' },
+    'tls-hostname': { type: 'string', requiresArg: true, describe: 'DNS over TLS: the name the certificate must carry (and SNI), when tls:// names an IP address' },
+    cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS: trust only the CA certificates of this PEM file' },
+    insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
     short: { type: 'boolean', default: false, describe: 'print only the values, one per line' },
     concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, limit: { kind: 'integer', min: 1, max: 10_000 }, describe: 'questions in flight at once' },
     ...FAMILY_OPTIONS,
@@ -125,18 +135,35 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
  * else resolv.conf's (--resolv-conf, /etc/resolv.conf), one after another.
  */
 async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 | undefined, ctx: CommandContext): Promise<ServerSet> {
-  const port = args.port ?? 53;
-  const transports = (addresses: DnsServerAddress[]) => addresses.map((a) => new DnsClient(a, { trace: ctx.trace }));
   if (inputs.length > 0) {
-    const addresses = [];
-    for (const input of inputs) addresses.push(await parseServer(input, family, ctx.timeoutMs, ctx.trace, port));
-    return { transports: transports(addresses), mode: 'each' };
+    const specs: ServerSpec[] = [];
+    for (const input of inputs) specs.push(await parseServer(input, family, ctx.timeoutMs, ctx.trace, args.port));
+    checkTlsFlags(args, specs.some((s) => s.scheme === 'tls'));
+    const ca = args.cacert === undefined ? undefined : await (await import('../net/http/extra-ca.js')).readCertificateFile(args.cacert);
+    return { transports: specs.map((spec) => transportFor(spec, args, ctx, ca)), mode: 'each' };
   }
+  checkTlsFlags(args, false);
   const path = args.resolvConf ?? DEFAULT_RESOLV_CONF;
   const conf = await readResolvConf(path);
   ctx.trace('config', `${path}: nameserver ${conf.nameservers.join(', ')}${conf.defaulted ? ' (none listed: the default)' : ''}, timeout:${conf.timeoutSeconds} attempts:${conf.attempts}`);
-  const addresses = conf.nameservers.map((host) => ({ host: host.replace(/%.*$/, ''), port }));
-  return { transports: transports(addresses), mode: 'in-order', conf };
+  const specs = conf.nameservers.map((host): ServerSpec => ({ host: host.replace(/%.*$/, ''), port: args.port ?? 53, scheme: 'dns', given: host }));
+  return { transports: specs.map((spec) => transportFor(spec, args, ctx, undefined)), mode: 'in-order', conf };
+}
+
+/** UDP (TCP for truncated replies), TCP (--tcp, tcp://), or TLS (tls://). */
+function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, ca: Buffer | undefined): DnsTransport {
+  if (spec.scheme === 'tls') {
+    return new StreamTransport(spec, { trace: ctx.trace, tls: { name: args.tlsHostname ?? spec.given, ca, insecure: args.insecure } });
+  }
+  if (spec.scheme === 'tcp' || args.tcp) return new StreamTransport(spec, { trace: ctx.trace });
+  return new DnsClient(spec, { trace: ctx.trace });
+}
+
+/** --tls-hostname, --cacert and -k say how to trust a DoT server: without one they are a mistake. */
+function checkTlsFlags(args: ResolveArgs, anyTls: boolean): void {
+  if (anyTls) return;
+  const given = [args.tlsHostname !== undefined && '--tls-hostname', args.cacert !== undefined && '--cacert', args.insecure && '-k'].filter(Boolean);
+  if (given.length > 0) throw usageError(given.join(', '), 'only apply to DNS over TLS', 'name the server as tls://HOST');
 }
 
 /**

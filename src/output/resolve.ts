@@ -40,6 +40,7 @@ const STATUS_STYLE: Record<ResolveResult['status'], Style> = {
   refused: 'red',
   timeout: 'red',
   unreachable: 'red',
+  tls: 'red',
   error: 'red',
 };
 
@@ -131,6 +132,7 @@ export function printResolveJson(term: Terminal, results: ResolveResult[]): void
       ...(r.error ? { error: r.error } : {}),
       server: r.server,
       ...(r.transport ? { transport: r.transport } : {}),
+      ...(r.tls ? { tls: r.tls } : {}),
       timeMs: r.timeMs,
       answers: r.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, value: a.value })),
       ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),

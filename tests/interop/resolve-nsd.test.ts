@@ -211,6 +211,19 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
     expect(results.flatMap((x) => x.answers.map(key)).sort()).toEqual(theirs.answers.sort());
   }, 90000);
 
+  test(`--tcp: the batch of ${BATCH} names on one pipelined connection gives the same answers as UDP`, async () => {
+    const names = Array.from({ length: BATCH }, (_, i) => `host-${String(i).padStart(4, '0')}.sockkit.test`);
+    const input = names.join('\n');
+    const args = ['resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--json', '--timeout', '10', '--concurrency', '200'];
+    const [tcp, udp] = [await runSockkit([...args, '--tcp', '--trace'], { input, killAfterMs: 60000 }), await runSockkit(args, { input, killAfterMs: 60000 })];
+    expect(tcp.code).toBe(0);
+    const tcpResults = JSON.parse(tcp.stdout) as Result[];
+    const udpResults = JSON.parse(udp.stdout) as Result[];
+    expect(tcpResults.every((x) => x.transport === 'tcp')).toBe(true);
+    expect(tcpResults.map((x) => x.answers.map(key))).toEqual(udpResults.map((x) => x.answers.map(key)));
+    expect(tcp.stderr.match(/connected\s/g)).toHaveLength(1);
+  }, 90000);
+
   test('the batch as piped lines: one line per answer, tab-separated, --short values only', async () => {
     const input = ['host-0001.sockkit.test', 'host-0002.sockkit.test'].join('\n');
     const plain = await runSockkit(['resolve', '-', '--server', `[::1]:${nsd.port}`, '-4'], { input });

@@ -8,7 +8,7 @@
 // can never become a result.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { queryOverTcp } from './tcp.js';
+import { StreamTransport } from './tcp.js';
 import type { DnsReply, DnsTransport, ReplyCallback } from './transport.js';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
@@ -93,6 +93,8 @@ export class DnsClient implements DnsTransport {
   private lastSweep = -Infinity;
   private readonly randomIds = new Uint16Array(1024);
   private randomIndex = 1024;
+  /** The TCP connection for truncated replies, opened at the first. */
+  private tcp?: StreamTransport;
 
   constructor(server: DnsServerAddress, options: { trace: TraceFn }) {
     const family = isIP(server.host);
@@ -155,6 +157,7 @@ export class DnsClient implements DnsTransport {
     this.opening = undefined;
     this.socket = undefined;
     this.stopSweeps();
+    await this.tcp?.close();
     if (!opening) return;
     await opening;
     if (!socket) return;
@@ -319,9 +322,14 @@ export class DnsClient implements DnsTransport {
     this.trace('ignore', why);
   }
 
-  /** The same question over TCP (tcp.ts), inside what the UDP attempts left of its budget. */
+  /**
+   * The same question over TCP (tcp.ts), inside what the UDP attempts left of its
+   * budget; every truncated reply of a run shares one pipelined connection.
+   */
   private queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
-    return queryOverTcp(this.server, entry, `${entry.what(this.label)} over TCP`, budgetMs, this.trace, this.label);
+    this.tcp ??= new StreamTransport(this.server, { trace: this.trace });
+    const tcp = this.tcp;
+    return new Promise((resolve, reject) => tcp.ask(entry.name, entry.type, budgetMs, (err, reply) => (err ? reject(err) : resolve(reply!))));
   }
 }
 

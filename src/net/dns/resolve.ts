@@ -7,6 +7,7 @@ import { SockkitError, toSockkitError, usageError } from '../shared/errors.js';
 import type { TraceFn } from '../shared/trace.js';
 import type { DnsServerAddress } from './client.js';
 import type { DnsTransport, TransportName } from './transport.js';
+import type { TlsInfo } from '../socket/tls.js';
 import { serverTryBudgetMs, type ResolvConf } from './resolv-conf.js';
 import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
 import { describeRecord, selectAnswers, type AnswerSelection } from './answers.js';
@@ -16,7 +17,7 @@ import { parseHostPort } from '../shared/address.js';
 import { monotonicMs } from '../shared/deadline.js';
 
 /** `refused` is the server's REFUSED RCODE; `unreachable` means no server listens (ICMP). */
-export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'error';
+export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'tls' | 'error';
 
 export interface ResolveAnswer {
   /** Owner name of the record (FQDN); differs from the question along a CNAME chain. */
@@ -53,6 +54,8 @@ export interface ResolveResult {
   /** Why it failed, for timeout and error. */
   error?: string;
   transport?: TransportName;
+  /** DNS over TLS: what the connection's handshake negotiated. */
+  tls?: TlsInfo;
   /** Records the server sent that do not answer the question (another owner, type or class). */
   ignored?: IgnoredAnswer[];
 }
@@ -229,7 +232,7 @@ function resultBase(question: ResolveQuestion, transport: DnsTransport | undefin
 }
 
 /** Statuses after which resolv.conf's next server is asked (glibc moves on for these too). */
-const TRY_NEXT_SERVER = new Set<ResolveStatus>(['timeout', 'unreachable', 'servfail', 'refused', 'error']);
+const TRY_NEXT_SERVER = new Set<ResolveStatus>(['timeout', 'unreachable', 'servfail', 'refused', 'tls', 'error']);
 
 /**
  * One question to its server, or to resolv.conf's servers one after another until one
@@ -271,6 +274,7 @@ function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: nu
     } else {
       fillFromMessage(result, reply!.message, queryName, type, trace);
       result.transport = reply!.transport;
+      if (reply!.tls) result.tls = reply!.tls;
     }
     done(result);
   });
@@ -305,7 +309,7 @@ function elapsedSince(started: number): number {
 
 /** Why it failed, for the statuses that carry no RCODE to explain them. */
 function setFailure(result: ResolveResult, failure: SockkitError): void {
-  if (result.status === 'timeout' || result.status === 'unreachable' || result.status === 'error') result.error = failure.why;
+  if (result.status === 'timeout' || result.status === 'unreachable' || result.status === 'tls' || result.status === 'error') result.error = failure.why;
 }
 
 function addressTypeLabel(family?: 4 | 6): string {
@@ -360,6 +364,7 @@ function statusOfFailure(err: unknown, failure: SockkitError): ResolveStatus {
   if (errno === 'EAI_NODATA' || errno === 'ENODATA') return 'nodata';
   if (failure.code === 'TIMEOUT') return 'timeout';
   if (failure.code === 'UNREACHABLE') return 'unreachable';
+  if (failure.code === 'TLS') return 'tls';
   return 'error';
 }
 
@@ -375,6 +380,8 @@ export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
       return 'TIMEOUT';
     case 'unreachable':
       return 'UNREACHABLE';
+    case 'tls':
+      return 'TLS';
     case 'servfail':
     case 'refused':
     case 'error':
@@ -382,14 +389,27 @@ export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
   }
 }
 
+/** A server as given: its address, and how to reach it (`tls://`, `tcp://`, or UDP with TCP for truncated replies). */
+export interface ServerSpec extends DnsServerAddress {
+  scheme: 'dns' | 'tcp' | 'tls';
+  /** The host as given: for TLS, the name the certificate must carry. */
+  given: string;
+}
+
+const SCHEMES: Record<string, ServerSpec['scheme']> = { udp: 'dns', dns: 'dns', tcp: 'tcp', tls: 'tls' };
+
 /**
- * `--server HOST[:PORT]`: an IPv4 or IPv6 literal (v6 with a port as `[::1]:5353`), or a
- * host name resolved once through the system resolver (the address used is then shown).
+ * `--server [tls://|tcp://]HOST[:PORT]`: an IPv4 or IPv6 literal (v6 with a port as
+ * `[::1]:5353`), or a host name resolved once through the system resolver (the
+ * address used is then shown). The port: the one written, else -p, else 53 (853 for TLS).
  */
-export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace: TraceFn, defaultPort = 53): Promise<DnsServerAddress> {
-  const { host, port } = parseHostPort(input, defaultPort);
+export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace: TraceFn, portFlag?: number): Promise<ServerSpec> {
+  const prefixed = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(input);
+  const scheme = prefixed ? SCHEMES[prefixed[1]!.toLowerCase()] : 'dns';
+  if (!scheme) throw usageError(`bad --server '${input}'`, `'${prefixed![1]}://' is not a DNS transport sockkit speaks`, 'tls://HOST (DNS over TLS), tcp://HOST, or HOST for UDP');
+  const { host, port } = parseHostPort(prefixed ? prefixed[2]!.replace(/\/$/, '') : input, portFlag ?? (scheme === 'tls' ? 853 : 53));
   if (port === 0) throw usageError(`bad --server '${input}'`, 'port 0 cannot be queried');
-  if (isIP(host)) return { host, port };
+  if (isIP(host)) return { host, port, scheme, given: host };
   let addresses;
   try {
     addresses = await systemLookup(host, family, timeoutMs, trace);
@@ -399,5 +419,5 @@ export async function parseServer(input: string, family: 4 | 6 | undefined, time
   }
   const first = addresses[0];
   if (!first) throw new SockkitError('NOT_FOUND', `resolve --server ${host}`, 'no address');
-  return { host: first.address, port };
+  return { host: first.address, port, scheme, given: host };
 }

@@ -4,6 +4,7 @@
 // resolve.ts knows nothing of sockets.
 import type { SockkitError } from '../shared/errors.js';
 import type { DnsMessage } from './packet.js';
+import type { TlsInfo } from '../socket/tls.js';
 
 export type TransportName = 'udp' | 'tcp' | 'tls' | 'https';
 
@@ -12,6 +13,8 @@ export interface DnsReply {
   transport: TransportName;
   /** Size of the reply on the wire (without a TCP length prefix). */
   bytes?: number;
+  /** DNS over TLS: what the handshake of the connection it came on negotiated. */
+  tls?: TlsInfo;
 }
 
 /** How a query ends: with a validated reply (any RCODE), or with a SockkitError. */
