@@ -15,7 +15,9 @@ import { DEFAULT_RESOLV_CONF, readResolvConf } from '../net/dns/resolv-conf.js';
 import { readDigForms } from './dig-forms.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
-const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'ANY'];
+const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'DNAME', 'DNSKEY', 'DS', 'RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM', 'CDS', 'CDNSKEY', 'TLSA', 'SSHFP', 'HTTPS', 'SVCB', 'NAPTR', 'URI', 'HINFO', 'LOC', 'ANY'];
+/** Meta types that are not questions a stub asks (RFC 6895 §3.1): transfers and transaction signatures. */
+const NOT_QUESTIONS = new Set([RecordType.OPT, 249, 250, 251, 252]);
 
 interface ResolveArgs {
   names: string[];
@@ -206,7 +208,7 @@ function parseTypes(values: string[] | undefined): number[] | undefined {
   for (const value of values.flatMap((v) => String(v).split(','))) {
     const text = value.trim();
     const type = typeNumber(text);
-    if (type === undefined || type === RecordType.OPT || text === '') {
+    if (type === undefined || NOT_QUESTIONS.has(type) || text === '') {
       throw usageError(`bad --type '${value}'`, `expected one of ${TYPE_CHOICES.join(', ')} (or TYPEnnn)`);
     }
     if (!types.includes(type)) types.push(type);

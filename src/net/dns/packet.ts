@@ -2,6 +2,9 @@
 // RFC 6891 EDNS0, RFC 3597 unknown types). Pure functions over bytes: no sockets,
 // no clocks. `decodeMessage` throws only DnsFormatError, whatever the bytes.
 
+import { formatTypedRdata } from './rdata.js';
+import { EXTRA_TYPES, NAMED_ONLY_TYPES } from './types.js';
+
 export class DnsFormatError extends Error {
   override readonly name = 'DnsFormatError';
 }
@@ -25,7 +28,8 @@ export const RecordType = {
 
 export const CLASS_IN = 1;
 
-const TYPE_NAMES = new Map<number, string>(Object.entries(RecordType).map(([name, n]) => [n, name]));
+const TYPE_NUMBERS: Record<string, number> = { ...RecordType, ...EXTRA_TYPES, ...NAMED_ONLY_TYPES };
+const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE_NUMBERS).map(([name, n]) => [n, name]));
 
 /** `A`, `MX`, ... or the RFC 3597 generic form `TYPE65280`. */
 export function typeName(type: number): string {
@@ -35,7 +39,7 @@ export function typeName(type: number): string {
 /** The number of a type name (case-insensitive, `TYPEnnn` allowed), or undefined. */
 export function typeNumber(name: string): number | undefined {
   const upper = name.toUpperCase();
-  const known = (RecordType as Record<string, number>)[upper];
+  const known = Object.hasOwn(TYPE_NUMBERS, upper) ? TYPE_NUMBERS[upper] : undefined;
   if (known !== undefined) return known;
   const generic = /^TYPE(\d{1,5})$/.exec(upper);
   if (generic && Number(generic[1]) <= 0xffff) return Number(generic[1]);
@@ -780,7 +784,7 @@ export function formatRecordData(record: DnsRecord): string {
     case 'CAA':
       return `${d.flags} ${d.tag} ${quoteString(d.value)}`;
     case 'RAW':
-      // RFC 3597 §5 generic form
-      return d.bytes.length === 0 ? '\\# 0' : `\\# ${d.bytes.length} ${d.bytes.toString('hex').toUpperCase()}`;
+      // the types rdata.ts knows; else (or unreadable as its type) RFC 3597 §5 generic form
+      return formatTypedRdata(record.type, d.bytes) ?? (d.bytes.length === 0 ? '\\# 0' : `\\# ${d.bytes.length} ${d.bytes.toString('hex').toUpperCase()}`);
   }
 }
