@@ -13,6 +13,10 @@ import { StreamTransport } from '../net/dns/tcp.js';
 import type { DnsTransport } from '../net/dns/transport.js';
 import { DEFAULT_RESOLV_CONF, readResolvConf } from '../net/dns/resolv-conf.js';
 import { readDigForms } from './dig-forms.js';
+import { randomBytes } from 'node:crypto';
+import { querySpec, type QueryOptions } from '../net/dns/query.js';
+import { clientSubnetOption, EdnsCode, QUERY_PADDING_BLOCK } from '../net/dns/edns.js';
+import { CLASS_IN, EDNS_UDP_PAYLOAD, type EdnsOption } from '../net/dns/packet.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
 const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'DNAME', 'DNSKEY', 'DS', 'RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM', 'CDS', 'CDNSKEY', 'TLSA', 'SSHFP', 'HTTPS', 'SVCB', 'NAPTR', 'URI', 'HINFO', 'LOC', 'ANY'];
@@ -26,6 +30,17 @@ interface ResolveArgs {
   reverse?: string[];
   port?: number;
   tcp?: boolean;
+  class?: string;
+  verbose?: boolean;
+  recurse: boolean;
+  cd?: boolean;
+  ad?: boolean;
+  bufsize?: number;
+  edns: boolean;
+  nsid?: boolean;
+  ecs?: string;
+  cookie?: boolean;
+  padding?: boolean;
   tlsHostname?: string;
   cacert?: string;
   insecure?: boolean;
@@ -73,6 +88,17 @@ const command = defineCommand<ResolveArgs>({
     reverse: { alias: 'x', type: 'string', array: true, requiresArg: true, describe: 'reverse (PTR) lookup of this IP address, as dig -x; repeatable' },
     port: { alias: 'p', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: 65_535 }, describe: 'the DNS server\'s port when the server does not name one, as dig -p' },
     tcp: { type: 'boolean', describe: 'ask over TCP (one connection, many questions at once) instead of UDP' },
+    class: { type: 'string', requiresArg: true, describe: 'the class asked: IN (default), CH or HS (--class CH --type TXT version.bind)' },
+    verbose: { alias: 'v', type: 'boolean', describe: "dig's full view of each reply: header flags, every section, EDNS, size and time" },
+    recurse: { type: 'boolean', default: true, describe: 'set RD, asking the server to recurse (--no-recurse clears it)' },
+    cd: { type: 'boolean', describe: 'set CD: checking disabled (the server skips DNSSEC validation)' },
+    ad: { type: 'boolean', describe: 'set AD in the query: ask whether the answer is authentic' },
+    bufsize: { type: 'number', requiresArg: true, limit: { kind: 'integer', min: 512, max: 65_535 }, describe: 'EDNS UDP payload size offered (default 1232)' },
+    edns: { type: 'boolean', default: true, describe: 'send an EDNS OPT record (--no-edns: plain RFC 1035 queries)' },
+    nsid: { type: 'boolean', describe: "ask for the server's identifier (RFC 5001)" },
+    ecs: { type: 'string', requiresArg: true, describe: 'EDNS Client Subnet ADDRESS/PREFIX (RFC 7871), e.g. 192.0.2.0/24' },
+    cookie: { type: 'boolean', describe: "send a client cookie (RFC 7873); the server's is shown, and a reply echoing another is ignored" },
+    padding: { type: 'boolean', describe: 'pad queries to 128-byte blocks (RFC 7830/8467); on by default over TLS (--no-padding)' },
     'tls-hostname': { type: 'string', requiresArg: true, describe: 'DNS over TLS: the name the certificate must carry (and SNI), when tls:// names an IP address' },
     cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS: trust only the CA certificates of this PEM file' },
     insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
@@ -108,13 +134,20 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   if (!needsServers && args.port !== undefined) {
     throw usageError('-p / --port', 'names the port of a DNS server', 'add @SERVER or --server ADDRESS');
   }
-  const servers = needsServers ? await chooseServers(serverInputs, args, family, ctx) : undefined;
+  const query = queryOptions(args);
+  if (!needsServers && (query.qclass !== CLASS_IN || args.class !== undefined)) {
+    throw usageError('--class', 'getaddrinfo asks for class IN only', 'add @SERVER or --server ADDRESS');
+  }
+  const servers = needsServers ? await chooseServers(serverInputs, args, family, ctx, query) : undefined;
 
   const results: ResolveResult[] = [];
   const codes: number[] = [];
-  const streaming = !ctx.term.json && (args.short || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, args.short) : undefined;
+  const verbose = args.verbose === true && !ctx.term.json && !args.short;
+  const streaming = !ctx.term.json && (args.short || verbose || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, args.short ? 'short' : verbose ? 'verbose' : 'plain') : undefined;
   await resolveAll(questions, {
     servers,
+    qclass: query.qclass,
+    detail: ctx.term.json || verbose,
     timeoutMs: ctx.timeoutMs,
     concurrency: args.concurrency,
     trace: ctx.trace,
@@ -136,29 +169,58 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
  * The servers to ask: those given (--server, @SERVER), each asked every question; or
  * else resolv.conf's (--resolv-conf, /etc/resolv.conf), one after another.
  */
-async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 | undefined, ctx: CommandContext): Promise<ServerSet> {
+async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 | undefined, ctx: CommandContext, query: QueryOptions): Promise<ServerSet> {
   if (inputs.length > 0) {
     const specs: ServerSpec[] = [];
     for (const input of inputs) specs.push(await parseServer(input, family, ctx.timeoutMs, ctx.trace, args.port));
     checkTlsFlags(args, specs.some((s) => s.scheme === 'tls'));
     const ca = args.cacert === undefined ? undefined : await (await import('../net/http/extra-ca.js')).readCertificateFile(args.cacert);
-    return { transports: specs.map((spec) => transportFor(spec, args, ctx, ca)), mode: 'each' };
+    return { transports: specs.map((spec) => transportFor(spec, args, ctx, ca, query)), mode: 'each' };
   }
   checkTlsFlags(args, false);
   const path = args.resolvConf ?? DEFAULT_RESOLV_CONF;
   const conf = await readResolvConf(path);
   ctx.trace('config', `${path}: nameserver ${conf.nameservers.join(', ')}${conf.defaulted ? ' (none listed: the default)' : ''}, timeout:${conf.timeoutSeconds} attempts:${conf.attempts}`);
   const specs = conf.nameservers.map((host): ServerSpec => ({ host: host.replace(/%.*$/, ''), port: args.port ?? 53, scheme: 'dns', given: host }));
-  return { transports: specs.map((spec) => transportFor(spec, args, ctx, undefined)), mode: 'in-order', conf };
+  return { transports: specs.map((spec) => transportFor(spec, args, ctx, undefined, query)), mode: 'in-order', conf };
 }
 
 /** UDP (TCP for truncated replies), TCP (--tcp, tcp://), or TLS (tls://). */
-function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, ca: Buffer | undefined): DnsTransport {
+function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, ca: Buffer | undefined, query: QueryOptions): DnsTransport {
   if (spec.scheme === 'tls') {
-    return new StreamTransport(spec, { trace: ctx.trace, tls: { name: args.tlsHostname ?? spec.given, ca, insecure: args.insecure } });
+    const tls = { name: args.tlsHostname ?? spec.given, ca, insecure: args.insecure };
+    return new StreamTransport(spec, { trace: ctx.trace, tls, query: querySpec(query, args.padding !== false) });
   }
-  if (spec.scheme === 'tcp' || args.tcp) return new StreamTransport(spec, { trace: ctx.trace });
-  return new DnsClient(spec, { trace: ctx.trace });
+  if (spec.scheme === 'tcp' || args.tcp) return new StreamTransport(spec, { trace: ctx.trace, query: querySpec(query) });
+  return new DnsClient(spec, { trace: ctx.trace, query: querySpec(query) });
+}
+
+/** The header bits, class and EDNS record of every query, from the flags. */
+function queryOptions(args: ResolveArgs): QueryOptions {
+  const edns = args.edns !== false;
+  const wantsEdns = [args.bufsize !== undefined && '--bufsize', args.nsid && '--nsid', args.ecs !== undefined && '--ecs', args.cookie && '--cookie', args.padding && '--padding'].filter(Boolean);
+  if (!edns && wantsEdns.length > 0) throw usageError(`--no-edns with ${wantsEdns.join(', ')}`, 'those are EDNS options: they need the OPT record --no-edns leaves out');
+  const options: EdnsOption[] = [];
+  if (args.nsid) options.push({ code: EdnsCode.NSID, data: Buffer.alloc(0) });
+  if (args.ecs !== undefined) options.push(clientSubnetOption(String(args.ecs)));
+  if (args.cookie) options.push({ code: EdnsCode.COOKIE, data: randomBytes(8) });
+  return {
+    qclass: parseClass(args.class),
+    recurse: args.recurse !== false,
+    ad: args.ad === true,
+    cd: args.cd === true,
+    edns: edns ? { udpPayload: args.bufsize ?? EDNS_UDP_PAYLOAD, do: false, options, padBlock: args.padding ? QUERY_PADDING_BLOCK : 0 } : false,
+  };
+}
+
+function parseClass(text: string | undefined): number {
+  if (text === undefined) return CLASS_IN;
+  const known: Record<string, number> = { IN: 1, CH: 3, CHAOS: 3, HS: 4, HESIOD: 4 };
+  const upper = String(text).toUpperCase();
+  const generic = /^CLASS(\d{1,5})$/.exec(upper);
+  const value = known[upper] ?? (generic && Number(generic[1]) <= 0xffff ? Number(generic[1]) : undefined);
+  if (value === undefined) throw usageError(`bad --class '${text}'`, 'expected IN, CH, HS (or CLASSnnn)');
+  return value;
 }
 
 /** --tls-hostname, --cacert and -k say how to trust a DoT server: without one they are a mistake. */

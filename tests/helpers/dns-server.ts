@@ -19,6 +19,8 @@ export interface RecordingDnsServer {
   address: string;
   port: number;
   received: ReceivedQuestion[];
+  /** Every query decoded, in order (header bits, EDNS and its options). */
+  queries: DnsMessage[];
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startRecordingDnsServer(options: { address?: string; port?
 
 async function startOnce(address: string, wantedPort: number, answer: Answerer | undefined): Promise<RecordingDnsServer> {
   const received: ReceivedQuestion[] = [];
+  const queries: DnsMessage[] = [];
   const udp: UdpSocket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((resolve, reject) => {
     udp.once('error', reject);
@@ -63,6 +66,7 @@ async function startOnce(address: string, wantedPort: number, answer: Answerer |
     } catch {
       return undefined;
     }
+    queries.push(query);
     for (const q of query.questions) received.push({ name: q.name, type: q.type, transport });
     const response = reply(query, transport);
     return response ? encodeMessage(response) : undefined;
@@ -100,6 +104,7 @@ async function startOnce(address: string, wantedPort: number, answer: Answerer |
     address,
     port,
     received,
+    queries,
     async close() {
       for (const s of sockets) s.destroy();
       await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);

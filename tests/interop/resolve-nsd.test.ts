@@ -144,15 +144,50 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
     });
   });
 
-  test('a CNAME chain prints each hop, in chain order, then the addresses at its end', async () => {
+  test('a CNAME chain prints each hop, in chain order, then the addresses at its end, each under its own owner', async () => {
     const r = await runSockkit(['resolve', 'alias.sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '-4']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 4).join(' '))).toEqual([
       'alias.sockkit.test CNAME 3600 alias2.sockkit.test.',
-      'alias.sockkit.test CNAME 3600 www.sockkit.test.',
-      'alias.sockkit.test A 3600 198.51.100.11',
-      'alias.sockkit.test A 3600 198.51.100.12',
+      'alias2.sockkit.test CNAME 3600 www.sockkit.test.',
+      'www.sockkit.test A 3600 198.51.100.11',
+      'www.sockkit.test A 3600 198.51.100.12',
     ]);
+  });
+
+  test('--json always has flags, rcode, authority, additional and edns: an NXDOMAIN carries the SOA that proves it (as dig)', async () => {
+    const r = await runSockkit(['resolve', 'nope.sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A', '--json']);
+    expect(r.code).toBe(3);
+    const [row] = JSON.parse(r.stdout) as Array<{ flags: string[]; rcode: string; authority: Array<{ name: string; type: string; ttl: number; value: string }>; additional: unknown[]; edns: { udpPayload: number; version: number } }>;
+    const { stdout } = await execFileAsync('dig', ['@127.0.0.1', '-p', String(nsd.port), 'nope.sockkit.test', 'A', '+noall', '+authority', '+comments']);
+    const digFlags = /;; flags: ([a-z ]+);/.exec(stdout)![1]!.trim().split(' ');
+    expect(row!.rcode).toBe('NXDOMAIN');
+    expect([...row!.flags].sort()).toEqual([...digFlags].sort());
+    expect(row!.authority.map((a) => `${a.name} ${a.ttl} IN ${a.type} ${a.value}`)).toEqual(parseDig(stdout).answers.map((line) => line.replace(/^(\S+) (\d+) (\S+) /, '$1 $2 IN $3 ')));
+    expect(row!.additional).toEqual([]);
+    expect(row!.edns).toMatchObject({ version: 0, udpPayload: expect.any(Number) });
+  });
+
+  test('-v: the full view of a reply, sections as dig names them', async () => {
+    const r = await runSockkit(['resolve', 'www.sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A', '-v']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: \d+\n;; flags: qr aa rd; QUERY: 1, ANSWER: 2, AUTHORITY: 2, ADDITIONAL: \d+/);
+    expect(r.stdout).toMatch(/;; OPT PSEUDOSECTION:\n; EDNS: version: 0, flags:; udp: \d+/);
+    expect(r.stdout).toMatch(/;; ANSWER SECTION:\nwww\.sockkit\.test\.\t3600\tIN\tA\t198\.51\.100\.11/);
+    expect(r.stdout).toMatch(/;; AUTHORITY SECTION:\nsockkit\.test\.\t3600\tIN\tNS\tns1\.sockkit\.test\./);
+    expect(r.stdout).toMatch(/;; MSG SIZE {2}rcvd: \d+/);
+  });
+
+  test('--class CH: NSD refuses version.server (hide-version) and says why in an Extended DNS Error, shown with the failure', async () => {
+    const r = await runSockkit(['resolve', 'version.server', '--server', `127.0.0.1:${nsd.port}`, '--class', 'CH', '--type', 'TXT', '--json']);
+    expect(r.code).toBe(7);
+    const [row] = JSON.parse(r.stdout) as Array<{ status: string; error: string; extendedErrors: string[]; edns: { options: Array<{ name: string; value: string }> } }>;
+    expect(row!.status).toBe('refused');
+    expect(row!.extendedErrors).toEqual(['EDE 18 (Prohibited)']);
+    expect(row!.error).toBe('EDE 18 (Prohibited)');
+    expect(row!.edns.options).toContainEqual({ name: 'EDE', value: '18 (Prohibited)' });
+    const { stdout } = await execFileAsync('dig', ['@127.0.0.1', '-p', String(nsd.port), 'version.server', 'CH', 'TXT']);
+    expect(stdout).toMatch(/EDE: 18 \(Prohibited\)/);
   });
 
   test('a DNAME, the CNAME NSD synthesises from it and the chain after it: each hop, nothing ignored', async () => {

@@ -9,7 +9,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { StreamTransport } from './tcp.js';
-import type { DnsReply, DnsTransport, ReplyCallback } from './transport.js';
+import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
@@ -64,6 +64,7 @@ class PendingQuery {
     /** Lower-cased FQDN in the decoder's text form, for the question check. */
     readonly name: string,
     readonly type: number,
+    readonly qclass: number,
     readonly packet: Buffer,
     readonly timeoutMs: number,
     readonly done: ReplyCallback,
@@ -96,7 +97,9 @@ export class DnsClient implements DnsTransport {
   /** The TCP connection for truncated replies, opened at the first. */
   private tcp?: StreamTransport;
 
-  constructor(server: DnsServerAddress, options: { trace: TraceFn }) {
+  private readonly query?: QuerySpec;
+
+  constructor(server: DnsServerAddress, options: { trace: TraceFn; query?: QuerySpec }) {
     const family = isIP(server.host);
     if (family === 0) throw new TypeError(`DnsClient needs an IP literal, got '${server.host}'`);
     // Same text form as the source address of received datagrams, for the source check.
@@ -104,6 +107,7 @@ export class DnsClient implements DnsTransport {
     this.server = { host, port: server.port };
     this.label = formatHostPort(host, server.port);
     this.trace = options.trace;
+    this.query = options.query;
   }
 
   /**
@@ -136,10 +140,10 @@ export class DnsClient implements DnsTransport {
       return;
     }
     const id = this.freshId();
-    const packet = encodeQuery(id, fqdn, type);
+    const packet = (this.query?.encode ?? encodeQuery)(id, fqdn, type);
     // canonical text form, as the decoder writes the echoed question
     const canonical = (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase();
-    const entry = new PendingQuery(id, canonical, type, packet, timeoutMs, done);
+    const entry = new PendingQuery(id, canonical, type, this.query?.qclass ?? 1, packet, timeoutMs, done);
     this.pending.set(id, entry);
     this.sendUdp(socket, entry);
     this.scheduleSweep(entry.nextAt);
@@ -305,6 +309,8 @@ export class DnsClient implements DnsTransport {
     if (judged.verdict === 'malformed') return this.settle(entry, protocolError(entry.what(this.label), judged.why));
     if (judged.verdict === 'ignore') return this.ignore(judged.why);
     const { message } = judged;
+    const refused = this.query?.check?.(message);
+    if (refused) return this.ignore(refused);
     if (message.tc) {
       this.trace('truncated', `reply for id ${hexId(entry.id)} has the TC bit: retrying over TCP`);
       entry.onTcp = true;
@@ -315,7 +321,7 @@ export class DnsClient implements DnsTransport {
       );
       return;
     }
-    this.settle(entry, undefined, { message, transport: 'udp' });
+    this.settle(entry, undefined, { message, transport: 'udp', raw: msg });
   }
 
   private ignore(why: string): void {
@@ -327,7 +333,7 @@ export class DnsClient implements DnsTransport {
    * budget; every truncated reply of a run shares one pipelined connection.
    */
   private queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
-    this.tcp ??= new StreamTransport(this.server, { trace: this.trace });
+    this.tcp ??= new StreamTransport(this.server, { trace: this.trace, query: this.query });
     const tcp = this.tcp;
     return new Promise((resolve, reject) => tcp.ask(entry.name, entry.type, budgetMs, (err, reply) => (err ? reject(err) : resolve(reply!))));
   }

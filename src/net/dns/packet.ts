@@ -91,7 +91,17 @@ export interface DnsFlags {
   tc: boolean;
   rd: boolean;
   ra: boolean;
+  /** RFC 4035 §3.2.3: authentic data (optional on encode: false). */
+  ad?: boolean;
+  /** RFC 4035 §3.2.2: checking disabled. */
+  cd?: boolean;
   rcode: number;
+}
+
+/** One EDNS option of an OPT record (RFC 6891 §6.1.2). */
+export interface EdnsOption {
+  code: number;
+  data: Buffer;
 }
 
 /** What the OPT pseudo-record of a reply says (RFC 6891 §6.1.3). */
@@ -101,6 +111,10 @@ export interface EdnsInfo {
   version: number;
   /** The upper 8 bits of the 12-bit RCODE, as carried (already merged into `rcode`). */
   extendedRcode: number;
+  /** RFC 3225: DNSSEC OK. */
+  do?: boolean;
+  /** The options, in order (NSID, client subnet, cookie, padding, extended errors...). */
+  options?: EdnsOption[];
 }
 
 export interface DnsMessage extends DnsFlags {
@@ -345,6 +359,8 @@ export function encodeMessage(message: Partial<DnsMessage> & { id: number }): Bu
       (message.tc ? 0x0200 : 0) |
       (message.rd ? 0x0100 : 0) |
       (message.ra ? 0x0080 : 0) |
+      (message.ad ? 0x0020 : 0) |
+      (message.cd ? 0x0010 : 0) |
       ((message.rcode ?? 0) & 0xf),
   );
   for (const section of [questions, answers, authorities, additionals]) w.u16(section.length);
@@ -681,6 +697,8 @@ export function decodeHeader(buf: Buffer): { id: number; flags: DnsFlags; counts
       tc: (bits & 0x0200) !== 0,
       rd: (bits & 0x0100) !== 0,
       ra: (bits & 0x0080) !== 0,
+      ad: (bits & 0x0020) !== 0,
+      cd: (bits & 0x0010) !== 0,
       rcode: bits & 0xf,
     },
     counts: [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)],
@@ -730,9 +748,25 @@ export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMess
   if (opt) {
     const extendedRcode = opt.ttl >>> 24;
     message.edns = { udpPayload: opt.class, version: (opt.ttl >>> 16) & 0xff, extendedRcode };
+    if (opt.ttl & 0x8000) message.edns.do = true;
+    if (opt.data.kind === 'RAW' && opt.data.bytes.length > 0) message.edns.options = decodeEdnsOptions(opt.data.bytes);
     message.rcode |= extendedRcode << 4;
   }
   return message;
+}
+
+/** The options of an OPT record's data: code, length, bytes, to the end (RFC 6891 §6.1.2). */
+export function decodeEdnsOptions(bytes: Buffer): EdnsOption[] {
+  const options: EdnsOption[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    if (at + 4 > bytes.length) throw new DnsFormatError('EDNS option truncated in the OPT record');
+    const code = bytes.readUInt16BE(at);
+    const length = bytes.readUInt16BE(at + 2);
+    if (at + 4 + length > bytes.length) throw new DnsFormatError(`EDNS option ${code} overruns the OPT record`);
+    options.push({ code, data: Buffer.from(bytes.subarray(at + 4, at + 4 + length)) });
+    at += 4 + length;
+  }
+  return options;
 }
 
 /** Decodes (or, with `skip`, only walks) `count` records; OPT records also go to `opts`, skipped or not. */

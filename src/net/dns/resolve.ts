@@ -8,6 +8,7 @@ import type { TraceFn } from '../shared/trace.js';
 import type { DnsServerAddress } from './client.js';
 import type { DnsTransport, TransportName } from './transport.js';
 import type { TlsInfo } from '../socket/tls.js';
+import { extendedErrors, replyDetail, type ReplyDetail } from './reply-detail.js';
 import { serverTryBudgetMs, type ResolvConf } from './resolv-conf.js';
 import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
 import { describeRecord, selectAnswers, type AnswerSelection } from './answers.js';
@@ -56,6 +57,10 @@ export interface ResolveResult {
   transport?: TransportName;
   /** DNS over TLS: what the connection's handshake negotiated. */
   tls?: TlsInfo;
+  /** The whole reply (ResolveOptions.detail): header flags, every section, EDNS. */
+  reply?: ReplyDetail;
+  /** Extended DNS Errors the server gave (RFC 8914), in words. */
+  extendedErrors?: string[];
   /** Records the server sent that do not answer the question (another owner, type or class). */
   ignored?: IgnoredAnswer[];
 }
@@ -85,6 +90,10 @@ export interface ServerSet {
 
 export interface ResolveOptions {
   servers?: ServerSet;
+  /** The class asked of DNS servers (IN unless --class). */
+  qclass?: number;
+  /** Keep the whole reply on each result (--json, -v). */
+  detail?: boolean;
   timeoutMs: number;
   concurrency: number;
   trace: TraceFn;
@@ -245,8 +254,9 @@ function askServers(job: Job, options: ResolveOptions, done: (result: ResolveRes
   const conf = options.servers?.conf;
   const tryServer = (i: number) => {
     const remaining = Math.max(1, deadline - monotonicMs());
-    const budget = conf && job.transports.length > 1 ? serverTryBudgetMs(conf, remaining, job.transports.length - i) : remaining;
-    askOne(job.question, job.transports[i]!, budget, options.trace, (result) => {
+    // one server: the whole --timeout (named as such in a timeout); a list: each its share
+    const budget = conf && job.transports.length > 1 ? serverTryBudgetMs(conf, remaining, job.transports.length - i) : i === 0 ? options.timeoutMs : remaining;
+    askOne(job.question, job.transports[i]!, budget, options, (result) => {
       const last = i + 1 >= job.transports.length || deadline - monotonicMs() < 1;
       if (result instanceof SockkitError || last || !TRY_NEXT_SERVER.has(result.status)) {
         if (!(result instanceof SockkitError)) result.timeMs = elapsedSince(started);
@@ -260,7 +270,7 @@ function askServers(job: Job, options: ResolveOptions, done: (result: ResolveRes
 }
 
 /** One question to one server within `budgetMs`. */
-function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: number, trace: TraceFn, done: (result: ResolveResult | SockkitError) => void): void {
+function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: number, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
   const queryName = fqdn(question.name);
   const type = question.type as number;
   const started = monotonicMs();
@@ -272,7 +282,8 @@ function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: nu
       result.status = statusOfFailure(err, err);
       setFailure(result, err);
     } else {
-      fillFromMessage(result, reply!.message, queryName, type, trace);
+      fillFromMessage(result, reply!.message, queryName, type, options);
+      if (options.detail) result.reply = replyDetail(reply!.raw, reply!.message);
       result.transport = reply!.transport;
       if (reply!.tls) result.tls = reply!.tls;
     }
@@ -321,8 +332,9 @@ function addressTypeLabel(family?: 4 | 6): string {
  * class IN), and the status from the RCODE and the chain (RFC 1035 §4.1.1; RFC 2308 for
  * NODATA; RFC 6604: along a chain the RCODE speaks of its last name).
  */
-function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, trace: TraceFn): void {
-  const selection = selectAnswers(message.answers, queryName, type);
+function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, options: Pick<ResolveOptions, 'trace' | 'qclass'>): void {
+  const { trace } = options;
+  const selection = selectAnswers(message.answers, queryName, type, options.qclass);
   result.answers = selection.records.map(toAnswer);
   if (selection.ignored.length > 0) {
     result.ignored = selection.ignored.map(({ record, why }) => ({ ...toAnswer(record), ...(record.class !== CLASS_IN ? { class: record.class } : {}), reason: why }));
@@ -332,6 +344,12 @@ function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: 
   const { status, error } = statusOfReply(message.rcode, selection);
   result.status = status;
   if (error) result.error = error;
+  const extended = message.edns?.options ? extendedErrors(message) : [];
+  if (extended.length > 0) {
+    result.extendedErrors = extended;
+    // shown with every failing answer: the server's own words on why
+    if (status !== 'ok') result.error = [error, ...extended].filter(Boolean).join('; ');
+  }
 }
 
 function toAnswer(record: DnsRecord): ResolveAnswer {

@@ -17,7 +17,7 @@ import { fillRandom } from '../shared/random.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply } from './answers.js';
 import { encodeQuery, labelsToName, nameToLabels, typeName } from './packet.js';
-import type { DnsReply, DnsTransport, ReplyCallback } from './transport.js';
+import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
 
 export interface StreamServer {
   /** An IP literal. */
@@ -38,8 +38,8 @@ export interface StreamOptions {
   trace: TraceFn;
   /** DNS over TLS: present for tls:// servers. */
   tls?: DotOptions;
-  /** Builds each query's wire form (flags, EDNS); `encodeQuery` by default. */
-  encode?: (id: number, name: string, type: number) => Buffer;
+  /** How queries are written (flags, class, EDNS) and checked; encodeQuery's defaults without it. */
+  query?: QuerySpec;
 }
 
 /**
@@ -60,6 +60,7 @@ class StreamQuery {
     readonly id: number,
     readonly name: string,
     readonly type: number,
+    readonly qclass: number,
     readonly frame: Buffer,
     readonly timeoutMs: number,
     readonly deadline: number,
@@ -117,12 +118,12 @@ export class StreamTransport implements DnsTransport {
     }
     const fqdn = name.endsWith('.') ? name : `${name}.`;
     const id = this.freshId();
-    const packet = (this.options.encode ?? encodeQuery)(id, fqdn, type);
+    const packet = (this.options.query?.encode ?? encodeQuery)(id, fqdn, type);
     const frame = Buffer.allocUnsafe(2 + packet.length);
     frame.writeUInt16BE(packet.length, 0);
     packet.copy(frame, 2);
     const canonical = (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase();
-    const query = new StreamQuery(id, canonical, type, frame, timeoutMs, monotonicMs() + timeoutMs, done);
+    const query = new StreamQuery(id, canonical, type, this.options.query?.qclass ?? 1, frame, timeoutMs, monotonicMs() + timeoutMs, done);
     query.timer = setTimeout(() => this.settle(query, timeoutError(this.what(query), timeoutMs)), timeoutMs);
     this.pending.set(id, query);
     this.send(query);
@@ -222,8 +223,10 @@ export class StreamTransport implements DnsTransport {
     const judged = judgeReply(message, query);
     if (judged.verdict === 'malformed') return this.settle(query, protocolError(this.what(query), judged.why));
     if (judged.verdict === 'ignore') return this.options.trace('ignore', judged.why);
+    const refused = this.options.query?.check?.(judged.message);
+    if (refused) return this.options.trace('ignore', refused);
     connection.answered++;
-    this.settle(query, undefined, { message: judged.message, transport: this.transport, bytes: message.length, tls: query.sentOn?.tls });
+    this.settle(query, undefined, { message: judged.message, transport: this.transport, raw: message, tls: query.sentOn?.tls });
   }
 
   /**

@@ -11,8 +11,8 @@ export type TransportName = 'udp' | 'tcp' | 'tls' | 'https';
 export interface DnsReply {
   message: DnsMessage;
   transport: TransportName;
-  /** Size of the reply on the wire (without a TCP length prefix). */
-  bytes?: number;
+  /** The reply as received (without a TCP length prefix): decoded again in full for --json and -v. */
+  raw: Buffer;
   /** DNS over TLS: what the handshake of the connection it came on negotiated. */
   tls?: TlsInfo;
 }
@@ -31,4 +31,13 @@ export interface DnsTransport {
   cancelAll(reason: SockkitError): void;
   /** Releases everything; call once every question has settled. */
   close(): Promise<void>;
+}
+
+/** How every query of a run is written and what its replies must also satisfy. */
+export interface QuerySpec {
+  encode: (id: number, name: string, type: number) => Buffer;
+  /** The class asked (the reply's question must echo it). */
+  qclass: number;
+  /** A further check of an otherwise valid reply (an echoed cookie): why it is not ours, or undefined. */
+  check?: (message: DnsMessage) => string | undefined;
 }
