@@ -4,6 +4,7 @@ import { formatTable, type ResultRow } from './harness.js';
 import { benchStartup } from './startup.js';
 import { benchNtp } from './ntp.js';
 import { benchResolve } from './resolve.js';
+import { benchResolveDot } from './resolve-dot.js';
 import { benchHttp } from './http.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
@@ -13,6 +14,7 @@ type Suite = { name: string; run: () => Promise<ResultRow[]> };
 const SUITES: Suite[] = [
   { name: 'startup', run: () => benchStartup() },
   { name: 'resolve', run: () => benchResolve() },
+  { name: 'resolve-dot', run: () => benchResolveDot() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'http', run: () => benchHttp() },
   { name: 'echo', run: () => benchEcho() },
