@@ -19,9 +19,9 @@ import { clientSubnetOption, EdnsCode, QUERY_PADDING_BLOCK } from '../net/dns/ed
 import { CLASS_IN, EDNS_UDP_PAYLOAD, type EdnsOption } from '../net/dns/packet.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
-const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'DNAME', 'DNSKEY', 'DS', 'RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM', 'CDS', 'CDNSKEY', 'TLSA', 'SSHFP', 'HTTPS', 'SVCB', 'NAPTR', 'URI', 'HINFO', 'LOC', 'ANY'];
+const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'DNAME', 'DNSKEY', 'DS', 'RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM', 'CDS', 'CDNSKEY', 'TLSA', 'SSHFP', 'HTTPS', 'SVCB', 'NAPTR', 'URI', 'HINFO', 'LOC', 'ANY', 'AXFR'];
 /** Meta types that are not questions a stub asks (RFC 6895 §3.1): transfers and transaction signatures. */
-const NOT_QUESTIONS = new Set([RecordType.OPT, 249, 250, 251, 252]);
+const NOT_QUESTIONS = new Set([RecordType.OPT, 249, 250, 251]);
 
 interface ResolveArgs {
   names: string[];
@@ -47,6 +47,7 @@ interface ResolveArgs {
   type?: string[];
   short: boolean;
   concurrency: number;
+  maxRecords: number;
   ipv4?: boolean;
   ipv6?: boolean;
 }
@@ -102,6 +103,7 @@ const command = defineCommand<ResolveArgs>({
     'tls-hostname': { type: 'string', requiresArg: true, describe: 'DNS over TLS: the name the certificate must carry (and SNI), when tls:// names an IP address' },
     cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS: trust only the CA certificates of this PEM file' },
     insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
+    'max-records': { type: 'number', default: 1_000_000, requiresArg: true, limit: { kind: 'integer', min: 1, max: 100_000_000 }, describe: 'AXFR: the most records a zone transfer may bring' },
     short: { type: 'boolean', default: false, describe: 'print only the values, one per line' },
     concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, limit: { kind: 'integer', min: 1, max: 10_000 }, describe: 'questions in flight at once' },
     ...FAMILY_OPTIONS,
@@ -148,6 +150,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
     servers,
     qclass: query.qclass,
     detail: ctx.term.json || verbose,
+    maxRecords: args.maxRecords,
     timeoutMs: ctx.timeoutMs,
     concurrency: args.concurrency,
     trace: ctx.trace,

@@ -131,3 +131,27 @@ test('a default A+AAAA question over UDP to a dead port: unreachable, exit 4, no
   expect(r.code).toBe(4);
   expect((JSON.parse(r.stdout) as Array<{ status: string }>).map((x) => x.status)).toEqual(['unreachable', 'unreachable']);
 });
+
+test('AXFR from a server that stalls after the first message: TIMEOUT at --timeout, exit 5', async () => {
+  const port = await tcpServer((socket, query) => {
+    const q = query.questions[0]!;
+    const soa = { name: q.name, type: RecordType.SOA, class: 1, ttl: 5, data: { kind: 'SOA' as const, mname: 'ns.', rname: 'h.', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 1 } };
+    socket.write(frame(encodeMessage({ ...query, qr: true, rcode: 0, answers: [soa], additionals: [] })));
+  });
+  const started = Date.now();
+  const r = await runSockkit(['resolve', 'zone.test', `@127.0.0.1:${port}`, '--type', 'AXFR', '--timeout', '1']);
+  expect(r.code).toBe(5);
+  expect(Date.now() - started).toBeLessThan(1000 + 4000);
+  expect(r.stdout).toMatch(/TIMEOUT \(timed out after 1 s\)/);
+});
+
+test('AXFR from a server that closes before the closing SOA: a protocol error naming it, exit 7', async () => {
+  const port = await tcpServer((socket, query) => {
+    const q = query.questions[0]!;
+    const soa = { name: q.name, type: RecordType.SOA, class: 1, ttl: 5, data: { kind: 'SOA' as const, mname: 'ns.', rname: 'h.', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 1 } };
+    socket.end(frame(encodeMessage({ ...query, qr: true, rcode: 0, answers: [soa, { name: `a.${q.name}`, type: 1, class: 1, ttl: 5, data: { kind: 'A', address: '192.0.2.1' } }], additionals: [] })));
+  });
+  const r = await runSockkit(['resolve', 'zone.test', `@127.0.0.1:${port}`, '--type', 'AXFR', '--timeout', '5']);
+  expect(r.code).toBe(7);
+  expect(r.stdout).toMatch(/the server closed the connection after 2 records, before the closing SOA/);
+});

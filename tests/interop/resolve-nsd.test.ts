@@ -259,6 +259,28 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
     expect(tcp.stderr.match(/connected\s/g)).toHaveLength(1);
   }, 90000);
 
+  test(`AXFR of the zone (over ${BATCH * 2} records, several messages): --short equals dig AXFR +short, SOA at both ends`, async () => {
+    const [r, { stdout: theirs }] = await Promise.all([
+      runSockkit(['resolve', 'sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '--type', 'AXFR', '--short', '--timeout', '10'], { killAfterMs: 30000 }),
+      execFileAsync('dig', ['@127.0.0.1', '-p', String(nsd.port), 'sockkit.test', 'AXFR', '+short'], { maxBuffer: 64 * 1024 * 1024 }),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(theirs);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(BATCH * 2);
+    expect(lines[0]).toMatch(/^ns1\.sockkit\.test\. hostmaster\.sockkit\.test\. \d+/);
+    expect(lines.at(-1)).toBe(lines[0]);
+  }, 60000);
+
+  test('AXFR over --max-records: a protocol error (exit 7); a zone NSD does not transfer: REFUSED (exit 7)', async () => {
+    const capped = await runSockkit(['resolve', 'sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '--type', 'AXFR', '--max-records', '100']);
+    expect(capped.code).toBe(7);
+    expect(capped.stdout).toMatch(/ERROR \(more than 100 records \(raise --max-records\)\)/);
+    const refused = await runSockkit(['resolve', '100.51.198.in-addr.arpa', '--server', `127.0.0.1:${nsd.port}`, '--type', 'AXFR', '--json']);
+    expect(refused.code).toBe(7);
+    expect((JSON.parse(refused.stdout) as Array<{ status: string; rcode: string }>)[0]).toMatchObject({ status: 'refused', rcode: 'REFUSED' });
+  });
+
   test('the batch as piped lines: one line per answer, tab-separated, --short values only', async () => {
     const input = ['host-0001.sockkit.test', 'host-0002.sockkit.test'].join('\n');
     const plain = await runSockkit(['resolve', '-', '--server', `[::1]:${nsd.port}`, '-4'], { input });

@@ -9,6 +9,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { StreamTransport } from './tcp.js';
+import type { TransferResult } from './axfr.js';
 import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
@@ -147,6 +148,12 @@ export class DnsClient implements DnsTransport {
     this.pending.set(id, entry);
     this.sendUdp(socket, entry);
     this.scheduleSweep(entry.nextAt);
+  }
+
+  /** AXFR goes over TCP (RFC 5936 §4.2). */
+  transfer(zone: string, timeoutMs: number, maxRecords: number): Promise<TransferResult> {
+    this.tcp ??= new StreamTransport(this.server, { trace: this.trace, query: this.query });
+    return this.tcp.transfer(zone, timeoutMs, maxRecords);
   }
 
   /** Fails every query in flight (Ctrl-C, SIGTERM). */

@@ -9,6 +9,7 @@ import type { DnsServerAddress } from './client.js';
 import type { DnsTransport, TransportName } from './transport.js';
 import type { TlsInfo } from '../socket/tls.js';
 import { extendedErrors, replyDetail, type ReplyDetail } from './reply-detail.js';
+import { AXFR, TransferRefused } from './axfr.js';
 import { serverTryBudgetMs, type ResolvConf } from './resolv-conf.js';
 import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
 import { describeRecord, selectAnswers, type AnswerSelection } from './answers.js';
@@ -94,6 +95,8 @@ export interface ResolveOptions {
   qclass?: number;
   /** Keep the whole reply on each result (--json, -v). */
   detail?: boolean;
+  /** AXFR: the most records a transfer may bring (--max-records). */
+  maxRecords?: number;
   timeoutMs: number;
   concurrency: number;
   trace: TraceFn;
@@ -273,6 +276,7 @@ function askServers(job: Job, options: ResolveOptions, done: (result: ResolveRes
 function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: number, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
   const queryName = fqdn(question.name);
   const type = question.type as number;
+  if (type === AXFR) return void transferOne(question, transport, budgetMs, options).then(done);
   const started = monotonicMs();
   transport.ask(queryName, type, budgetMs, (err, reply) => {
     if (err?.code === 'INTERRUPTED') return done(err);
@@ -289,6 +293,35 @@ function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: nu
     }
     done(result);
   });
+}
+
+/** A zone transfer as one result: every record in order, or why not (never rejects). */
+async function transferOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: number, options: ResolveOptions): Promise<ResolveResult> {
+  const queryName = fqdn(question.name);
+  const result = resultBase(question, transport, queryName);
+  const started = monotonicMs();
+  try {
+    if (!transport.transfer) throw new SockkitError('USAGE', `AXFR @${transport.label}`, 'this transport cannot transfer a zone');
+    const transfer = await transport.transfer(queryName, budgetMs, options.maxRecords ?? 1_000_000);
+    result.answers = transfer.records.map(toAnswer);
+    result.rcode = 'NOERROR';
+    result.transport = 'tcp';
+    if (options.detail) result.reply = replyDetail(transfer.firstRaw, transfer.first);
+  } catch (err) {
+    if (err instanceof TransferRefused) {
+      result.rcode = rcodeName(err.rcode);
+      const { status, error } = statusOfReply(err.rcode, { end: 'answer' });
+      result.status = status === 'ok' ? 'error' : status;
+      if (error) result.error = error;
+      if (options.detail) result.reply = replyDetail(err.raw, err.message0);
+    } else {
+      const failure = toSockkitError(err, `AXFR ${queryName}`);
+      result.status = statusOfFailure(err, failure);
+      setFailure(result, failure);
+    }
+  }
+  result.timeMs = elapsedSince(started);
+  return result;
 }
 
 /** One question to the system resolver (getaddrinfo / getnameinfo); never rejects. */

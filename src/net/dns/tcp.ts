@@ -18,6 +18,7 @@ import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply } from './answers.js';
 import { encodeQuery, labelsToName, nameToLabels, typeName } from './packet.js';
 import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
+import { transferZone, type TransferResult } from './axfr.js';
 
 export interface StreamServer {
   /** An IP literal. */
@@ -134,6 +135,13 @@ export class StreamTransport implements DnsTransport {
     query.timer = setTimeout(() => this.settle(query, timeoutError(this.what(query), timeoutMs)), timeoutMs);
     this.pending.set(id, query);
     this.send(query);
+  }
+
+  /** AXFR on a connection of its own (TCP, or TLS: XoT), not the pipelined one. */
+  async transfer(zone: string, timeoutMs: number, maxRecords: number): Promise<TransferResult> {
+    if (this.setupError) throw this.setupError;
+    const open = async (budgetMs: number) => (await this.openConnection(budgetMs)).socket;
+    return transferZone(zone, { open, timeoutMs, maxRecords, trace: this.options.trace, label: this.label });
   }
 
   cancelAll(reason: SockkitError): void {

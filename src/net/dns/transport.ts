@@ -5,6 +5,7 @@
 import type { SockkitError } from '../shared/errors.js';
 import type { DnsMessage } from './packet.js';
 import type { TlsInfo } from '../socket/tls.js';
+import type { TransferResult } from './axfr.js';
 
 export type TransportName = 'udp' | 'tcp' | 'tls' | 'https';
 
@@ -29,6 +30,8 @@ export interface DnsTransport {
   ask(name: string, type: number, timeoutMs: number, done: ReplyCallback): void;
   /** Fails every question in flight (Ctrl-C). */
   cancelAll(reason: SockkitError): void;
+  /** A zone transfer (AXFR) on a connection of its own, where the transport can make one. */
+  transfer?(zone: string, timeoutMs: number, maxRecords: number): Promise<TransferResult>;
   /** Releases everything; call once every question has settled. */
   close(): Promise<void>;
 }
