@@ -4,7 +4,7 @@ import { defineCommand, familyOf, type CommandContext } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS, flagTable, GLOBAL_OPTIONS } from './options.js';
 import { usageError } from '../net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
-import { readStdin } from '../net/shared/read-input.js';
+import { readBoundedFile, readStdin } from '../net/shared/read-input.js';
 import { parseNameList, parseQueryName, type QueryName } from '../net/dns/names.js';
 import { RecordType, typeNumber } from '../net/dns/packet.js';
 import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult, type ServerSet, type ServerSpec } from '../net/dns/resolve.js';
@@ -48,6 +48,8 @@ interface ResolveArgs {
   short: boolean;
   concurrency: number;
   maxRecords: number;
+  file?: string;
+  ndjson?: boolean;
   ipv4?: boolean;
   ipv6?: boolean;
 }
@@ -104,6 +106,8 @@ const command = defineCommand<ResolveArgs>({
     cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS: trust only the CA certificates of this PEM file' },
     insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
     'max-records': { type: 'number', default: 1_000_000, requiresArg: true, limit: { kind: 'integer', min: 1, max: 100_000_000 }, describe: 'AXFR: the most records a zone transfer may bring' },
+    file: { alias: 'f', type: 'string', requiresArg: true, describe: 'read names from this file, one per line (as -, the same bounds)' },
+    ndjson: { type: 'boolean', describe: 'one JSON object per result, one per line, streamed in input order (the --json fields)' },
     short: { type: 'boolean', default: false, describe: 'print only the values, one per line' },
     concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, limit: { kind: 'integer', min: 1, max: 10_000 }, describe: 'questions in flight at once' },
     ...FAMILY_OPTIONS,
@@ -114,6 +118,7 @@ const command = defineCommand<ResolveArgs>({
     ['sockkit resolve example.com --server 127.0.0.1:5353 --type MX --type TXT', 'MX and TXT records from one DNS server'],
     ['sockkit resolve 198.51.100.7 --server ::1', 'reverse (PTR) lookup of an address'],
     ['sockkit resolve @127.0.0.1 -p 5353 -x 198.51.100.7', "dig's forms: @SERVER, -p PORT, -x ADDRESS"],
+    ['sockkit resolve -f names.txt @127.0.0.1 --ndjson', 'a list of names from a file, one JSON object per result as they come'],
     ['sockkit resolve - --server 127.0.0.1 --short < names.txt', 'a list of names from stdin, 50 at a time'],
   ],
   defaultTimeoutSeconds: 5,
@@ -127,7 +132,7 @@ const RESOLVE_FLAGS = new Set([...flagTable({ ...GLOBAL_OPTIONS, ...command.comm
 async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<number> {
   const family = familyOf(args);
   const forms = readDigForms((args.names ?? []).map(String), (flag) => RESOLVE_FLAGS.has(flag));
-  const names = await readNames(forms.names, args.reverse ?? []);
+  const names = await readNames(forms.names, args.reverse ?? [], args.file);
   const types = parseTypes(args.type);
   const serverInputs = [...(args.server ?? []).map(String), ...forms.servers];
   const serversForAll = serverInputs.length > 0 || args.resolvConf !== undefined;
@@ -144,12 +149,14 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
 
   const results: ResolveResult[] = [];
   const codes: number[] = [];
+  if (args.ndjson && (ctx.term.json || args.short || args.verbose)) throw usageError('--ndjson', 'is an output form of its own', 'drop --json, --short or -v');
   const verbose = args.verbose === true && !ctx.term.json && !args.short;
-  const streaming = !ctx.term.json && (args.short || verbose || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, args.short ? 'short' : verbose ? 'verbose' : 'plain') : undefined;
+  const mode = args.ndjson ? 'ndjson' : args.short ? 'short' : verbose ? 'verbose' : 'plain';
+  const streaming = !ctx.term.json && (mode !== 'plain' || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, mode) : undefined;
   await resolveAll(questions, {
     servers,
     qclass: query.qclass,
-    detail: ctx.term.json || verbose,
+    detail: ctx.term.json || verbose || args.ndjson === true,
     maxRecords: args.maxRecords,
     timeoutMs: ctx.timeoutMs,
     concurrency: args.concurrency,
@@ -246,8 +253,14 @@ const nameListTooLong = (why: string) =>
  * Expands `-` into the names read from stdin, adds -x's addresses, and checks every
  * name before any query: nothing that is not a host name or an IP reaches a resolver.
  */
-async function readNames(args: string[], reverse: string[]): Promise<QueryName[]> {
+async function readNames(args: string[], reverse: string[], file: string | undefined): Promise<QueryName[]> {
   const raw: string[] = [];
+  if (file !== undefined) {
+    const fromFile = parseNameList((await readBoundedFile(String(file), NAME_LIST_LIMITS.maxBytes)).toString('utf8'));
+    if (fromFile.length > NAME_LIST_LIMITS.maxLines) throw nameListTooLong(`${fromFile.length.toLocaleString('en-US')} names in ${file}`);
+    if (fromFile.length === 0) throw usageError('no names', `${file} has no names (one per line; blank lines and # comments are skipped)`);
+    raw.push(...fromFile);
+  }
   for (const arg of args.map(String)) {
     if (arg !== '-') {
       raw.push(arg);

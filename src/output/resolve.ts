@@ -3,7 +3,7 @@
 // --short, and one JSON array with --json.
 import type { ResolveResult } from '../net/dns/resolve.js';
 import type { Terminal } from './terminal.js';
-import { printJson, printTable, type Column } from './render.js';
+import { jsonText, printJson, printTable, type Column } from './render.js';
 import type { Style } from './style.js';
 
 /** One printed line: an answer, or the status of a question that got none. */
@@ -98,11 +98,13 @@ export class ResolveStreamPrinter {
 
   constructor(
     private readonly term: Terminal,
-    private readonly mode: 'plain' | 'short' | 'verbose',
+    private readonly mode: 'plain' | 'short' | 'verbose' | 'ndjson',
   ) {}
 
   print(result: ResolveResult): void {
-    if (this.mode === 'verbose') {
+    if (this.mode === 'ndjson') {
+      this.pending += `${jsonText(resolveJsonRecord(result))}\n`;
+    } else if (this.mode === 'verbose') {
       this.pending += formatResolveVerbose(result);
     } else if (this.mode === 'short') {
       this.pending += formatResolveShort(result);
@@ -161,28 +163,30 @@ export function formatResolveVerbose(result: ResolveResult): string {
 
 /** --json: the results as one array (the documented, stable field names). */
 export function printResolveJson(term: Terminal, results: ResolveResult[]): void {
-  printJson(
-    term,
-    results.map((r) => ({
-      name: r.name,
-      ...(r.asciiName ? { asciiName: r.asciiName } : {}),
-      queryName: r.queryName,
-      type: r.type,
-      status: r.status,
-      ...(r.rcode ? { rcode: r.rcode } : {}),
-      ...(r.error ? { error: r.error } : {}),
-      server: r.server,
-      ...(r.transport ? { transport: r.transport } : {}),
-      ...(r.tls ? { tls: r.tls } : {}),
-      timeMs: r.timeMs,
-      answers: r.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, value: a.value })),
-      flags: r.reply ? r.reply.flags : null,
-      authority: r.reply ? r.reply.authority : [],
-      additional: r.reply ? r.reply.additional : [],
-      edns: r.reply ? r.reply.edns : null,
-      ...(r.reply ? { id: r.reply.id, sizeBytes: r.reply.sizeBytes } : {}),
-      ...(r.extendedErrors ? { extendedErrors: r.extendedErrors } : {}),
-      ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),
-    })),
-  );
+  printJson(term, results.map(resolveJsonRecord));
+}
+
+/** One result as --json and --ndjson write it. */
+export function resolveJsonRecord(r: ResolveResult): Record<string, unknown> {
+  return {
+    name: r.name,
+    ...(r.asciiName ? { asciiName: r.asciiName } : {}),
+    queryName: r.queryName,
+    type: r.type,
+    status: r.status,
+    ...(r.rcode ? { rcode: r.rcode } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    server: r.server,
+    ...(r.transport ? { transport: r.transport } : {}),
+    ...(r.tls ? { tls: r.tls } : {}),
+    timeMs: r.timeMs,
+    answers: r.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, value: a.value })),
+    flags: r.reply ? r.reply.flags : null,
+    authority: r.reply ? r.reply.authority : [],
+    additional: r.reply ? r.reply.additional : [],
+    edns: r.reply ? r.reply.edns : null,
+    ...(r.reply ? { id: r.reply.id, sizeBytes: r.reply.sizeBytes } : {}),
+    ...(r.extendedErrors ? { extendedErrors: r.extendedErrors } : {}),
+    ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),
+  };
 }

@@ -2,6 +2,9 @@
 // name ever reaches a resolver: a DNS server written here records every question it
 // gets, and the system resolver's queries are recorded inside the sandbox.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
 import { startRecordingDnsServer, type RecordingDnsServer } from '../helpers/dns-server.js';
 import { describeInSandbox, startTestResolver, type TestResolver } from '../helpers/sandbox.js';
@@ -82,6 +85,31 @@ describe("resolve: dig's forms against a recording DNS server", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad name '@x'.*@SERVER/);
     expect(server.received).toEqual([]);
+  });
+
+  test('-f FILE reads names as - does; --ndjson streams one JSON object per result, in input order', async () => {
+    server.received.length = 0;
+    const dir = mkdtempSync(join(tmpdir(), 'sockkit-names-'));
+    const file = join(dir, 'names.txt');
+    writeFileSync(file, '# a list\nf1.test\n\nf2.test  # trailing\nf3.test\n');
+    try {
+      const r = await runSockkit(['resolve', '-f', file, `@127.0.0.1:${server.port}`, '--type', 'A', '--ndjson']);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as { name: string; status: string }).name)).toEqual(['f1.test', 'f2.test', 'f3.test']);
+      expect(lines.every((l) => (JSON.parse(l) as { flags: string[] }).flags.includes('qr'))).toBe(true);
+      expect(server.received.map((q) => q.name).sort()).toEqual(['f1.test.', 'f2.test.', 'f3.test.']);
+      const bad = join(dir, 'bad.txt');
+      writeFileSync(bad, 'ok.test\n+tcp\n');
+      const refused = await runSockkit(['resolve', '-f', bad, `@127.0.0.1:${server.port}`]);
+      expect(refused.code).toBe(2);
+      expect(server.received).toHaveLength(3);
+      const device = await runSockkit(['resolve', '-f', '/dev/zero', `@127.0.0.1:${server.port}`]);
+      expect(device.code).toBe(2);
+      expect(device.stderr).toMatch(/\/dev\/zero: a character device, not a regular file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('-p without a server is a usage error', async () => {
