@@ -2,6 +2,7 @@
 // 127.0.0.1 and ::1; every answer is compared with what dig gets for the same question.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -280,6 +281,42 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
     expect(refused.code).toBe(7);
     expect((JSON.parse(refused.stdout) as Array<{ status: string; rcode: string }>)[0]).toMatchObject({ status: 'refused', rcode: 'REFUSED' });
   });
+
+  test('100,000 names through a proxy that drops 1 query datagram in 10: exactly one NDJSON record per name, in input order', async () => {
+    // A UDP proxy in front of NSD that drops every tenth datagram it is sent.
+    const front = createSocket('udp4');
+    const back = createSocket('udp4');
+    const clients = new Map<number, { port: number; address: string }>();
+    let seen = 0;
+    front.on('message', (msg, from) => {
+      if (++seen % 10 === 0) return;
+      clients.set(msg.readUInt16BE(0), from);
+      back.send(msg, nsd.port, '127.0.0.1');
+    });
+    back.on('message', (msg) => {
+      const to = clients.get(msg.readUInt16BE(0));
+      if (to) front.send(msg, to.port, to.address);
+    });
+    await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', () => resolve()));
+    const names = Array.from({ length: 100_000 }, (_, i) => (i % 100 === 0 ? `host-${String(i / 100).padStart(4, '0')}` : `bulk-${i}`) + '.sockkit.test');
+    try {
+      const r = await runSockkit(['resolve', '-', `@127.0.0.1:${front.address().port}`, '--type', 'A', '--ndjson', '--concurrency', '1000', '--timeout', '2'], {
+        input: names.join('\n'),
+        killAfterMs: 170_000,
+      });
+      const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; status: string });
+      expect(records).toHaveLength(names.length); // counted in and out
+      expect(records.map((x) => x.name)).toEqual(names);
+      const statuses = new Map<string, number>();
+      for (const x of records) statuses.set(x.status, (statuses.get(x.status) ?? 0) + 1);
+      expect(statuses.get('ok')).toBeGreaterThan(900); // the host-NNNN names, bar a rare loss
+      expect((statuses.get('ok') ?? 0) + (statuses.get('nxdomain') ?? 0)).toBeGreaterThan(names.length - 100); // 4 sends with backoff: ~1 in 10,000 lost all
+      expect(seen).toBeGreaterThan(names.length * 1.05); // the drops were retransmitted
+    } finally {
+      front.close();
+      back.close();
+    }
+  }, 180_000);
 
   test('the batch as piped lines: one line per answer, tab-separated, --short values only', async () => {
     const input = ['host-0001.sockkit.test', 'host-0002.sockkit.test'].join('\n');

