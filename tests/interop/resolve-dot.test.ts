@@ -114,6 +114,16 @@ describeWithPeers('resolve over TLS against unbound (compared with dig +tls)', [
     expect(r.stderr).toMatch(/tls\s+TLSv1\.[23] \S+ ALPN=\S+ cert=localhost/);
   });
 
+  test('padding is on over TLS (RFC 8467): unbound pads its answer to a padded query to 468 octets; --no-padding turns it off', async () => {
+    const size = async (extra: string[]) => {
+      const r = await runSockkit(['resolve', 'www.tls.example.test', ...dot(), '--type', 'A', '--json', ...extra]);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as Array<{ sizeBytes: number }>)[0]!.sizeBytes;
+    };
+    expect((await size([])) % 468).toBe(0);
+    expect((await size(['--no-padding'])) % 468).not.toBe(0);
+  });
+
   test('a DoT server that closes after each answer: every question is answered, over as many connections', async () => {
     closerConnections = 0;
     const names = Array.from({ length: 5 }, (_, i) => `c${i}.test`);
