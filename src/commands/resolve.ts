@@ -158,6 +158,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
     qclass: query.qclass,
     detail: ctx.term.json || verbose || args.ndjson === true,
     maxRecords: args.maxRecords,
+    output: streaming,
     timeoutMs: ctx.timeoutMs,
     concurrency: args.concurrency,
     trace: ctx.trace,

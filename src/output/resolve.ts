@@ -126,8 +126,37 @@ export class ResolveStreamPrinter {
   flush(): void {
     this.scheduled = false;
     if (this.pending === '') return;
-    this.term.stdout.write(this.pending);
+    const taken = this.term.stdout.write(this.pending);
     this.pending = '';
+    if (!taken) this.waitForDrain();
+  }
+
+  /**
+   * True while the reader of stdout lags (the pipe is full and Node queues in memory):
+   * the resolver starts no new question until it catches up, so a slow reader bounds
+   * memory instead of 100,000 results piling up in the write queue.
+   */
+  get busy(): boolean {
+    return this.blocked;
+  }
+
+  /** Calls `then` once stdout has drained (at once when it is not blocked). */
+  whenDrained(then: () => void): void {
+    if (!this.blocked) return then();
+    this.waiters.push(then);
+  }
+
+  private blocked = false;
+  private waiters: Array<() => void> = [];
+
+  private waitForDrain(): void {
+    const stream = this.term.stdout as { once?: (event: 'drain', listener: () => void) => unknown };
+    if (this.blocked || typeof stream.once !== 'function') return;
+    this.blocked = true;
+    stream.once('drain', () => {
+      this.blocked = false;
+      for (const waiter of this.waiters.splice(0)) waiter();
+    });
   }
 }
 

@@ -104,6 +104,8 @@ export interface ResolveOptions {
   signal?: AbortSignal;
   /** Called once per question, in input order. */
   onResult: (result: ResolveResult, index: number) => void;
+  /** Where results go, when it can lag (a pipe): no new question starts while it is busy. */
+  output?: { readonly busy: boolean; whenDrained(then: () => void): void };
 }
 
 /**
@@ -207,8 +209,17 @@ export async function resolveAll(questions: ResolveQuestion[], options: ResolveO
           end(err);
         }
       };
+      let waitingForOutput = false;
       const pump = () => {
-        if (pumping) return; // a question that ended at once: the loop below goes on
+        if (pumping || waitingForOutput) return; // a question that ended at once: the loop below goes on
+        if (options.output?.busy) {
+          waitingForOutput = true;
+          options.output.whenDrained(() => {
+            waitingForOutput = false;
+            pump();
+          });
+          return;
+        }
         pumping = true;
         while (inFlight < limit && nextToStart < jobs.length && !signal?.aborted) {
           const index = nextToStart++;
