@@ -5,6 +5,7 @@ import { benchStartup } from './startup.js';
 import { benchNtp } from './ntp.js';
 import { benchNtpNts } from './ntp-nts.js';
 import { benchResolve } from './resolve.js';
+import { benchResolveDot } from './resolve-dot.js';
 import { benchHttp } from './http.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
@@ -15,6 +16,7 @@ type Suite = { name: string; run: () => Promise<ResultRow[]> };
 const SUITES: Suite[] = [
   { name: 'startup', run: () => benchStartup() },
   { name: 'resolve', run: () => benchResolve() },
+  { name: 'resolve-dot', run: () => benchResolveDot() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },

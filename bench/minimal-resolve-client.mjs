@@ -17,6 +17,8 @@ const WINDOW = 50;
 let next = 0;
 let done = 0;
 let out = '';
+/** ID → index of the name: IDs wrap at 65,536, and at most WINDOW are in flight. */
+const inFlight = new Map();
 setTimeout(() => {
   process.stderr.write(`gave up: ${done} of ${names.length} answered\n`);
   process.exit(1);
@@ -25,7 +27,8 @@ setTimeout(() => {
 function ask(index) {
   const labels = names[index].split('.');
   const query = Buffer.alloc(12 + names[index].length + 2 + 4);
-  query.writeUInt16BE(index, 0);
+  query.writeUInt16BE(index & 0xffff, 0);
+  inFlight.set(index & 0xffff, index);
   query[2] = 1; // RD
   query[5] = 1; // one question
   let at = 12;
@@ -39,7 +42,9 @@ function ask(index) {
 }
 
 socket.on('message', (reply) => {
-  const index = reply.readUInt16BE(0);
+  const index = inFlight.get(reply.readUInt16BE(0));
+  if (index === undefined) return;
+  inFlight.delete(reply.readUInt16BE(0));
   // The first answer's data, after the question: its owner is a 2-byte compression
   // pointer (as NSD writes it), then type, class, TTL and length, 10 bytes.
   let at = 12;

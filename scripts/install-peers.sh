@@ -4,12 +4,12 @@
 # Installing does not start any service: tests start their own with their own configs.
 set -euo pipefail
 
-# DNS: nsd, dig · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
+# DNS: nsd, dig, unbound (DNS over TLS; never its packaged service) · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
 # echo/raw TCP+UDP: socat, ncat, nc · benchmarks: hyperfine, GNU time
 # services: netbase provides /etc/services (getent comparisons)
 # the loopback-only test sandbox (scripts/sandbox.sh): ip, unshare; nft drops packets in it (Happy Eyeballs)
 PACKAGES=(
-  nsd bind9-dnsutils
+  nsd bind9-dnsutils unbound
   chrony ntpsec-ntpdig
   nginx-light openssl curl
   socat ncat netcat-openbsd
@@ -17,7 +17,7 @@ PACKAGES=(
   netbase
   iproute2 util-linux nftables
 )
-BINARIES=(nsd dig chronyd ntpdig nginx openssl curl socat ncat nc hyperfine /usr/bin/time ip unshare nft)
+BINARIES=(nsd dig unbound chronyd ntpdig nginx openssl curl socat ncat nc hyperfine /usr/bin/time ip unshare nft)
 
 missing=()
 for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

@@ -1,29 +1,61 @@
 // `sockkit resolve <name|ip>...`: names → records, through the system resolver
 // (getaddrinfo) or, with --server, by asking one DNS server directly over UDP/TCP.
 import { defineCommand, familyOf, type CommandContext } from './common.js';
-import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
+import { FAMILY_CONFLICT, FAMILY_OPTIONS, flagTable, GLOBAL_OPTIONS } from './options.js';
 import { usageError } from '../net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
-import { readStdin } from '../net/shared/read-input.js';
+import { readBoundedFile, readStdin } from '../net/shared/read-input.js';
 import { parseNameList, parseQueryName, type QueryName } from '../net/dns/names.js';
-import { RecordType, typeName, typeNumber } from '../net/dns/packet.js';
-import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult } from '../net/dns/resolve.js';
+import { RecordType, typeNumber } from '../net/dns/packet.js';
+import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult, type ServerSet, type ServerSpec } from '../net/dns/resolve.js';
+import { DnsClient } from '../net/dns/client.js';
+import { StreamTransport } from '../net/dns/tcp.js';
+import type { DnsTransport } from '../net/dns/transport.js';
+import { DEFAULT_RESOLV_CONF, readResolvConf } from '../net/dns/resolv-conf.js';
+import { readDigForms } from './dig-forms.js';
+import { randomBytes } from 'node:crypto';
+import { querySpec, type QueryOptions } from '../net/dns/query.js';
+import { clientSubnetOption, EdnsCode, QUERY_PADDING_BLOCK } from '../net/dns/edns.js';
+import { CLASS_IN, EDNS_UDP_PAYLOAD, type EdnsOption } from '../net/dns/packet.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
-const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'ANY'];
+const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'DNAME', 'DNSKEY', 'DS', 'RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM', 'CDS', 'CDNSKEY', 'TLSA', 'SSHFP', 'HTTPS', 'SVCB', 'NAPTR', 'URI', 'HINFO', 'LOC', 'ANY', 'AXFR'];
+/** Meta types that are not questions a stub asks (RFC 6895 §3.1): transfers and transaction signatures. */
+const NOT_QUESTIONS = new Set([RecordType.OPT, 249, 250, 251]);
 
 interface ResolveArgs {
   names: string[];
-  server?: string;
+  server?: string[];
+  resolvConf?: string;
+  reverse?: string[];
+  port?: number;
+  tcp?: boolean;
+  class?: string;
+  verbose?: boolean;
+  recurse: boolean;
+  cd?: boolean;
+  ad?: boolean;
+  bufsize?: number;
+  edns: boolean;
+  nsid?: boolean;
+  ecs?: string;
+  cookie?: boolean;
+  padding?: boolean;
+  tlsHostname?: string;
+  cacert?: string;
+  insecure?: boolean;
   type?: string[];
   short: boolean;
   concurrency: number;
+  maxRecords: number;
+  file?: string;
+  ndjson?: boolean;
   ipv4?: boolean;
   ipv6?: boolean;
 }
 
-export default defineCommand<ResolveArgs>({
-  command: 'resolve <names..>',
+const command = defineCommand<ResolveArgs>({
+  command: 'resolve [names..]',
   describe: 'resolve names to addresses (system resolver or a DNS server)',
   // yargs drops a lone `-` from variadic positionals when it re-parses them;
   // 'unknown-options-as-args' keeps it (the price: yargs passes unknown flags on as
@@ -33,24 +65,49 @@ export default defineCommand<ResolveArgs>({
     names: {
       type: 'string',
       array: true,
-      demandOption: true,
-      describe: 'names or IP addresses (an IP means a reverse PTR lookup); - reads names from stdin, one per line',
+      describe: 'names or IP addresses (an IP means a reverse PTR lookup); - reads names from stdin, one per line; @SERVER is a server, as in dig',
     },
   },
   options: {
     server: {
       alias: 's',
       type: 'string',
+      array: true,
       requiresArg: true,
-      describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default)',
+      describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default); repeat it to ask every server every question',
+    },
+    'resolv-conf': {
+      type: 'string',
+      requiresArg: true,
+      describe: `ask the nameservers of this file (resolv.conf format), one after another, for every question (default: ${DEFAULT_RESOLV_CONF}, for the types getaddrinfo cannot look up)`,
     },
     type: {
       alias: 't',
       type: 'string',
       array: true,
       requiresArg: true,
-      describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (needs --server except A/AAAA; default A and AAAA)`,
+      describe: `record type, repeatable or comma-separated: ${TYPE_CHOICES.join(', ')} (default A and AAAA; without --server, types other than A/AAAA go to resolv.conf's nameservers)`,
     },
+    reverse: { alias: 'x', type: 'string', array: true, requiresArg: true, describe: 'reverse (PTR) lookup of this IP address, as dig -x; repeatable' },
+    port: { alias: 'p', type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: 65_535 }, describe: 'the DNS server\'s port when the server does not name one, as dig -p' },
+    tcp: { type: 'boolean', describe: 'ask over TCP (one connection, many questions at once) instead of UDP' },
+    class: { type: 'string', requiresArg: true, describe: 'the class asked: IN (default), CH or HS (--class CH --type TXT version.bind)' },
+    verbose: { alias: 'v', type: 'boolean', describe: "dig's full view of each reply: header flags, every section, EDNS, size and time" },
+    recurse: { type: 'boolean', default: true, describe: 'set RD, asking the server to recurse (--no-recurse clears it)' },
+    cd: { type: 'boolean', describe: 'set CD: checking disabled (the server skips DNSSEC validation)' },
+    ad: { type: 'boolean', describe: 'set AD in the query: ask whether the answer is authentic' },
+    bufsize: { type: 'number', requiresArg: true, limit: { kind: 'integer', min: 512, max: 65_535 }, describe: 'EDNS UDP payload size offered (default 1232)' },
+    edns: { type: 'boolean', default: true, describe: 'send an EDNS OPT record (--no-edns: plain RFC 1035 queries)' },
+    nsid: { type: 'boolean', describe: "ask for the server's identifier (RFC 5001)" },
+    ecs: { type: 'string', requiresArg: true, describe: 'EDNS Client Subnet ADDRESS/PREFIX (RFC 7871), e.g. 192.0.2.0/24' },
+    cookie: { type: 'boolean', describe: "send a client cookie (RFC 7873); the server's is shown, and a reply echoing another is ignored" },
+    padding: { type: 'boolean', describe: 'pad queries to 128-byte blocks (RFC 7830/8467); on by default over TLS (--no-padding)' },
+    'tls-hostname': { type: 'string', requiresArg: true, describe: 'DNS over TLS: the name the certificate must carry (and SNI), when tls:// names an IP address' },
+    cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS: trust only the CA certificates of this PEM file' },
+    insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
+    'max-records': { type: 'number', default: 1_000_000, requiresArg: true, limit: { kind: 'integer', min: 1, max: 100_000_000 }, describe: 'AXFR: the most records a zone transfer may bring' },
+    file: { alias: 'f', type: 'string', requiresArg: true, describe: 'read names from this file, one per line (as -, the same bounds)' },
+    ndjson: { type: 'boolean', describe: 'one JSON object per result, one per line, streamed in input order (the --json fields)' },
     short: { type: 'boolean', default: false, describe: 'print only the values, one per line' },
     concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, limit: { kind: 'integer', min: 1, max: 10_000 }, describe: 'questions in flight at once' },
     ...FAMILY_OPTIONS,
@@ -60,31 +117,51 @@ export default defineCommand<ResolveArgs>({
     ['sockkit resolve localhost', 'every address of localhost from the system resolver (/etc/hosts, DNS)'],
     ['sockkit resolve example.com --server 127.0.0.1:5353 --type MX --type TXT', 'MX and TXT records from one DNS server'],
     ['sockkit resolve 198.51.100.7 --server ::1', 'reverse (PTR) lookup of an address'],
+    ['sockkit resolve @127.0.0.1 -p 5353 -x 198.51.100.7', "dig's forms: @SERVER, -p PORT, -x ADDRESS"],
+    ['sockkit resolve -f names.txt @127.0.0.1 --ndjson', 'a list of names from a file, one JSON object per result as they come'],
     ['sockkit resolve - --server 127.0.0.1 --short < names.txt', 'a list of names from stdin, 50 at a time'],
   ],
   defaultTimeoutSeconds: 5,
   run: async (args, ctx) => runResolve(args, ctx),
 });
+export default command;
+
+/** Every spelling of resolve's own flags and the global ones (dig's +options name one of these). */
+const RESOLVE_FLAGS = new Set([...flagTable({ ...GLOBAL_OPTIONS, ...command.commandLine.options }).keys()]);
 
 async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<number> {
   const family = familyOf(args);
-  const concurrency = args.concurrency;
-  const names = await readNames(args.names);
+  const forms = readDigForms((args.names ?? []).map(String), (flag) => RESOLVE_FLAGS.has(flag));
+  const names = await readNames(forms.names, args.reverse ?? [], args.file);
   const types = parseTypes(args.type);
-  const trace = ctx.trace;
+  const serverInputs = [...(args.server ?? []).map(String), ...forms.servers];
+  const serversForAll = serverInputs.length > 0 || args.resolvConf !== undefined;
+  const questions = planQuestions(names, types, serversForAll, family);
+  const needsServers = questions.some((q) => q.viaServers);
+  if (!needsServers && args.port !== undefined) {
+    throw usageError('-p / --port', 'names the port of a DNS server', 'add @SERVER or --server ADDRESS');
+  }
+  const query = queryOptions(args);
+  if (!needsServers && (query.qclass !== CLASS_IN || args.class !== undefined)) {
+    throw usageError('--class', 'getaddrinfo asks for class IN only', 'add @SERVER or --server ADDRESS');
+  }
+  const servers = needsServers ? await chooseServers(serverInputs, args, family, ctx, query) : undefined;
 
-  const server = args.server === undefined ? undefined : await parseServer(args.server, family, ctx.timeoutMs, trace);
-  const systemFamily = server || !types ? family : systemFamilyFor(types, names, family);
-  const questions = planQuestions(names, types, server !== undefined, server ? family : systemFamily);
   const results: ResolveResult[] = [];
   const codes: number[] = [];
-  const streaming = !ctx.term.json && (args.short || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, args.short) : undefined;
+  if (args.ndjson && (ctx.term.json || args.short || args.verbose)) throw usageError('--ndjson', 'is an output form of its own', 'drop --json, --short or -v');
+  const verbose = args.verbose === true && !ctx.term.json && !args.short;
+  const mode = args.ndjson ? 'ndjson' : args.short ? 'short' : verbose ? 'verbose' : 'plain';
+  const streaming = !ctx.term.json && (mode !== 'plain' || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, mode) : undefined;
   await resolveAll(questions, {
-    server,
-    family: systemFamily,
+    servers,
+    qclass: query.qclass,
+    detail: ctx.term.json || verbose || args.ndjson === true,
+    maxRecords: args.maxRecords,
+    output: streaming,
     timeoutMs: ctx.timeoutMs,
-    concurrency,
-    trace,
+    concurrency: args.concurrency,
+    trace: ctx.trace,
     signal: ctx.signal,
     onResult: (result) => {
       const code = statusErrorCode(result);
@@ -100,21 +177,68 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
 }
 
 /**
- * Without --server only addresses can be asked for (getaddrinfo/getnameinfo): --type A
- * or AAAA picks the family, PTR needs IP addresses, anything else needs a DNS server.
+ * The servers to ask: those given (--server, @SERVER), each asked every question; or
+ * else resolv.conf's (--resolv-conf, /etc/resolv.conf), one after another.
  */
-function systemFamilyFor(types: number[], names: QueryName[], family: 4 | 6 | undefined): 4 | 6 | undefined {
-  const unsupported = types.filter((t) => t !== RecordType.A && t !== RecordType.AAAA && t !== RecordType.PTR);
-  if (unsupported.length > 0) {
-    throw usageError(`--type ${unsupported.map(typeName).join(',')}`, 'the system resolver only looks up addresses', 'add --server ADDRESS to ask a DNS server');
+async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 | undefined, ctx: CommandContext, query: QueryOptions): Promise<ServerSet> {
+  if (inputs.length > 0) {
+    const specs: ServerSpec[] = [];
+    for (const input of inputs) specs.push(await parseServer(input, family, ctx.timeoutMs, ctx.trace, args.port));
+    checkTlsFlags(args, specs.some((s) => s.scheme === 'tls'));
+    const ca = args.cacert === undefined ? undefined : await (await import('../net/http/extra-ca.js')).readCertificateFile(args.cacert);
+    return { transports: specs.map((spec) => transportFor(spec, args, ctx, ca, query)), mode: 'each' };
   }
-  const hasA = types.includes(RecordType.A);
-  const hasAAAA = types.includes(RecordType.AAAA);
-  const named = names.find((n) => !n.address);
-  if (!hasA && !hasAAAA && named) {
-    throw usageError(`--type PTR for '${named.input}'`, 'the system resolver reverses IP addresses only', 'give an IP address, or add --server ADDRESS');
+  checkTlsFlags(args, false);
+  const path = args.resolvConf ?? DEFAULT_RESOLV_CONF;
+  const conf = await readResolvConf(path);
+  ctx.trace('config', `${path}: nameserver ${conf.nameservers.join(', ')}${conf.defaulted ? ' (none listed: the default)' : ''}, timeout:${conf.timeoutSeconds} attempts:${conf.attempts}`);
+  const specs = conf.nameservers.map((host): ServerSpec => ({ host: host.replace(/%.*$/, ''), port: args.port ?? 53, scheme: 'dns', given: host }));
+  return { transports: specs.map((spec) => transportFor(spec, args, ctx, undefined, query)), mode: 'in-order', conf };
+}
+
+/** UDP (TCP for truncated replies), TCP (--tcp, tcp://), or TLS (tls://). */
+function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, ca: Buffer | undefined, query: QueryOptions): DnsTransport {
+  if (spec.scheme === 'tls') {
+    const tls = { name: args.tlsHostname ?? spec.given, ca, insecure: args.insecure };
+    return new StreamTransport(spec, { trace: ctx.trace, tls, query: querySpec(query, args.padding !== false) });
   }
-  return hasA === hasAAAA ? family : hasA ? 4 : 6;
+  if (spec.scheme === 'tcp' || args.tcp) return new StreamTransport(spec, { trace: ctx.trace, query: querySpec(query) });
+  return new DnsClient(spec, { trace: ctx.trace, query: querySpec(query) });
+}
+
+/** The header bits, class and EDNS record of every query, from the flags. */
+function queryOptions(args: ResolveArgs): QueryOptions {
+  const edns = args.edns !== false;
+  const wantsEdns = [args.bufsize !== undefined && '--bufsize', args.nsid && '--nsid', args.ecs !== undefined && '--ecs', args.cookie && '--cookie', args.padding && '--padding'].filter(Boolean);
+  if (!edns && wantsEdns.length > 0) throw usageError(`--no-edns with ${wantsEdns.join(', ')}`, 'those are EDNS options: they need the OPT record --no-edns leaves out');
+  const options: EdnsOption[] = [];
+  if (args.nsid) options.push({ code: EdnsCode.NSID, data: Buffer.alloc(0) });
+  if (args.ecs !== undefined) options.push(clientSubnetOption(String(args.ecs)));
+  if (args.cookie) options.push({ code: EdnsCode.COOKIE, data: randomBytes(8) });
+  return {
+    qclass: parseClass(args.class),
+    recurse: args.recurse !== false,
+    ad: args.ad === true,
+    cd: args.cd === true,
+    edns: edns ? { udpPayload: args.bufsize ?? EDNS_UDP_PAYLOAD, do: false, options, padBlock: args.padding ? QUERY_PADDING_BLOCK : 0 } : false,
+  };
+}
+
+function parseClass(text: string | undefined): number {
+  if (text === undefined) return CLASS_IN;
+  const known: Record<string, number> = { IN: 1, CH: 3, CHAOS: 3, HS: 4, HESIOD: 4 };
+  const upper = String(text).toUpperCase();
+  const generic = /^CLASS(\d{1,5})$/.exec(upper);
+  const value = known[upper] ?? (generic && Number(generic[1]) <= 0xffff ? Number(generic[1]) : undefined);
+  if (value === undefined) throw usageError(`bad --class '${text}'`, 'expected IN, CH, HS (or CLASSnnn)');
+  return value;
+}
+
+/** --tls-hostname, --cacert and -k say how to trust a DoT server: without one they are a mistake. */
+function checkTlsFlags(args: ResolveArgs, anyTls: boolean): void {
+  if (anyTls) return;
+  const given = [args.tlsHostname !== undefined && '--tls-hostname', args.cacert !== undefined && '--cacert', args.insecure && '-k'].filter(Boolean);
+  if (given.length > 0) throw usageError(given.join(', '), 'only apply to DNS over TLS', 'name the server as tls://HOST');
 }
 
 /**
@@ -126,9 +250,18 @@ export const NAME_LIST_LIMITS = { maxBytes: 64 * 1024 * 1024, maxLines: 1_000_00
 const nameListTooLong = (why: string) =>
   usageError('names from stdin', why, `at most ${NAME_LIST_LIMITS.maxLines.toLocaleString('en-US')} lines of up to 64 KiB, 64 MiB in all; split the list`);
 
-/** Expands `-` into the names read from stdin; checks every name before any query. */
-async function readNames(args: string[]): Promise<QueryName[]> {
+/**
+ * Expands `-` into the names read from stdin, adds -x's addresses, and checks every
+ * name before any query: nothing that is not a host name or an IP reaches a resolver.
+ */
+async function readNames(args: string[], reverse: string[], file: string | undefined): Promise<QueryName[]> {
   const raw: string[] = [];
+  if (file !== undefined) {
+    const fromFile = parseNameList((await readBoundedFile(String(file), NAME_LIST_LIMITS.maxBytes)).toString('utf8'));
+    if (fromFile.length > NAME_LIST_LIMITS.maxLines) throw nameListTooLong(`${fromFile.length.toLocaleString('en-US')} names in ${file}`);
+    if (fromFile.length === 0) throw usageError('no names', `${file} has no names (one per line; blank lines and # comments are skipped)`);
+    raw.push(...fromFile);
+  }
   for (const arg of args.map(String)) {
     if (arg !== '-') {
       raw.push(arg);
@@ -138,7 +271,14 @@ async function readNames(args: string[]): Promise<QueryName[]> {
     if (fromStdin.length === 0) throw usageError('no names', 'stdin had no names (one per line; blank lines and # comments are skipped)');
     raw.push(...fromStdin);
   }
-  return raw.map(parseQueryName);
+  const names = raw.map(parseQueryName);
+  for (const address of reverse.map(String)) {
+    const parsed = parseQueryName(address);
+    if (!parsed.address) throw usageError(`bad -x '${address}'`, 'not an IP address', '-x takes an address to look up in reverse');
+    names.push(parsed);
+  }
+  if (names.length === 0) throw usageError('no names', 'give a name, an IP address, -x ADDRESS, or - to read names from stdin');
+  return names;
 }
 
 function parseTypes(values: string[] | undefined): number[] | undefined {
@@ -147,7 +287,7 @@ function parseTypes(values: string[] | undefined): number[] | undefined {
   for (const value of values.flatMap((v) => String(v).split(','))) {
     const text = value.trim();
     const type = typeNumber(text);
-    if (type === undefined || type === RecordType.OPT || text === '') {
+    if (type === undefined || NOT_QUESTIONS.has(type) || text === '') {
       throw usageError(`bad --type '${value}'`, `expected one of ${TYPE_CHOICES.join(', ')} (or TYPEnnn)`);
     }
     if (!types.includes(type)) types.push(type);

@@ -3,12 +3,14 @@
 // --short, and one JSON array with --json.
 import type { ResolveResult } from '../net/dns/resolve.js';
 import type { Terminal } from './terminal.js';
-import { printJson, printTable, type Column } from './render.js';
+import { jsonText, printJson, printTable, type Column } from './render.js';
 import type { Style } from './style.js';
 
 /** One printed line: an answer, or the status of a question that got none. */
 interface ResolveRow {
   result: ResolveResult;
+  /** The record's own owner (along a CNAME chain, the target's name), as shown. */
+  owner: string;
   type: string;
   ttl: number | null;
   value: string;
@@ -16,9 +18,16 @@ interface ResolveRow {
 
 function rowsOf(result: ResolveResult): ResolveRow[] {
   if (result.answers.length > 0 && result.status === 'ok') {
-    return result.answers.map((a) => ({ result, type: a.type, ttl: a.ttl, value: a.value }));
+    return result.answers.map((a) => ({ result, owner: ownerName(result, a.name), type: a.type, ttl: a.ttl, value: a.value }));
   }
-  return [{ result, type: result.type, ttl: null, value: statusText(result) }];
+  return [{ result, owner: displayName(result), type: result.type, ttl: null, value: statusText(result) }];
+}
+
+/** The owner as shown: the name as typed when it is the name asked, else the owner without its trailing dot. */
+function ownerName(result: ResolveResult, owner: string): string {
+  const bare = owner.endsWith('.') && owner !== '.' ? owner.slice(0, -1) : owner;
+  const asked = result.queryName.endsWith('.') && result.queryName !== '.' ? result.queryName.slice(0, -1) : result.queryName;
+  return bare.toLowerCase() === asked.toLowerCase() || owner === result.name ? displayName(result) : bare;
 }
 
 /** `NXDOMAIN`, `NODATA`, `TIMEOUT (timed out after 2 s)`... */
@@ -40,11 +49,12 @@ const STATUS_STYLE: Record<ResolveResult['status'], Style> = {
   refused: 'red',
   timeout: 'red',
   unreachable: 'red',
+  tls: 'red',
   error: 'red',
 };
 
 const COLUMNS: Column<ResolveRow>[] = [
-  { header: 'name', value: (r) => displayName(r.result) },
+  { header: 'name', value: (r) => r.owner },
   { header: 'type', value: (r) => r.type, style: () => 'cyan' },
   { header: 'TTL', value: (r) => r.ttl ?? '', align: 'right' },
   { header: 'value', value: (r) => r.value, style: (r) => (r.result.status === 'ok' ? undefined : STATUS_STYLE[r.result.status]) },
@@ -64,7 +74,7 @@ export async function printResolveTable(term: Terminal, results: ResolveResult[]
 export function formatResolvePlain(result: ResolveResult): string {
   let text = '';
   for (const row of rowsOf(result)) {
-    text += `${displayName(result)}\t${row.type}\t${row.ttl ?? ''}\t${row.value}\t${result.server}\t${result.timeMs.toFixed(1)}\n`;
+    text += `${row.owner}\t${row.type}\t${row.ttl ?? ''}\t${row.value}\t${result.server}\t${result.timeMs.toFixed(1)}\n`;
   }
   return text;
 }
@@ -88,11 +98,15 @@ export class ResolveStreamPrinter {
 
   constructor(
     private readonly term: Terminal,
-    private readonly short: boolean,
+    private readonly mode: 'plain' | 'short' | 'verbose' | 'ndjson',
   ) {}
 
   print(result: ResolveResult): void {
-    if (this.short) {
+    if (this.mode === 'ndjson') {
+      this.pending += `${jsonText(resolveJsonRecord(result))}\n`;
+    } else if (this.mode === 'verbose') {
+      this.pending += formatResolveVerbose(result);
+    } else if (this.mode === 'short') {
       this.pending += formatResolveShort(result);
       if (result.status !== 'ok' && !this.term.quiet) {
         this.flush();
@@ -112,28 +126,96 @@ export class ResolveStreamPrinter {
   flush(): void {
     this.scheduled = false;
     if (this.pending === '') return;
-    this.term.stdout.write(this.pending);
+    const taken = this.term.stdout.write(this.pending);
     this.pending = '';
+    if (!taken) this.waitForDrain();
   }
+
+  /**
+   * True while the reader of stdout lags (the pipe is full and Node queues in memory):
+   * the resolver starts no new question until it catches up, so a slow reader bounds
+   * memory instead of 100,000 results piling up in the write queue.
+   */
+  get busy(): boolean {
+    return this.blocked;
+  }
+
+  /** Calls `then` once stdout has drained (at once when it is not blocked). */
+  whenDrained(then: () => void): void {
+    if (!this.blocked) return then();
+    this.waiters.push(then);
+  }
+
+  private blocked = false;
+  private waiters: Array<() => void> = [];
+
+  private waitForDrain(): void {
+    const stream = this.term.stdout as { once?: (event: 'drain', listener: () => void) => unknown };
+    if (this.blocked || typeof stream.once !== 'function') return;
+    this.blocked = true;
+    stream.once('drain', () => {
+      this.blocked = false;
+      for (const waiter of this.waiters.splice(0)) waiter();
+    });
+  }
+}
+
+/** -v: dig's full view of one result (its header, sections, EDNS, size and time). */
+export function formatResolveVerbose(result: ResolveResult): string {
+  const reply = result.reply;
+  const lines = [`; <<>> sockkit resolve <<>> ${displayName(result)} ${result.type} @${result.server}`];
+  if (!reply) {
+    lines.push(`;; ${statusText(result)}`);
+    for (const a of result.answers) lines.push(`${a.name}\t${a.ttl ?? ''}\t${a.type}\t${a.value}`);
+  } else {
+    lines.push(`;; ->>HEADER<<- opcode: ${reply.opcode === 0 ? 'QUERY' : reply.opcode}, status: ${reply.rcode}, id: ${reply.id}`);
+    lines.push(`;; flags: ${reply.flags.join(' ')}; QUERY: ${reply.question.length}, ANSWER: ${reply.answer.length}, AUTHORITY: ${reply.authority.length}, ADDITIONAL: ${reply.additional.length + (reply.edns ? 1 : 0)}`);
+    if (result.status !== 'ok') lines.push(`;; sockkit: ${statusText(result)}`);
+    if (reply.edns) {
+      lines.push('', ';; OPT PSEUDOSECTION:', `; EDNS: version: ${reply.edns.version}, flags:${reply.edns.flags.map((f) => ` ${f}`).join('')}; udp: ${reply.edns.udpPayload}`);
+      for (const o of reply.edns.options) lines.push(`; ${o.name}: ${o.value}`);
+    }
+    lines.push('', ';; QUESTION SECTION:', ...reply.question.map((q) => `;${q.name}\t\t${q.class}\t${q.type}`));
+    const section = (title: string, records: typeof reply.answer) => {
+      if (records.length > 0) lines.push('', `;; ${title} SECTION:`, ...records.map((r) => `${r.name}\t${r.ttl}\t${r.class}\t${r.type}\t${r.value}`));
+    };
+    section('ANSWER', reply.answer);
+    section('AUTHORITY', reply.authority);
+    section('ADDITIONAL', reply.additional);
+    if (reply.problem) lines.push(`;; sockkit: the rest of the reply is unreadable: ${reply.problem}`);
+  }
+  lines.push('', `;; Query time: ${result.timeMs.toFixed(1)} msec`, `;; SERVER: ${result.server}${result.transport ? ` (${result.transport.toUpperCase()})` : ''}`);
+  if (result.tls) lines.push(`;; TLS: ${result.tls.protocol ?? '?'} ${result.tls.cipher ?? '?'} cert=${result.tls.peerSubject ?? '?'}${result.tls.verified ? '' : ` NOT VERIFIED (${result.tls.verifyError ?? '?'})`}`);
+  if (reply) lines.push(`;; MSG SIZE  rcvd: ${reply.sizeBytes}`);
+  return `${lines.join('\n')}\n\n`;
 }
 
 /** --json: the results as one array (the documented, stable field names). */
 export function printResolveJson(term: Terminal, results: ResolveResult[]): void {
-  printJson(
-    term,
-    results.map((r) => ({
-      name: r.name,
-      ...(r.asciiName ? { asciiName: r.asciiName } : {}),
-      queryName: r.queryName,
-      type: r.type,
-      status: r.status,
-      ...(r.rcode ? { rcode: r.rcode } : {}),
-      ...(r.error ? { error: r.error } : {}),
-      server: r.server,
-      ...(r.transport ? { transport: r.transport } : {}),
-      timeMs: r.timeMs,
-      answers: r.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, value: a.value })),
-      ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),
-    })),
-  );
+  printJson(term, results.map(resolveJsonRecord));
+}
+
+/** One result as --json and --ndjson write it. */
+export function resolveJsonRecord(r: ResolveResult): Record<string, unknown> {
+  return {
+    name: r.name,
+    ...(r.asciiName ? { asciiName: r.asciiName } : {}),
+    queryName: r.queryName,
+    type: r.type,
+    status: r.status,
+    ...(r.rcode ? { rcode: r.rcode } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    server: r.server,
+    ...(r.transport ? { transport: r.transport } : {}),
+    ...(r.tls ? { tls: r.tls } : {}),
+    timeMs: r.timeMs,
+    answers: r.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, value: a.value })),
+    flags: r.reply ? r.reply.flags : null,
+    authority: r.reply ? r.reply.authority : [],
+    additional: r.reply ? r.reply.additional : [],
+    edns: r.reply ? r.reply.edns : null,
+    ...(r.reply ? { id: r.reply.id, sizeBytes: r.reply.sizeBytes } : {}),
+    ...(r.extendedErrors ? { extendedErrors: r.extendedErrors } : {}),
+    ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),
+  };
 }

@@ -33,8 +33,8 @@ async function singleValueFlags(): Promise<Array<[string, string, string]>> {
 
 describe('a flag that takes one value, given twice, is a usage error (exit 2, one line)', () => {
   test.each([
-    ['resolve', ['example.test', '--server', '127.0.0.1', '--server', '127.0.0.2'], '--server / -s'],
-    ['resolve', ['example.test', '-s', '127.0.0.1', '--server', '127.0.0.2'], '--server / -s'],
+    ['resolve', ['example.test', '--resolv-conf', 'a', '--resolv-conf', 'b'], '--resolv-conf'],
+    ['resolve', ['example.test', '-p', '53', '--port', '54'], '--port / -p'],
     ['echo-client', ['--port', '9', '--host', '127.0.0.1', '--host', '::1'], '--host'],
     ['service', ['--search', 'time', '-s', 'ssh'], '--search / -s'],
     ['ntp', ['127.0.0.1', '--port', '1', '-p', '2'], '--port / -p'],

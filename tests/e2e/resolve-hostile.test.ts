@@ -211,7 +211,7 @@ describe('resolve: nothing listening on the server port is unreachable at once, 
       return undefined;
     });
     const started = Date.now();
-    // retransmissions at 1/3 and 2/3 of 9 s: the first one, at 3 s, finds nothing listening
+    // retransmissions back off from 1/15 of 9 s: the first one, at 0.6 s, finds nothing listening
     const r = await runSockkit(['resolve', 'gone.test', 'gone2.test', '--server', `127.0.0.1:${dying.port}`, '--timeout', '9', '--json']);
     await stopped;
     const results = JSON.parse(r.stdout) as Result[];

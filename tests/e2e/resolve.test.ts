@@ -58,9 +58,7 @@ describe('resolve: bad input is a clear usage error (exit 2), never a stack trac
     [['resolve', 'x.test', '--server', '127.0.0.1:99999'], /bad port '99999'/],
     [['resolve', 'x.test', '--server', '127.0.0.1:abc'], /bad port 'abc'/],
     [['resolve', 'x.test', '--concurrency', '0'], /--concurrency/],
-    [['resolve', 'x.test', '--type', 'MX'], /system resolver only looks up addresses/],
     [['resolve', 'x.test', '--bogus-flag'], /unknown option '--bogus-flag'/],
-    [['resolve', 'localhost', '--type', 'PTR'], /reverses IP addresses only/],
     [['resolve', '-4', '-6', 'localhost'], /mutually exclusive/],
   ])('%j', async (args, message) => {
     const r = await runSockkit(args);
@@ -257,7 +255,7 @@ describe('resolve --server against hostile DNS servers', () => {
     expect(r.code).toBe(5);
     expect(r.stdout).toMatch(/^silent\.test\tA\t\tTIMEOUT \(timed out after 1\.5 s\)/);
     expect(r.elapsedMs).toBeLessThan(1500 + 5000);
-    expect(server.queries.length).toBe(3);
+    expect(server.queries.length).toBe(4); // at 0, 0.1, 0.3 and 0.7 s (backoff)
     expect(new Set(server.queries.map((q) => q.id)).size).toBe(1);
   });
 
@@ -277,7 +275,7 @@ describe('resolve --server against hostile DNS servers', () => {
     expect(seen.size).toBe(300);
   });
 
-  test('300 questions in flight to a silent server: each sent 3 times, each reported as a timeout, exit 5', async () => {
+  test('300 questions in flight to a silent server: each sent 4 times (backoff), each reported as a timeout, exit 5', async () => {
     const server = await hostileServer(() => {});
     const names = Array.from({ length: 300 }, (_, i) => `silent-${i}.test`);
     const r = await runSockkit(['resolve', '-', '--server', `127.0.0.1:${server.port}`, '--type', 'A', '--timeout', '0.6', '-c', '300'], {
@@ -288,7 +286,7 @@ describe('resolve --server against hostile DNS servers', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines.map((l) => l.split('\t')[0])).toEqual(names);
     for (const line of lines) expect(line).toMatch(/\tTIMEOUT \(timed out after 0\.6 s\)\t/);
-    expect(server.queries.length).toBe(900);
+    expect(server.queries.length).toBe(1200);
     expect(new Set(server.queries.map((q) => q.id)).size).toBe(300);
   });
 

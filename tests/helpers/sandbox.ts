@@ -11,6 +11,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { decodeMessage } from '../../src/net/dns/packet.js';
+import { startRecordingDnsServer } from './dns-server.js';
 
 /** True inside scripts/sandbox.sh's namespace, checked: only loopback interfaces exist. */
 export function inSandbox(): boolean {
@@ -60,19 +62,39 @@ export interface TestResolver {
   address: string;
   /** Queries that reached it (UDP datagrams and TCP connections). */
   queries: number;
+  /** The question names of the UDP queries that reached it (lower case, with the trailing dot). */
+  received: string[];
   close(): Promise<void>;
 }
 
 /**
  * A resolver on port 53 of a fresh 127.x address. `silent` reads every query and never
  * answers (a resolver that hangs); `refusing` listens on nothing, so every query gets an
- * ICMP port unreachable at once (what a dead local stub gives).
+ * ICMP port unreachable at once (what a dead local stub gives); `answering` answers
+ * (tests/helpers/dns-server.ts: A 192.0.2.1, TXT naming itself, NODATA for the rest).
  */
-export async function startTestResolver(kind: 'silent' | 'refusing', options = 'timeout:30 attempts:5'): Promise<TestResolver> {
+export async function startTestResolver(kind: 'silent' | 'refusing' | 'answering', options = 'timeout:30 attempts:5'): Promise<TestResolver> {
   const address = randomLoopbackAddress();
   const dir = mkdtempSync(join(tmpdir(), 'sockkit-resolver-'));
   const resolvConf = join(dir, 'resolv.conf');
   writeFileSync(resolvConf, `nameserver ${address}\noptions ${options}\n`);
+  if (kind === 'answering') {
+    const server = await startRecordingDnsServer({ address, port: 53 });
+    return {
+      resolvConf,
+      address,
+      get queries() {
+        return server.received.length;
+      },
+      get received() {
+        return server.received.map((q) => q.name.toLowerCase());
+      },
+      async close() {
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
   let udp: UdpSocket | undefined;
   let tcp: Server | undefined;
   const sockets = new Set<Socket>();
@@ -80,6 +102,7 @@ export async function startTestResolver(kind: 'silent' | 'refusing', options = '
     resolvConf,
     address,
     queries: 0,
+    received: [],
     async close() {
       for (const s of sockets) s.destroy();
       await Promise.all([
@@ -91,7 +114,10 @@ export async function startTestResolver(kind: 'silent' | 'refusing', options = '
   };
   if (kind === 'silent') {
     udp = createSocket('udp4');
-    udp.on('message', () => resolver.queries++);
+    udp.on('message', (msg: Buffer) => {
+      resolver.queries++;
+      resolver.received.push(questionName(msg));
+    });
     await new Promise<void>((resolve, reject) => {
       udp!.once('error', reject);
       udp!.bind(53, address, () => resolve());
@@ -109,4 +135,13 @@ export async function startTestResolver(kind: 'silent' | 'refusing', options = '
     });
   }
   return resolver;
+}
+
+/** The first question's name of a query, lower case ('' when it cannot be read). */
+function questionName(msg: Buffer): string {
+  try {
+    return decodeMessage(msg).questions[0]?.name.toLowerCase() ?? '';
+  } catch {
+    return '';
+  }
 }

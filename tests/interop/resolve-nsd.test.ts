@@ -2,6 +2,7 @@
 // 127.0.0.1 and ::1; every answer is compared with what dig gets for the same question.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -144,15 +145,50 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
     });
   });
 
-  test('a CNAME chain prints each hop, in chain order, then the addresses at its end', async () => {
+  test('a CNAME chain prints each hop, in chain order, then the addresses at its end, each under its own owner', async () => {
     const r = await runSockkit(['resolve', 'alias.sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '-4']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 4).join(' '))).toEqual([
       'alias.sockkit.test CNAME 3600 alias2.sockkit.test.',
-      'alias.sockkit.test CNAME 3600 www.sockkit.test.',
-      'alias.sockkit.test A 3600 198.51.100.11',
-      'alias.sockkit.test A 3600 198.51.100.12',
+      'alias2.sockkit.test CNAME 3600 www.sockkit.test.',
+      'www.sockkit.test A 3600 198.51.100.11',
+      'www.sockkit.test A 3600 198.51.100.12',
     ]);
+  });
+
+  test('--json always has flags, rcode, authority, additional and edns: an NXDOMAIN carries the SOA that proves it (as dig)', async () => {
+    const r = await runSockkit(['resolve', 'nope.sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A', '--json']);
+    expect(r.code).toBe(3);
+    const [row] = JSON.parse(r.stdout) as Array<{ flags: string[]; rcode: string; authority: Array<{ name: string; type: string; ttl: number; value: string }>; additional: unknown[]; edns: { udpPayload: number; version: number } }>;
+    const { stdout } = await execFileAsync('dig', ['@127.0.0.1', '-p', String(nsd.port), 'nope.sockkit.test', 'A', '+noall', '+authority', '+comments']);
+    const digFlags = /;; flags: ([a-z ]+);/.exec(stdout)![1]!.trim().split(' ');
+    expect(row!.rcode).toBe('NXDOMAIN');
+    expect([...row!.flags].sort()).toEqual([...digFlags].sort());
+    expect(row!.authority.map((a) => `${a.name} ${a.ttl} IN ${a.type} ${a.value}`)).toEqual(parseDig(stdout).answers.map((line) => line.replace(/^(\S+) (\d+) (\S+) /, '$1 $2 IN $3 ')));
+    expect(row!.additional).toEqual([]);
+    expect(row!.edns).toMatchObject({ version: 0, udpPayload: expect.any(Number) });
+  });
+
+  test('-v: the full view of a reply, sections as dig names them', async () => {
+    const r = await runSockkit(['resolve', 'www.sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A', '-v']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: \d+\n;; flags: qr aa rd; QUERY: 1, ANSWER: 2, AUTHORITY: 2, ADDITIONAL: \d+/);
+    expect(r.stdout).toMatch(/;; OPT PSEUDOSECTION:\n; EDNS: version: 0, flags:; udp: \d+/);
+    expect(r.stdout).toMatch(/;; ANSWER SECTION:\nwww\.sockkit\.test\.\t3600\tIN\tA\t198\.51\.100\.11/);
+    expect(r.stdout).toMatch(/;; AUTHORITY SECTION:\nsockkit\.test\.\t3600\tIN\tNS\tns1\.sockkit\.test\./);
+    expect(r.stdout).toMatch(/;; MSG SIZE {2}rcvd: \d+/);
+  });
+
+  test('--class CH: NSD refuses version.server (hide-version) and says why in an Extended DNS Error, shown with the failure', async () => {
+    const r = await runSockkit(['resolve', 'version.server', '--server', `127.0.0.1:${nsd.port}`, '--class', 'CH', '--type', 'TXT', '--json']);
+    expect(r.code).toBe(7);
+    const [row] = JSON.parse(r.stdout) as Array<{ status: string; error: string; extendedErrors: string[]; edns: { options: Array<{ name: string; value: string }> } }>;
+    expect(row!.status).toBe('refused');
+    expect(row!.extendedErrors).toEqual(['EDE 18 (Prohibited)']);
+    expect(row!.error).toBe('EDE 18 (Prohibited)');
+    expect(row!.edns.options).toContainEqual({ name: 'EDE', value: '18 (Prohibited)' });
+    const { stdout } = await execFileAsync('dig', ['@127.0.0.1', '-p', String(nsd.port), 'version.server', 'CH', 'TXT']);
+    expect(stdout).toMatch(/EDE: 18 \(Prohibited\)/);
   });
 
   test('a DNAME, the CNAME NSD synthesises from it and the chain after it: each hop, nothing ignored', async () => {
@@ -210,6 +246,77 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
     expect(theirs.statuses.filter((s) => s === 'NOERROR')).toHaveLength(2 * BATCH);
     expect(results.flatMap((x) => x.answers.map(key)).sort()).toEqual(theirs.answers.sort());
   }, 90000);
+
+  test(`--tcp: the batch of ${BATCH} names on one pipelined connection gives the same answers as UDP`, async () => {
+    const names = Array.from({ length: BATCH }, (_, i) => `host-${String(i).padStart(4, '0')}.sockkit.test`);
+    const input = names.join('\n');
+    const args = ['resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--json', '--timeout', '10', '--concurrency', '200'];
+    const [tcp, udp] = [await runSockkit([...args, '--tcp', '--trace'], { input, killAfterMs: 60000 }), await runSockkit(args, { input, killAfterMs: 60000 })];
+    expect(tcp.code).toBe(0);
+    const tcpResults = JSON.parse(tcp.stdout) as Result[];
+    const udpResults = JSON.parse(udp.stdout) as Result[];
+    expect(tcpResults.every((x) => x.transport === 'tcp')).toBe(true);
+    expect(tcpResults.map((x) => x.answers.map(key))).toEqual(udpResults.map((x) => x.answers.map(key)));
+    expect(tcp.stderr.match(/connected\s/g)).toHaveLength(1);
+  }, 90000);
+
+  test(`AXFR of the zone (over ${BATCH * 2} records, several messages): --short equals dig AXFR +short, SOA at both ends`, async () => {
+    const [r, { stdout: theirs }] = await Promise.all([
+      runSockkit(['resolve', 'sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '--type', 'AXFR', '--short', '--timeout', '10'], { killAfterMs: 30000 }),
+      execFileAsync('dig', ['@127.0.0.1', '-p', String(nsd.port), 'sockkit.test', 'AXFR', '+short'], { maxBuffer: 64 * 1024 * 1024 }),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(theirs);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(BATCH * 2);
+    expect(lines[0]).toMatch(/^ns1\.sockkit\.test\. hostmaster\.sockkit\.test\. \d+/);
+    expect(lines.at(-1)).toBe(lines[0]);
+  }, 60000);
+
+  test('AXFR over --max-records: a protocol error (exit 7); a zone NSD does not transfer: REFUSED (exit 7)', async () => {
+    const capped = await runSockkit(['resolve', 'sockkit.test', '--server', `127.0.0.1:${nsd.port}`, '--type', 'AXFR', '--max-records', '100']);
+    expect(capped.code).toBe(7);
+    expect(capped.stdout).toMatch(/ERROR \(more than 100 records \(raise --max-records\)\)/);
+    const refused = await runSockkit(['resolve', '100.51.198.in-addr.arpa', '--server', `127.0.0.1:${nsd.port}`, '--type', 'AXFR', '--json']);
+    expect(refused.code).toBe(7);
+    expect((JSON.parse(refused.stdout) as Array<{ status: string; rcode: string }>)[0]).toMatchObject({ status: 'refused', rcode: 'REFUSED' });
+  });
+
+  test('100,000 names through a proxy that drops 1 query datagram in 10: exactly one NDJSON record per name, in input order', async () => {
+    // A UDP proxy in front of NSD that drops every tenth datagram it is sent.
+    const front = createSocket('udp4');
+    const back = createSocket('udp4');
+    const clients = new Map<number, { port: number; address: string }>();
+    let seen = 0;
+    front.on('message', (msg, from) => {
+      if (++seen % 10 === 0) return;
+      clients.set(msg.readUInt16BE(0), from);
+      back.send(msg, nsd.port, '127.0.0.1');
+    });
+    back.on('message', (msg) => {
+      const to = clients.get(msg.readUInt16BE(0));
+      if (to) front.send(msg, to.port, to.address);
+    });
+    await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', () => resolve()));
+    const names = Array.from({ length: 100_000 }, (_, i) => (i % 100 === 0 ? `host-${String(i / 100).padStart(4, '0')}` : `bulk-${i}`) + '.sockkit.test');
+    try {
+      const r = await runSockkit(['resolve', '-', `@127.0.0.1:${front.address().port}`, '--type', 'A', '--ndjson', '--concurrency', '1000', '--timeout', '2'], {
+        input: names.join('\n'),
+        killAfterMs: 170_000,
+      });
+      const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; status: string });
+      expect(records).toHaveLength(names.length); // counted in and out
+      expect(records.map((x) => x.name)).toEqual(names);
+      const statuses = new Map<string, number>();
+      for (const x of records) statuses.set(x.status, (statuses.get(x.status) ?? 0) + 1);
+      expect(statuses.get('ok')).toBeGreaterThan(900); // the host-NNNN names, bar a rare loss
+      expect((statuses.get('ok') ?? 0) + (statuses.get('nxdomain') ?? 0)).toBeGreaterThan(names.length - 100); // 4 sends with backoff: ~1 in 10,000 lost all
+      expect(seen).toBeGreaterThan(names.length * 1.05); // the drops were retransmitted
+    } finally {
+      front.close();
+      back.close();
+    }
+  }, 180_000);
 
   test('the batch as piped lines: one line per answer, tab-separated, --short values only', async () => {
     const input = ['host-0001.sockkit.test', 'host-0002.sockkit.test'].join('\n');

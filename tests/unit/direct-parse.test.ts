@@ -141,13 +141,11 @@ describe('the direct parser reads a command line as yargs does, or not at all', 
     ['resolve', ['--help']],
     ['resolve', ['example.com', '-h']],
     ['resolve', ['--version']],
-    ['resolve', []], // names are required: yargs explains
     ['resolve', ['example.com', '--bogus']],
     ['resolve', ['example.com', '-4s', '::1']], // bundled short flags
     ['resolve', ['example.com', '--timeout', '1e3']],
     ['resolve', ['example.com', '--timeout', '-1']],
     ['resolve', ['example.com', '--server']],
-    ['resolve', ['example.com', '--server', 'a', '--server', 'b']],
     ['resolve', ['example.com', '--short', 'false']],
     ['resolve', ['example.com', '-4', '-6']],
     ['service', ['-']],

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
 import { parseNameList, parseQueryName, reverseName, fqdn } from '../../src/net/dns/names.js';
 import { expectSockkitError } from '../helpers/expect-error.js';
 
@@ -14,8 +15,44 @@ describe('parseQueryName', () => {
     expect(parseQueryName('bücher.sockkit.test')).toEqual({ input: 'bücher.sockkit.test', ascii: 'xn--bcher-kva.sockkit.test', idn: true });
   });
 
-  test('dig-style escapes are accepted', () => {
-    expect(parseQueryName('a\\.b.test').ascii).toBe('a\\.b.test');
+  test('what is not a host name is refused, naming the character: dig forms, escapes, punctuation', () => {
+    for (const [name, ch] of [['@x', '@'], ['+tcp', '+'], ['a\\.b.test', '\\'], ['a/b', '/'], ['x;rm', ';'], ['a*b.test', '*'], ["o'neil.test", "'"]]) {
+      const err = expectSockkitError(() => parseQueryName(name!));
+      expect(err.code).toBe('USAGE');
+      expect(err.why).toContain(`'${ch}' is not allowed in a host name`);
+    }
+    expect(expectSockkitError(() => parseQueryName('@x')).why).toMatch(/@SERVER/);
+    expect(expectSockkitError(() => parseQueryName('+short')).why).toMatch(/dig's \+options/);
+  });
+
+  test('a wildcard label is a whole label', () => {
+    expect(parseQueryName('*.sockkit.test').ascii).toBe('*.sockkit.test');
+  });
+
+  test('property: a name with any character outside letters, digits, - and _ is refused (IDN aside)', () => {
+    const allowed = /^[A-Za-z0-9_.-]*$/;
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'ab-_.@+\\/:;!"$%&()=?~^,<>|{}[]#\'`'.split('')), minLength: 1, maxLength: 30 }), (text) => {
+        if (text.trim() === '' || text === '.' || allowed.test(text) || text.includes(':')) return;
+        expect(expectSockkitError(() => parseQueryName(text)).code).toBe('USAGE');
+      }),
+    );
+  });
+
+  test('property: whatever is accepted is letters, digits, -, _ and dots in its ASCII form', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (text) => {
+        let name;
+        try {
+          name = parseQueryName(text);
+        } catch (err) {
+          expect((err as { code?: string }).code).toBe('USAGE');
+          return;
+        }
+        if (name.address) return;
+        expect(name.ascii).toMatch(/^(\.|(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/);
+      }),
+    );
   });
 
   test('underscores (SRV names) are fine', () => {
@@ -41,8 +78,8 @@ describe('parseQueryName', () => {
     expect(expectSockkitError(() => parseQueryName('a..b')).why).toMatch(/empty label/);
     expect(expectSockkitError(() => parseQueryName('a b.test')).why).toMatch(/spaces/);
     expect(expectSockkitError(() => parseQueryName('xn--a.ü.test')).why).toMatch(/internationalised/);
-    expect(expectSockkitError(() => parseQueryName('dangling\\')).why).toMatch(/dangling backslash/);
-    expect(expectSockkitError(() => parseQueryName('bad\\999.test')).why).toMatch(/bad escape/);
+    expect(expectSockkitError(() => parseQueryName('dangling\\')).why).toMatch(/not allowed in a host name/);
+    expect(expectSockkitError(() => parseQueryName('bad\\999.test')).why).toMatch(/not allowed in a host name/);
   });
 
   test('63-character labels and 253-character names are accepted', () => {

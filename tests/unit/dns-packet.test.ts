@@ -52,6 +52,8 @@ function sampleMessage(): DnsMessage {
     tc: false,
     rd: true,
     ra: false,
+    ad: true,
+    cd: false,
     rcode: 0,
     questions: [{ name: 'example.', type: RecordType.ANY, class: 1 }],
     answers: SAMPLE_RECORDS,
@@ -121,11 +123,25 @@ describe('dns-packet: encode/decode round trips', () => {
     expect(() => encodeQuery(1, 'a..b.', 1)).toThrow(DnsFormatError);
   });
 
+  test('AD and CD (RFC 4035 §3.2) are bits 0x20 and 0x10 of the flags', () => {
+    const bytes = encodeMessage({ id: 7, qr: true, ad: true, cd: true });
+    expect(bytes.readUInt16BE(2) & 0x30).toBe(0x30);
+    expect(decodeHeader(bytes).flags).toMatchObject({ ad: true, cd: true });
+  });
+
+  test('EDNS: the DO bit and the options of the OPT record (RFC 6891 §6.1.2, RFC 3225)', () => {
+    const options = Buffer.from([0x00, 0x03, 0x00, 0x02, 0x61, 0x62, 0x00, 0x0c, 0x00, 0x00]);
+    const message = decodeMessage(encodeMessage({ id: 1, additionals: [{ name: '.', type: RecordType.OPT, class: 1232, ttl: 0x8000, data: { kind: 'RAW', bytes: options } }] }));
+    expect(message.edns).toEqual({ udpPayload: 1232, version: 0, extendedRcode: 0, do: true, options: [{ code: 3, data: Buffer.from('ab') }, { code: 12, data: Buffer.alloc(0) }] });
+    const overrun = Buffer.from([0x00, 0x03, 0x00, 0x09, 0x61]);
+    expect(() => decodeMessage(encodeMessage({ id: 1, additionals: [{ name: '.', type: RecordType.OPT, class: 1232, ttl: 0, data: { kind: 'RAW', bytes: overrun } }] }))).toThrow(/overruns the OPT record/);
+  });
+
   test('header flags and RCODE are decoded', () => {
     const bytes = encodeMessage({ id: 7, qr: true, tc: true, rcode: 3 });
     expect(decodeHeader(bytes)).toEqual({
       id: 7,
-      flags: { qr: true, opcode: 0, aa: false, tc: true, rd: false, ra: false, rcode: 3 },
+      flags: { qr: true, opcode: 0, aa: false, tc: true, rd: false, ra: false, ad: false, cd: false, rcode: 3 },
       counts: [0, 0, 0, 0],
     });
   });

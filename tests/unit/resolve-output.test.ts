@@ -57,7 +57,7 @@ describe('resolve renderers', () => {
 
   test('the stream printer gathers lines and writes them on flush', () => {
     const { stdout, term } = terminal(false);
-    const printer = new ResolveStreamPrinter(term, false);
+    const printer = new ResolveStreamPrinter(term, 'plain');
     printer.print(OK);
     printer.print(MISSING);
     expect(stdout.chunks).toHaveLength(0);
@@ -68,7 +68,7 @@ describe('resolve renderers', () => {
 
   test('--short: values only on stdout; a missing name is said on stderr (not with --quiet)', () => {
     const loud = terminal(false);
-    const printer = new ResolveStreamPrinter(loud.term, true);
+    const printer = new ResolveStreamPrinter(loud.term, 'short');
     printer.print(MISSING);
     printer.print(OK);
     printer.flush();
@@ -76,7 +76,7 @@ describe('resolve renderers', () => {
     expect(loud.stderr.text).toBe('sockkit resolve: nope.test A: NXDOMAIN\n');
 
     const quiet = terminal(false, { quiet: true });
-    const quietPrinter = new ResolveStreamPrinter(quiet.term, true);
+    const quietPrinter = new ResolveStreamPrinter(quiet.term, 'short');
     quietPrinter.print(MISSING);
     quietPrinter.flush();
     expect(quiet.stderr.text).toBe('');

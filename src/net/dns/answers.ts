@@ -16,12 +16,19 @@ import {
   type DnsRecord,
 } from './packet.js';
 
+/** IN, CH, HS by name (RFC 1035 §3.2.4), or CLASSnnn (RFC 3597). */
+export function className(qclass: number): string {
+  return qclass === 1 ? 'IN' : qclass === 3 ? 'CH' : qclass === 4 ? 'HS' : `CLASS${qclass}`;
+}
+
 /** A question in flight: what a reply must echo. */
 export interface AskedQuestion {
   id: number;
   /** Fully qualified, in the decoder's presentation form (any case). */
   name: string;
   type: number;
+  /** The class asked (IN when absent). */
+  qclass?: number;
 }
 
 export type ReplyVerdict =
@@ -66,8 +73,9 @@ export function questionMismatch(message: DnsMessage, asked: AskedQuestion): str
   if (message.questions.length === 0 && message.rcode !== 0) return undefined;
   const q = message.questions[0];
   if (message.questions.length !== 1 || !q) return `reply has ${message.questions.length} questions`;
-  if (!sameName(q.name, asked.name) || q.type !== asked.type || q.class !== CLASS_IN) {
-    return `reply is for ${typeName(q.type)} ${q.name}${q.class !== CLASS_IN ? ` class ${q.class}` : ''}, not our question`;
+  const qclass = asked.qclass ?? CLASS_IN;
+  if (!sameName(q.name, asked.name) || q.type !== asked.type || q.class !== qclass) {
+    return `reply is for ${typeName(q.type)} ${q.name}${q.class !== qclass ? ` class ${q.class}` : ''}, not our question`;
   }
   return undefined;
 }
@@ -110,12 +118,12 @@ export interface AnswerSelection {
  * the name asked, or by a name its CNAME/DNAME chain reaches. The chain is followed by
  * reachability, not by position in the section; everything else is ignored with a reason.
  */
-export function selectAnswers(answers: DnsRecord[], name: string, type: number): AnswerSelection {
+export function selectAnswers(answers: DnsRecord[], name: string, type: number, qclass: number = CLASS_IN): AnswerSelection {
   const ignored: IgnoredRecord[] = [];
   const usable: Candidate[] = [];
   for (const record of answers) {
     if (record.type === RecordType.OPT) ignored.push({ record, why: 'an OPT pseudo-record has no place in the answer section' });
-    else if (record.class !== CLASS_IN) ignored.push({ record, why: `class ${record.class}, not IN (the class asked)` });
+    else if (record.class !== qclass) ignored.push({ record, why: `class ${record.class}, not ${className(qclass)} (the class asked)` });
     else usable.push({ record, owner: canonical(record.name), used: false });
   }
   const records: DnsRecord[] = [];

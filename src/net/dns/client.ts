@@ -8,7 +8,9 @@
 // can never become a result.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { queryOverTcp } from './tcp.js';
+import { StreamTransport } from './tcp.js';
+import type { TransferResult } from './axfr.js';
+import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
@@ -22,7 +24,6 @@ import {
   labelsToName,
   nameToLabels,
   typeName,
-  type DnsMessage,
 } from './packet.js';
 
 export interface DnsServerAddress {
@@ -31,16 +32,16 @@ export interface DnsServerAddress {
   port: number;
 }
 
-export interface DnsReply {
-  message: DnsMessage;
-  transport: 'udp' | 'tcp';
-}
+export type { DnsReply, ReplyCallback } from './transport.js';
 
-/** How a query ends: with a validated reply (any RCODE), or with a SockkitError. */
-export type ReplyCallback = (err: SockkitError | undefined, reply?: DnsReply) => void;
-
-/** Retransmit on UDP at 1/3 and 2/3 of the budget: two retries inside the timeout. */
-const UDP_ATTEMPTS = 3;
+/**
+ * Four sends on UDP with exponential backoff inside the budget: at 0, 1/15, 3/15 and
+ * 7/15 of it (then the rest to wait for the last). With 1 datagram in 10 lost, three
+ * fixed sends left 86 of 100,000 names without an answer; four with backoff leave ~10,
+ * and the first retry comes sooner (333 ms of the default 5 s).
+ */
+const UDP_ATTEMPTS = 4;
+const BACKOFF_UNITS = 2 ** UDP_ATTEMPTS - 1;
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /**
  * One timer serves every query in flight: it fires for the earliest retransmission or
@@ -56,6 +57,8 @@ const TIMER_SLACK_MS = 1;
 // moving, and every query of a run has the same shape (cheap for V8, cheap for GC).
 class PendingQuery {
   attempt = 1;
+  /** monotonicMs() of the first send: the backoff counts from it. */
+  readonly started: number;
   /** monotonicMs() at which the whole budget runs out (the TCP retry uses the rest). */
   readonly deadline: number;
   /** monotonicMs() of the next retransmission, then of the deadline. */
@@ -70,13 +73,15 @@ class PendingQuery {
     /** Lower-cased FQDN in the decoder's text form, for the question check. */
     readonly name: string,
     readonly type: number,
+    readonly qclass: number,
     readonly packet: Buffer,
     readonly timeoutMs: number,
     readonly done: ReplyCallback,
   ) {
     const now = monotonicMs();
     this.deadline = now + timeoutMs;
-    this.nextAt = now + timeoutMs / UDP_ATTEMPTS;
+    this.started = now;
+    this.nextAt = now + timeoutMs / BACKOFF_UNITS;
   }
 
   what(label: string): string {
@@ -84,7 +89,7 @@ class PendingQuery {
   }
 }
 
-export class DnsClient {
+export class DnsClient implements DnsTransport {
   readonly server: DnsServerAddress;
   readonly label: string;
   private readonly trace: TraceFn;
@@ -99,8 +104,12 @@ export class DnsClient {
   private lastSweep = -Infinity;
   private readonly randomIds = new Uint16Array(1024);
   private randomIndex = 1024;
+  /** The TCP connection for truncated replies, opened at the first. */
+  private tcp?: StreamTransport;
 
-  constructor(server: DnsServerAddress, options: { trace: TraceFn }) {
+  private readonly query?: QuerySpec;
+
+  constructor(server: DnsServerAddress, options: { trace: TraceFn; query?: QuerySpec }) {
     const family = isIP(server.host);
     if (family === 0) throw new TypeError(`DnsClient needs an IP literal, got '${server.host}'`);
     // Same text form as the source address of received datagrams, for the source check.
@@ -108,6 +117,7 @@ export class DnsClient {
     this.server = { host, port: server.port };
     this.label = formatHostPort(host, server.port);
     this.trace = options.trace;
+    this.query = options.query;
   }
 
   /**
@@ -140,13 +150,19 @@ export class DnsClient {
       return;
     }
     const id = this.freshId();
-    const packet = encodeQuery(id, fqdn, type);
+    const packet = (this.query?.encode ?? encodeQuery)(id, fqdn, type);
     // canonical text form, as the decoder writes the echoed question
     const canonical = (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase();
-    const entry = new PendingQuery(id, canonical, type, packet, timeoutMs, done);
+    const entry = new PendingQuery(id, canonical, type, this.query?.qclass ?? 1, packet, timeoutMs, done);
     this.pending.set(id, entry);
     this.sendUdp(socket, entry);
     this.scheduleSweep(entry.nextAt);
+  }
+
+  /** AXFR goes over TCP (RFC 5936 §4.2). */
+  transfer(zone: string, timeoutMs: number, maxRecords: number): Promise<TransferResult> {
+    this.tcp ??= new StreamTransport(this.server, { trace: this.trace, query: this.query });
+    return this.tcp.transfer(zone, timeoutMs, maxRecords);
   }
 
   /** Fails every query in flight (Ctrl-C, SIGTERM). */
@@ -161,6 +177,7 @@ export class DnsClient {
     this.opening = undefined;
     this.socket = undefined;
     this.stopSweeps();
+    await this.tcp?.close();
     if (!opening) return;
     await opening;
     if (!socket) return;
@@ -195,7 +212,7 @@ export class DnsClient {
       if (entry.nextAt <= now + TIMER_SLACK_MS) {
         if (entry.attempt < UDP_ATTEMPTS && this.socket) {
           entry.attempt++;
-          entry.nextAt = entry.attempt < UDP_ATTEMPTS ? now + entry.timeoutMs / UDP_ATTEMPTS : entry.deadline;
+          entry.nextAt = entry.attempt < UDP_ATTEMPTS ? entry.started + (entry.timeoutMs / BACKOFF_UNITS) * (2 ** entry.attempt - 1) : entry.deadline;
           this.sendUdp(this.socket, entry);
         } else {
           this.expire(entry);
@@ -308,6 +325,8 @@ export class DnsClient {
     if (judged.verdict === 'malformed') return this.settle(entry, protocolError(entry.what(this.label), judged.why));
     if (judged.verdict === 'ignore') return this.ignore(judged.why);
     const { message } = judged;
+    const refused = this.query?.check?.(message);
+    if (refused) return this.ignore(refused);
     if (message.tc) {
       this.trace('truncated', `reply for id ${hexId(entry.id)} has the TC bit: retrying over TCP`);
       entry.onTcp = true;
@@ -318,16 +337,21 @@ export class DnsClient {
       );
       return;
     }
-    this.settle(entry, undefined, { message, transport: 'udp' });
+    this.settle(entry, undefined, { message, transport: 'udp', raw: msg });
   }
 
   private ignore(why: string): void {
     this.trace('ignore', why);
   }
 
-  /** The same question over TCP (tcp.ts), inside what the UDP attempts left of its budget. */
+  /**
+   * The same question over TCP (tcp.ts), inside what the UDP attempts left of its
+   * budget; every truncated reply of a run shares one pipelined connection.
+   */
   private queryTcp(entry: PendingQuery, budgetMs: number): Promise<DnsReply> {
-    return queryOverTcp(this.server, entry, `${entry.what(this.label)} over TCP`, budgetMs, this.trace, this.label);
+    this.tcp ??= new StreamTransport(this.server, { trace: this.trace, query: this.query });
+    const tcp = this.tcp;
+    return new Promise((resolve, reject) => tcp.ask(entry.name, entry.type, budgetMs, (err, reply) => (err ? reject(err) : resolve(reply!))));
   }
 }
 

@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { usageError } from '../shared/errors.js';
-import { DnsFormatError, checkName, encodeIPv6 } from './packet.js';
+import { encodeIPv6 } from './packet.js';
 
 export interface QueryName {
   /** As the user gave it. */
@@ -20,10 +20,14 @@ export interface QueryName {
 
 /** Labels of letters, digits, '-' and '_', each 1–63 long, with an optional trailing dot. */
 const PLAIN_NAME = /^(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}\.?$/;
+/** What a label of a host name may hold (RFC 1123 §2.1, plus '_' for SRV/DKIM names and a whole-label '*' for wildcards). */
+const HOST_LABEL = /^(?:[A-Za-z0-9_-]+|\*)$/;
 
 /**
- * Parses one name or IP address. Throws a USAGE error for names no DNS server could
- * answer: empty, over 253 characters, a label over 63, an empty label, spaces.
+ * Parses one name or IP address. Throws a USAGE error for anything that is not a host
+ * name a DNS server could answer: empty, over 253 characters, a label over 63, an empty
+ * label, spaces, and any character outside letters, digits, '-', '_' (and a '*' label):
+ * `@x`, `+tcp`, `a\.b` never reach a resolver, whichever one asks.
  */
 export function parseQueryName(input: string): QueryName {
   const name = input.trim();
@@ -40,27 +44,28 @@ export function parseQueryName(input: string): QueryName {
     if (ascii.length <= 253) return { input: name, ascii, idn: false };
   }
   const shown = truncate(name);
-  if (/[\s\x00-\x1f\x7f]/.test(name)) throw usageError(`bad name '${shown}'`, 'contains spaces or control characters');
+  const bad = (why: string) => usageError(`bad name '${shown}'`, why);
+  if (/[\s\x00-\x1f\x7f]/.test(name)) throw bad('contains spaces or control characters');
   const idn = /[^\x00-\x7f]/.test(name);
   let ascii = name.replace(/\.$/, '');
   if (idn) {
     ascii = domainToASCII(ascii);
-    if (ascii === '') throw usageError(`bad name '${shown}'`, 'not a valid internationalised domain name');
+    if (ascii === '') throw bad('not a valid internationalised domain name');
   }
-  if (ascii.length > 253) throw usageError(`bad name '${shown}'`, `a name is at most 253 characters (this one has ${ascii.length})`);
+  if (ascii.length > 253) throw bad(`a name is at most 253 characters (this one has ${ascii.length})`);
   for (const label of ascii.split('.')) {
-    if (label === '') throw usageError(`bad name '${shown}'`, 'empty label (two dots in a row, or a leading dot)');
-    if (label.length > 63) {
-      throw usageError(`bad name '${shown}'`, `a label is at most 63 characters ('${truncate(label, 20)}' has ${label.length})`);
-    }
-  }
-  try {
-    checkName(ascii); // escapes (a\.b, \065) and the 255-byte wire limit
-  } catch (err) {
-    if (err instanceof DnsFormatError) throw usageError(`bad name '${shown}'`, err.message.replace(/ in '.*'$/, ''));
-    throw err;
+    if (label === '') throw bad('empty label (two dots in a row, or a leading dot)');
+    if (label.length > 63) throw bad(`a label is at most 63 characters ('${truncate(label, 20)}' has ${label.length})`);
+    if (!HOST_LABEL.test(label)) throw bad(notHostCharacter(label, name));
   }
   return { input: name, ascii, idn };
+}
+
+/** Why a label is not a host name's: names the first offending character. */
+function notHostCharacter(label: string, name: string): string {
+  const ch = /[^A-Za-z0-9_*-]/.exec(label)?.[0] ?? '*';
+  const hint = name.startsWith('@') ? " (a server is written @SERVER on the command line, or --server)" : name.startsWith('+') ? " (dig's +options are flags in sockkit: see --help)" : '';
+  return `'${ch}' is not allowed in a host name: letters, digits, '-' and '_' only${hint}`;
 }
 
 /** 198.51.100.7 → 7.100.51.198.in-addr.arpa; 2001:db8::1 → 1.0.0.0…8.b.d.0.1.0.0.2.ip6.arpa */

@@ -2,6 +2,9 @@
 // RFC 6891 EDNS0, RFC 3597 unknown types). Pure functions over bytes: no sockets,
 // no clocks. `decodeMessage` throws only DnsFormatError, whatever the bytes.
 
+import { formatTypedRdata } from './rdata.js';
+import { EXTRA_TYPES, NAMED_ONLY_TYPES } from './types.js';
+
 export class DnsFormatError extends Error {
   override readonly name = 'DnsFormatError';
 }
@@ -25,7 +28,8 @@ export const RecordType = {
 
 export const CLASS_IN = 1;
 
-const TYPE_NAMES = new Map<number, string>(Object.entries(RecordType).map(([name, n]) => [n, name]));
+const TYPE_NUMBERS: Record<string, number> = { ...RecordType, ...EXTRA_TYPES, ...NAMED_ONLY_TYPES };
+const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE_NUMBERS).map(([name, n]) => [n, name]));
 
 /** `A`, `MX`, ... or the RFC 3597 generic form `TYPE65280`. */
 export function typeName(type: number): string {
@@ -35,7 +39,7 @@ export function typeName(type: number): string {
 /** The number of a type name (case-insensitive, `TYPEnnn` allowed), or undefined. */
 export function typeNumber(name: string): number | undefined {
   const upper = name.toUpperCase();
-  const known = (RecordType as Record<string, number>)[upper];
+  const known = Object.hasOwn(TYPE_NUMBERS, upper) ? TYPE_NUMBERS[upper] : undefined;
   if (known !== undefined) return known;
   const generic = /^TYPE(\d{1,5})$/.exec(upper);
   if (generic && Number(generic[1]) <= 0xffff) return Number(generic[1]);
@@ -87,7 +91,17 @@ export interface DnsFlags {
   tc: boolean;
   rd: boolean;
   ra: boolean;
+  /** RFC 4035 §3.2.3: authentic data (optional on encode: false). */
+  ad?: boolean;
+  /** RFC 4035 §3.2.2: checking disabled. */
+  cd?: boolean;
   rcode: number;
+}
+
+/** One EDNS option of an OPT record (RFC 6891 §6.1.2). */
+export interface EdnsOption {
+  code: number;
+  data: Buffer;
 }
 
 /** What the OPT pseudo-record of a reply says (RFC 6891 §6.1.3). */
@@ -97,6 +111,10 @@ export interface EdnsInfo {
   version: number;
   /** The upper 8 bits of the 12-bit RCODE, as carried (already merged into `rcode`). */
   extendedRcode: number;
+  /** RFC 3225: DNSSEC OK. */
+  do?: boolean;
+  /** The options, in order (NSID, client subnet, cookie, padding, extended errors...). */
+  options?: EdnsOption[];
 }
 
 export interface DnsMessage extends DnsFlags {
@@ -341,6 +359,8 @@ export function encodeMessage(message: Partial<DnsMessage> & { id: number }): Bu
       (message.tc ? 0x0200 : 0) |
       (message.rd ? 0x0100 : 0) |
       (message.ra ? 0x0080 : 0) |
+      (message.ad ? 0x0020 : 0) |
+      (message.cd ? 0x0010 : 0) |
       ((message.rcode ?? 0) & 0xf),
   );
   for (const section of [questions, answers, authorities, additionals]) w.u16(section.length);
@@ -677,6 +697,8 @@ export function decodeHeader(buf: Buffer): { id: number; flags: DnsFlags; counts
       tc: (bits & 0x0200) !== 0,
       rd: (bits & 0x0100) !== 0,
       ra: (bits & 0x0080) !== 0,
+      ad: (bits & 0x0020) !== 0,
+      cd: (bits & 0x0010) !== 0,
       rcode: bits & 0xf,
     },
     counts: [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)],
@@ -726,9 +748,25 @@ export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMess
   if (opt) {
     const extendedRcode = opt.ttl >>> 24;
     message.edns = { udpPayload: opt.class, version: (opt.ttl >>> 16) & 0xff, extendedRcode };
+    if (opt.ttl & 0x8000) message.edns.do = true;
+    if (opt.data.kind === 'RAW' && opt.data.bytes.length > 0) message.edns.options = decodeEdnsOptions(opt.data.bytes);
     message.rcode |= extendedRcode << 4;
   }
   return message;
+}
+
+/** The options of an OPT record's data: code, length, bytes, to the end (RFC 6891 §6.1.2). */
+export function decodeEdnsOptions(bytes: Buffer): EdnsOption[] {
+  const options: EdnsOption[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    if (at + 4 > bytes.length) throw new DnsFormatError('EDNS option truncated in the OPT record');
+    const code = bytes.readUInt16BE(at);
+    const length = bytes.readUInt16BE(at + 2);
+    if (at + 4 + length > bytes.length) throw new DnsFormatError(`EDNS option ${code} overruns the OPT record`);
+    options.push({ code, data: Buffer.from(bytes.subarray(at + 4, at + 4 + length)) });
+    at += 4 + length;
+  }
+  return options;
 }
 
 /** Decodes (or, with `skip`, only walks) `count` records; OPT records also go to `opts`, skipped or not. */
@@ -780,7 +818,7 @@ export function formatRecordData(record: DnsRecord): string {
     case 'CAA':
       return `${d.flags} ${d.tag} ${quoteString(d.value)}`;
     case 'RAW':
-      // RFC 3597 §5 generic form
-      return d.bytes.length === 0 ? '\\# 0' : `\\# ${d.bytes.length} ${d.bytes.toString('hex').toUpperCase()}`;
+      // the types rdata.ts knows; else (or unreadable as its type) RFC 3597 §5 generic form
+      return formatTypedRdata(record.type, d.bytes) ?? (d.bytes.length === 0 ? '\\# 0' : `\\# ${d.bytes.length} ${d.bytes.toString('hex').toUpperCase()}`);
   }
 }

@@ -5,7 +5,12 @@ import { isIP } from 'node:net';
 import type { ErrorCode } from '../shared/errors.js';
 import { SockkitError, toSockkitError, usageError } from '../shared/errors.js';
 import type { TraceFn } from '../shared/trace.js';
-import { DnsClient, type DnsServerAddress } from './client.js';
+import type { DnsServerAddress } from './client.js';
+import type { DnsTransport, TransportName } from './transport.js';
+import type { TlsInfo } from '../socket/tls.js';
+import { extendedErrors, replyDetail, type ReplyDetail } from './reply-detail.js';
+import { AXFR, TransferRefused } from './axfr.js';
+import { serverTryBudgetMs, type ResolvConf } from './resolv-conf.js';
 import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
 import { describeRecord, selectAnswers, type AnswerSelection } from './answers.js';
 import { fqdn, type QueryName } from './names.js';
@@ -14,7 +19,7 @@ import { parseHostPort } from '../shared/address.js';
 import { monotonicMs } from '../shared/deadline.js';
 
 /** `refused` is the server's REFUSED RCODE; `unreachable` means no server listens (ICMP). */
-export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'error';
+export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'tls' | 'error';
 
 export interface ResolveAnswer {
   /** Owner name of the record (FQDN); differs from the question along a CNAME chain. */
@@ -50,7 +55,13 @@ export interface ResolveResult {
   rcode?: string;
   /** Why it failed, for timeout and error. */
   error?: string;
-  transport?: 'udp' | 'tcp';
+  transport?: TransportName;
+  /** DNS over TLS: what the connection's handshake negotiated. */
+  tls?: TlsInfo;
+  /** The whole reply (ResolveOptions.detail): header flags, every section, EDNS. */
+  reply?: ReplyDetail;
+  /** Extended DNS Errors the server gave (RFC 8914), in words. */
+  extendedErrors?: string[];
   /** Records the server sent that do not answer the question (another owner, type or class). */
   ignored?: IgnoredAnswer[];
 }
@@ -59,12 +70,33 @@ export interface ResolveResult {
 export interface ResolveQuestion {
   name: QueryName;
   type: number | 'addresses';
+  /** For `addresses`: one family only. */
+  family?: 4 | 6;
+  /** Asked of the DNS servers (ResolveOptions.servers); otherwise of the system resolver. */
+  viaServers: boolean;
+}
+
+/**
+ * The DNS servers of a run. `each`: every question is asked of every server at once
+ * (--server given several times), one result per server. `in-order`: resolv.conf's
+ * servers, the next one asked only when one fails (timeout, unreachable, SERVFAIL,
+ * REFUSED, a bad reply), each within its share of the question's budget.
+ */
+export interface ServerSet {
+  transports: DnsTransport[];
+  mode: 'each' | 'in-order';
+  /** resolv.conf's options: upper bounds of each server's try in `in-order` mode. */
+  conf?: Pick<ResolvConf, 'timeoutSeconds' | 'attempts'>;
 }
 
 export interface ResolveOptions {
-  /** Ask this server directly; without it, use the system resolver. */
-  server?: DnsServerAddress;
-  family?: 4 | 6;
+  servers?: ServerSet;
+  /** The class asked of DNS servers (IN unless --class). */
+  qclass?: number;
+  /** Keep the whole reply on each result (--json, -v). */
+  detail?: boolean;
+  /** AXFR: the most records a transfer may bring (--max-records). */
+  maxRecords?: number;
   timeoutMs: number;
   concurrency: number;
   trace: TraceFn;
@@ -72,22 +104,61 @@ export interface ResolveOptions {
   signal?: AbortSignal;
   /** Called once per question, in input order. */
   onResult: (result: ResolveResult, index: number) => void;
+  /** Where results go, when it can lag (a pipe): no new question starts while it is busy. */
+  output?: { readonly busy: boolean; whenDrained(then: () => void): void };
 }
 
-/** The default questions for a list of names: PTR for addresses, else the given types. */
-export function planQuestions(names: QueryName[], types: number[] | undefined, useServer: boolean, family?: 4 | 6): ResolveQuestion[] {
+/**
+ * The questions for a list of names. With servers for everything (--server,
+ * --resolv-conf): each type asked of them (default A and AAAA), PTR for addresses.
+ * Without: addresses (A/AAAA, and PTR of an IP) go to getaddrinfo/getnameinfo as one
+ * question, every other type to the DNS servers (resolv.conf's).
+ */
+export function planQuestions(names: QueryName[], types: number[] | undefined, serversForAll: boolean, family?: 4 | 6): ResolveQuestion[] {
   const questions: ResolveQuestion[] = [];
+  const defaultTypes = family === 4 ? [RecordType.A] : family === 6 ? [RecordType.AAAA] : [RecordType.A, RecordType.AAAA];
   for (const name of names) {
     if (name.address) {
-      questions.push({ name, type: RecordType.PTR });
-    } else if (!useServer) {
-      questions.push({ name, type: 'addresses' });
+      questions.push({ name, type: RecordType.PTR, viaServers: serversForAll });
+    } else if (serversForAll) {
+      for (const type of types ?? defaultTypes) questions.push({ name, type, viaServers: true });
     } else {
-      const chosen = types ?? (family === 4 ? [RecordType.A] : family === 6 ? [RecordType.AAAA] : [RecordType.A, RecordType.AAAA]);
-      for (const type of chosen) questions.push({ name, type });
+      let addressesAsked = false;
+      for (const type of types ?? [RecordType.A]) {
+        if (type !== RecordType.A && type !== RecordType.AAAA) {
+          questions.push({ name, type, viaServers: true });
+        } else if (!addressesAsked) {
+          addressesAsked = true;
+          questions.push({ name, type: 'addresses', family: systemFamily(types, family), viaServers: false });
+        }
+      }
     }
   }
   return questions;
+}
+
+/** --type A or AAAA alone picks getaddrinfo's family; both, or neither, leave -4/-6's. */
+function systemFamily(types: number[] | undefined, family: 4 | 6 | undefined): 4 | 6 | undefined {
+  const hasA = types?.includes(RecordType.A) ?? false;
+  const hasAAAA = types?.includes(RecordType.AAAA) ?? false;
+  return hasA === hasAAAA ? family : hasA ? 4 : 6;
+}
+
+/** One unit of work: a question and the servers it goes to (none: the system resolver). */
+interface Job {
+  question: ResolveQuestion;
+  transports: DnsTransport[];
+}
+
+/** Questions × servers: `each` makes one job per server, `in-order` one job over the list. */
+function jobsFor(questions: ResolveQuestion[], servers: ServerSet | undefined): Job[] {
+  const jobs: Job[] = [];
+  for (const question of questions) {
+    if (!question.viaServers || !servers) jobs.push({ question, transports: [] });
+    else if (servers.mode === 'in-order') jobs.push({ question, transports: servers.transports });
+    else for (const transport of servers.transports) jobs.push({ question, transports: [transport] });
+  }
+  return jobs;
 }
 
 /**
@@ -96,10 +167,11 @@ export function planQuestions(names: QueryName[], types: number[] | undefined, u
  * a batch of thousands spends its time on the wire, not on promises.
  */
 export async function resolveAll(questions: ResolveQuestion[], options: ResolveOptions): Promise<void> {
-  const client = options.server ? new DnsClient(options.server, { trace: options.trace }) : undefined;
-  await client?.open();
+  const jobs = jobsFor(questions, options.servers);
+  const transports = jobs.some((j) => j.transports.length > 0) ? (options.servers?.transports ?? []) : [];
+  await Promise.all(transports.map((t) => t.open()));
   const { signal } = options;
-  const results: Array<ResolveResult | undefined> = new Array(questions.length);
+  const results: Array<ResolveResult | undefined> = new Array(jobs.length);
   const limit = Math.max(1, options.concurrency);
   let nextToStart = 0;
   let nextToEmit = 0;
@@ -109,7 +181,7 @@ export async function resolveAll(questions: ResolveQuestion[], options: ResolveO
     await new Promise<void>((resolveRun, rejectRun) => {
       // One listener for the whole run (not one per query): an interrupt fails what is in flight.
       const onAbort = () => {
-        client?.cancelAll(toSockkitError(signal?.reason, 'resolve'));
+        for (const t of transports) t.cancelAll(toSockkitError(signal?.reason, 'resolve'));
         if (inFlight === 0) resolveRun();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -125,46 +197,56 @@ export async function resolveAll(questions: ResolveQuestion[], options: ResolveO
         try {
           // Hand over each complete prefix in input order; an abort (Ctrl-C, or nobody
           // reading stdout any more) stops the output at once.
-          while (nextToEmit < questions.length && results[nextToEmit] && !signal?.aborted) {
+          while (nextToEmit < jobs.length && results[nextToEmit] && !signal?.aborted) {
             options.onResult(results[nextToEmit]!, nextToEmit);
             results[nextToEmit] = undefined; // emitted: let it go
             nextToEmit++;
           }
-          if (nextToEmit === questions.length || (signal?.aborted && inFlight === 0)) return end();
+          if (nextToEmit === jobs.length || (signal?.aborted && inFlight === 0)) return end();
           pump();
         } catch (err) {
           // onResult runs inside a socket event here: a throw must end the run, not the process
           end(err);
         }
       };
+      let waitingForOutput = false;
       const pump = () => {
-        if (pumping) return; // a question that ended at once: the loop below goes on
+        if (pumping || waitingForOutput) return; // a question that ended at once: the loop below goes on
+        if (options.output?.busy) {
+          waitingForOutput = true;
+          options.output.whenDrained(() => {
+            waitingForOutput = false;
+            pump();
+          });
+          return;
+        }
         pumping = true;
-        while (inFlight < limit && nextToStart < questions.length && !signal?.aborted) {
+        while (inFlight < limit && nextToStart < jobs.length && !signal?.aborted) {
           const index = nextToStart++;
+          const job = jobs[index]!;
           inFlight++;
-          if (client) askServer(client, questions[index]!, options, (result) => finished(index, result));
-          else askSystem(questions[index]!, options).then((result) => finished(index, result));
+          if (job.transports.length > 0) askServers(job, options, (result) => finished(index, result));
+          else askSystem(job.question, options).then((result) => finished(index, result));
         }
         pumping = false;
       };
-      if (questions.length === 0 || signal?.aborted) return end();
+      if (jobs.length === 0 || signal?.aborted) return end();
       pump();
     });
   } finally {
-    await client?.close();
+    await Promise.all(transports.map((t) => t.close()));
   }
 }
 
 /** The fields every result of a question has, whatever the answer. */
-function resultBase(question: ResolveQuestion, client: DnsClient | undefined, family: 4 | 6 | undefined, queryName: string): ResolveResult {
+function resultBase(question: ResolveQuestion, transport: DnsTransport | undefined, queryName: string): ResolveResult {
   const { name } = question;
   const result: ResolveResult = {
     name: name.input,
     queryName,
-    type: question.type === 'addresses' ? addressTypeLabel(family) : typeName(question.type),
+    type: question.type === 'addresses' ? addressTypeLabel(question.family) : typeName(question.type),
     status: 'ok',
-    server: client ? client.label : 'system',
+    server: transport ? transport.label : 'system',
     timeMs: 0,
     answers: [],
   };
@@ -172,37 +254,98 @@ function resultBase(question: ResolveQuestion, client: DnsClient | undefined, fa
   return result;
 }
 
-/** One question to the DNS server; `done` gets the result, or an INTERRUPTED error. */
-function askServer(client: DnsClient, question: ResolveQuestion, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
+/** Statuses after which resolv.conf's next server is asked (glibc moves on for these too). */
+const TRY_NEXT_SERVER = new Set<ResolveStatus>(['timeout', 'unreachable', 'servfail', 'refused', 'tls', 'error']);
+
+/**
+ * One question to its server, or to resolv.conf's servers one after another until one
+ * gives an answer (any answer but a failure), each within its share of the budget.
+ * `done` gets the result of the last server asked, or an INTERRUPTED error.
+ */
+function askServers(job: Job, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
+  const started = monotonicMs();
+  const deadline = started + options.timeoutMs;
+  const conf = options.servers?.conf;
+  const tryServer = (i: number) => {
+    const remaining = Math.max(1, deadline - monotonicMs());
+    // one server: the whole --timeout (named as such in a timeout); a list: each its share
+    const budget = conf && job.transports.length > 1 ? serverTryBudgetMs(conf, remaining, job.transports.length - i) : i === 0 ? options.timeoutMs : remaining;
+    askOne(job.question, job.transports[i]!, budget, options, (result) => {
+      const last = i + 1 >= job.transports.length || deadline - monotonicMs() < 1;
+      if (result instanceof SockkitError || last || !TRY_NEXT_SERVER.has(result.status)) {
+        if (!(result instanceof SockkitError)) result.timeMs = elapsedSince(started);
+        return done(result);
+      }
+      options.trace('next', `${result.server} gave ${result.status}: asking ${job.transports[i + 1]!.label}`);
+      tryServer(i + 1);
+    });
+  };
+  tryServer(0);
+}
+
+/** One question to one server within `budgetMs`. */
+function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: number, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
   const queryName = fqdn(question.name);
   const type = question.type as number;
+  if (type === AXFR) return void transferOne(question, transport, budgetMs, options).then(done);
   const started = monotonicMs();
-  client.ask(queryName, type, options.timeoutMs, (err, reply) => {
+  transport.ask(queryName, type, budgetMs, (err, reply) => {
     if (err?.code === 'INTERRUPTED') return done(err);
-    const result = resultBase(question, client, undefined, queryName);
+    const result = resultBase(question, transport, queryName);
     result.timeMs = elapsedSince(started);
     if (err) {
       result.status = statusOfFailure(err, err);
       setFailure(result, err);
     } else {
-      fillFromMessage(result, reply!.message, queryName, type, options.trace);
+      fillFromMessage(result, reply!.message, queryName, type, options);
+      if (options.detail) result.reply = replyDetail(reply!.raw, reply!.message);
       result.transport = reply!.transport;
+      if (reply!.tls) result.tls = reply!.tls;
     }
     done(result);
   });
 }
 
+/** A zone transfer as one result: every record in order, or why not (never rejects). */
+async function transferOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: number, options: ResolveOptions): Promise<ResolveResult> {
+  const queryName = fqdn(question.name);
+  const result = resultBase(question, transport, queryName);
+  const started = monotonicMs();
+  try {
+    if (!transport.transfer) throw new SockkitError('USAGE', `AXFR @${transport.label}`, 'this transport cannot transfer a zone');
+    const transfer = await transport.transfer(queryName, budgetMs, options.maxRecords ?? 1_000_000);
+    result.answers = transfer.records.map(toAnswer);
+    result.rcode = 'NOERROR';
+    result.transport = 'tcp';
+    if (options.detail) result.reply = replyDetail(transfer.firstRaw, transfer.first);
+  } catch (err) {
+    if (err instanceof TransferRefused) {
+      result.rcode = rcodeName(err.rcode);
+      const { status, error } = statusOfReply(err.rcode, { end: 'answer' });
+      result.status = status === 'ok' ? 'error' : status;
+      if (error) result.error = error;
+      if (options.detail) result.reply = replyDetail(err.raw, err.message0);
+    } else {
+      const failure = toSockkitError(err, `AXFR ${queryName}`);
+      result.status = statusOfFailure(err, failure);
+      setFailure(result, failure);
+    }
+  }
+  result.timeMs = elapsedSince(started);
+  return result;
+}
+
 /** One question to the system resolver (getaddrinfo / getnameinfo); never rejects. */
 async function askSystem(question: ResolveQuestion, options: ResolveOptions): Promise<ResolveResult> {
   const { name } = question;
-  const result = resultBase(question, undefined, options.family, name.ascii);
+  const result = resultBase(question, undefined, name.ascii);
   const started = monotonicMs();
   try {
     if (name.address) {
       const hostname = await systemReverse(name.address, options.timeoutMs, options.trace, options.signal);
       result.answers = [{ name: name.address, type: 'PTR', ttl: null, value: hostname }];
     } else {
-      const addresses = await systemLookup(name.ascii, options.family, options.timeoutMs, options.trace, options.signal);
+      const addresses = await systemLookup(name.ascii, question.family, options.timeoutMs, options.trace, options.signal);
       result.answers = addresses.map((a) => ({ name: name.ascii, type: a.family === 6 ? 'AAAA' : 'A', ttl: null, value: a.address }));
       if (result.answers.length === 0) result.status = 'nodata';
     }
@@ -221,7 +364,7 @@ function elapsedSince(started: number): number {
 
 /** Why it failed, for the statuses that carry no RCODE to explain them. */
 function setFailure(result: ResolveResult, failure: SockkitError): void {
-  if (result.status === 'timeout' || result.status === 'unreachable' || result.status === 'error') result.error = failure.why;
+  if (result.status === 'timeout' || result.status === 'unreachable' || result.status === 'tls' || result.status === 'error') result.error = failure.why;
 }
 
 function addressTypeLabel(family?: 4 | 6): string {
@@ -233,8 +376,9 @@ function addressTypeLabel(family?: 4 | 6): string {
  * class IN), and the status from the RCODE and the chain (RFC 1035 §4.1.1; RFC 2308 for
  * NODATA; RFC 6604: along a chain the RCODE speaks of its last name).
  */
-function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, trace: TraceFn): void {
-  const selection = selectAnswers(message.answers, queryName, type);
+function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, options: Pick<ResolveOptions, 'trace' | 'qclass'>): void {
+  const { trace } = options;
+  const selection = selectAnswers(message.answers, queryName, type, options.qclass);
   result.answers = selection.records.map(toAnswer);
   if (selection.ignored.length > 0) {
     result.ignored = selection.ignored.map(({ record, why }) => ({ ...toAnswer(record), ...(record.class !== CLASS_IN ? { class: record.class } : {}), reason: why }));
@@ -244,6 +388,12 @@ function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: 
   const { status, error } = statusOfReply(message.rcode, selection);
   result.status = status;
   if (error) result.error = error;
+  const extended = message.edns?.options ? extendedErrors(message) : [];
+  if (extended.length > 0) {
+    result.extendedErrors = extended;
+    // shown with every failing answer: the server's own words on why
+    if (status !== 'ok') result.error = [error, ...extended].filter(Boolean).join('; ');
+  }
 }
 
 function toAnswer(record: DnsRecord): ResolveAnswer {
@@ -276,6 +426,7 @@ function statusOfFailure(err: unknown, failure: SockkitError): ResolveStatus {
   if (errno === 'EAI_NODATA' || errno === 'ENODATA') return 'nodata';
   if (failure.code === 'TIMEOUT') return 'timeout';
   if (failure.code === 'UNREACHABLE') return 'unreachable';
+  if (failure.code === 'TLS') return 'tls';
   return 'error';
 }
 
@@ -291,6 +442,8 @@ export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
       return 'TIMEOUT';
     case 'unreachable':
       return 'UNREACHABLE';
+    case 'tls':
+      return 'TLS';
     case 'servfail':
     case 'refused':
     case 'error':
@@ -298,14 +451,27 @@ export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
   }
 }
 
+/** A server as given: its address, and how to reach it (`tls://`, `tcp://`, or UDP with TCP for truncated replies). */
+export interface ServerSpec extends DnsServerAddress {
+  scheme: 'dns' | 'tcp' | 'tls';
+  /** The host as given: for TLS, the name the certificate must carry. */
+  given: string;
+}
+
+const SCHEMES: Record<string, ServerSpec['scheme']> = { udp: 'dns', dns: 'dns', tcp: 'tcp', tls: 'tls' };
+
 /**
- * `--server HOST[:PORT]`: an IPv4 or IPv6 literal (v6 with a port as `[::1]:5353`), or a
- * host name resolved once through the system resolver (the address used is then shown).
+ * `--server [tls://|tcp://]HOST[:PORT]`: an IPv4 or IPv6 literal (v6 with a port as
+ * `[::1]:5353`), or a host name resolved once through the system resolver (the
+ * address used is then shown). The port: the one written, else -p, else 53 (853 for TLS).
  */
-export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace: TraceFn): Promise<DnsServerAddress> {
-  const { host, port } = parseHostPort(input, 53);
+export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace: TraceFn, portFlag?: number): Promise<ServerSpec> {
+  const prefixed = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(input);
+  const scheme = prefixed ? SCHEMES[prefixed[1]!.toLowerCase()] : 'dns';
+  if (!scheme) throw usageError(`bad --server '${input}'`, `'${prefixed![1]}://' is not a DNS transport sockkit speaks`, 'tls://HOST (DNS over TLS), tcp://HOST, or HOST for UDP');
+  const { host, port } = parseHostPort(prefixed ? prefixed[2]!.replace(/\/$/, '') : input, portFlag ?? (scheme === 'tls' ? 853 : 53));
   if (port === 0) throw usageError(`bad --server '${input}'`, 'port 0 cannot be queried');
-  if (isIP(host)) return { host, port };
+  if (isIP(host)) return { host, port, scheme, given: host };
   let addresses;
   try {
     addresses = await systemLookup(host, family, timeoutMs, trace);
@@ -315,5 +481,5 @@ export async function parseServer(input: string, family: 4 | 6 | undefined, time
   }
   const first = addresses[0];
   if (!first) throw new SockkitError('NOT_FOUND', `resolve --server ${host}`, 'no address');
-  return { host: first.address, port };
+  return { host: first.address, port, scheme, given: host };
 }

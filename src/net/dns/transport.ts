@@ -1,0 +1,46 @@
+// What the resolver needs of a way to reach a DNS server: send a question, get back a
+// validated reply or a typed error. UDP with TCP fallback (client.ts), TCP or TLS
+// connections carrying many queries (stream.ts), and any later one (DoH) plug in here;
+// resolve.ts knows nothing of sockets.
+import type { SockkitError } from '../shared/errors.js';
+import type { DnsMessage } from './packet.js';
+import type { TlsInfo } from '../socket/tls.js';
+import type { TransferResult } from './axfr.js';
+
+export type TransportName = 'udp' | 'tcp' | 'tls' | 'https';
+
+export interface DnsReply {
+  message: DnsMessage;
+  transport: TransportName;
+  /** The reply as received (without a TCP length prefix): decoded again in full for --json and -v. */
+  raw: Buffer;
+  /** DNS over TLS: what the handshake of the connection it came on negotiated. */
+  tls?: TlsInfo;
+}
+
+/** How a query ends: with a validated reply (any RCODE), or with a SockkitError. */
+export type ReplyCallback = (err: SockkitError | undefined, reply?: DnsReply) => void;
+
+export interface DnsTransport {
+  /** `127.0.0.1:53`, `tls://dns.example@[::1]:853`: what result rows show as the server. */
+  readonly label: string;
+  /** Gets ready (a socket, a connection); never rejects: questions asked afterwards fail with the reason. */
+  open(): Promise<void>;
+  /** Asks one question; `done` is called exactly once, never synchronously. */
+  ask(name: string, type: number, timeoutMs: number, done: ReplyCallback): void;
+  /** Fails every question in flight (Ctrl-C). */
+  cancelAll(reason: SockkitError): void;
+  /** A zone transfer (AXFR) on a connection of its own, where the transport can make one. */
+  transfer?(zone: string, timeoutMs: number, maxRecords: number): Promise<TransferResult>;
+  /** Releases everything; call once every question has settled. */
+  close(): Promise<void>;
+}
+
+/** How every query of a run is written and what its replies must also satisfy. */
+export interface QuerySpec {
+  encode: (id: number, name: string, type: number) => Buffer;
+  /** The class asked (the reply's question must echo it). */
+  qclass: number;
+  /** A further check of an otherwise valid reply (an echoed cookie): why it is not ours, or undefined. */
+  check?: (message: DnsMessage) => string | undefined;
+}

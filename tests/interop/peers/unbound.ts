@@ -1,0 +1,89 @@
+// Starts unbound as a DNS-over-TLS server on 127.0.0.1 (a free port), answering only
+// its own local data (never recursing anywhere), with a certificate from the test CA
+// (peers/nginx.ts: makeCertificates). Run in the foreground with its own config, never
+// the packaged service; stopped by its PID.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { freeTcpPort } from '../../helpers/ports.js';
+import { startProcess, waitFor, type Started } from '../../helpers/process.js';
+
+export interface UnboundPeer {
+  /** The DoT port. */
+  tlsPort: number;
+  dir: string;
+  process: Started;
+  stop: () => Promise<void>;
+}
+
+export const UNBOUND_LOCAL_DATA = [
+  'www.tls.example.test. 60 IN A 192.0.2.80',
+  'www.tls.example.test. 60 IN AAAA 2001:db8::80',
+  'www.tls.example.test. 60 IN TXT "over tls"',
+  'mail.tls.example.test. 60 IN MX 10 mx.tls.example.test.',
+];
+
+/** `cert`/`key`: the server's certificate (PEM files). */
+export async function startUnbound(cert: string, key: string, extraLocalData: string[] = []): Promise<UnboundPeer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sockkit-unbound-'));
+  const tlsPort = await freeTcpPort();
+  const config = `server:
+  interface: 127.0.0.1@${tlsPort}
+  tls-port: ${tlsPort}
+  tls-service-key: "${key}"
+  tls-service-pem: "${cert}"
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "${dir}"
+  pidfile: "${dir}/unbound.pid"
+  use-syslog: no
+  logfile: "${dir}/unbound.log"
+  module-config: "iterator"
+  do-not-query-localhost: yes
+  do-ip6: no
+  access-control: 127.0.0.0/8 allow
+  incoming-num-tcp: 100
+  local-zone: "." refuse
+  local-zone: "test." nodefault
+  local-zone: "tls.example.test." static
+${[...UNBOUND_LOCAL_DATA, ...extraLocalData].map((d) => `  local-data: '${d}'`).join('\n')}
+remote-control:
+  control-enable: no
+`;
+  const configPath = join(dir, 'unbound.conf');
+  writeFileSync(configPath, config);
+  const unbound = startProcess('unbound', ['-d', '-c', configPath]);
+  try {
+    await waitFor(() => listening(tlsPort), 10000, 'unbound to listen');
+  } catch (err) {
+    await unbound.stop();
+    let log = '';
+    try {
+      log = readFileSync(join(dir, 'unbound.log'), 'utf8');
+    } catch {}
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}\n${unbound.output()}\n${log}`);
+  }
+  return {
+    tlsPort,
+    dir,
+    process: unbound,
+    stop: async () => {
+      await unbound.stop('SIGTERM', 5000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
