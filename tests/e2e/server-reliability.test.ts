@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { waitFor } from '../helpers/process.js';
 import { startEchoServerProcess, type EchoServerProcess } from './echo-server-process.js';
 import { startThreadedServer, type RunningServer } from './threaded-harness.js';
@@ -388,7 +389,16 @@ describeAsRoot('UDP echo reflection: no loops, no reflector', () => {
     const a = await startUdp();
     const b = await startUdp();
     sendForged({ address: '127.0.0.1', port: a.port }, { address: '127.0.0.1', port: b.port }, 'ping-pong');
-    await new Promise((r) => setTimeout(r, 3000));
+    // The bucket (10,000 a second, one second of burst) empties only as fast as the loop
+    // runs, which a loaded machine slows: wait until both servers stop using CPU (the
+    // loop is over), up to 30 s, rather than a fixed time.
+    const cpu = () => cpuTicks(a.pid) + cpuTicks(b.pid);
+    for (let i = 0, last = -1; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = cpu();
+      if (now - last <= 1) break;
+      last = now;
+    }
     await a.stop('SIGTERM');
     await b.stop('SIGTERM');
     const [sa, sb] = [udpSummary(a), udpSummary(b)];
@@ -428,3 +438,9 @@ describeAsRoot('UDP echo reflection: no loops, no reflector', () => {
     expect(await repliesTo(flooder, unlimited.port, 200)).toBe(200);
   });
 });
+
+/** A process's CPU time so far in clock ticks (user + system), from /proc/PID/stat. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}

@@ -310,7 +310,8 @@ describeWithPeers('resolve --server against NSD (compared with dig)', ['nsd', 'n
       const statuses = new Map<string, number>();
       for (const x of records) statuses.set(x.status, (statuses.get(x.status) ?? 0) + 1);
       expect(statuses.get('ok')).toBeGreaterThan(900); // the host-NNNN names, bar a rare loss
-      expect((statuses.get('ok') ?? 0) + (statuses.get('nxdomain') ?? 0)).toBeGreaterThan(names.length - 100); // 4 sends with backoff: ~1 in 10,000 lost all
+      // 4 sends with backoff: about 1 in 10,000 loses all four; a loaded machine times out a few more, each still one record.
+      expect((statuses.get('ok') ?? 0) + (statuses.get('nxdomain') ?? 0)).toBeGreaterThan(names.length * 0.99);
       expect(seen).toBeGreaterThan(names.length * 1.05); // the drops were retransmitted
     } finally {
       front.close();

@@ -39,7 +39,7 @@ describe('parseQueryName', () => {
     );
   });
 
-  test('property: whatever is accepted is letters, digits, -, _ and dots in its ASCII form', () => {
+  test('property: whatever is accepted is letters, digits, -, _ and dots in its ASCII form (or a whole * label)', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), (text) => {
         let name;
@@ -50,7 +50,7 @@ describe('parseQueryName', () => {
           return;
         }
         if (name.address) return;
-        expect(name.ascii).toMatch(/^(\.|(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/);
+        expect(name.ascii).toMatch(/^(\.|\*|(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/); // a lone * is the wildcard name
       }),
     );
   });
