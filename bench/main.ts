@@ -5,6 +5,7 @@ import { benchStartup } from './startup.js';
 import { benchNtp } from './ntp.js';
 import { benchResolve } from './resolve.js';
 import { benchHttp } from './http.js';
+import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
 
@@ -15,6 +16,7 @@ const SUITES: Suite[] = [
   { name: 'resolve', run: () => benchResolve() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'http', run: () => benchHttp() },
+  { name: 'http2', run: () => benchHttp2() },
   { name: 'echo', run: () => benchEcho() },
   { name: 'threaded', run: () => benchThreaded() },
 ];

@@ -110,6 +110,9 @@ export default defineCommand<HttpGetArgs>({
   run: async (args, ctx) => {
     const { term } = ctx;
     const target = parseUserUrl(args.url);
+    if (args.http2 && !target.secure) {
+      throw usageError(`bad URL '${args.url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
+    }
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
     // Each is within its declared limit already (limits.ts); --max-decoded-size is in bytes by now.

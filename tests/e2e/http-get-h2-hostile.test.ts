@@ -101,3 +101,10 @@ test('a server that ignores the window while stdout is not read: DATA beyond the
   expect(r.code).toBe(7);
   expect(r.stderr).toMatch(/DATA beyond stream 1's window/);
 }, 70000);
+
+test('--http2 with an http:// URL: a usage error (exit 2) pointing at --http2-prior-knowledge', async () => {
+  const r = await runSockkit(['http-get', '--http2', url('/hello')]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/HTTP\/2 is asked for in TLS ALPN.*--http2-prior-knowledge for h2c/);
+  expectCleanError(r, 'http-get');
+});

@@ -134,6 +134,10 @@ describeWithPeers('http-get over HTTP/2 with nginx and nghttpd', ['nginx', 'nght
     expect(across.stderr).toMatch(/^< :status: 301$/m);
     expect(across.stderr).toMatch(/^> GET \/small.txt HTTP\/1.1$/m);
     expect(readFileSync(join(dir, 'r2.txt'), 'utf8')).toBe(SMALL);
+    // --http2 cannot follow to http:// (no ALPN there): exit 7, not a silent HTTP/1.1.
+    const required = await get('-L', '--http2', h2('/redirect/absolute'));
+    expect(required.code).toBe(7);
+    expect(required.stderr).toMatch(/needs --http2-prior-knowledge/);
   });
 
   test('--timing shows the settings exchange as a phase', async () => {

@@ -207,6 +207,10 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
  * --http2-prior-knowledge (http). --http2 with a server that picked anything else is an error.
  */
 function speaksHttp2(mode: Http2Mode, secure: boolean, tls: TlsInfo | null, url: string): boolean {
+  if (!secure && mode === 'require') {
+    // A redirect to http:// under --http2 (the URL given was checked up front): no ALPN to ask with.
+    throw new SockkitError('PROTOCOL', `GET ${url}`, 'HTTP/2 on an http:// URL needs --http2-prior-knowledge (--http2 asks for it in TLS ALPN)');
+  }
   if (!secure) return mode === 'prior-knowledge';
   if (tls?.alpn === 'h2') return true;
   if (mode === 'require' || mode === 'prior-knowledge') {
