@@ -34,9 +34,10 @@ export class FrameTracer {
     this.trace(direction, describeFrame(header, frame));
   }
 
-  /** One line per summarised kind: how many frames and bytes (or window increments) in all. */
+  /** One line per kind with frames not shown: how many frames and bytes (or window increments) in all. */
   summarise(): void {
     for (const [key, { frames, bytes }] of this.counts) {
+      if (frames <= SHOWN_PER_KIND) continue; // each was shown
       const [direction, type] = key.split(' ') as ['send' | 'recv', string];
       this.trace(direction, `${type}: ${frames} frames, ${type === 'DATA' ? `${bytes} bytes` : `window +${bytes} in all`}`);
     }
@@ -76,9 +77,6 @@ function frameDetail(frame: Frame): string {
     }
     case 'PING':
       return frame.data.toString('hex');
-    case 'HEADERS':
-    case 'CONTINUATION':
-      return `${frame.block.length} bytes of header block`;
     case 'PUSH_PROMISE':
       return `promised stream ${frame.promisedStreamId}`;
     default:
