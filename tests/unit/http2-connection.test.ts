@@ -77,6 +77,14 @@ describe('a well-behaved server', () => {
     c.close();
   });
 
+  test('150 requests against SETTINGS_MAX_CONCURRENT_STREAMS 100: the rest wait for a slot, all answered', async () => {
+    const c = await open();
+    const results = await Promise.all(Array.from({ length: 150 }, () => get(c, '/whoami')));
+    expect(results.every((r) => r.error === undefined)).toBe(true);
+    expect(results.map((r) => r.body.toString())).toEqual(Array.from({ length: 150 }, (_, i) => `stream ${2 * i + 1}\n`));
+    c.close();
+  });
+
   test('a PING is answered with the same data', async () => {
     const c = await open();
     expect((await get(c, '/ping-first')).body.toString()).toBe('pong seen\n');

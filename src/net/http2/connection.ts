@@ -97,6 +97,7 @@ export class Http2ClientConnection implements StreamOwner {
   private readonly tracer: FrameTracer;
   private readonly streams = new Map<number, Http2Stream>();
   private readonly flushAfterRead = new Set<Http2Stream>();
+  private readonly waiting: Array<{ stream: Http2Stream; fields: HeaderField[]; body?: Buffer }> = [];
   private nextStreamId = 1;
   private peer = { maxConcurrentStreams: Infinity, initialWindow: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
   private sendWindow = DEFAULT_WINDOW;
@@ -160,28 +161,40 @@ export class Http2ClientConnection implements StreamOwner {
     return true;
   }
 
-  /** Opens a stream with these request fields (pseudo-headers first) and an optional body. */
+  /**
+   * A request with these fields (pseudo-headers first) and an optional body, on a stream
+   * of its own. Beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS it waits for a stream
+   * to close (a DoH batch can hand over every question at once).
+   */
   request(fields: HeaderField[], body?: Buffer): Http2Stream {
     if (this.failure) throw this.failure;
     if (this.goaway) throw new Http2Error(ErrorCode.REFUSED_STREAM, `the server is going away (GOAWAY ${errorName(this.goaway.errorCode)}): no new requests`, 0, this.options.what);
-    if (this.openStreams() >= this.peer.maxConcurrentStreams) {
-      throw new Http2Error(ErrorCode.REFUSED_STREAM, `the server allows ${this.peer.maxConcurrentStreams} streams at once`, 0, this.options.what);
-    }
-    const id = this.nextStreamId;
-    this.nextStreamId += 2;
-    const stream = new Http2Stream(id, this, this.limits.streamWindow, this.peer.initialWindow);
+    const stream = new Http2Stream(this, this.limits.streamWindow, this.peer.initialWindow);
     stream.expectsBody = !fields.some(([n, v]) => n === ':method' && v === 'HEAD');
-    this.streams.set(id, stream);
-    const hasBody = body !== undefined && body.length > 0;
-    this.sendHeaderBlock(id, this.encoder.encode(fields), !hasBody);
-    if (hasBody) {
-      stream.pendingBody = body;
-      this.sendPendingBody(stream);
-    } else {
-      stream.state = 'half-closed (local)';
-    }
-    stream.sentAt = performance.now();
+    this.waiting.push({ stream, fields, body });
+    this.openWaiting();
     return stream;
+  }
+
+  /** Sends the HEADERS (and body) of waiting requests while the server allows more streams. */
+  private openWaiting(): void {
+    while (this.waiting.length > 0 && this.streams.size < this.peer.maxConcurrentStreams && !this.closed && !this.goaway) {
+      const { stream, fields, body } = this.waiting.shift()!;
+      if (stream.state === 'closed') continue; // cancelled while it waited
+      stream.id = this.nextStreamId;
+      this.nextStreamId += 2;
+      stream.sendWindow = this.peer.initialWindow;
+      this.streams.set(stream.id, stream);
+      const hasBody = body !== undefined && body.length > 0;
+      this.sendHeaderBlock(stream.id, this.encoder.encode(fields), !hasBody);
+      if (hasBody) {
+        stream.pendingBody = body;
+        this.sendPendingBody(stream);
+      } else {
+        stream.state = 'half-closed (local)';
+      }
+      stream.sentAt = performance.now();
+    }
   }
 
   /** Ends the connection politely (GOAWAY NO_ERROR) once the caller is done with it. */
@@ -210,6 +223,7 @@ export class Http2ClientConnection implements StreamOwner {
 
   reset(stream: Http2Stream, errorCode: number): void {
     if (stream.state === 'closed' || this.closed) return;
+    if (stream.id === 0) return void (stream.state = 'closed'); // never sent: nothing to reset
     this.send({ type: 'RST_STREAM', streamId: stream.id, errorCode });
     this.closeStream(stream);
   }
@@ -281,7 +295,10 @@ export class Http2ClientConnection implements StreamOwner {
   }
 
   private applySetting(id: number, value: number): void {
-    if (id === Setting.MAX_CONCURRENT_STREAMS) this.peer.maxConcurrentStreams = value;
+    if (id === Setting.MAX_CONCURRENT_STREAMS) {
+      this.peer.maxConcurrentStreams = value;
+      this.openWaiting();
+    }
     else if (id === Setting.MAX_FRAME_SIZE) this.peer.maxFrameSize = value;
     else if (id === Setting.INITIAL_WINDOW_SIZE) {
       // A new initial window changes every open stream's window by the difference (RFC 9113 6.9.2).
@@ -300,6 +317,9 @@ export class Http2ClientConnection implements StreamOwner {
     const debug = frame.debug.length > 0 ? `: "${printable(frame.debug.subarray(0, 200))}"` : '';
     this.goaway = { lastStreamId: frame.lastStreamId, errorCode: frame.errorCode, debug };
     const why = `the server sent GOAWAY ${errorName(frame.errorCode)} (last stream ${frame.lastStreamId})${debug}`;
+    for (const waiting of this.waiting.splice(0)) {
+      this.failStream(waiting.stream, new Http2Error(ErrorCode.REFUSED_STREAM, `${why}: the request was not sent`, 0, this.options.what));
+    }
     for (const stream of [...this.streams.values()]) {
       // Streams above the last one were never processed; with an error code, none will finish.
       if (stream.id > frame.lastStreamId || frame.errorCode !== ErrorCode.NO_ERROR) {
@@ -485,8 +505,9 @@ export class Http2ClientConnection implements StreamOwner {
   private closeStream(stream: Http2Stream): void {
     stream.state = 'closed';
     stream.pendingBody = null;
-    this.streams.delete(stream.id);
+    if (!this.streams.delete(stream.id)) return;
     this.flushAfterRead.delete(stream);
+    this.openWaiting();
   }
 
   private connectionError(errorCode: number, why: string): Http2Error {
@@ -501,7 +522,7 @@ export class Http2ClientConnection implements StreamOwner {
     if (failure instanceof Http2Error && failure.streamId === 0 && !this.goaway) {
       this.send({ type: 'GOAWAY', lastStreamId: 0, errorCode: failure.errorCode, debug: Buffer.alloc(0) });
     }
-    for (const stream of [...this.streams.values()]) {
+    for (const stream of this.takeAllStreams()) {
       // A reset or a close once a response had begun leaves it truncated: the server's doing, exit 7.
       const midResponse = stream.head !== null && failure.code === 'UNREACHABLE';
       const streamFailure = midResponse ? new SockkitError('PROTOCOL', failure.what, `${failure.why} ${this.progressOf(stream)}`, undefined, { cause: failure }) : failure;
@@ -520,13 +541,14 @@ export class Http2ClientConnection implements StreamOwner {
         : goaway
           ? `the connection closed after GOAWAY ${errorName(goaway.errorCode)} (last stream ${goaway.lastStreamId})${goaway.debug}`
           : 'the connection closed';
-    for (const stream of [...this.streams.values()]) {
+    for (const stream of this.takeAllStreams()) {
       this.failStream(stream, new SockkitError('PROTOCOL', this.options.what, `${why} ${this.progressOf(stream)}`));
     }
     this.fail(new SockkitError('PROTOCOL', this.options.what, why));
   }
 
   private progressOf(stream: Http2Stream): string {
+    if (stream.id === 0) return 'before the request was sent';
     return stream.head ? `after ${stream.bodyBytes} body bytes on stream ${stream.id}` : `before the response head of stream ${stream.id}`;
   }
 
@@ -577,7 +599,9 @@ export class Http2ClientConnection implements StreamOwner {
     stream.pendingBody = body;
   }
 
-  private openStreams(): number {
-    return this.streams.size;
+  /** Open streams and those still waiting for a slot, the waiting ones handed over (they will never be sent). */
+  private takeAllStreams(): Http2Stream[] {
+    const waiting = this.waiting.splice(0).map((w) => w.stream);
+    return [...this.streams.values(), ...waiting.filter((s) => s.state !== 'closed')];
   }
 }

@@ -50,8 +50,10 @@ export class Http2Stream {
   sentAt = 0;
   firstFrameAt = 0;
 
+  /** The stream's number, odd; 0 while it waits for a slot under the server's SETTINGS_MAX_CONCURRENT_STREAMS. */
+  id = 0;
+
   constructor(
-    readonly id: number,
     private readonly owner: StreamOwner,
     recvWindow: number,
     sendWindow: number,
