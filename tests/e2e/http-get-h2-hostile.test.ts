@@ -4,6 +4,7 @@
 // stdout holds a well-behaved server back instead of growing the process.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
 import { expectCleanError, runSockkit, sockkitSpawn } from '../helpers/run-sockkit.js';
 import { startHostileH2Server, type HostileH2Server } from '../fixtures/http2/hostile-h2-server.js';
 import { GOOD, HELLO, HOSTILE, sendWithinWindow } from '../fixtures/http2/behaviours.js';
@@ -107,4 +108,46 @@ test('--http2 with an http:// URL: a usage error (exit 2) pointing at --http2-pr
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/HTTP\/2 is asked for in TLS ALPN.*--http2-prior-knowledge for h2c/);
   expectCleanError(r, 'http-get');
+});
+
+describe('--http2-prior-knowledge to a server that is not h2c', () => {
+  let silent: Server;
+  let http1: Server;
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  };
+  const portOf = (s: Server) => (s.address() as { port: number }).port;
+
+  beforeAll(async () => {
+    silent = createServer(track);
+    http1 = createServer((socket) => {
+      track(socket);
+      socket.on('error', () => {});
+      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+    });
+    await Promise.all([silent, http1].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    for (const s of [silent, http1]) {
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+
+  test('an HTTP/1.1 server: it answered in HTTP/1.1, exit 7', async () => {
+    const r = await runSockkit(['http-get', '--http2-prior-knowledge', `http://127.0.0.1:${portOf(http1)}/`]);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/the server answered in HTTP\/1\.1…, not HTTP\/2 \(it does not speak h2c\)/);
+    expectCleanError(r, 'http-get');
+  });
+
+  test('a server that never sends its SETTINGS: --connect-timeout, exit 5', async () => {
+    const r = await runSockkit(['http-get', '--http2-prior-knowledge', '--connect-timeout', '1', `http://127.0.0.1:${portOf(silent)}/`]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/no SETTINGS from the server after 1 s/);
+    expectCleanError(r, 'http-get');
+  });
 });

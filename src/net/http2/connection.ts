@@ -105,6 +105,7 @@ export class Http2ClientConnection implements StreamOwner {
   private recvUnacked = 0;
   private block: PendingBlock | null = null;
   private controlInARow = 0;
+  private sawFirstBytes = false;
   private goaway: { lastStreamId: number; errorCode: number; debug: string } | null = null;
   private failure: SockkitError | null = null;
   private closed = false;
@@ -152,6 +153,7 @@ export class Http2ClientConnection implements StreamOwner {
   feed(chunk: Buffer): boolean {
     if (this.closed) return false;
     try {
+      if (!this.sawFirstBytes && chunk.length > 0) this.checkFirstBytes(chunk);
       this.reader.push(chunk);
     } catch (err) {
       this.fail(err);
@@ -226,6 +228,18 @@ export class Http2ClientConnection implements StreamOwner {
     if (stream.id === 0) return void (stream.state = 'closed'); // never sent: nothing to reset
     this.send({ type: 'RST_STREAM', streamId: stream.id, errorCode });
     this.closeStream(stream);
+  }
+
+  /**
+   * An HTTP/1.x server answers our preface with a status line, which read as a frame
+   * header is a frame of megabytes: say what happened instead (h2c to an HTTP/1.1 port).
+   */
+  private checkFirstBytes(chunk: Buffer): void {
+    this.sawFirstBytes = true;
+    const start = chunk.subarray(0, 8).toString('latin1');
+    if (/^HTTP\/1\.[01]/.test(start) || 'HTTP/1.'.startsWith(start)) {
+      throw this.connectionError(ErrorCode.PROTOCOL_ERROR, `the server answered in ${start.trim() || 'HTTP/1.x'}…, not HTTP/2 (it does not speak h2c)`);
+    }
   }
 
   private onFrame(header: FrameHeader, payload: Buffer): void {
