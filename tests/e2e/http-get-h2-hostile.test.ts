@@ -4,6 +4,7 @@
 // stdout holds a well-behaved server back instead of growing the process.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { createServer, type Server, type Socket } from 'node:net';
 import { expectCleanError, runSockkit, sockkitSpawn } from '../helpers/run-sockkit.js';
 import { startHostileH2Server, type HostileH2Server } from '../fixtures/http2/hostile-h2-server.js';
@@ -16,6 +17,14 @@ beforeAll(async () => {
   server = await startHostileH2Server({
     ...GOOD,
     ...Object.fromEntries(HOSTILE.map((c) => [c.path, c.behaviour])),
+    // 64 KiB of gzip that decode to 64 MiB: --max-decoded-size holds over h2 as over HTTP/1.1.
+    '/gzip-bomb': (ctx) => {
+      ctx.headers([[':status', '200'], ['content-type', 'text/plain'], ['content-encoding', 'gzip']]);
+      const bomb = gzipSync(Buffer.alloc(64 << 20), { level: 9 });
+      for (let at = 0; at < bomb.length; at += 16384) {
+        ctx.send({ type: 'DATA', streamId: ctx.streamId, endStream: at + 16384 >= bomb.length, data: bomb.subarray(at, at + 16384) });
+      }
+    },
     '/slow-sink': async (ctx) => {
       ctx.headers([[':status', '200'], ['content-type', 'application/octet-stream']]);
       await sendWithinWindow(ctx, SLOW_SINK_TOTAL);
@@ -40,6 +49,13 @@ test('a well-behaved h2c exchange: body, -v header lists with pseudo-headers, --
   expect(r.stderr).toMatch(/^< :status: 200$/m);
   const json = await get('/hello', ['--json']);
   expect(JSON.parse(json.stdout)).toMatchObject({ status: 200, httpVersion: '2', bytes: HELLO.length });
+});
+
+test('--compressed with a gzip bomb over h2: --max-decoded-size refuses it, exit 7', async () => {
+  const r = await get('/gzip-bomb', ['--compressed', '--max-decoded-size', '8M', '-o', '/dev/null']);
+  expect(r.code).toBe(7);
+  expect(r.stderr).toMatch(/decodes to more than 8388608 bytes/);
+  expectCleanError(r, 'http-get');
 });
 
 test('interim 103, CONTINUATIONs, padding and trailers: the body as sent, -i as curl shows h2', async () => {

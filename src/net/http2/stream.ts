@@ -4,6 +4,7 @@
 // connection opens the window again only for consumed bytes, so a consumer that stops
 // consuming (a slow stdout) stops the server once the window is spent.
 import type { SockkitError } from '../shared/errors.js';
+import { ErrorCode } from './frames.js';
 import type { HeaderField } from './hpack.js';
 import type { Http2ResponseHead } from './response.js';
 
@@ -75,6 +76,6 @@ export class Http2Stream {
 
   /** Stops the exchange (RST_STREAM CANCEL); no more events come. */
   cancel(): void {
-    if (this.state !== 'closed') this.owner.reset(this, 0x8);
+    if (this.state !== 'closed') this.owner.reset(this, ErrorCode.CANCEL);
   }
 }
