@@ -7,6 +7,7 @@ import { benchNtpNts } from './ntp-nts.js';
 import { benchResolve } from './resolve.js';
 import { benchResolveDot } from './resolve-dot.js';
 import { benchHttp } from './http.js';
+import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
 import { benchUdp } from './udp.js';
@@ -20,6 +21,7 @@ const SUITES: Suite[] = [
   { name: 'ntp', run: () => benchNtp() },
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },
+  { name: 'http2', run: () => benchHttp2() },
   { name: 'echo', run: () => benchEcho() },
   { name: 'udp', run: () => benchUdp() },
   { name: 'threaded', run: () => benchThreaded() },

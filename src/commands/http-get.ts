@@ -3,7 +3,7 @@
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
 import { defineCommand, familyOf } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { SockkitError, withMeasured } from '../net/shared/errors.js';
+import { SockkitError, usageError, withMeasured } from '../net/shared/errors.js';
 import { fetchFollowing, type FetchResult } from '../net/http/client.js';
 import { extraTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
@@ -48,14 +48,18 @@ interface HttpGetArgs {
   'connect-timeout'?: number;
   'stall-timeout'?: number;
   timing: boolean;
-  'http10': boolean;
+  // No defaults: yargs' conflicts would count a default false as given.
+  'http10'?: boolean;
+  'http1.1'?: boolean;
+  http2?: boolean;
+  'http2-prior-knowledge'?: boolean;
   ipv4?: boolean;
   ipv6?: boolean;
 }
 
 export default defineCommand<HttpGetArgs>({
   command: 'http-get <url>',
-  describe: 'fetch a URL over HTTP/1.1 written on a raw socket',
+  describe: 'fetch a URL over HTTP/1.1 or HTTP/2 written on a raw socket',
   positionals: {
     url: { type: 'string', demandOption: true, describe: 'http:// or https:// URL (http:// when no scheme)' },
   },
@@ -77,20 +81,36 @@ export default defineCommand<HttpGetArgs>({
     cacert: { type: 'string', requiresArg: true, describe: "trust the CA certificates in this PEM file instead of Node's bundled ones" },
     'connect-timeout': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0, exclusive: true }, describe: `seconds for DNS + TCP connect + TLS handshake (default ${DEFAULT_CONNECT_S}, at most --timeout)` },
     'stall-timeout': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0, exclusive: true }, describe: `fail when no byte arrives for this many seconds (default ${DEFAULT_STALL_S}, at most --timeout)` },
-    http10: { type: 'boolean', default: false, describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' },
+    http10: { type: 'boolean', describe: 'send an HTTP/1.0 request, like curl --http1.0 (the server then closes after the body)' },
+    'http1.1': { type: 'boolean', describe: 'speak HTTP/1.1 only (https offers h2 and http/1.1 in ALPN by default)' },
+    http2: { type: 'boolean', describe: 'require HTTP/2 over https: a server that does not pick h2 in ALPN is an error (exit 7)' },
+    'http2-prior-knowledge': { type: 'boolean', describe: 'speak HTTP/2 from the first byte: h2c on http:// URLs (h2 required on https://)' },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
-  conflicts: [FAMILY_CONFLICT],
+  conflicts: [
+    FAMILY_CONFLICT,
+    ['http10', 'http1.1'],
+    ['http10', 'http2'],
+    ['http10', 'http2-prior-knowledge'],
+    ['http1.1', 'http2'],
+    ['http1.1', 'http2-prior-knowledge'],
+    ['http2', 'http2-prior-knowledge'],
+  ],
   examples: [
     ['sockkit http-get http://127.0.0.1:8080/', 'print a page'],
     ['sockkit http-get https://localhost:8443/big.iso -o big.iso', 'download a file, with a progress bar on a terminal'],
     ['sockkit http-get https://example.com/ --timing', 'show DNS, connect, TLS and transfer timings'],
     ['sockkit http-get -L -v http://127.0.0.1:8080/old', 'follow redirects, showing every request and response head'],
   ],
+  // --http1.1 is one flag, as in curl, not `http1` with a key `1`.
+  parserSettings: { 'dot-notation': false },
   defaultTimeoutSeconds: DEFAULT_TOTAL_S,
   run: async (args, ctx) => {
     const { term } = ctx;
     const target = parseUserUrl(args.url);
+    if (args.http2 && !target.secure) {
+      throw usageError(`bad URL '${args.url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
+    }
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
     // Each is within its declared limit already (limits.ts); --max-decoded-size is in bytes by now.
@@ -138,6 +158,7 @@ export default defineCommand<HttpGetArgs>({
           maxDecodedBytes,
           trace: ctx.trace,
           signal: ctx.signal,
+          http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
         },
         {
           onRequest(bytes) {

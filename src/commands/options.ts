@@ -43,6 +43,8 @@ export type OptionSpecs = Record<string, OptionSpec>;
 export interface ParserSettings {
   'unknown-options-as-args'?: boolean;
   'greedy-arrays'?: boolean;
+  /** false: a flag with a dot in its name (http-get's --http1.1) is one flag, not an object. */
+  'dot-notation'?: boolean;
 }
 
 /** What a command line may hold after the command name. */

@@ -12,9 +12,9 @@ export function printVerboseRequest(term: Terminal, request: Buffer): void {
   term.err('>');
 }
 
-/** -v: a response head (interim or final) as received, `< ` before each line. */
+/** -v: a response head (interim or final) as received, `< ` before each line (over HTTP/2, its header list). */
 export function printVerboseResponse(term: Terminal, head: ResponseHead): void {
-  for (const line of headLines(head.raw)) term.err(`< ${line}`);
+  for (const line of headLines(head.wire ?? head.raw)) term.err(`< ${line}`);
   term.err('<');
 }
 
@@ -108,6 +108,7 @@ function phasesOf(hop: HopResult): Phase[] {
     { name: 'DNS lookup', ms: t.dnsMs },
     { name: 'TCP connect', ms: t.connectMs },
     { name: 'TLS handshake', ms: t.tlsMs },
+    { name: 'HTTP/2 settings', ms: t.settingsMs },
     { name: 'Server processing', ms: t.ttfbMs },
     { name: 'Content transfer', ms: t.transferMs },
   ];
@@ -134,7 +135,7 @@ export async function printTiming(term: Terminal, result: FetchResult): Promise<
     for (const r of rows) term.out(`${r.phase}\t${r.ms}\t${r.start}`);
     return;
   }
-  term.out(`${paint(term, 'bold', `HTTP/${hop.httpVersion} ${hop.status} ${hop.reason}`)}  ${hop.url}  (${hop.remoteAddress}, ${hop.deliveredBytes} bytes)`);
+  term.out(`${paint(term, 'bold', `HTTP/${hop.httpVersion} ${hop.status}${hop.reason ? ` ${hop.reason}` : ''}`)}  ${hop.url}  (${hop.remoteAddress}, ${hop.deliveredBytes} bytes)`);
   await printTable(
     term,
     [

@@ -33,7 +33,7 @@ describe('--get-yargs-completions offers, never runs', () => {
       expect(words).toContain(`--${flag}`);
       if (option.alias?.length === 1) expect(words).not.toContain(`--${option.alias}`); // `--4` is no flag
     }
-    for (const word of words) expect(word).toMatch(/^--[a-z][a-z0-9-]*$/); // only what starts with `--`
+    for (const word of words) expect(word).toMatch(/^--[a-z][a-z0-9.-]*$/); // only what starts with `--` (curl-style --http1.1 has a dot)
   });
 
   test('a lone `-` offers the one-letter spellings too (-4, -6, -s, -t)', async () => {

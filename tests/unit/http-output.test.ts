@@ -23,7 +23,7 @@ function hop(overrides: Partial<HopResult> = {}): HopResult {
     bodyBytes: 3,
     deliveredBytes: 3,
     decodedEncoding: null,
-    timings: { dnsMs: 1, connectMs: 2, tlsMs: 3, ttfbMs: 4, transferMs: 10, totalMs: 20 },
+    timings: { dnsMs: 1, connectMs: 2, tlsMs: 3, settingsMs: null, ttfbMs: 4, transferMs: 10, totalMs: 20 },
     tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', alpn: 'http/1.1', peerSubject: 'localhost', peerIssuer: 'Test CA', validFrom: '2020-01-01T00:00:00.000Z', validTo: '2030-01-01T00:00:00.000Z', verified: true, verifyError: null },
     bodyRead: true,
     ...overrides,
@@ -38,7 +38,7 @@ function terminal(tty: boolean) {
 
 describe('http-get renderers', () => {
   test('JSON document: stable names, headers lower-cased and joined, total over redirects', () => {
-    const first = hop({ status: 301, url: 'http://localhost:8080/f', timings: { dnsMs: 1, connectMs: 1, tlsMs: null, ttfbMs: 1, transferMs: 1, totalMs: 5 } });
+    const first = hop({ status: 301, url: 'http://localhost:8080/f', timings: { dnsMs: 1, connectMs: 1, tlsMs: null, settingsMs: null, ttfbMs: 1, transferMs: 1, totalMs: 5 } });
     const result: FetchResult = { final: hop(), hops: [first, hop()], redirects: [{ url: 'http://localhost:8080/f', status: 301, location: 'https://localhost:8443/f' }] };
     const doc = httpGetDocument(result, null);
     expect(doc).toMatchObject({ url: 'https://localhost:8443/f', status: 200, httpVersion: '1.1', bytes: 3, output: null });

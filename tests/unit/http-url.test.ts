@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { SockkitError } from '../../src/net/shared/errors.js';
-import { buildRequest, displayUrl, nextRequest, parseHeaderOption, parseUserUrl, type RedirectStep } from '../../src/net/http/url.js';
+import { buildRequest, displayUrl, nextRequest, parseHeaderOption, parseUserUrl, requestHeaderList, type RedirectStep } from '../../src/net/http/url.js';
 
 function usageCode(fn: () => unknown): string {
   try {
@@ -122,5 +122,37 @@ describe('nextRequest (redirect policy)', () => {
 
   test.each(['file:///etc/passwd', 'ftp://a.example/', 'javascript:alert(1)', 'http://'])('%j is refused with a protocol error', (location) => {
     expect(usageCode(() => nextRequest(start, 302, location))).toBe('PROTOCOL');
+  });
+});
+
+describe('requestHeaderList (HTTP/2)', () => {
+  const spec = (headers: Array<[string, string]>, url = 'https://user:pw@example.com:8443/a?b=1') => ({
+    method: 'GET' as const,
+    target: parseUserUrl(url),
+    headers,
+    compressed: true,
+    userAgent: 'sockkit/test',
+  });
+
+  test('pseudo-headers first, then the same fields as HTTP/1.1 in lower case', () => {
+    expect(requestHeaderList(spec([['X-Custom', 'v']]))).toEqual([
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':authority', 'example.com:8443'],
+      [':path', '/a?b=1'],
+      ['user-agent', 'sockkit/test'],
+      ['accept', '*/*'],
+      ['accept-encoding', 'gzip, deflate, br'],
+      ['authorization', `Basic ${Buffer.from('user:pw').toString('base64')}`],
+      ['x-custom', 'v'],
+    ]);
+  });
+
+  test('-H Host names the authority; connection-specific fields are left out; TE only as trailers', () => {
+    const list = requestHeaderList(spec([['Host', 'other.example'], ['Connection', 'keep-alive'], ['Upgrade', 'x'], ['TE', 'gzip'], ['Accept', '']], 'http://example.com/'));
+    expect(list.slice(0, 4)).toEqual([[':method', 'GET'], [':scheme', 'http'], [':authority', 'other.example'], [':path', '/']]);
+    const names = list.map(([n]) => n);
+    for (const gone of ['host', 'connection', 'upgrade', 'te', 'accept']) expect(names).not.toContain(gone);
+    expect(requestHeaderList(spec([['TE', 'trailers']]))).toContainEqual(['te', 'trailers']);
   });
 });

@@ -21,7 +21,13 @@ import {
   type ResponseHead,
 } from './parser.js';
 import { buildRequest, displayUrl, nextRequest, REDIRECT_STATUSES, type RedirectStep, type RequestSpec } from './url.js';
-import { decodableCoding, decodingSink, type BodySink } from './body.js';
+import type { BodySink } from './body.js';
+import { routeBody, type BodyRoute } from './body-route.js';
+import { Http2ClientConnection } from '../http2/connection.js';
+import { Http2Exchange } from './h2-exchange.js';
+import { formatHostPort } from '../shared/address.js';
+
+export { routeBody };
 
 export type { TlsInfo };
 
@@ -32,6 +38,8 @@ export interface HopTimings {
   connectMs: number;
   /** TLS handshake; null for http. */
   tlsMs: number | null;
+  /** HTTP/2: our preface and SETTINGS sent → the server's SETTINGS in; null over HTTP/1.x. */
+  settingsMs: number | null;
   /** Request written to first response byte (server think time). */
   ttfbMs: number;
   /** First response byte to the end of the body. */
@@ -91,6 +99,21 @@ export interface ClientOptions {
   maxDecodedBytes: number;
   trace: TraceFn;
   signal?: AbortSignal;
+  /**
+   * HTTP/2: `offer` it in ALPN beside http/1.1 and speak what the server picks (https);
+   * `off` (--http1.1); `require` it (--http2: a server that does not pick h2 is an error);
+   * `prior-knowledge` (--http2-prior-knowledge: h2c on http://, h2 required on https://).
+   */
+  http2: Http2Mode;
+}
+
+export type Http2Mode = 'offer' | 'off' | 'require' | 'prior-knowledge';
+
+/** The ALPN list for an https connection. */
+function alpnFor(mode: Http2Mode, httpVersion: RequestSpec['httpVersion']): string[] {
+  // With --http2 too: a server without h2 then picks http/1.1 (and we refuse it, exit 7)
+  // rather than ending the handshake with "no application protocol".
+  return mode === 'off' || httpVersion === '1.0' ? ['http/1.1'] : ['h2', 'http/1.1'];
 }
 
 /** Performs one request on a fresh connection. */
@@ -125,7 +148,7 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     timeoutHint: CONNECT_TIMEOUT_HINT,
     onread,
     open: secureContext
-      ? tlsOpener({ port: target.port, trace: options.trace, onread }, { host: target.host, alpn: ['http/1.1'], secureContext, insecure: options.insecure })
+      ? tlsOpener({ port: target.port, trace: options.trace, onread }, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
       : undefined,
   });
   const connected = performance.now();
@@ -141,7 +164,24 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     socket.destroy();
     throw err;
   }
-  const exchange = await exchangeOnSocket(socket, spec, options, hooks, url, remaining(), reused);
+  let h2: boolean;
+  try {
+    h2 = speaksHttp2(options.http2, target.secure, tls, url);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+  let settingsMs: number | null = null;
+  let exchange: Exchange;
+  if (h2) {
+    const connection = new Http2ClientConnection(socket, { trace: options.trace, what: `HTTP/2 with ${formatHostPort(target.host, target.port)}` });
+    reused.handler = (chunk) => connection.feed(chunk);
+    await settingsExchange(connection, socket, connectTimeoutMs(), target);
+    settingsMs = round(connection.timeline.serverSettingsAt - connection.timeline.prefaceSentAt);
+    exchange = await new Http2Exchange(connection, spec, options, hooks, url).run(remaining());
+  } else {
+    exchange = await exchangeOnSocket(socket, spec, options, hooks, url, remaining(), reused);
+  }
   const finished = performance.now();
   return {
     ...exchange,
@@ -154,11 +194,45 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
       dnsMs: round(dnsDone - started),
       connectMs: round(connected - trustDone),
       tlsMs: target.secure ? round(trustDone - dnsDone + (tlsDone - connected)) : null,
+      settingsMs,
       ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
       transferMs: round(finished - exchange.firstByteAt),
       totalMs: round(finished - started),
     },
   };
+}
+
+/**
+ * Whether this connection speaks HTTP/2: what the server picked in ALPN (https), or
+ * --http2-prior-knowledge (http). --http2 with a server that picked anything else is an error.
+ */
+function speaksHttp2(mode: Http2Mode, secure: boolean, tls: TlsInfo | null, url: string): boolean {
+  if (!secure && mode === 'require') {
+    // A redirect to http:// under --http2 (the URL given was checked up front): no ALPN to ask with.
+    throw new SockkitError('PROTOCOL', `GET ${url}`, 'HTTP/2 on an http:// URL needs --http2-prior-knowledge (--http2 asks for it in TLS ALPN)');
+  }
+  if (!secure) return mode === 'prior-knowledge';
+  if (tls?.alpn === 'h2') return true;
+  if (mode === 'require' || mode === 'prior-knowledge') {
+    throw new SockkitError('PROTOCOL', `GET ${url}`, `the server did not pick HTTP/2 in ALPN (it picked ${tls?.alpn ?? 'nothing'})`, 'drop --http2 to accept HTTP/1.1');
+  }
+  return false;
+}
+
+/** Waits for the server's SETTINGS (its preface) within the connect budget. */
+async function settingsExchange(connection: Http2ClientConnection, socket: Socket, timeoutMs: number, target: { host: string; port: number }): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SockkitError('TIMEOUT', `HTTP/2 with ${formatHostPort(target.host, target.port)}`, `no SETTINGS from the server after ${formatSeconds(timeoutMs)}`, CONNECT_TIMEOUT_HINT));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([connection.start(), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface Redirect {
@@ -250,7 +324,7 @@ interface ReusedReads {
 /** For https: the URL's host, which the certificate must name (and SNI, for a name). */
 const CONNECT_TIMEOUT_HINT = 'raise it with --connect-timeout SECONDS';
 
-interface Exchange {
+export interface Exchange {
   status: number;
   reason: string;
   httpVersion: string;
@@ -275,33 +349,6 @@ function exchangeOnSocket(
   reused: ReusedReads,
 ): Promise<Exchange> {
   return new HttpExchange(socket, spec, options, hooks, url, reused).run(budgetMs);
-}
-
-/** Where a response body goes: the caller's sink, behind the decoders the response needs. */
-interface BodyRoute {
-  sink: BodySink;
-  /** Content-Encoding decoder (--compressed), whose output is what the caller gets. */
-  contentDecoder: ReturnType<typeof decodingSink> | null;
-  decodedEncoding: string | null;
-  /** Transfer-Encoding decoder (gzip, deflate before chunked): its output is the body. */
-  transferDecoder: ReturnType<typeof decodingSink> | null;
-}
-
-/**
- * The body's route for a response head: --compressed decodes a Content-Encoding it
- * knows; a transfer coding is not the body and is always removed, under the same cap
- * (a gzip bomb works there too).
- */
-export function routeBody(head: ResponseHead, framing: BodyFraming, target: BodySink, compressed: boolean, maxDecodedBytes: number): BodyRoute {
-  let sink = target;
-  let contentDecoder: BodyRoute['contentDecoder'] = null;
-  let transferDecoder: BodyRoute['transferDecoder'] = null;
-  const coding = compressed ? decodableCoding(headerValue(head.headers, 'content-encoding')) : undefined;
-  if (coding && framing.kind !== 'none') sink = contentDecoder = decodingSink(coding, sink, maxDecodedBytes);
-  if ((framing.kind === 'chunked' || framing.kind === 'close') && framing.transferCoding) {
-    sink = transferDecoder = decodingSink(framing.transferCoding, sink, maxDecodedBytes);
-  }
-  return { sink, contentDecoder, decodedEncoding: contentDecoder ? (coding ?? null) : null, transferDecoder };
 }
 
 /** Counts the reads of a response and traces the first few; the rest is one line at the end. */
@@ -540,7 +587,7 @@ function endedByCloseNotify(socket: TLSSocket, paused: boolean): boolean {
   return result < 0 && getSystemErrorName(result) === 'EALREADY';
 }
 
-function describeFraming(framing: BodyFraming): string {
+export function describeFraming(framing: BodyFraming): string {
   switch (framing.kind) {
     case 'none':
       return 'none';
@@ -550,9 +597,11 @@ function describeFraming(framing: BodyFraming): string {
       return framing.transferCoding ? `${framing.transferCoding}, chunked` : 'chunked';
     case 'close':
       return `${framing.transferCoding ? `${framing.transferCoding}, ` : ''}until the server closes`;
+    case 'stream':
+      return `until END_STREAM${framing.length !== null ? `, content-length ${framing.length}` : ''}`;
   }
 }
 
-function round(ms: number): number {
+export function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }

@@ -59,13 +59,16 @@ export class HttpParseError extends SockkitError {
 export type HeaderList = Array<[name: string, value: string]>;
 
 export interface ResponseHead {
-  httpVersion: '1.0' | '1.1';
+  /** '2' for a response over HTTP/2 (src/net/http/h2-exchange.ts). */
+  httpVersion: '1.0' | '1.1' | '2';
   status: number;
   reason: string;
   /** In the order received, names as sent. */
   headers: HeaderList;
-  /** The head exactly as received (status line to blank line), for -v / -i. */
+  /** The head exactly as received (status line to blank line), for -v / -i; over HTTP/2, as curl -i shows it. */
   raw: Buffer;
+  /** Over HTTP/2: the header list as it came, :status first, one `name: value` a line (-v). */
+  wire?: Buffer;
 }
 
 /** A transfer coding other than chunked that the client removes (RFC 9112 7.2). */
@@ -80,7 +83,9 @@ export type BodyFraming =
   | { kind: 'none' }
   | { kind: 'length'; length: number }
   | { kind: 'chunked'; transferCoding?: TransferCoding }
-  | { kind: 'close'; transferCoding?: TransferCoding };
+  | { kind: 'close'; transferCoding?: TransferCoding }
+  /** HTTP/2: the body ends with the stream (END_STREAM), checked against content-length when given. */
+  | { kind: 'stream'; length: number | null };
 
 export interface ParserHandler {
   /** A 1xx interim response (100 Continue, 102 Processing, 103 Early Hints). */

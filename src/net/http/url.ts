@@ -82,8 +82,12 @@ export interface RequestSpec {
   httpVersion?: '1.0' | '1.1';
 }
 
-/** The request head, byte for byte (RFC 9112 3). One request per connection. */
-export function buildRequest(spec: RequestSpec): Buffer {
+/**
+ * The request's header fields: the defaults (Host, User-Agent, Accept, Accept-Encoding
+ * with --compressed, Authorization from URL credentials) unless the user gave the same
+ * name, then the user's. As with curl, `-H 'Name:'` (an empty value) removes a default.
+ */
+export function requestFields(spec: RequestSpec): HeaderList {
   const defaults: HeaderList = [
     ['Host', spec.target.authority],
     ['User-Agent', spec.userAgent],
@@ -96,14 +100,46 @@ export function buildRequest(spec: RequestSpec): Buffer {
     defaults.push(['Authorization', `Basic ${Buffer.from(credentials).toString('base64')}`]);
   }
   const overridden = new Set(spec.headers.map(([n]) => n.toLowerCase()));
+  const fields = defaults.filter(([n]) => !overridden.has(n.toLowerCase()));
+  for (const [n, v] of spec.headers) if (v !== '') fields.push([n, v]);
+  return fields;
+}
+
+/** The request head, byte for byte (RFC 9112 3). One request per connection. */
+export function buildRequest(spec: RequestSpec): Buffer {
   const lines = [`${spec.method} ${spec.target.path} HTTP/${spec.httpVersion ?? '1.1'}`];
-  for (const [n, v] of defaults) if (!overridden.has(n.toLowerCase())) lines.push(`${n}: ${v}`);
-  // As with curl, `-H 'Name:'` (an empty value) removes a default header.
-  for (const [n, v] of spec.headers) if (v !== '') lines.push(`${n}: ${v}`);
+  for (const [n, v] of requestFields(spec)) lines.push(`${n}: ${v}`);
   // We never reuse a connection, so say so: the server may close after the body.
   // (HTTP/1.0 closes by default.)
-  if (!overridden.has('connection') && spec.httpVersion !== '1.0') lines.push('Connection: close');
+  const userConnection = spec.headers.some(([n]) => n.toLowerCase() === 'connection');
+  if (!userConnection && spec.httpVersion !== '1.0') lines.push('Connection: close');
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
+}
+
+/** Fields HTTP/2 forbids (RFC 9113 8.2.2): the connection's business, not the request's. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
+
+/**
+ * The same request as an HTTP/2 header list (RFC 9113 8.3.1): the pseudo-headers first
+ * (:authority from Host, so a -H Host still names the authority), names in lower case,
+ * connection-specific fields left out, TE only as "trailers".
+ */
+export function requestHeaderList(spec: RequestSpec): Array<[string, string]> {
+  const fields = requestFields(spec);
+  const host = fields.find(([n]) => n.toLowerCase() === 'host')?.[1] ?? spec.target.authority;
+  const list: Array<[string, string]> = [
+    [':method', spec.method],
+    [':scheme', spec.target.secure ? 'https' : 'http'],
+    [':authority', host],
+    [':path', spec.target.path],
+  ];
+  for (const [n, v] of fields) {
+    const name = n.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(name)) continue;
+    if (name === 'te' && v.trim().toLowerCase() !== 'trailers') continue;
+    list.push([name, v]);
+  }
+  return list;
 }
 
 export const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);

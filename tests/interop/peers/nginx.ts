@@ -21,6 +21,8 @@ export interface NginxPorts {
   expired: number;
   /** https, self-signed for localhost / 127.0.0.1. */
   selfSigned: number;
+  /** https with ALPN h2 and http/1.1 (`listen ... ssl http2`), the good certificate. */
+  h2: number;
 }
 
 export interface Nginx {
@@ -54,6 +56,7 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
     wrongName: await freeTcpPort(),
     expired: await freeTcpPort(),
     selfSigned: await freeTcpPort(),
+    h2: await freeTcpPort(),
   };
   writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, docroot, ports, certs, (options.locations ?? '').replaceAll('$PORT', String(ports.http))));
   const nginx: Started = startProcess('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'logs', 'error.log')]);
@@ -167,10 +170,10 @@ function nginxConfig(dir: string, docroot: string, ports: NginxPorts, certs: Cer
         location /redirect/chain { return 302 /redirect/301; }
         location /no-content { return 204; }
         ${locations}`;
-  const tlsServer = (port: number, [cert, key]: [string, string]) => `
+  const tlsServer = (port: number, [cert, key]: [string, string], http2 = false) => `
     server {
-        listen 127.0.0.1:${port} ssl;
-        listen [::1]:${port} ssl;
+        listen 127.0.0.1:${port} ssl${http2 ? ' http2' : ''};
+        listen [::1]:${port} ssl${http2 ? ' http2' : ''};
         ssl_certificate ${cert};
         ssl_certificate_key ${key};
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -207,6 +210,7 @@ http {
     ${tlsServer(ports.wrongName, certs.wrongName)}
     ${tlsServer(ports.expired, certs.expired)}
     ${tlsServer(ports.selfSigned, certs.selfSigned)}
+    ${tlsServer(ports.h2, certs.good, true)}
 }
 `;
 }
