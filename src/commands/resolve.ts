@@ -1,5 +1,6 @@
 // `sockkit resolve <name|ip>...`: names → records, through the system resolver
 // (getaddrinfo) or, with --server, by asking one DNS server directly over UDP/TCP.
+import { fillRandom } from '../net/shared/random.js';
 import { defineCommand, familyOf, type CommandContext } from './common.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS, flagTable, GLOBAL_OPTIONS } from './options.js';
 import { usageError } from '../net/shared/errors.js';
@@ -13,7 +14,6 @@ import { StreamTransport } from '../net/dns/tcp.js';
 import type { DnsTransport } from '../net/dns/transport.js';
 import { DEFAULT_RESOLV_CONF, readResolvConf } from '../net/dns/resolv-conf.js';
 import { readDigForms } from './dig-forms.js';
-import { randomBytes } from 'node:crypto';
 import { querySpec, type QueryOptions } from '../net/dns/query.js';
 import { clientSubnetOption, EdnsCode, QUERY_PADDING_BLOCK } from '../net/dns/edns.js';
 import { CLASS_IN, EDNS_UDP_PAYLOAD, type EdnsOption } from '../net/dns/packet.js';
@@ -214,7 +214,7 @@ function queryOptions(args: ResolveArgs): QueryOptions {
   const options: EdnsOption[] = [];
   if (args.nsid) options.push({ code: EdnsCode.NSID, data: Buffer.alloc(0) });
   if (args.ecs !== undefined) options.push(clientSubnetOption(String(args.ecs)));
-  if (args.cookie) options.push({ code: EdnsCode.COOKIE, data: randomBytes(8) });
+  if (args.cookie) options.push({ code: EdnsCode.COOKIE, data: clientCookie() });
   return {
     qclass: parseClass(args.class),
     recurse: args.recurse !== false,
@@ -293,4 +293,11 @@ function parseTypes(values: string[] | undefined): number[] | undefined {
     if (!types.includes(type)) types.push(type);
   }
   return types;
+}
+
+/** An 8-byte client cookie (RFC 7873) from the kernel's CSPRNG, without loading node:crypto (shared/random.ts). */
+function clientCookie(): Buffer {
+  const cookie = Buffer.alloc(8);
+  fillRandom(cookie);
+  return cookie;
 }

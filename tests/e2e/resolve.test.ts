@@ -18,6 +18,20 @@ describe('resolve through the system resolver (localhost only)', () => {
     expect(r.stdout).toMatch(/^localhost\tA\t\t127\.0\.0\.1\tsystem\t\d+\.\d$/m);
   });
 
+  test('a plain lookup loads neither node:crypto nor node:tls (start-up stays small); --cookie takes its bytes from /dev/urandom', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockkit-modules-'));
+    const preload = join(dir, 'modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write('builtins ' + process.moduleLoadList.filter((m) => /^NativeModule (tls|crypto)$/.test(m)).map((m) => m.slice(13)).join(',') + '\\n'));\n");
+    try {
+      for (const args of [['localhost'], ['localhost', '--server', '127.0.0.1:1', '--type', 'TXT', '--cookie', '--timeout', '0.3']]) {
+        const r = await runSockkit(['resolve', ...args], { env: { NODE_OPTIONS: `--require ${preload}` } });
+        expect({ args, builtins: r.stderr.match(/^builtins (.*)$/m)?.[1] }).toEqual({ args, builtins: '' });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--short prints only addresses: the first line is an address', async () => {
     const r = await runSockkit(['resolve', 'localhost', '--short']);
     expect(r.code).toBe(0);
