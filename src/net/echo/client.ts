@@ -144,10 +144,7 @@ export async function streamEchoTcp(
   let firstByteAt = 0;
   let lastByteAt = 0;
   let closed = false;
-  let sinkBlocked = false;
-  let sinkBlockedAt = 0;
-  let sinkBlockedMs = 0;
-  const sinkBlockedSoFar = () => sinkBlockedMs + (sinkBlocked ? performance.now() - sinkBlockedAt : 0);
+  const blocked = new BlockedTime();
   let socketError: unknown;
   const hashSent = createHash('sha256');
   const hashReceived = createHash('sha256');
@@ -164,12 +161,10 @@ export async function streamEchoTcp(
     hashReceived.update(chunk);
     comparer.echoed(chunk);
     if (!sink.write(chunk) && sink.once) {
-      sinkBlocked = true;
-      sinkBlockedAt = performance.now();
+      blocked.start();
       socket.pause();
       sink.once('drain', () => {
-        sinkBlocked = false;
-        sinkBlockedMs += performance.now() - sinkBlockedAt;
+        blocked.stop();
         socket.resume();
         poke();
       });
@@ -195,14 +190,14 @@ export async function streamEchoTcp(
   // Waits for `ready()` at most `timeoutMs`, not counting the time our sink blocked us.
   const waitUntil = async (ready: () => boolean, what: string) => {
     const startedAt = performance.now();
-    const blockedBefore = sinkBlockedSoFar();
-    const usedMs = () => performance.now() - startedAt - (sinkBlockedSoFar() - blockedBefore);
+    const blockedBefore = blocked.soFar();
+    const usedMs = () => performance.now() - startedAt - (blocked.soFar() - blockedBefore);
     while (!ready()) {
       if (socketError) throw toSockkitError(socketError, what);
       const leftMs = timeoutMs - usedMs();
-      if (leftMs <= 0 && !sinkBlocked) throw timeoutError(what, timeoutMs);
+      if (leftMs <= 0 && !blocked.now) throw timeoutError(what, timeoutMs);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, sinkBlocked ? timeoutMs : leftMs));
+        const timer = setTimeout(resolve, Math.max(1, blocked.now ? timeoutMs : leftMs));
         wake = () => {
           clearTimeout(timer);
           resolve();
@@ -253,6 +248,24 @@ export async function streamEchoTcp(
     sha256Sent: hashSent.digest('hex'),
     sha256Received: hashReceived.digest('hex'),
   };
+}
+
+/** Time our own sink (stdout) held the transfer back: not counted against --timeout. */
+class BlockedTime {
+  now = false;
+  private since = 0;
+  private total = 0;
+  start(): void {
+    this.now = true;
+    this.since = performance.now();
+  }
+  stop(): void {
+    this.now = false;
+    this.total += performance.now() - this.since;
+  }
+  soFar(): number {
+    return this.total + (this.now ? performance.now() - this.since : 0);
+  }
 }
 
 export function sha256(data: Buffer): string {
