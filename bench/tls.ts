@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { startProcess, waitFor, type Started } from '../tests/helpers/process.js';
 import { alternate, runCommand, stats, type ResultRow } from './harness.js';
 import { SOCKKIT, benchFile } from './paths.js';
-import { accepts, freePort } from './proc.mjs';
+import { CLOCK_TICKS, accepts, cpuTicks, freePort, sumOverTree } from './proc.mjs';
 
 const ROUNDS = 5;
 const SECONDS = 3;
@@ -48,14 +48,37 @@ interface Server {
   name: string;
   port: number;
   process: Started;
+  /** Server CPU (its process tree's, reaped children included) and the units of work it served, over the measured calls. */
+  cost: { ticks: number; units: number };
 }
+
+interface Measured {
+  rate: number;
+  /** Messages or handshakes the run completed. */
+  units: number;
+}
+
+/** Runs one measurement against `server`, adding the server's CPU time and the run's units to its cost. */
+async function costed(server: Server, measure: (port: number) => Promise<Measured>): Promise<number> {
+  const ticks = () => sumOverTree(server.process.child.pid!, (pid) => cpuTicks(pid, true));
+  const before = ticks();
+  const m = await measure(server.port);
+  server.cost.ticks += ticks() - before;
+  server.cost.units += m.units;
+  return m.rate;
+}
+
+/** `20.1 vs 122 µs of server CPU per message` */
+const cpuNote = (a: Server, b: Server, per: string) =>
+  `server CPU per ${per} ${[a, b].map((s) => fmtUs((s.cost.ticks / CLOCK_TICKS / s.cost.units) * 1e6)).join(' vs ')} µs`;
+const fmtUs = (us: number) => (us >= 100 ? us.toFixed(0) : us.toFixed(1));
 
 /** Starts a server on a free port and waits until it accepts TCP connections. */
 async function startServer(name: string, command: string, args: (port: number) => string[]): Promise<Server> {
   const port = await freePort();
   const started = startProcess(command, args(port));
   await waitFor(() => accepts(port), 15_000, `${name} to listen`);
-  return { name, port, process: started };
+  return { name, port, process: started, cost: { ticks: 0, units: 0 } };
 }
 
 /** Starts the servers, runs `use`, and stops every one started, whatever happens. */
@@ -89,32 +112,32 @@ async function bulkMBps(port: number, certs: Certs): Promise<number> {
 /** Connections that failed to open, per port (warm-up run first): a note, not a failed run (exit 5 still prints its JSON). */
 const notOpened = new Map<number, number[]>();
 
-async function pingPongPerSecond(port: number): Promise<number> {
+async function pingPongPerSecond(port: number): Promise<Measured> {
   const r = await runCommand(SOCKKIT, ['echo-client', '-p', String(port), '--tls', '-k', '-C', '100', '-d', String(SECONDS), '--timeout', '10', '--json'], { timeoutMs: 60_000 });
   const doc = json<{ messagesPerSecond: number; connectionsOpened: number; mismatches: number }>({ ...r, code: r.code === 5 ? 0 : r.code }, 'echo-client --tls load');
   if (doc.mismatches !== 0) throw new Error(`echo-client --tls load: ${doc.mismatches} mismatches`);
   notOpened.set(port, [...(notOpened.get(port) ?? []), 100 - doc.connectionsOpened]);
-  return doc.messagesPerSecond;
+  return { rate: doc.messagesPerSecond, units: doc.messagesPerSecond * SECONDS };
 }
 
 const failedToOpen = (port: number) => (notOpened.get(port) ?? []).join(' ');
 
-async function echoClientHandshakes(port: number): Promise<number> {
+async function echoClientHandshakes(port: number): Promise<Measured> {
   const args = ['echo-client', '-p', String(port), '--tls', '-k', '--handshakes', '-C', String(HANDSHAKE_WORKERS), '-d', String(SECONDS), '--no-session-reuse', '--timeout', '5', '--json'];
-  const doc = json<{ perSecond: number; resumed: number }>(await runCommand(SOCKKIT, args, { timeoutMs: 60_000 }), 'echo-client --handshakes');
+  const doc = json<{ perSecond: number; count: number; resumed: number }>(await runCommand(SOCKKIT, args, { timeoutMs: 60_000 }), 'echo-client --handshakes');
   if (doc.resumed !== 0) throw new Error(`echo-client --handshakes --no-session-reuse resumed ${doc.resumed}`);
-  return doc.perSecond;
+  return { rate: doc.perSecond, units: doc.count };
 }
 
 /**
  * `openssl s_time -new`: its "N connections in T real seconds" counts whole seconds
  * (time(2)), up to a third off over 3 s, so the rate is N over the process's own wall time.
  */
-async function sTimeHandshakes(port: number): Promise<number> {
+async function sTimeHandshakes(port: number): Promise<Measured> {
   const r = await runCommand('openssl', ['s_time', '-connect', `127.0.0.1:${port}`, '-new', '-time', String(SECONDS)], { timeoutMs: 60_000 });
   const m = /(\d+) connections in \d+ real seconds/.exec(r.stdout);
   if (r.code !== 0 || !m) throw new Error(`openssl s_time exited ${r.code}: ${r.stdout.slice(-200)} ${r.stderr.slice(-200)}`);
-  return Number(m[1]) / (r.ms / 1000);
+  return { rate: Number(m[1]) / (r.ms / 1000), units: Number(m[1]) };
 }
 
 function row(work: string, peer: string, unit: string, runs: { a: number[]; b: number[] }, target: number, note?: string): ResultRow {
@@ -134,23 +157,25 @@ async function echoRows(certs: Certs): Promise<ResultRow[]> {
         return bulkMBps(pipe!.port, certs);
       },
     );
-    const pingPong = await alternate(ROUNDS, () => pingPongPerSecond(sockkit!.port), () => pingPongPerSecond(pipe!.port));
+    const pingPong = await alternate(ROUNDS, () => costed(sockkit!, pingPongPerSecond), () => costed(pipe!, pingPongPerSecond));
     const catBulk = stats(execCat.slice(1)).median;
     return [
       row(`echo-server --tls, 1 bulk connection (${BULK_MIB} MiB through bench/tls-bulk-client.mjs)`, 'socat OPENSSL-LISTEN fork PIPE', 'MB/s', bulk, 1.5, `socat … EXEC:cat, as in the issue: ${catBulk.toFixed(0)} MB/s, sockkit ${(stats(bulk.a).median / catBulk).toFixed(2)}× of it`),
-      row('echo-server --tls, 100 ping-pong connections × 64 B (echo-client --tls -k -C 100)', 'socat OPENSSL-LISTEN fork PIPE', 'msg/s', pingPong, 2, `connections not opened within 10 s, per run: ${failedToOpen(sockkit!.port)} vs ${failedToOpen(pipe!.port)}`),
+      row('echo-server --tls, 100 ping-pong connections × 64 B (echo-client --tls -k -C 100)', 'socat OPENSSL-LISTEN fork PIPE', 'msg/s', pingPong, 2, `${cpuNote(sockkit!, pipe!, 'message')}; connections not opened within 10 s, per run: ${failedToOpen(sockkit!.port)} vs ${failedToOpen(pipe!.port)}`),
     ];
   });
 }
 
 async function handshakeRows(certs: Certs): Promise<ResultRow[]> {
   return withServers([sockkitServer(certs), opensslServer(certs)], async ([sockkit, openssl]) => {
-    const byEchoClient = await alternate(ROUNDS, () => echoClientHandshakes(sockkit!.port), () => echoClientHandshakes(openssl!.port));
-    const bySTime = await alternate(ROUNDS, () => sTimeHandshakes(sockkit!.port), () => sTimeHandshakes(openssl!.port));
+    const byEchoClient = await alternate(ROUNDS, () => costed(sockkit!, echoClientHandshakes), () => costed(openssl!, echoClientHandshakes));
+    const echoClientCost = cpuNote(sockkit!, openssl!, 'handshake');
+    for (const s of [sockkit!, openssl!]) s.cost = { ticks: 0, units: 0 };
+    const bySTime = await alternate(ROUNDS, () => costed(sockkit!, sTimeHandshakes), () => costed(openssl!, sTimeHandshakes));
     const work = 'echo-server --tls, new connections/s, full handshakes, ECDSA P-256';
     return [
-      row(`${work}, by echo-client --handshakes -C ${HANDSHAKE_WORKERS} --no-session-reuse`, 'openssl s_server', 'conn/s', byEchoClient, 0.8),
-      row(`${work}, by openssl s_time -new`, 'openssl s_server', 'conn/s', bySTime, 0.8, 'connections over the wall time of each s_time run'),
+      row(`${work}, by echo-client --handshakes -C ${HANDSHAKE_WORKERS} --no-session-reuse`, 'openssl s_server', 'conn/s', byEchoClient, 0.8, echoClientCost),
+      row(`${work}, by openssl s_time -new`, 'openssl s_server', 'conn/s', bySTime, 0.8, `${cpuNote(sockkit!, openssl!, 'handshake')}; connections over the wall time of each s_time run`),
     ];
   });
 }
