@@ -11,6 +11,7 @@ import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
 import { benchUdp } from './udp.js';
+import { benchTls } from './tls.js';
 
 type Suite = { name: string; run: () => Promise<ResultRow[]> };
 
@@ -25,6 +26,7 @@ const SUITES: Suite[] = [
   { name: 'echo', run: () => benchEcho() },
   { name: 'udp', run: () => benchUdp() },
   { name: 'threaded', run: () => benchThreaded() },
+  { name: 'tls', run: () => benchTls() },
 ];
 
 async function main(): Promise<void> {
