@@ -53,6 +53,16 @@ const STATUS_STYLE: Record<ResolveResult['status'], Style> = {
   error: 'red',
 };
 
+/** `secure`, or `bogus (signature expired 2026-…)`: the status and, when not secure, why. */
+export function securityText(result: ResolveResult): string {
+  if (!result.security) return '';
+  return result.securityReason && result.security !== 'secure' ? `${result.security} (${result.securityReason})` : result.security;
+}
+
+const SECURITY_STYLE: Record<NonNullable<ResolveResult['security']>, Style> = { secure: 'green', insecure: 'yellow', indeterminate: 'yellow', bogus: 'red' };
+
+const SECURITY_COLUMN: Column<ResolveRow> = { header: 'security', value: (r) => securityText(r.result), style: (r) => (r.result.security ? SECURITY_STYLE[r.result.security] : undefined) };
+
 const COLUMNS: Column<ResolveRow>[] = [
   { header: 'name', value: (r) => r.owner },
   { header: 'type', value: (r) => r.type, style: () => 'cyan' },
@@ -63,18 +73,21 @@ const COLUMNS: Column<ResolveRow>[] = [
 ];
 
 /** Table on a TTY: needs every row for the column widths. */
-export async function printResolveTable(term: Terminal, results: ResolveResult[]): Promise<void> {
-  await printTable(term, COLUMNS, results.flatMap(rowsOf));
+export async function printResolveTable(term: Terminal, results: ResolveResult[], security = false): Promise<void> {
+  const columns = security ? [...COLUMNS.slice(0, 4), SECURITY_COLUMN, ...COLUMNS.slice(4)] : COLUMNS;
+  await printTable(term, columns, results.flatMap(rowsOf));
 }
 
 /**
  * Piped: the table's columns as tab-separated lines.
  * Values never hold tabs or newlines: TXT/CAA bytes below 0x20 are \DDD-escaped.
  */
-export function formatResolvePlain(result: ResolveResult): string {
+export function formatResolvePlain(result: ResolveResult, security = false): string {
   let text = '';
+  // --validate: the security status is a last column, so the others keep their places
+  const last = security ? `\t${securityText(result)}` : '';
   for (const row of rowsOf(result)) {
-    text += `${row.owner}\t${row.type}\t${row.ttl ?? ''}\t${row.value}\t${result.server}\t${result.timeMs.toFixed(1)}\n`;
+    text += `${row.owner}\t${row.type}\t${row.ttl ?? ''}\t${row.value}\t${result.server}\t${result.timeMs.toFixed(1)}${last}\n`;
   }
   return text;
 }
@@ -82,7 +95,8 @@ export function formatResolvePlain(result: ResolveResult): string {
 /** --short: only the values, one per line. */
 export function formatResolveShort(result: ResolveResult): string {
   let text = '';
-  if (result.status === 'ok') for (const answer of result.answers) text += `${answer.value}\n`;
+  // a bogus answer is no answer: its values are not printed (stderr says why)
+  if (result.status === 'ok' && result.security !== 'bogus') for (const answer of result.answers) text += `${answer.value}\n`;
   return text;
 }
 
@@ -99,6 +113,7 @@ export class ResolveStreamPrinter {
   constructor(
     private readonly term: Terminal,
     private readonly mode: 'plain' | 'short' | 'verbose' | 'ndjson',
+    private readonly security = false,
   ) {}
 
   print(result: ResolveResult): void {
@@ -108,12 +123,13 @@ export class ResolveStreamPrinter {
       this.pending += formatResolveVerbose(result);
     } else if (this.mode === 'short') {
       this.pending += formatResolveShort(result);
-      if (result.status !== 'ok' && !this.term.quiet) {
+      if ((result.status !== 'ok' || result.security === 'bogus') && !this.term.quiet) {
         this.flush();
-        this.term.err(`${this.term.prefix}: ${displayName(result)} ${result.type}: ${statusText(result)}`);
+        const why = result.status === 'ok' ? securityText(result) : statusText(result);
+        this.term.err(`${this.term.prefix}: ${displayName(result)} ${result.type}: ${why}`);
       }
     } else {
-      this.pending += formatResolvePlain(result);
+      this.pending += formatResolvePlain(result, this.security);
     }
     if (this.pending.length >= 64 * 1024) this.flush();
     else if (!this.scheduled) {
@@ -216,6 +232,7 @@ export function resolveJsonRecord(r: ResolveResult): Record<string, unknown> {
     edns: r.reply ? r.reply.edns : null,
     ...(r.reply ? { id: r.reply.id, sizeBytes: r.reply.sizeBytes } : {}),
     ...(r.extendedErrors ? { extendedErrors: r.extendedErrors } : {}),
+    ...(r.security ? { security: r.security, ...(r.securityReason ? { securityReason: r.securityReason } : {}) } : {}),
     ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),
   };
 }

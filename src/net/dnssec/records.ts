@@ -86,3 +86,34 @@ export function rawRdata(record: DnsRecord): Buffer {
   if (record.data.kind !== 'RAW') throw new DnssecFormatError(`record of type ${record.type} was not kept raw`);
   return record.data.bytes;
 }
+
+export interface Nsec {
+  next: string;
+  types: Set<number>;
+}
+
+/** NSEC RDATA (RFC 4034 §4.1): the next owner name, then the type bitmap windows. */
+export function parseNsec(rdata: Buffer): Nsec {
+  const labels: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const length = rdata[at];
+    if (length === undefined || length > 63) throw new DnssecFormatError('NSEC next name unreadable');
+    at += 1;
+    if (length === 0) break;
+    labels.push(rdata.subarray(at, at + length));
+    at += length;
+  }
+  const types = new Set<number>();
+  while (at < rdata.length) {
+    const window = rdata[at]!;
+    const length = rdata[at + 1] ?? 0;
+    if (length < 1 || length > 32 || at + 2 + length > rdata.length) throw new DnssecFormatError('NSEC type bitmap unreadable');
+    for (let i = 0; i < length; i++) {
+      const byte = rdata[at + 2 + i]!;
+      for (let bit = 0; bit < 8; bit++) if (byte & (0x80 >> bit)) types.add(window * 256 + i * 8 + bit);
+    }
+    at += 2 + length;
+  }
+  return { next: labelsToName(labels), types };
+}

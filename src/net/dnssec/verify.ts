@@ -27,8 +27,8 @@ export function validityProblem(rrsig: Pick<Rrsig, 'inception' | 'expiration'>, 
 
 /** A 32-bit DNSSEC time as the nearest full date to now (RFC 4034 §3.1.5 wraps every 136 years). */
 function isoTime(t: number, nowSeconds: number): string {
-  const offset = ((t - (nowSeconds >>> 0)) | 0); // signed 32-bit distance
-  return new Date((nowSeconds + offset) * 1000).toISOString().replace('.000Z', 'Z');
+  const offset = (t - (nowSeconds >>> 0)) | 0; // signed 32-bit distance
+  return new Date((Math.floor(nowSeconds) + offset) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /**

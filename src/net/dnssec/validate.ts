@@ -1,0 +1,238 @@
+// The chain of trust (RFC 4035 §5): from a trust anchor down to the zone that signed an
+// answer, DS → DNSKEY at each zone cut, every RRset checked by verify.ts. The records it
+// needs are asked through `fetch` (the caller's transport, bounded by its deadline) and
+// kept for the run: 1,000 names of one zone cost the chain once.
+import { sameName } from '../dns/answers.js';
+import { RecordType, typeName, type DnsMessage, type DnsRecord } from '../dns/packet.js';
+import { EXTRA_TYPES } from '../dns/types.js';
+
+const T = { ...RecordType, ...EXTRA_TYPES };
+import { dsMatches, SUPPORTED_ALGORITHMS, SUPPORTED_DIGESTS } from './keys.js';
+import { parseDnskey, parseDs, parseNsec, parseRrsig, rawRdata, type Dnskey, type Rrsig } from './records.js';
+import type { TrustAnchors } from './anchors.js';
+import { verifyRrsig } from './verify.js';
+
+export type SecurityStatus = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
+export interface SecurityVerdict {
+  status: SecurityStatus;
+  /** Why, in one line (for every status but secure). */
+  reason?: string;
+}
+
+/** Asks one question (DO set) by `deadline` (monotonic ms) and gives the reply, or rejects with why not. */
+export type Fetch = (name: string, type: number, deadline: number) => Promise<DnsMessage>;
+
+type ZoneState =
+  | { kind: 'secure'; zone: string; keys: Dnskey[]; unproven: string[] }
+  | { kind: 'insecure' | 'bogus' | 'indeterminate'; reason: string };
+
+const RANK: Record<SecurityStatus, number> = { secure: 0, insecure: 1, indeterminate: 2, bogus: 3 };
+
+const lower = (name: string) => (name.endsWith('.') ? name.toLowerCase() : `${name.toLowerCase()}.`);
+
+/** Whether `name` is `zone` or below it. */
+export function isAtOrBelow(name: string, zone: string): boolean {
+  const n = lower(name);
+  const z = lower(zone);
+  return z === '.' || n === z || n.endsWith(`.${z}`);
+}
+
+/** The names from just below `top` down to `name`: `a.b.` under `.` → `b.`, `a.b.`. */
+function namesBetween(top: string, name: string): string[] {
+  const labels = lower(name).split('.').filter((l) => l !== '');
+  const depth = lower(top) === '.' ? 0 : lower(top).split('.').filter((l) => l !== '').length;
+  const out: string[] = [];
+  for (let n = depth + 1; n <= labels.length; n++) out.push(`${labels.slice(labels.length - n).join('.')}.`);
+  return out;
+}
+
+/** The RRSIGs of a section covering (owner, type). */
+function signaturesFor(section: DnsRecord[], owner: string, type: number): Rrsig[] {
+  const out: Rrsig[] = [];
+  for (const r of section) {
+    if (r.type !== T.RRSIG || !sameName(r.name, owner) || r.data.kind !== 'RAW') continue;
+    try {
+      const sig = parseRrsig(r.data.bytes);
+      if (sig.typeCovered === type) out.push(sig);
+    } catch {
+      // an unreadable RRSIG proves nothing
+    }
+  }
+  return out;
+}
+
+const recordsOf = (section: DnsRecord[], owner: string, type: number) => section.filter((r) => r.type === type && sameName(r.name, owner));
+
+export class ChainValidator {
+  private readonly fetched = new Map<string, Promise<DnsMessage>>();
+  private readonly steps = new Map<string, Promise<ZoneState>>();
+  private root: Promise<ZoneState> | undefined;
+  /** The deadline of the latest question: fetches it starts end by then (shared fetches keep theirs). */
+  private deadline = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly fetch: Fetch, private readonly anchors: TrustAnchors, private readonly nowSeconds: () => number = () => Date.now() / 1000) {}
+
+  setDeadline(deadline: number): void {
+    this.deadline = deadline;
+  }
+
+  /** The security of an answer: every RRset of `records` (a CNAME chain and its end) checked; the worst wins. */
+  async validateAnswer(message: DnsMessage, records: DnsRecord[]): Promise<SecurityVerdict> {
+    const sets = new Map<string, DnsRecord[]>();
+    for (const r of records) {
+      const key = `${lower(r.name)} ${r.type}`;
+      sets.set(key, [...(sets.get(key) ?? []), r]);
+    }
+    let worst: SecurityVerdict = { status: 'indeterminate', reason: 'no records to validate' };
+    let first = true;
+    for (const rrset of sets.values()) {
+      const verdict = await this.validateRrset(rrset, signaturesFor(message.answers, rrset[0]!.name, rrset[0]!.type));
+      if (first || RANK[verdict.status] > RANK[worst.status]) worst = verdict;
+      first = false;
+    }
+    return worst;
+  }
+
+  /** One RRset with the RRSIGs that came with it. */
+  async validateRrset(rrset: DnsRecord[], sigs: Rrsig[]): Promise<SecurityVerdict> {
+    const owner = rrset[0]!.name;
+    if (!isAtOrBelow(owner, this.anchors.zone)) return { status: 'indeterminate', reason: `no trust anchor above ${owner}` };
+    if (sigs.length === 0) return this.unsignedAnswer(owner);
+    const signer = sigs[0]!.signerName;
+    if (!isAtOrBelow(owner, signer)) return { status: 'bogus', reason: `RRSIG signer ${signer} is not above ${owner}` };
+    const state = await this.zoneState(signer);
+    if (state.kind !== 'secure') return { status: state.kind, reason: state.reason };
+    if (!sameName(state.zone, signer)) {
+      return { status: 'indeterminate', reason: `no DS for ${signer} in ${state.zone}, and no proof it is unsigned` };
+    }
+    const verdict = this.verifyWithKeys(rrset, sigs, state.keys, signer);
+    return verdict.ok ? { status: 'secure' } : { status: 'bogus', reason: `${owner} ${typeName(rrset[0]!.type)}: ${verdict.reason}` };
+  }
+
+  /** An answer without RRSIG is insecure below a proven unsigned delegation, bogus in a signed zone. */
+  private async unsignedAnswer(owner: string): Promise<SecurityVerdict> {
+    const state = await this.walk(owner);
+    if (state.kind !== 'secure') return { status: state.kind, reason: state.reason };
+    if (state.unproven.length > 0) return { status: 'indeterminate', reason: `no RRSIG, and no proof that ${state.unproven.at(-1)} is an unsigned delegation` };
+    return { status: 'bogus', reason: `no RRSIG for ${owner} in the signed zone ${state.zone}` };
+  }
+
+  /** Tries every RRSIG against the keys it names; the first that verifies wins, else the most telling failure. */
+  private verifyWithKeys(rrset: DnsRecord[], sigs: Rrsig[], keys: Dnskey[], zone: string): { ok: true } | { ok: false; reason: string } {
+    let reason = `no RRSIG by a key of ${zone}`;
+    for (const sig of sigs) {
+      for (const key of keys) {
+        const verdict = verifyRrsig(rrset, sig, key, zone, this.nowSeconds());
+        if (verdict.ok) return verdict;
+        if (verdict.reason !== 'RRSIG names another key') reason = verdict.reason;
+      }
+      if (reason === `no RRSIG by a key of ${zone}`) reason = `RRSIG by key ${sig.keyTag}, which is not a DNSKEY of ${zone}`;
+    }
+    return { ok: false, reason };
+  }
+
+  /** The validated keys of `zone`, walking down from the anchor. */
+  private zoneState(zone: string): Promise<ZoneState> {
+    return this.walk(zone);
+  }
+
+  private async walk(name: string): Promise<ZoneState> {
+    let state = await this.rootState();
+    for (const child of namesBetween(this.anchors.zone, name)) {
+      if (state.kind !== 'secure') return state;
+      const from = state;
+      let step = this.steps.get(child);
+      if (!step) {
+        step = this.step(from, child);
+        this.steps.set(child, step);
+      }
+      state = await step;
+    }
+    return state;
+  }
+
+  private ask(name: string, type: number): Promise<DnsMessage> {
+    const key = `${lower(name)} ${type}`;
+    let reply = this.fetched.get(key);
+    if (!reply) {
+      reply = this.fetch(name, type, this.deadline);
+      this.fetched.set(key, reply);
+    }
+    return reply;
+  }
+
+  /** The anchor's zone: its DNSKEY set, signed by a key the anchors name. */
+  private rootState(): Promise<ZoneState> {
+    this.root ??= (async () => {
+      const zone = this.anchors.zone;
+      const matches = (key: Dnskey) => this.anchors.ds.some((ds) => dsMatches(ds, zone, key)) || this.anchors.keys.some((k) => k.rdata.equals(key.rdata));
+      return this.keysOf(zone, matches, 'the trust anchor');
+    })();
+    return this.root;
+  }
+
+  /**
+   * The DNSKEY set of `zone`, trusted when a key `trusted` picks signed it. The zone keys
+   * of the set are then the zone's keys.
+   */
+  private async keysOf(zone: string, trusted: (key: Dnskey) => boolean, what: string): Promise<ZoneState> {
+    const reply = await this.ask(zone, T.DNSKEY).catch((err: Error) => err);
+    if (reply instanceof Error) return { kind: 'indeterminate', reason: `DNSKEY ${zone}: ${reply.message}` };
+    const records = recordsOf(reply.answers, zone, T.DNSKEY);
+    const keys = records.flatMap((r) => (r.data.kind === 'RAW' ? [safe(() => parseDnskey(rawRdata(r)))] : [])).filter((k): k is Dnskey => k !== undefined);
+    if (keys.length === 0) return { kind: 'bogus', reason: `no DNSKEY for ${zone}` };
+    const anchored = keys.filter(trusted);
+    if (anchored.length === 0) return { kind: 'bogus', reason: `${what} matches no DNSKEY of ${zone}` };
+    const sigs = signaturesFor(reply.answers, zone, T.DNSKEY);
+    if (sigs.length === 0) return { kind: 'bogus', reason: `no RRSIG over the DNSKEY set of ${zone}` };
+    const verdict = this.verifyWithKeys(records, sigs, anchored, zone);
+    if (!verdict.ok) return { kind: 'bogus', reason: `DNSKEY set of ${zone}: ${verdict.reason}` };
+    return { kind: 'secure', zone: lower(zone), keys: keys.filter((k) => k.flags & 0x0100), unproven: [] };
+  }
+
+  /** One name below a secure zone: a secure cut (DS → DNSKEY), an unsigned one (NSEC proof), or the same zone. */
+  private async step(parent: Extract<ZoneState, { kind: 'secure' }>, child: string): Promise<ZoneState> {
+    const reply = await this.ask(child, T.DS).catch((err: Error) => err);
+    if (reply instanceof Error) return { kind: 'indeterminate', reason: `DS ${child}: ${reply.message}` };
+    if (reply.rcode !== 0 && reply.rcode !== 3) return { kind: 'indeterminate', reason: `DS ${child}: the server answered RCODE ${reply.rcode}` };
+    const dsRecords = recordsOf(reply.answers, child, T.DS);
+    if (dsRecords.length > 0) return this.secureCut(parent, child, dsRecords, reply);
+    return this.noDs(parent, child, reply);
+  }
+
+  private async secureCut(parent: Extract<ZoneState, { kind: 'secure' }>, child: string, dsRecords: DnsRecord[], reply: DnsMessage): Promise<ZoneState> {
+    const sigs = signaturesFor(reply.answers, child, T.DS);
+    if (sigs.length === 0) return { kind: 'bogus', reason: `no RRSIG over the DS of ${child}` };
+    const verdict = this.verifyWithKeys(dsRecords, sigs, parent.keys, parent.zone);
+    if (!verdict.ok) return { kind: 'bogus', reason: `DS of ${child}: ${verdict.reason}` };
+    const dsSet = dsRecords.flatMap((r) => (r.data.kind === 'RAW' ? [safe(() => parseDs(r.data.kind === 'RAW' ? r.data.bytes : Buffer.alloc(0)))] : []));
+    const usable = dsSet.filter((ds) => ds !== undefined && SUPPORTED_DIGESTS.has(ds.digestType) && SUPPORTED_ALGORITHMS.has(ds.algorithm));
+    // RFC 4035 §5.2: a DS set of algorithms or digests none of which is supported makes the zone insecure
+    if (usable.length === 0) return { kind: 'insecure', reason: `the DS of ${child} uses no supported algorithm or digest` };
+    return this.keysOf(child, (key) => usable.some((ds) => ds !== undefined && dsMatches(ds, child, key)), `the DS of ${child}`).then((state) =>
+      state.kind === 'bogus' && state.reason.startsWith(`the DS of ${child} matches no DNSKEY`) ? { kind: 'bogus', reason: `DS matches no key: the DS of ${child} matches no DNSKEY` } : state,
+    );
+  }
+
+  /** No DS: a signed NSEC at the name in the parent says whether it is an unsigned delegation or no cut at all. */
+  private noDs(parent: Extract<ZoneState, { kind: 'secure' }>, child: string, reply: DnsMessage): ZoneState {
+    const nsecs = recordsOf(reply.authorities, child, T.NSEC);
+    if (nsecs.length === 0) return { ...parent, unproven: [...parent.unproven, child] };
+    const verdict = this.verifyWithKeys(nsecs, signaturesFor(reply.authorities, child, T.NSEC), parent.keys, parent.zone);
+    if (!verdict.ok) return { kind: 'bogus', reason: `NSEC of ${child}: ${verdict.reason}` };
+    const nsec = nsecs[0]!.data.kind === 'RAW' ? safe(() => parseNsec(rawRdata(nsecs[0]!))) : undefined;
+    if (!nsec) return { kind: 'bogus', reason: `NSEC of ${child} unreadable` };
+    if (nsec.types.has(T.NS) && !nsec.types.has(T.DS) && !nsec.types.has(T.SOA)) {
+      return { kind: 'insecure', reason: `${child} is an unsigned delegation (NSEC proves no DS)` };
+    }
+    return parent; // the name is inside the parent zone: no cut here
+  }
+}
+
+function safe<T>(make: () => T): T | undefined {
+  try {
+    return make();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,133 @@
+// `resolve --dnssec` and `--validate` against a signed hierarchy of the test's own
+// (peers/signed-hierarchy.ts: NSD serving `.`, `test.`, `sockkit.test.` signed by
+// ldns-signzone with algorithms 8, 13 and 15, an unsigned delegation and zones broken on
+// purpose). delv, given the same root DS, is the reference validator: for each name
+// sockkit's status equals delv's; the broken ones are bogus, exit 7, with the right reason.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeWithPeers } from '../helpers/peers.js';
+import { runSockkit } from '../helpers/run-sockkit.js';
+import { startSignedHierarchy, type SignedHierarchy } from './peers/signed-hierarchy.js';
+
+const execFileAsync = promisify(execFile);
+
+interface Result {
+  name: string;
+  type: string;
+  status: string;
+  security?: string;
+  securityReason?: string;
+  answers: Array<{ name: string; type: string; ttl: number; value: string }>;
+}
+
+describeWithPeers('resolve --validate against a signed hierarchy (compared with delv)', ['nsd', 'ldns-keygen', 'ldns-signzone', 'ldns-key2ds', 'delv', 'dig'], () => {
+  let h: SignedHierarchy;
+
+  beforeAll(async () => {
+    h = await startSignedHierarchy();
+  }, 60000);
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  async function sockkit(args: string[]) {
+    const anchor = args.includes('--validate') ? ['--trust-anchor', h.anchorFile] : [];
+    const r = await runSockkit(['resolve', ...args, '@127.0.0.1', '-p', String(h.port), ...anchor, '--json', '--timeout', '5']);
+    return { code: r.code, stderr: r.stderr, results: JSON.parse(r.stdout || '[]') as Result[] };
+  }
+
+  /** delv's verdict in sockkit's words. */
+  async function delv(name: string, type: string): Promise<string> {
+    const out = await execFileAsync('delv', ['-a', h.delvAnchorFile, '@127.0.0.1', '-p', String(h.port), name, type], { timeout: 20000 }).catch((err: { stdout?: string; stderr?: string }) => err);
+    const text = `${out.stdout ?? ''}\n${out.stderr ?? ''}`;
+    if (text.includes('; fully validated')) return 'secure';
+    if (text.includes('; unsigned answer')) return 'insecure';
+    if (/resolution failed|no valid signature|broken trust chain/.test(text)) return 'bogus';
+    return `unrecognised delv output: ${text}`;
+  }
+
+  // [name, type, status, reason (for bogus)]
+  const CASES: Array<[string, string, string, RegExp | undefined]> = [
+    ['www.sockkit.test', 'A', 'secure', undefined], // root RSA/SHA-256 → test. ECDSA P-256 → sockkit.test. Ed25519
+    ['www.sockkit.test', 'AAAA', 'secure', undefined],
+    ['alias.sockkit.test', 'A', 'secure', undefined], // a CNAME and its target, both signed
+    ['mail.sockkit.test', 'MX', 'secure', undefined],
+    ['sockkit.test', 'DNSKEY', 'secure', undefined],
+    ['test', 'DS', 'secure', undefined],
+    ['www.unsigned.test', 'A', 'insecure', undefined], // NSEC in test. proves no DS
+    ['forged.sockkit.test', 'A', 'bogus', /RRSIG by key \d+, which is not a DNSKEY of sockkit\.test\./],
+    ['tampered.sockkit.test', 'A', 'bogus', /signature does not verify/],
+    ['www.expired.test', 'A', 'bogus', /signature expired 2020-02-01T00:00:00Z/],
+    ['www.nomatch.test', 'A', 'bogus', /DS matches no key/],
+    ['www.nokeysig.test', 'A', 'bogus', /no RRSIG over the DNSKEY set of nokeysig\.test\./],
+  ];
+
+  test.each(CASES)('%s %s: %s, as delv says', async (name, type, status, reason) => {
+    const [ours, theirs] = await Promise.all([sockkit([name, '--type', type, '--validate']), delv(name, type)]);
+    expect(ours.results).toHaveLength(1);
+    expect(ours.results[0]!.status).toBe('ok');
+    expect(ours.results[0]!.security).toBe(status);
+    expect(theirs).toBe(status);
+    expect(ours.code).toBe(status === 'bogus' ? 7 : 0);
+    if (reason) expect(ours.results[0]!.securityReason).toMatch(reason);
+    if (status === 'secure') expect(ours.results[0]!.securityReason).toBeUndefined();
+  }, 30000);
+
+  test('a bogus answer is one readable line on stderr with --short, and its values are not printed', async () => {
+    const r = await runSockkit(['resolve', 'tampered.sockkit.test', '-t', 'A', '@127.0.0.1', '-p', String(h.port), '--trust-anchor', h.anchorFile, '--validate', '--short']);
+    expect(r.code).toBe(7);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe('sockkit resolve: tampered.sockkit.test A: bogus (tampered.sockkit.test. A: signature does not verify)');
+  });
+
+  test('piped: the security status is the last tab-separated column', async () => {
+    const r = await runSockkit(['resolve', 'www.sockkit.test', 'www.unsigned.test', '-t', 'A', '@127.0.0.1', '-p', String(h.port), '--trust-anchor', h.anchorFile, '--validate']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(rows.map((f) => [f[0], f[3], f[6]])).toEqual([
+      ['www.sockkit.test', '192.0.2.10', 'secure'],
+      ['www.unsigned.test', '192.0.2.50', 'insecure (unsigned.test. is an unsigned delegation (NSEC proves no DS))'],
+    ]);
+  });
+
+  test('the IANA root keys do not vouch for this private root: bogus, exit 7', async () => {
+    const r = await runSockkit(['resolve', 'www.sockkit.test', '-t', 'A', '@127.0.0.1', '-p', String(h.port), '--validate', '--json']);
+    expect(r.code).toBe(7);
+    expect(JSON.parse(r.stdout)[0]).toMatchObject({ security: 'bogus', securityReason: 'the trust anchor matches no DNSKEY of .' });
+  });
+
+  test('the chain is fetched once per run: 30 names of one zone, one DNSKEY question per zone', async () => {
+    const names = Array.from({ length: 15 }, () => ['www.sockkit.test', 'alias.sockkit.test']).flat();
+    const file = join(h.dir, 'names.txt');
+    writeFileSync(file, `${names.join('\n')}\n`);
+    const r = await runSockkit(['resolve', '-f', file, '-t', 'A', '@127.0.0.1', '-p', String(h.port), '--trust-anchor', h.anchorFile, '--validate', '--json', '--trace']);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(r.stdout) as Result[];
+    expect(results.map((x) => x.security)).toEqual(names.map(() => 'secure'));
+    const fetches = r.stderr.split('\n').filter((l) => /dnssec\s+fetching/.test(l)).map((l) => l.replace(/^.*fetching /, ''));
+    expect(fetches.filter((f) => f === 'DNSKEY sockkit.test.')).toHaveLength(1);
+    expect(fetches.filter((f) => f === 'DNSKEY .')).toHaveLength(1);
+    expect(new Set(fetches).size).toBe(fetches.length);
+  });
+
+  test('--dnssec sets DO and shows the RRSIG as dig +dnssec does', async () => {
+    const [ours, theirs] = await Promise.all([
+      sockkit(['www.sockkit.test', '--type', 'A', '--dnssec']),
+      execFileAsync('dig', ['@127.0.0.1', '-p', String(h.port), '+dnssec', '+noall', '+answer', 'www.sockkit.test', 'A']),
+    ]);
+    expect(ours.code).toBe(0);
+    const digLines = theirs.stdout.trim().split('\n').map((l) => l.split(/\s+/));
+    const digRrsig = digLines.find((f) => f[3] === 'RRSIG')!;
+    const rrsig = ours.results[0]!.answers.find((a) => a.type === 'RRSIG');
+    expect(rrsig?.value).toBe(digRrsig.slice(4).join(' '));
+    expect(rrsig?.value).toMatch(/^A 15 3 3600 /);
+    // without --dnssec the server sends no signature (DO clear)
+    const plain = await sockkit(['www.sockkit.test', '--type', 'A']);
+    expect(plain.results[0]!.answers.map((a) => a.type)).toEqual(['A']);
+    expect(JSON.stringify(plain.results[0])).not.toContain('RRSIG');
+  });
+});
