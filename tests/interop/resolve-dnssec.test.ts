@@ -44,14 +44,15 @@ describeWithPeers('resolve --validate against a signed hierarchy (compared with 
   async function delv(name: string, type: string): Promise<string> {
     const out = await execFileAsync('delv', ['-a', h.delvAnchorFile, '@127.0.0.1', '-p', String(h.port), name, type], { timeout: 20000 }).catch((err: { stdout?: string; stderr?: string }) => err);
     const text = `${out.stdout ?? ''}\n${out.stderr ?? ''}`;
-    if (text.includes('; fully validated')) return 'secure';
-    if (text.includes('; unsigned answer')) return 'insecure';
+    // a denial reads `resolution failed: ncache nxdomain` and then `; negative response, fully validated`
+    if (text.includes('fully validated')) return 'secure';
+    if (text.includes('unsigned answer')) return 'insecure';
     if (/resolution failed|no valid signature|broken trust chain/.test(text)) return 'bogus';
     return `unrecognised delv output: ${text}`;
   }
 
-  // [name, type, status, reason (for bogus)]
-  const CASES: Array<[string, string, string, RegExp | undefined]> = [
+  // [name, type, security, reason (for bogus), the answer's status]
+  const CASES: Array<[string, string, string, RegExp | undefined, string?]> = [
     ['www.sockkit.test', 'A', 'secure', undefined], // root RSA/SHA-256 → test. ECDSA P-256 → sockkit.test. Ed25519
     ['www.sockkit.test', 'AAAA', 'secure', undefined],
     ['alias.sockkit.test', 'A', 'secure', undefined], // a CNAME and its target, both signed
@@ -64,15 +65,23 @@ describeWithPeers('resolve --validate against a signed hierarchy (compared with 
     ['www.expired.test', 'A', 'bogus', /signature expired 2020-02-01T00:00:00Z/],
     ['www.nomatch.test', 'A', 'bogus', /DS matches no key/],
     ['www.nokeysig.test', 'A', 'bogus', /no RRSIG over the DNSKEY set of nokeysig\.test\./],
+    // denial of existence: NSEC in test., NSEC3 (salted) in sockkit.test.
+    ['nope.test', 'A', 'secure', undefined, 'nxdomain'],
+    ['ns.test', 'AAAA', 'secure', undefined, 'nodata'],
+    ['nope.sockkit.test', 'A', 'secure', undefined, 'nxdomain'],
+    ['www.sockkit.test', 'TXT', 'secure', undefined, 'nodata'],
+    ['alias.sockkit.test', 'TXT', 'secure', undefined, 'nodata'], // a signed CNAME, then NODATA at its target
+    ['nope.unsigned.test', 'A', 'insecure', undefined, 'nxdomain'],
+    ['n.badnsec.test', 'A', 'bogus', /NXDOMAIN not proved: no NSEC covers n\.badnsec\.test\./, 'nxdomain'], // the covering NSEC taken out
   ];
 
-  test.each(CASES)('%s %s: %s, as delv says', async (name, type, status, reason) => {
+  test.each(CASES)('%s %s: %s, as delv says', async (name, type, status, reason, answer = 'ok') => {
     const [ours, theirs] = await Promise.all([sockkit([name, '--type', type, '--validate']), delv(name, type)]);
     expect(ours.results).toHaveLength(1);
-    expect(ours.results[0]!.status).toBe('ok');
+    expect(ours.results[0]!.status).toBe(answer);
     expect(ours.results[0]!.security).toBe(status);
     expect(theirs).toBe(status);
-    expect(ours.code).toBe(status === 'bogus' ? 7 : 0);
+    expect(ours.code).toBe(status === 'bogus' ? 7 : answer === 'ok' ? 0 : 3);
     if (reason) expect(ours.results[0]!.securityReason).toMatch(reason);
     if (status === 'secure') expect(ours.results[0]!.securityReason).toBeUndefined();
   }, 30000);

@@ -11,7 +11,7 @@ import type { TlsInfo } from '../socket/tls.js';
 import { extendedErrors, replyDetail, type ReplyDetail } from './reply-detail.js';
 import { AXFR, TransferRefused } from './axfr.js';
 import { serverTryBudgetMs, type ResolvConf } from './resolv-conf.js';
-import { CLASS_IN, decodeMessage, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
+import { CLASS_IN, decodeMessage, formatRecordData, Rcode, rcodeName, RecordType, typeName, typeNumber, type DnsMessage, type DnsRecord } from './packet.js';
 import { describeRecord, selectAnswers, type AnswerSelection } from './answers.js';
 import { fqdn, type QueryName } from './names.js';
 import { systemLookup, systemReverse } from '../socket/lookup.js';
@@ -315,7 +315,7 @@ function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: nu
       if (options.detail) result.reply = replyDetail(reply!.raw, reply!.message);
       result.transport = reply!.transport;
       if (reply!.tls) result.tls = reply!.tls;
-      if (options.validate) return void validateResult(result, reply!.message, selection.records, transport, started + budgetMs, options).then(() => done(result));
+      if (options.validate) return void validateResult(result, reply!.message, reply!.raw, selection.records, transport, started + budgetMs, options).then(() => done(result));
     }
     done(result);
   });
@@ -329,24 +329,34 @@ const validators = new WeakMap<DnsTransport, ChainValidator>();
  * are not proved yet (indeterminate). Every fetch is bounded by what is left of the
  * question's budget.
  */
-async function validateResult(result: ResolveResult, message: DnsMessage, records: DnsRecord[], transport: DnsTransport, deadline: number, options: ResolveOptions): Promise<void> {
+async function validateResult(result: ResolveResult, message: DnsMessage, raw: Buffer, records: DnsRecord[], transport: DnsTransport, deadline: number, options: ResolveOptions): Promise<void> {
+  if (result.status !== 'ok' && result.status !== 'nxdomain' && result.status !== 'nodata') return;
+  let validator = validators.get(transport);
+  if (!validator) {
+    validator = new ChainValidator(fetchThrough(transport, options.trace), options.validate!.anchors);
+    validators.set(transport, validator);
+  }
+  validator.setDeadline(deadline);
   let verdict: SecurityVerdict;
   if (result.status === 'ok') {
-    let validator = validators.get(transport);
-    if (!validator) {
-      validator = new ChainValidator(fetchThrough(transport, options.trace), options.validate!.anchors);
-      validators.set(transport, validator);
-    }
-    validator.setDeadline(deadline);
     verdict = await validator.validateAnswer(message, records);
-  } else if (result.status === 'nxdomain' || result.status === 'nodata') {
-    verdict = { status: 'indeterminate', reason: 'proofs of non-existence (NSEC/NSEC3) are not checked yet' };
   } else {
-    return;
+    // the proof is in the authority section, which the transport did not decode; along a CNAME chain it speaks of the chain's end
+    const full = decodeMessage(raw);
+    const lastName = records.length > 0 && records.at(-1)!.data.kind === 'NAME' ? (records.at(-1)!.data as { target: string }).target : result.queryName;
+    verdict = await validator.validateDenial(full, lastName, typeNumberOf(result.type), result.status === 'nxdomain');
+    if (verdict.status === 'secure' && records.length > 0) {
+      const chain = await validator.validateAnswer(full, records);
+      if (chain.status !== 'secure') verdict = chain;
+    }
   }
   result.security = verdict.status;
   if (verdict.reason) result.securityReason = verdict.reason;
   if (options.trace && verdict.reason) options.trace('dnssec', `${result.queryName} ${result.type}: ${verdict.status}: ${verdict.reason}`);
+}
+
+function typeNumberOf(name: string): number {
+  return typeNumber(name) ?? 0;
 }
 
 /** The validator's way to ask: the same transport, each question within what is left of the deadline. */

@@ -11,6 +11,7 @@ import { dsMatches, SUPPORTED_ALGORITHMS, SUPPORTED_DIGESTS } from './keys.js';
 import { parseDnskey, parseDs, parseNsec, parseRrsig, rawRdata, type Dnskey, type Rrsig } from './records.js';
 import type { TrustAnchors } from './anchors.js';
 import { verifyRrsig } from './verify.js';
+import { nsec3Denial, nsecDenial } from './denial.js';
 
 export type SecurityStatus = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
 export interface SecurityVerdict {
@@ -91,6 +92,39 @@ export class ChainValidator {
       first = false;
     }
     return worst;
+  }
+
+  /**
+   * NXDOMAIN or NODATA: the NSEC or NSEC3 records of the authority section, each RRset
+   * verified by the keys of the zone that signed them, must prove it (RFC 4035 §5.4, RFC 5155 §8).
+   */
+  async validateDenial(message: DnsMessage, qname: string, qtype: number, nxdomain: boolean): Promise<SecurityVerdict> {
+    if (!isAtOrBelow(qname, this.anchors.zone)) return { status: 'indeterminate', reason: `no trust anchor above ${qname}` };
+    const what = nxdomain ? 'NXDOMAIN' : 'NODATA';
+    const proofs = message.authorities.filter((r) => r.type === T.NSEC || r.type === T.NSEC3);
+    if (proofs.length === 0) {
+      const unsigned = await this.unsignedAnswer(qname);
+      return unsigned.status === 'bogus' ? { status: 'bogus', reason: `${what} without an NSEC or NSEC3 proof in the signed zone of ${qname}` } : unsigned;
+    }
+    const sigs = message.authorities.filter((r) => r.type === T.RRSIG);
+    const signer = proofs.flatMap((p) => signaturesFor(sigs, p.name, p.type)).map((s) => s.signerName)[0];
+    if (!signer) return { status: 'bogus', reason: `${what}: no RRSIG over its NSEC/NSEC3 records` };
+    if (!isAtOrBelow(qname, signer)) return { status: 'bogus', reason: `${what}: proof signed by ${signer}, not above ${qname}` };
+    const state = await this.zoneState(signer);
+    if (state.kind !== 'secure') return { status: state.kind, reason: state.reason };
+    if (!sameName(state.zone, signer)) return { status: 'indeterminate', reason: `no DS for ${signer} in ${state.zone}, and no proof it is unsigned` };
+    for (const owner of new Set(proofs.map((p) => `${p.name.toLowerCase()} ${p.type}`))) {
+      const [name, type] = owner.split(' ') as [string, string];
+      const rrset = proofs.filter((p) => p.name.toLowerCase() === name && p.type === Number(type));
+      const verdict = this.verifyWithKeys(rrset, signaturesFor(sigs, name, Number(type)), state.keys, signer);
+      if (!verdict.ok) return { status: 'bogus', reason: `${what}: ${typeName(Number(type))} ${name}: ${verdict.reason}` };
+    }
+    const nsec3 = proofs.some((p) => p.type === T.NSEC3);
+    const result = safe(() => (nsec3 ? nsec3Denial(proofs.filter((p) => p.type === T.NSEC3), qname, qtype, nxdomain, signer) : nsecDenial(proofs, qname, qtype, nxdomain)));
+    if (!result) return { status: 'bogus', reason: `${what}: an NSEC/NSEC3 record is unreadable` };
+    if ('insecure' in result) return { status: 'insecure', reason: result.insecure };
+    if (!result.proved) return { status: 'bogus', reason: `${what} not proved: ${result.reason}` };
+    return result.optOut ? { status: 'insecure', reason: `${what} under an NSEC3 opt-out span` } : { status: 'secure' };
   }
 
   /** One RRset with the RRSIGs that came with it. */

@@ -1,6 +1,6 @@
 // A signed DNS hierarchy of sockkit's own, served by one NSD on 127.0.0.1 (a free port):
-// the root `.` (RSA/SHA-256, 8), `test.` (ECDSA P-256, 13) and `sockkit.test.` (Ed25519,
-// 15), each signed by ldns-signzone with keys made here, each parent holding its child's
+// the root `.` (RSA/SHA-256, 8), `test.` (ECDSA P-256, 13, NSEC) and `sockkit.test.`
+// (Ed25519, 15, NSEC3), each signed by ldns-signzone with keys made here, each parent holding its child's
 // NS, glue and DS. Beside them: an unsigned delegation and zones broken on purpose. NSD
 // answers a DS question from the parent zone it also serves, so one server holds the
 // whole chain. The root's DS is the trust anchor. Stopped by its PID.
@@ -62,9 +62,11 @@ export function buildHierarchy(dir: string): { zones: Array<[string, string]>; r
     SOA('sockkit.test.'), 'sockkit.test. NS ns.test.',
     'www A 192.0.2.10', 'www AAAA 2001:db8::10', 'alias CNAME www', 'forged A 192.0.2.66', 'tampered A 192.0.2.77', 'mail MX 10 www',
   ];
-  const leafFile = sign(dir, 'sockkit.test.', 'sockkit.test.zone', leaf, leafKeys);
+  // NSEC3 (RFC 9276's advice: no extra iterations, a salt all the same to show it is read)
+  const nsec3 = ['-n', '-t', '0', '-s', 'ab12'];
+  const leafFile = sign(dir, 'sockkit.test.', 'sockkit.test.zone', leaf, leafKeys, nsec3);
   // forged: the A record's RRSIG from the same zone signed by other keys
-  const forgedFile = sign(dir, 'sockkit.test.', 'forged-copy.zone', leaf, otherLeafKeys);
+  const forgedFile = sign(dir, 'sockkit.test.', 'forged-copy.zone', leaf, otherLeafKeys, nsec3);
   const forgedSig = readFileSync(join(dir, forgedFile), 'utf8').split('\n').filter((l) => isRrsigOf(l, 'forged.sockkit.test.', 'A'));
   editSigned(dir, leafFile, (lines) => [...lines.filter((l) => !isRrsigOf(l, 'forged.sockkit.test.', 'A')), ...forgedSig]);
   // tampered: the address changed after signing
@@ -78,21 +80,25 @@ export function buildHierarchy(dir: string): { zones: Array<[string, string]>; r
   const nokeysigKeys = keygen(dir, 'nokeysig.test.', 'ECDSAP256SHA256');
   const nokeysigFile = sign(dir, 'nokeysig.test.', 'nokeysig.test.zone', [SOA('nokeysig.test.'), 'nokeysig.test. NS ns.test.', 'www A 192.0.2.40'], nokeysigKeys);
   editSigned(dir, nokeysigFile, (lines) => lines.filter((l) => !isRrsigOf(l, 'nokeysig.test.', 'DNSKEY')));
+  // badnsec: the NSEC at m is taken out, so NSD's proof for n.badnsec.test. does not cover it
+  const badnsecKeys = keygen(dir, 'badnsec.test.', 'ECDSAP256SHA256');
+  const badnsecFile = sign(dir, 'badnsec.test.', 'badnsec.test.zone', [SOA('badnsec.test.'), 'badnsec.test. NS ns.test.', 'a A 192.0.2.60', 'm A 192.0.2.61', 'z A 192.0.2.62'], badnsecKeys);
+  editSigned(dir, badnsecFile, (lines) => lines.filter((l) => !(fieldsOf(l)[0] === 'm.badnsec.test.' && (fieldsOf(l)[3] === 'NSEC' || isRrsigOf(l, 'm.badnsec.test.', 'NSEC')))));
   const unsignedFile = 'unsigned.test.zone';
   writeFileSync(join(dir, unsignedFile), ['$ORIGIN unsigned.test.', '$TTL 3600', SOA('unsigned.test.'), 'unsigned.test. NS ns.test.', 'www A 192.0.2.50', ''].join('\n'));
 
   const tldKeys = keygen(dir, 'test.', 'ECDSAP256SHA256');
-  const delegations = ['sockkit', 'expired', 'nomatch', 'nokeysig', 'unsigned'].map((l) => `${l} NS ns.test.`);
+  const delegations = ['sockkit', 'expired', 'nomatch', 'nokeysig', 'badnsec', 'unsigned'].map((l) => `${l} NS ns.test.`);
   const tldFile = sign(dir, 'test.', 'test.zone', [
     SOA('test.'), 'test. NS ns.test.', 'ns A 127.0.0.1', ...delegations,
-    ds(dir, leafKeys.ksk), ds(dir, expiredKeys.ksk), ds(dir, strayKeys.ksk), ds(dir, nokeysigKeys.ksk),
+    ds(dir, leafKeys.ksk), ds(dir, expiredKeys.ksk), ds(dir, strayKeys.ksk), ds(dir, nokeysigKeys.ksk), ds(dir, badnsecKeys.ksk),
   ], tldKeys);
 
   const rootKeys = keygen(dir, '.', 'RSASHA256');
   const rootFile = sign(dir, '.', 'root.zone', [SOA('.'), '. NS ns.test.', 'test. NS ns.test.', 'ns.test. A 127.0.0.1', ds(dir, tldKeys.ksk)], rootKeys);
   void nomatchKeys;
   return {
-    zones: [['.', rootFile], ['test.', tldFile], ['sockkit.test.', leafFile], ['expired.test.', expiredFile], ['nomatch.test.', nomatchFile], ['nokeysig.test.', nokeysigFile], ['unsigned.test.', unsignedFile]],
+    zones: [['.', rootFile], ['test.', tldFile], ['sockkit.test.', leafFile], ['expired.test.', expiredFile], ['nomatch.test.', nomatchFile], ['nokeysig.test.', nokeysigFile], ['badnsec.test.', badnsecFile], ['unsigned.test.', unsignedFile]],
     rootDs: ds(dir, rootKeys.ksk),
   };
 }
