@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { describeWithPeers } from '../helpers/peers.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { startSignedHierarchy, type SignedHierarchy } from './peers/signed-hierarchy.js';
+import { createSocket } from 'node:dgram';
+import { decodeMessage, encodeMessage } from '../../src/net/dns/packet.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -60,6 +62,8 @@ describeWithPeers('resolve --validate against a signed hierarchy (compared with 
     ['sockkit.test', 'DNSKEY', 'secure', undefined],
     ['test', 'DS', 'secure', undefined],
     ['www.unsigned.test', 'A', 'insecure', undefined], // NSEC in test. proves no DS
+    ['x.wild.test', 'A', 'secure', undefined], // a wildcard answer, the name proved absent by NSEC
+    ['x.y.wild.sockkit.test', 'A', 'secure', undefined], // … and by NSEC3 (next closer name covered)
     ['forged.sockkit.test', 'A', 'bogus', /RRSIG by key \d+, which is not a DNSKEY of sockkit\.test\./],
     ['tampered.sockkit.test', 'A', 'bogus', /signature does not verify/],
     ['www.expired.test', 'A', 'bogus', /signature expired 2020-02-01T00:00:00Z/],
@@ -138,5 +142,30 @@ describeWithPeers('resolve --validate against a signed hierarchy (compared with 
     const plain = await sockkit(['www.sockkit.test', '--type', 'A']);
     expect(plain.results[0]!.answers.map((a) => a.type)).toEqual(['A']);
     expect(JSON.stringify(plain.results[0])).not.toContain('RRSIG');
+  });
+
+  test('a wildcard answer whose proof is taken out on the way (a proxy drops the authority section): bogus, exit 7', async () => {
+    // a UDP forwarder to NSD that strips the NSEC/NSEC3 proof from the replies for *.wild names
+    const proxy = createSocket('udp4');
+    await new Promise<void>((resolve) => proxy.bind(0, '127.0.0.1', resolve));
+    proxy.on('message', (query, client) => {
+      const upstream = createSocket('udp4');
+      upstream.on('message', (answer) => {
+        const message = decodeMessage(answer);
+        const strip = /\.wild\./i.test(message.questions[0]?.name ?? '');
+        proxy.send(strip ? encodeMessage({ ...message, authorities: [] }) : answer, client.port, client.address);
+        upstream.close();
+      });
+      upstream.send(query, h.port, '127.0.0.1');
+    });
+    try {
+      for (const name of ['x.wild.test', 'x.y.wild.sockkit.test']) {
+        const r = await runSockkit(['resolve', name, '-t', 'A', `@127.0.0.1:${proxy.address().port}`, '--trust-anchor', h.anchorFile, '--validate', '--json', '--timeout', '5']);
+        expect(r.code).toBe(7);
+        expect(JSON.parse(r.stdout)[0]).toMatchObject({ status: 'ok', security: 'bogus', securityReason: `${name}. A: a wildcard answer without proof that ${name}. does not exist` });
+      }
+    } finally {
+      proxy.close();
+    }
   });
 });

@@ -337,12 +337,13 @@ async function validateResult(result: ResolveResult, message: DnsMessage, raw: B
     validators.set(transport, validator);
   }
   validator.setDeadline(deadline);
+  // proofs (denials, wildcard answers) are in the authority section, which the transport did not decode
+  const full = message.authorities.length > 0 ? message : decodeMessage(raw);
   let verdict: SecurityVerdict;
   if (result.status === 'ok') {
-    verdict = await validator.validateAnswer(message, records);
+    verdict = await validator.validateAnswer(full, records);
   } else {
-    // the proof is in the authority section, which the transport did not decode; along a CNAME chain it speaks of the chain's end
-    const full = decodeMessage(raw);
+    // along a CNAME chain the denial speaks of the chain's end
     const lastName = records.length > 0 && records.at(-1)!.data.kind === 'NAME' ? (records.at(-1)!.data as { target: string }).target : result.queryName;
     verdict = await validator.validateDenial(full, lastName, typeNumberOf(result.type), result.status === 'nxdomain');
     if (verdict.status === 'secure' && records.length > 0) {

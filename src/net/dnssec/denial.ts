@@ -166,3 +166,19 @@ function closestEncloserProof(name: string, zone: string, matching: (n: string) 
   }
   return { proved: false, reason: `no NSEC3 proves a closest encloser of ${name}` };
 }
+
+/**
+ * RFC 4035 §5.3.4, RFC 5155 §8.8: a wildcard answer needs a proof that the name asked does
+ * not exist itself: an NSEC covering it, or an NSEC3 covering the next closer name below
+ * the wildcard's parent (`encloser`).
+ */
+export function wildcardProof(records: DnsRecord[], name: string, encloser: string, zone: string): boolean {
+  const nsecs = records.filter((r) => r.type === 47);
+  if (nsecs.length > 0) return nsecEntries(nsecs).some((e) => e.owner !== lower(name) && nsecCovers(e, lower(name)));
+  const entries = records.filter((r) => r.type === 50).map(parseNsec3).filter((e): e is Nsec3Entry => e !== undefined && e.algorithm === 1 && lower(e.zone) === lower(zone));
+  if (entries.length === 0 || entries[0]!.iterations > MAX_NSEC3_ITERATIONS) return false;
+  let nextCloser = lower(name);
+  while (parentName(nextCloser) !== lower(encloser) && nextCloser !== '.') nextCloser = parentName(nextCloser);
+  const h = nsec3Hash(nextCloser, entries[0]!.salt, entries[0]!.iterations);
+  return entries.some((e) => n3Covers(e, h));
+}

@@ -11,7 +11,8 @@ import { dsMatches, SUPPORTED_ALGORITHMS, SUPPORTED_DIGESTS } from './keys.js';
 import { parseDnskey, parseDs, parseNsec, parseRrsig, rawRdata, type Dnskey, type Rrsig } from './records.js';
 import type { TrustAnchors } from './anchors.js';
 import { verifyRrsig } from './verify.js';
-import { nsec3Denial, nsecDenial } from './denial.js';
+import { nsec3Denial, nsecDenial, wildcardProof } from './denial.js';
+import { signedOwner } from './canonical.js';
 
 export type SecurityStatus = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
 export interface SecurityVerdict {
@@ -87,7 +88,7 @@ export class ChainValidator {
     let worst: SecurityVerdict = { status: 'indeterminate', reason: 'no records to validate' };
     let first = true;
     for (const rrset of sets.values()) {
-      const verdict = await this.validateRrset(rrset, signaturesFor(message.answers, rrset[0]!.name, rrset[0]!.type));
+      const verdict = await this.validateRrset(rrset, signaturesFor(message.answers, rrset[0]!.name, rrset[0]!.type), message.authorities);
       if (first || RANK[verdict.status] > RANK[worst.status]) worst = verdict;
       first = false;
     }
@@ -128,7 +129,7 @@ export class ChainValidator {
   }
 
   /** One RRset with the RRSIGs that came with it. */
-  async validateRrset(rrset: DnsRecord[], sigs: Rrsig[]): Promise<SecurityVerdict> {
+  async validateRrset(rrset: DnsRecord[], sigs: Rrsig[], authorities: DnsRecord[] = []): Promise<SecurityVerdict> {
     const owner = rrset[0]!.name;
     if (!isAtOrBelow(owner, this.anchors.zone)) return { status: 'indeterminate', reason: `no trust anchor above ${owner}` };
     if (sigs.length === 0) return this.unsignedAnswer(owner);
@@ -140,7 +141,20 @@ export class ChainValidator {
       return { status: 'indeterminate', reason: `no DS for ${signer} in ${state.zone}, and no proof it is unsigned` };
     }
     const verdict = this.verifyWithKeys(rrset, sigs, state.keys, signer);
-    return verdict.ok ? { status: 'secure' } : { status: 'bogus', reason: `${owner} ${typeName(rrset[0]!.type)}: ${verdict.reason}` };
+    if (!verdict.ok) return { status: 'bogus', reason: `${owner} ${typeName(rrset[0]!.type)}: ${verdict.reason}` };
+    const expanded = signedOwner(owner, verdict.sig.labels);
+    if (expanded !== undefined && !sameName(expanded, owner)) {
+      // a wildcard expansion: the reply must prove the name itself absent, by proofs signed in the zone
+      const proofs = authorities.filter((r) => (r.type === T.NSEC || r.type === T.NSEC3) && this.proofVerifies(authorities, r, state.keys, signer));
+      if (!safe(() => wildcardProof(proofs, owner, expanded.slice(2), signer))) return { status: 'bogus', reason: `${owner} ${typeName(rrset[0]!.type)}: a wildcard answer without proof that ${owner} does not exist` };
+    }
+    return { status: 'secure' };
+  }
+
+  /** Whether the NSEC/NSEC3 RRset of `record` verifies with the zone's keys. */
+  private proofVerifies(authorities: DnsRecord[], record: DnsRecord, keys: Dnskey[], zone: string): boolean {
+    const rrset = authorities.filter((r) => r.type === record.type && sameName(r.name, record.name));
+    return this.verifyWithKeys(rrset, signaturesFor(authorities, record.name, record.type), keys, zone).ok;
   }
 
   /** An answer without RRSIG is insecure below a proven unsigned delegation, bogus in a signed zone. */
@@ -152,12 +166,12 @@ export class ChainValidator {
   }
 
   /** Tries every RRSIG against the keys it names; the first that verifies wins, else the most telling failure. */
-  private verifyWithKeys(rrset: DnsRecord[], sigs: Rrsig[], keys: Dnskey[], zone: string): { ok: true } | { ok: false; reason: string } {
+  private verifyWithKeys(rrset: DnsRecord[], sigs: Rrsig[], keys: Dnskey[], zone: string): { ok: true; sig: Rrsig } | { ok: false; reason: string } {
     let reason = `no RRSIG by a key of ${zone}`;
     for (const sig of sigs) {
       for (const key of keys) {
         const verdict = verifyRrsig(rrset, sig, key, zone, this.nowSeconds());
-        if (verdict.ok) return verdict;
+        if (verdict.ok) return { ok: true, sig };
         if (verdict.reason !== 'RRSIG names another key') reason = verdict.reason;
       }
       if (reason === `no RRSIG by a key of ${zone}`) reason = `RRSIG by key ${sig.keyTag}, which is not a DNSKEY of ${zone}`;

@@ -60,7 +60,7 @@ export function buildHierarchy(dir: string): { zones: Array<[string, string]>; r
   const otherLeafKeys = keygen(dir, 'sockkit.test.', 'ED25519');
   const leaf = [
     SOA('sockkit.test.'), 'sockkit.test. NS ns.test.',
-    'www A 192.0.2.10', 'www AAAA 2001:db8::10', 'alias CNAME www', 'forged A 192.0.2.66', 'tampered A 192.0.2.77', 'mail MX 10 www',
+    'www A 192.0.2.10', 'www AAAA 2001:db8::10', 'alias CNAME www', 'forged A 192.0.2.66', 'tampered A 192.0.2.77', 'mail MX 10 www', '*.wild A 192.0.2.90',
   ];
   // NSEC3 (RFC 9276's advice: no extra iterations, a salt all the same to show it is read)
   const nsec3 = ['-n', '-t', '0', '-s', 'ab12'];
@@ -90,7 +90,7 @@ export function buildHierarchy(dir: string): { zones: Array<[string, string]>; r
   const tldKeys = keygen(dir, 'test.', 'ECDSAP256SHA256');
   const delegations = ['sockkit', 'expired', 'nomatch', 'nokeysig', 'badnsec', 'unsigned'].map((l) => `${l} NS ns.test.`);
   const tldFile = sign(dir, 'test.', 'test.zone', [
-    SOA('test.'), 'test. NS ns.test.', 'ns A 127.0.0.1', ...delegations,
+    SOA('test.'), 'test. NS ns.test.', 'ns A 127.0.0.1', '*.wild A 192.0.2.91', ...delegations,
     ds(dir, leafKeys.ksk), ds(dir, expiredKeys.ksk), ds(dir, strayKeys.ksk), ds(dir, nokeysigKeys.ksk), ds(dir, badnsecKeys.ksk),
   ], tldKeys);
 
