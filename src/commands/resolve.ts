@@ -57,6 +57,7 @@ interface ResolveArgs {
   dnssec?: boolean;
   validate?: boolean;
   trustAnchor?: string;
+  chain?: boolean;
 }
 
 const command = defineCommand<ResolveArgs>({
@@ -112,6 +113,7 @@ const command = defineCommand<ResolveArgs>({
     insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
     dnssec: { type: 'boolean', describe: 'set the DO bit and show the RRSIG, NSEC, NSEC3, DNSKEY and DS records returned' },
     validate: { type: 'boolean', describe: 'validate each answer with DNSSEC from the root (or --trust-anchor): secure, insecure, bogus (exit 7) or indeterminate' },
+    chain: { type: 'boolean', describe: 'with --validate: explain the chain of trust of each secure answer, top down (keys, the DS that links each zone, the signing key, the validity window)' },
     'trust-anchor': { type: 'string', requiresArg: true, describe: "--validate from this file's DS or DNSKEY lines (presentation form) instead of the IANA root keys" },
     'max-records': { type: 'number', default: 1_000_000, requiresArg: true, limit: { kind: 'integer', min: 1, max: 100_000_000 }, describe: 'AXFR: the most records a zone transfer may bring' },
     file: { alias: 'f', type: 'string', requiresArg: true, describe: 'read names from this file, one per line (as -, the same bounds)' },
@@ -162,7 +164,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   if (args.ndjson && (ctx.term.json || args.short || args.verbose)) throw usageError('--ndjson', 'is an output form of its own', 'drop --json, --short or -v');
   const verbose = args.verbose === true && !ctx.term.json && !args.short;
   const mode = args.ndjson ? 'ndjson' : args.short ? 'short' : verbose ? 'verbose' : 'plain';
-  const streaming = !ctx.term.json && (mode !== 'plain' || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, mode, args.validate === true) : undefined;
+  const streaming = !ctx.term.json && (mode !== 'plain' || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, mode, args.validate === true, args.chain === true) : undefined;
   await resolveAll(questions, {
     servers,
     qclass: query.qclass,
@@ -184,7 +186,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   });
   streaming?.flush();
   if (ctx.term.json) printResolveJson(ctx.term, results);
-  else if (!streaming) await printResolveTable(ctx.term, results, validate !== undefined);
+  else if (!streaming) await printResolveTable(ctx.term, results, validate !== undefined, args.chain === true);
   return worstExitCode(codes);
 }
 
@@ -238,9 +240,10 @@ function queryOptions(args: ResolveArgs): QueryOptions {
 }
 
 /** --validate's trust anchors (the IANA root keys, or --trust-anchor's), after checking the flags go together. */
-async function validationOptions(args: ResolveArgs, needsServers: boolean, query: QueryOptions): Promise<{ anchors: TrustAnchors } | undefined> {
+async function validationOptions(args: ResolveArgs, needsServers: boolean, query: QueryOptions): Promise<{ anchors: TrustAnchors; chain: boolean } | undefined> {
   if (!args.validate) {
     if (args.trustAnchor !== undefined) throw usageError('--trust-anchor', 'is for --validate', 'add --validate');
+    if (args.chain) throw usageError('--chain', 'explains what --validate found', 'add --validate');
     return undefined;
   }
   if (!needsServers) throw usageError('--validate', 'needs the records a DNS server returns (the system resolver gives addresses only)', 'add @SERVER or --server ADDRESS');
@@ -248,7 +251,7 @@ async function validationOptions(args: ResolveArgs, needsServers: boolean, query
   const file = args.trustAnchor === undefined ? undefined : String(args.trustAnchor);
   const text = file === undefined ? IANA_ROOT_ANCHORS : (await readBoundedFile(file, 1024 * 1024)).toString('utf8');
   try {
-    return { anchors: parseTrustAnchors(text) };
+    return { anchors: parseTrustAnchors(text), chain: args.chain === true };
   } catch (err) {
     if (err instanceof AnchorError || err instanceof DnssecFormatError) throw usageError(`--trust-anchor ${file}`, err.message);
     throw err;

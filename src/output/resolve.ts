@@ -2,6 +2,7 @@
 // tab-separated lines when piped (streamed as results arrive), values only with
 // --short, and one JSON array with --json.
 import type { ResolveResult } from '../net/dns/resolve.js';
+import type { TrustChain, ZoneLink } from '../net/dnssec/validate.js';
 import type { Terminal } from './terminal.js';
 import { jsonText, printJson, printTable, type Column } from './render.js';
 import type { Style } from './style.js';
@@ -73,9 +74,43 @@ const COLUMNS: Column<ResolveRow>[] = [
 ];
 
 /** Table on a TTY: needs every row for the column widths. */
-export async function printResolveTable(term: Terminal, results: ResolveResult[], security = false): Promise<void> {
+export async function printResolveTable(term: Terminal, results: ResolveResult[], security = false, chain = false): Promise<void> {
   const columns = security ? [...COLUMNS.slice(0, 4), SECURITY_COLUMN, ...COLUMNS.slice(4)] : COLUMNS;
   await printTable(term, columns, results.flatMap(rowsOf));
+  if (chain) for (const result of results) if (result.chain) term.out(formatChainTree(result, result.chain).trimEnd());
+}
+
+const algorithmName = (a: number) => ({ 8: 'RSASHA256', 10: 'RSASHA512', 13: 'ECDSAP256SHA256', 14: 'ECDSAP384SHA384', 15: 'ED25519' })[a] ?? `alg ${a}`;
+const keyRole = (flags: number) => (flags & 1 ? 'KSK' : 'ZSK');
+
+function zoneParts(z: ZoneLink): { keys: string; link: string; signed: string } {
+  const keys = z.keys.map((k) => `${k.tag} ${algorithmName(k.algorithm)} ${keyRole(k.flags)}`).join(', ');
+  const links = z.ds.map((d) => `${d.digestType === 0 ? 'anchor DNSKEY' : `${z.fromAnchor ? 'anchor DS' : 'DS'} ${d.tag}/${d.digestType}`} ${d.matchesKey !== undefined ? `matches ${d.matchesKey}` : 'matches no key'}`);
+  return { keys, link: links.join(', '), signed: `DNSKEY set signed by ${z.dnskeySignedBy}` };
+}
+
+/** --chain on a terminal: the zones top down, then the key that signed each RRset. */
+export function formatChainTree(result: ResolveResult, chain: TrustChain): string {
+  const lines = [`chain of trust for ${displayName(result)} ${result.type}:`];
+  chain.zones.forEach((z, depth) => {
+    const { keys, link, signed } = zoneParts(z);
+    const pad = '  '.repeat(depth + 1);
+    lines.push(`${pad}${z.zone}  keys: ${keys}`, `${pad}  ${link}; ${signed}`);
+  });
+  const pad = '  '.repeat(chain.zones.length + 1);
+  for (const s of chain.signatures) lines.push(`${pad}${s.owner} ${s.type} signed by ${s.keyTag} (${algorithmName(s.algorithm)}) of ${s.zone}, valid ${s.inception} to ${s.expiration}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** --chain when piped: one tab-separated line per zone and per signature, after the answer's lines. */
+export function formatChainPlain(result: ResolveResult, chain: TrustChain): string {
+  let text = '';
+  for (const z of chain.zones) {
+    const { keys, link, signed } = zoneParts(z);
+    text += `chain\t${result.queryName}\tzone\t${z.zone}\t${keys}\t${link}\t${signed}\n`;
+  }
+  for (const s of chain.signatures) text += `chain\t${result.queryName}\trrsig\t${s.owner} ${s.type}\t${s.keyTag} ${algorithmName(s.algorithm)} of ${s.zone}\t${s.inception}\t${s.expiration}\n`;
+  return text;
 }
 
 /**
@@ -114,6 +149,7 @@ export class ResolveStreamPrinter {
     private readonly term: Terminal,
     private readonly mode: 'plain' | 'short' | 'verbose' | 'ndjson',
     private readonly security = false,
+    private readonly chain = false,
   ) {}
 
   print(result: ResolveResult): void {
@@ -130,6 +166,7 @@ export class ResolveStreamPrinter {
       }
     } else {
       this.pending += formatResolvePlain(result, this.security);
+      if (this.chain && result.chain) this.pending += formatChainPlain(result, result.chain);
     }
     if (this.pending.length >= 64 * 1024) this.flush();
     else if (!this.scheduled) {
@@ -233,6 +270,7 @@ export function resolveJsonRecord(r: ResolveResult): Record<string, unknown> {
     ...(r.reply ? { id: r.reply.id, sizeBytes: r.reply.sizeBytes } : {}),
     ...(r.extendedErrors ? { extendedErrors: r.extendedErrors } : {}),
     ...(r.security ? { security: r.security, ...(r.securityReason ? { securityReason: r.securityReason } : {}) } : {}),
+    ...(r.chain ? { chain: r.chain } : {}),
     ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),
   };
 }

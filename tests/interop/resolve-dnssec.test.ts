@@ -168,4 +168,31 @@ describeWithPeers('resolve --validate against a signed hierarchy (compared with 
       proxy.close();
     }
   });
+
+  test('--chain: the zones top down with their keys, the DS that links each, and the key that signed the answer (as dig shows it)', async () => {
+    const [ours, theirs] = await Promise.all([
+      sockkit(['www.sockkit.test', '--type', 'A', '--validate', '--chain']),
+      execFileAsync('dig', ['@127.0.0.1', '-p', String(h.port), '+dnssec', '+noall', '+answer', 'www.sockkit.test', 'A']),
+    ]);
+    expect(ours.code).toBe(0);
+    const chain = (ours.results[0] as unknown as { chain: { zones: Array<{ zone: string; keys: Array<{ tag: number; algorithm: number; flags: number }>; ds: Array<{ tag: number; matchesKey?: number }>; fromAnchor: boolean; dnskeySignedBy: number }>; signatures: Array<{ keyTag: number; zone: string; inception: string; expiration: string }> } }).chain;
+    expect(chain.zones.map((z) => [z.zone, z.keys.map((k) => k.algorithm)[0], z.fromAnchor])).toEqual([['.', 8, true], ['test.', 13, false], ['sockkit.test.', 15, false]]);
+    for (const z of chain.zones) {
+      const ksk = z.keys.find((k) => k.flags === 257)!;
+      expect(z.ds).toEqual([expect.objectContaining({ tag: ksk.tag, matchesKey: ksk.tag })]);
+      expect(z.dnskeySignedBy).toBe(ksk.tag);
+    }
+    const rrsig = theirs.stdout.split('\n').map((l) => l.split(/\s+/)).find((f) => f[3] === 'RRSIG')!; // owner ttl IN RRSIG A 15 3 ttl exp inc tag signer
+    expect(chain.signatures).toEqual([expect.objectContaining({ keyTag: Number(rrsig[10]), zone: 'sockkit.test.', expiration: rrsig[8], inception: rrsig[9] })]);
+    const zsk = chain.zones[2]!.keys.find((k) => k.flags === 256)!;
+    expect(chain.signatures[0]!.keyTag).toBe(zsk.tag);
+    // piped: one tab-separated line per zone and per signature after the answer
+    const piped = await runSockkit(['resolve', 'www.sockkit.test', '-t', 'A', '@127.0.0.1', '-p', String(h.port), '--trust-anchor', h.anchorFile, '--validate', '--chain']);
+    const lines = piped.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split('\t').slice(0, 4).join(' '))).toEqual([
+      expect.stringMatching(/^www\.sockkit\.test A 3600 192\.0\.2\.10$/),
+      'chain www.sockkit.test. zone .', 'chain www.sockkit.test. zone test.', 'chain www.sockkit.test. zone sockkit.test.',
+      'chain www.sockkit.test. rrsig www.sockkit.test. A',
+    ]);
+  });
 });

@@ -17,7 +17,7 @@ import { fqdn, type QueryName } from './names.js';
 import { systemLookup, systemReverse } from '../socket/lookup.js';
 import { parseHostPort } from '../shared/address.js';
 import { monotonicMs } from '../shared/deadline.js';
-import { ChainValidator, type SecurityStatus, type SecurityVerdict } from '../dnssec/validate.js';
+import { ChainValidator, type SecurityStatus, type SecurityVerdict, type TrustChain } from '../dnssec/validate.js';
 import type { TrustAnchors } from '../dnssec/anchors.js';
 import { EXTRA_TYPES } from './types.js';
 
@@ -74,6 +74,8 @@ export interface ResolveResult {
   /** --validate: the DNSSEC status of the answer, and why when it is not secure. */
   security?: SecurityStatus;
   securityReason?: string;
+  /** --chain: the chain of trust of a secure answer, top down. */
+  chain?: TrustChain;
 }
 
 /** One question to ask: a name and a DNS type, or `addresses` for the system resolver. */
@@ -117,7 +119,7 @@ export interface ResolveOptions {
   /** --dnssec: RRSIG, NSEC, NSEC3, DNSKEY and DS records of the answer section are shown, not ignored. */
   dnssec?: boolean;
   /** --validate: check each answer from these anchors, fetching DNSKEY and DS through the same server. */
-  validate?: { anchors: TrustAnchors };
+  validate?: { anchors: TrustAnchors; chain?: boolean };
   /** Where results go, when it can lag (a pipe): no new question starts while it is busy. */
   output?: { readonly busy: boolean; whenDrained(then: () => void): void };
 }
@@ -353,6 +355,7 @@ async function validateResult(result: ResolveResult, message: DnsMessage, raw: B
   }
   result.security = verdict.status;
   if (verdict.reason) result.securityReason = verdict.reason;
+  if (options.validate!.chain && verdict.chain) result.chain = verdict.chain;
   if (options.trace && verdict.reason) options.trace('dnssec', `${result.queryName} ${result.type}: ${verdict.status}: ${verdict.reason}`);
 }
 

@@ -7,8 +7,8 @@ import { RecordType, typeName, type DnsMessage, type DnsRecord } from '../dns/pa
 import { EXTRA_TYPES } from '../dns/types.js';
 
 const T = { ...RecordType, ...EXTRA_TYPES };
-import { dsMatches, SUPPORTED_ALGORITHMS, SUPPORTED_DIGESTS } from './keys.js';
-import { parseDnskey, parseDs, parseNsec, parseRrsig, rawRdata, type Dnskey, type Rrsig } from './records.js';
+import { dsMatches, keyTag, SUPPORTED_ALGORITHMS, SUPPORTED_DIGESTS } from './keys.js';
+import { parseDnskey, parseDs, parseNsec, parseRrsig, rawRdata, type Dnskey, type Ds, type Rrsig } from './records.js';
 import type { TrustAnchors } from './anchors.js';
 import { verifyRrsig } from './verify.js';
 import { nsec3Denial, nsecDenial, wildcardProof } from './denial.js';
@@ -19,13 +19,43 @@ export interface SecurityVerdict {
   status: SecurityStatus;
   /** Why, in one line (for every status but secure). */
   reason?: string;
+  /** For secure answers: the chain of trust from the anchor (--chain). */
+  chain?: TrustChain;
 }
 
 /** Asks one question (DO set) by `deadline` (monotonic ms) and gives the reply, or rejects with why not. */
 export type Fetch = (name: string, type: number, deadline: number) => Promise<DnsMessage>;
 
+/** One zone of a chain of trust, as --chain shows it. */
+export interface ZoneLink {
+  zone: string;
+  keys: Array<{ tag: number; algorithm: number; flags: number }>;
+  /** The DS records (or anchors) that vouch for the zone's keys, and the key each matches. */
+  ds: Array<{ tag: number; algorithm: number; digestType: number; matchesKey?: number }>;
+  /** Trusted from the anchor file (or the built-in root keys), not from a parent's DS. */
+  fromAnchor: boolean;
+  /** The key whose RRSIG over the DNSKEY set verified. */
+  dnskeySignedBy: number;
+}
+
+/** Which key signed an answer's RRset, and the signature's validity window. */
+export interface SignatureLink {
+  owner: string;
+  type: string;
+  zone: string;
+  keyTag: number;
+  algorithm: number;
+  inception: string;
+  expiration: string;
+}
+
+export interface TrustChain {
+  zones: ZoneLink[];
+  signatures: SignatureLink[];
+}
+
 type ZoneState =
-  | { kind: 'secure'; zone: string; keys: Dnskey[]; unproven: string[] }
+  | { kind: 'secure'; zone: string; keys: Dnskey[]; unproven: string[]; links: ZoneLink[] }
   | { kind: 'insecure' | 'bogus' | 'indeterminate'; reason: string };
 
 const RANK: Record<SecurityStatus, number> = { secure: 0, insecure: 1, indeterminate: 2, bogus: 3 };
@@ -86,13 +116,18 @@ export class ChainValidator {
       sets.set(key, [...(sets.get(key) ?? []), r]);
     }
     let worst: SecurityVerdict = { status: 'indeterminate', reason: 'no records to validate' };
+    const chain: TrustChain = { zones: [], signatures: [] };
     let first = true;
     for (const rrset of sets.values()) {
       const verdict = await this.validateRrset(rrset, signaturesFor(message.answers, rrset[0]!.name, rrset[0]!.type), message.authorities);
+      if (verdict.chain) {
+        for (const z of verdict.chain.zones) if (!chain.zones.some((c) => c.zone === z.zone)) chain.zones.push(z);
+        chain.signatures.push(...verdict.chain.signatures);
+      }
       if (first || RANK[verdict.status] > RANK[worst.status]) worst = verdict;
       first = false;
     }
-    return worst;
+    return worst.status === 'secure' ? { status: 'secure', chain } : worst;
   }
 
   /**
@@ -148,7 +183,9 @@ export class ChainValidator {
       const proofs = authorities.filter((r) => (r.type === T.NSEC || r.type === T.NSEC3) && this.proofVerifies(authorities, r, state.keys, signer));
       if (!safe(() => wildcardProof(proofs, owner, expanded.slice(2), signer))) return { status: 'bogus', reason: `${owner} ${typeName(rrset[0]!.type)}: a wildcard answer without proof that ${owner} does not exist` };
     }
-    return { status: 'secure' };
+    const sig = verdict.sig;
+    const signature: SignatureLink = { owner: lower(owner), type: typeName(rrset[0]!.type), zone: lower(signer), keyTag: sig.keyTag, algorithm: sig.algorithm, inception: dnssecTime(sig.inception), expiration: dnssecTime(sig.expiration) };
+    return { status: 'secure', chain: { zones: state.links, signatures: [signature] } };
   }
 
   /** Whether the NSEC/NSEC3 RRset of `record` verifies with the zone's keys. */
@@ -212,9 +249,7 @@ export class ChainValidator {
   /** The anchor's zone: its DNSKEY set, signed by a key the anchors name. */
   private rootState(): Promise<ZoneState> {
     this.root ??= (async () => {
-      const zone = this.anchors.zone;
-      const matches = (key: Dnskey) => this.anchors.ds.some((ds) => dsMatches(ds, zone, key)) || this.anchors.keys.some((k) => k.rdata.equals(key.rdata));
-      return this.keysOf(zone, matches, 'the trust anchor');
+      return this.keysOf(this.anchors.zone, this.anchors.ds, this.anchors.keys, 'the trust anchor', []);
     })();
     return this.root;
   }
@@ -223,19 +258,33 @@ export class ChainValidator {
    * The DNSKEY set of `zone`, trusted when a key `trusted` picks signed it. The zone keys
    * of the set are then the zone's keys.
    */
-  private async keysOf(zone: string, trusted: (key: Dnskey) => boolean, what: string): Promise<ZoneState> {
+  private async keysOf(zone: string, dsSet: Ds[], anchorKeys: Dnskey[], what: string, above: ZoneLink[]): Promise<ZoneState> {
     const reply = await this.ask(zone, T.DNSKEY).catch((err: Error) => err);
     if (reply instanceof Error) return { kind: 'indeterminate', reason: `DNSKEY ${zone}: ${reply.message}` };
     const records = recordsOf(reply.answers, zone, T.DNSKEY);
     const keys = records.flatMap((r) => (r.data.kind === 'RAW' ? [safe(() => parseDnskey(rawRdata(r)))] : [])).filter((k): k is Dnskey => k !== undefined);
     if (keys.length === 0) return { kind: 'bogus', reason: `no DNSKEY for ${zone}` };
-    const anchored = keys.filter(trusted);
+    const matchOf = (ds: Ds) => keys.find((key) => dsMatches(ds, zone, key));
+    const anchored = keys.filter((key) => dsSet.some((ds) => dsMatches(ds, zone, key)) || anchorKeys.some((k) => k.rdata.equals(key.rdata)));
     if (anchored.length === 0) return { kind: 'bogus', reason: `${what} matches no DNSKEY of ${zone}` };
     const sigs = signaturesFor(reply.answers, zone, T.DNSKEY);
     if (sigs.length === 0) return { kind: 'bogus', reason: `no RRSIG over the DNSKEY set of ${zone}` };
     const verdict = this.verifyWithKeys(records, sigs, anchored, zone);
     if (!verdict.ok) return { kind: 'bogus', reason: `DNSKEY set of ${zone}: ${verdict.reason}` };
-    return { kind: 'secure', zone: lower(zone), keys: keys.filter((k) => k.flags & 0x0100), unproven: [] };
+    const link: ZoneLink = {
+      zone: lower(zone),
+      keys: keys.map((k) => ({ tag: keyTag(k.rdata), algorithm: k.algorithm, flags: k.flags })),
+      ds: [
+        ...dsSet.map((ds) => {
+          const key = matchOf(ds);
+          return { tag: ds.keyTag, algorithm: ds.algorithm, digestType: ds.digestType, ...(key ? { matchesKey: keyTag(key.rdata) } : {}) };
+        }),
+        ...anchorKeys.map((k) => ({ tag: keyTag(k.rdata), algorithm: k.algorithm, digestType: 0, ...(keys.some((x) => x.rdata.equals(k.rdata)) ? { matchesKey: keyTag(k.rdata) } : {}) })),
+      ],
+      fromAnchor: above.length === 0,
+      dnskeySignedBy: verdict.sig.keyTag,
+    };
+    return { kind: 'secure', zone: lower(zone), keys: keys.filter((k) => k.flags & 0x0100), unproven: [], links: [...above, link] };
   }
 
   /** One name below a secure zone: a secure cut (DS → DNSKEY), an unsigned one (NSEC proof), or the same zone. */
@@ -257,7 +306,7 @@ export class ChainValidator {
     const usable = dsSet.filter((ds) => ds !== undefined && SUPPORTED_DIGESTS.has(ds.digestType) && SUPPORTED_ALGORITHMS.has(ds.algorithm));
     // RFC 4035 §5.2: a DS set of algorithms or digests none of which is supported makes the zone insecure
     if (usable.length === 0) return { kind: 'insecure', reason: `the DS of ${child} uses no supported algorithm or digest` };
-    return this.keysOf(child, (key) => usable.some((ds) => ds !== undefined && dsMatches(ds, child, key)), `the DS of ${child}`).then((state) =>
+    return this.keysOf(child, usable.filter((ds): ds is Ds => ds !== undefined), [], `the DS of ${child}`, parent.links).then((state) =>
       state.kind === 'bogus' && state.reason.startsWith(`the DS of ${child} matches no DNSKEY`) ? { kind: 'bogus', reason: `DS matches no key: the DS of ${child} matches no DNSKEY` } : state,
     );
   }
@@ -275,6 +324,13 @@ export class ChainValidator {
     }
     return parent; // the name is inside the parent zone: no cut here
   }
+}
+
+/** A 32-bit DNSSEC time as dig prints it: YYYYMMDDHHMMSS (the nearest date to now, RFC 4034 §3.1.5). */
+function dnssecTime(t: number): string {
+  const now = Math.floor(Date.now() / 1000);
+  const offset = (t - (now >>> 0)) | 0;
+  return new Date((now + offset) * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
 function safe<T>(make: () => T): T | undefined {
