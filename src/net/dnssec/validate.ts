@@ -112,6 +112,7 @@ export class ChainValidator {
   async validateAnswer(message: DnsMessage, records: DnsRecord[]): Promise<SecurityVerdict> {
     const sets = new Map<string, DnsRecord[]>();
     for (const r of records) {
+      if (r.type === T.RRSIG) continue; // signatures are not signed themselves: they are checked with what they cover
       const key = `${lower(r.name)} ${r.type}`;
       sets.set(key, [...(sets.get(key) ?? []), r]);
     }
