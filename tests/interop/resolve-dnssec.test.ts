@@ -62,6 +62,7 @@ describeWithPeers('resolve --validate against a signed hierarchy (compared with 
     ['sockkit.test', 'DNSKEY', 'secure', undefined],
     ['test', 'DS', 'secure', undefined],
     ['www.unsigned.test', 'A', 'insecure', undefined], // NSEC in test. proves no DS
+    ['www.plain.sockkit.test', 'A', 'insecure', undefined], // NSEC3 in sockkit.test. proves no DS
     ['x.wild.test', 'A', 'secure', undefined], // a wildcard answer, the name proved absent by NSEC
     ['x.y.wild.sockkit.test', 'A', 'secure', undefined], // … and by NSEC3 (next closer name covered)
     ['forged.sockkit.test', 'A', 'bogus', /RRSIG by key \d+, which is not a DNSKEY of sockkit\.test\./],

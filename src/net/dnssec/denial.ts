@@ -182,3 +182,11 @@ export function wildcardProof(records: DnsRecord[], name: string, encloser: stri
   const h = nsec3Hash(nextCloser, entries[0]!.salt, entries[0]!.iterations);
   return entries.some((e) => n3Covers(e, h));
 }
+
+/** The types of the NSEC3 record matching `name` in `zone`, or undefined when none matches. */
+export function nsec3TypesAt(records: DnsRecord[], name: string, zone: string): Set<number> | undefined {
+  const entries = records.filter((r) => r.type === 50).map(parseNsec3).filter((e): e is Nsec3Entry => e !== undefined && e.algorithm === 1 && lower(e.zone) === lower(zone));
+  if (entries.length === 0 || entries[0]!.iterations > MAX_NSEC3_ITERATIONS) return undefined;
+  const h = nsec3Hash(name, entries[0]!.salt, entries[0]!.iterations);
+  return entries.find((e) => e.hash === h)?.types;
+}

@@ -11,7 +11,7 @@ import { dsMatches, keyTag, SUPPORTED_ALGORITHMS, SUPPORTED_DIGESTS } from './ke
 import { parseDnskey, parseDs, parseNsec, parseRrsig, rawRdata, type Dnskey, type Ds, type Rrsig } from './records.js';
 import type { TrustAnchors } from './anchors.js';
 import { verifyRrsig } from './verify.js';
-import { nsec3Denial, nsecDenial, wildcardProof } from './denial.js';
+import { nsec3Denial, nsec3TypesAt, nsecDenial, wildcardProof } from './denial.js';
 import { signedOwner } from './canonical.js';
 
 export type SecurityStatus = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
@@ -315,7 +315,7 @@ export class ChainValidator {
   /** No DS: a signed NSEC at the name in the parent says whether it is an unsigned delegation or no cut at all. */
   private noDs(parent: Extract<ZoneState, { kind: 'secure' }>, child: string, reply: DnsMessage): ZoneState {
     const nsecs = recordsOf(reply.authorities, child, T.NSEC);
-    if (nsecs.length === 0) return { ...parent, unproven: [...parent.unproven, child] };
+    if (nsecs.length === 0) return this.noDsNsec3(parent, child, reply);
     const verdict = this.verifyWithKeys(nsecs, signaturesFor(reply.authorities, child, T.NSEC), parent.keys, parent.zone);
     if (!verdict.ok) return { kind: 'bogus', reason: `NSEC of ${child}: ${verdict.reason}` };
     const nsec = nsecs[0]!.data.kind === 'RAW' ? safe(() => parseNsec(rawRdata(nsecs[0]!))) : undefined;
@@ -324,6 +324,26 @@ export class ChainValidator {
       return { kind: 'insecure', reason: `${child} is an unsigned delegation (NSEC proves no DS)` };
     }
     return parent; // the name is inside the parent zone: no cut here
+  }
+
+  /** The same with NSEC3 (RFC 5155 §8.6): a matching record with NS and no DS, or an opt-out span over the name. */
+  private noDsNsec3(parent: Extract<ZoneState, { kind: 'secure' }>, child: string, reply: DnsMessage): ZoneState {
+    const unproven = { ...parent, unproven: [...parent.unproven, child] };
+    const nsec3s = reply.authorities.filter((r) => r.type === T.NSEC3 && isAtOrBelow(r.name, parent.zone));
+    if (nsec3s.length === 0) return unproven;
+    for (const owner of new Set(nsec3s.map((r) => lower(r.name)))) {
+      const rrset = nsec3s.filter((r) => lower(r.name) === owner);
+      const verdict = this.verifyWithKeys(rrset, signaturesFor(reply.authorities, owner, T.NSEC3), parent.keys, parent.zone);
+      if (!verdict.ok) return { kind: 'bogus', reason: `NSEC3 ${owner}: ${verdict.reason}` };
+    }
+    const types = safe(() => nsec3TypesAt(nsec3s, child, parent.zone));
+    if (types) {
+      if (types.has(T.NS) && !types.has(T.DS) && !types.has(T.SOA)) return { kind: 'insecure', reason: `${child} is an unsigned delegation (NSEC3 proves no DS)` };
+      return parent;
+    }
+    const span = safe(() => nsec3Denial(nsec3s, child, T.DS, false, parent.zone));
+    if (span && 'proved' in span && span.proved && span.optOut) return { kind: 'insecure', reason: `${child} is under an NSEC3 opt-out span (an unsigned delegation may be there)` };
+    return unproven;
   }
 }
 

@@ -60,7 +60,7 @@ export function buildHierarchy(dir: string): { zones: Array<[string, string]>; r
   const otherLeafKeys = keygen(dir, 'sockkit.test.', 'ED25519');
   const leaf = [
     SOA('sockkit.test.'), 'sockkit.test. NS ns.test.',
-    'www A 192.0.2.10', 'www AAAA 2001:db8::10', 'alias CNAME www', 'forged A 192.0.2.66', 'tampered A 192.0.2.77', 'mail MX 10 www', '*.wild A 192.0.2.90',
+    'www A 192.0.2.10', 'www AAAA 2001:db8::10', 'alias CNAME www', 'forged A 192.0.2.66', 'tampered A 192.0.2.77', 'mail MX 10 www', '*.wild A 192.0.2.90', 'plain NS ns.test.',
   ];
   // NSEC3 (RFC 9276's advice: no extra iterations, a salt all the same to show it is read)
   const nsec3 = ['-n', '-t', '0', '-s', 'ab12'];
@@ -86,6 +86,9 @@ export function buildHierarchy(dir: string): { zones: Array<[string, string]>; r
   editSigned(dir, badnsecFile, (lines) => lines.filter((l) => !(fieldsOf(l)[0] === 'm.badnsec.test.' && (fieldsOf(l)[3] === 'NSEC' || isRrsigOf(l, 'm.badnsec.test.', 'NSEC')))));
   const unsignedFile = 'unsigned.test.zone';
   writeFileSync(join(dir, unsignedFile), ['$ORIGIN unsigned.test.', '$TTL 3600', SOA('unsigned.test.'), 'unsigned.test. NS ns.test.', 'www A 192.0.2.50', ''].join('\n'));
+  // an unsigned delegation below the NSEC3 zone
+  const plainFile = 'plain.sockkit.test.zone';
+  writeFileSync(join(dir, plainFile), ['$ORIGIN plain.sockkit.test.', '$TTL 3600', SOA('plain.sockkit.test.'), 'plain.sockkit.test. NS ns.test.', 'www A 192.0.2.51', ''].join('\n'));
 
   const tldKeys = keygen(dir, 'test.', 'ECDSAP256SHA256');
   const delegations = ['sockkit', 'expired', 'nomatch', 'nokeysig', 'badnsec', 'unsigned'].map((l) => `${l} NS ns.test.`);
@@ -98,7 +101,7 @@ export function buildHierarchy(dir: string): { zones: Array<[string, string]>; r
   const rootFile = sign(dir, '.', 'root.zone', [SOA('.'), '. NS ns.test.', 'test. NS ns.test.', 'ns.test. A 127.0.0.1', ds(dir, tldKeys.ksk)], rootKeys);
   void nomatchKeys;
   return {
-    zones: [['.', rootFile], ['test.', tldFile], ['sockkit.test.', leafFile], ['expired.test.', expiredFile], ['nomatch.test.', nomatchFile], ['nokeysig.test.', nokeysigFile], ['badnsec.test.', badnsecFile], ['unsigned.test.', unsignedFile]],
+    zones: [['.', rootFile], ['test.', tldFile], ['sockkit.test.', leafFile], ['expired.test.', expiredFile], ['nomatch.test.', nomatchFile], ['nokeysig.test.', nokeysigFile], ['badnsec.test.', badnsecFile], ['unsigned.test.', unsignedFile], ['plain.sockkit.test.', plainFile]],
     rootDs: ds(dir, rootKeys.ksk),
   };
 }
