@@ -55,4 +55,16 @@ describe('resolve --validate when the chain cannot be fetched', () => {
     expect(elapsed).toBeLessThan(2000 + 3000);
     expect(server.queries.some((q) => q.message.questions[0]!.type === 48)).toBe(true);
   });
+
+  test.each([
+    [['x.test', '--validate'], '--validate: needs the records a DNS server returns'],
+    [['x.test', '@127.0.0.1', '--chain'], '--chain: explains what --validate found'],
+    [['x.test', '@127.0.0.1', '--trust-anchor', '/nonexistent'], '--trust-anchor: is for --validate'],
+    [['x.test', '@127.0.0.1', '--validate', '--no-edns'], '--validate with --no-edns: DNSSEC records come only with EDNS'],
+  ])('usage: %j → exit 2, one line', async (args, message) => {
+    const r = await runSockkit(['resolve', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`sockkit resolve: ${message}`);
+  });
 });

@@ -196,4 +196,11 @@ describeWithPeers('resolve --validate against a signed hierarchy (compared with 
       'chain www.sockkit.test. rrsig www.sockkit.test. A',
     ]);
   });
+
+  test('over TCP: the same verdicts (the chain fetched on the one connection)', async () => {
+    const [good, bad] = await Promise.all([sockkit(['www.sockkit.test', '--type', 'A', '--validate', '--tcp']), sockkit(['tampered.sockkit.test', '--type', 'A', '--validate', '--tcp'])]);
+    expect(good.results[0]).toMatchObject({ transport: 'tcp', security: 'secure' });
+    expect(bad.code).toBe(7);
+    expect(bad.results[0]).toMatchObject({ transport: 'tcp', security: 'bogus', securityReason: 'tampered.sockkit.test. A: signature does not verify' });
+  });
 });
