@@ -10,7 +10,7 @@ set -euo pipefail
 # services: netbase provides /etc/services (getent comparisons)
 # the loopback-only test sandbox (scripts/sandbox.sh): ip, unshare; nft drops packets in it (Happy Eyeballs)
 PACKAGES=(
-  nsd bind9-dnsutils unbound
+  nsd bind9-dnsutils unbound ldnsutils
   chrony ntpsec-ntpdig
   nginx-light openssl curl
   nghttp2-server
@@ -19,7 +19,7 @@ PACKAGES=(
   netbase
   iproute2 util-linux nftables
 )
-BINARIES=(nsd dig unbound chronyd ntpdig nginx openssl curl nghttpd socat ncat nc hyperfine /usr/bin/time ip unshare nft)
+BINARIES=(nsd dig delv ldns-signzone ldns-keygen ldns-key2ds unbound chronyd ntpdig nginx openssl curl nghttpd socat ncat nc hyperfine /usr/bin/time ip unshare nft)
 
 missing=()
 for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

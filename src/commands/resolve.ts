@@ -17,6 +17,8 @@ import { readDigForms } from './dig-forms.js';
 import { querySpec, type QueryOptions } from '../net/dns/query.js';
 import { clientSubnetOption, EdnsCode, QUERY_PADDING_BLOCK } from '../net/dns/edns.js';
 import { CLASS_IN, EDNS_UDP_PAYLOAD, type EdnsOption } from '../net/dns/packet.js';
+import { AnchorError, IANA_ROOT_ANCHORS, parseTrustAnchors, type TrustAnchors } from '../net/dnssec/anchors.js';
+import { DnssecFormatError } from '../net/dnssec/records.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
 
 const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'DNAME', 'DNSKEY', 'DS', 'RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM', 'CDS', 'CDNSKEY', 'TLSA', 'SSHFP', 'HTTPS', 'SVCB', 'NAPTR', 'URI', 'HINFO', 'LOC', 'ANY', 'AXFR'];
@@ -52,6 +54,10 @@ interface ResolveArgs {
   ndjson?: boolean;
   ipv4?: boolean;
   ipv6?: boolean;
+  dnssec?: boolean;
+  validate?: boolean;
+  trustAnchor?: string;
+  chain?: boolean;
 }
 
 const command = defineCommand<ResolveArgs>({
@@ -105,6 +111,10 @@ const command = defineCommand<ResolveArgs>({
     'tls-hostname': { type: 'string', requiresArg: true, describe: 'DNS over TLS: the name the certificate must carry (and SNI), when tls:// names an IP address' },
     cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS: trust only the CA certificates of this PEM file' },
     insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
+    dnssec: { type: 'boolean', describe: 'set the DO bit and show the RRSIG, NSEC, NSEC3, DNSKEY and DS records returned' },
+    validate: { type: 'boolean', describe: 'validate each answer with DNSSEC from the root (or --trust-anchor): secure, insecure, bogus (exit 7) or indeterminate' },
+    chain: { type: 'boolean', describe: 'with --validate: explain the chain of trust of each secure answer, top down (keys, the DS that links each zone, the signing key, the validity window)' },
+    'trust-anchor': { type: 'string', requiresArg: true, describe: "--validate from this file's DS or DNSKEY lines (presentation form) instead of the IANA root keys" },
     'max-records': { type: 'number', default: 1_000_000, requiresArg: true, limit: { kind: 'integer', min: 1, max: 100_000_000 }, describe: 'AXFR: the most records a zone transfer may bring' },
     file: { alias: 'f', type: 'string', requiresArg: true, describe: 'read names from this file, one per line (as -, the same bounds)' },
     ndjson: { type: 'boolean', describe: 'one JSON object per result, one per line, streamed in input order (the --json fields)' },
@@ -120,6 +130,7 @@ const command = defineCommand<ResolveArgs>({
     ['sockkit resolve @127.0.0.1 -p 5353 -x 198.51.100.7', "dig's forms: @SERVER, -p PORT, -x ADDRESS"],
     ['sockkit resolve -f names.txt @127.0.0.1 --ndjson', 'a list of names from a file, one JSON object per result as they come'],
     ['sockkit resolve - --server 127.0.0.1 --short < names.txt', 'a list of names from stdin, 50 at a time'],
+    ['sockkit resolve www.example.com @127.0.0.1 --validate', 'is the answer signed all the way from the root keys? (DNSSEC)'],
   ],
   defaultTimeoutSeconds: 5,
   run: async (args, ctx) => runResolve(args, ctx),
@@ -145,6 +156,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   if (!needsServers && (query.qclass !== CLASS_IN || args.class !== undefined)) {
     throw usageError('--class', 'getaddrinfo asks for class IN only', 'add @SERVER or --server ADDRESS');
   }
+  const validate = await validationOptions(args, needsServers, query);
   const servers = needsServers ? await chooseServers(serverInputs, args, family, ctx, query) : undefined;
 
   const results: ResolveResult[] = [];
@@ -152,12 +164,14 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   if (args.ndjson && (ctx.term.json || args.short || args.verbose)) throw usageError('--ndjson', 'is an output form of its own', 'drop --json, --short or -v');
   const verbose = args.verbose === true && !ctx.term.json && !args.short;
   const mode = args.ndjson ? 'ndjson' : args.short ? 'short' : verbose ? 'verbose' : 'plain';
-  const streaming = !ctx.term.json && (mode !== 'plain' || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, mode) : undefined;
+  const streaming = !ctx.term.json && (mode !== 'plain' || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, mode, args.validate === true, args.chain === true) : undefined;
   await resolveAll(questions, {
     servers,
     qclass: query.qclass,
     detail: ctx.term.json || verbose || args.ndjson === true,
     maxRecords: args.maxRecords,
+    dnssec: args.dnssec === true,
+    validate,
     output: streaming,
     timeoutMs: ctx.timeoutMs,
     concurrency: args.concurrency,
@@ -172,7 +186,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   });
   streaming?.flush();
   if (ctx.term.json) printResolveJson(ctx.term, results);
-  else if (!streaming) await printResolveTable(ctx.term, results);
+  else if (!streaming) await printResolveTable(ctx.term, results, validate !== undefined, args.chain === true);
   return worstExitCode(codes);
 }
 
@@ -219,9 +233,29 @@ function queryOptions(args: ResolveArgs): QueryOptions {
     qclass: parseClass(args.class),
     recurse: args.recurse !== false,
     ad: args.ad === true,
-    cd: args.cd === true,
-    edns: edns ? { udpPayload: args.bufsize ?? EDNS_UDP_PAYLOAD, do: false, options, padBlock: args.padding ? QUERY_PADDING_BLOCK : 0 } : false,
+    // --validate sets CD as delv does: a validating server hands over what it would refuse, for sockkit to judge
+    cd: args.cd === true || args.validate === true,
+    edns: edns ? { udpPayload: args.bufsize ?? EDNS_UDP_PAYLOAD, do: args.dnssec === true || args.validate === true, options, padBlock: args.padding ? QUERY_PADDING_BLOCK : 0 } : false,
   };
+}
+
+/** --validate's trust anchors (the IANA root keys, or --trust-anchor's), after checking the flags go together. */
+async function validationOptions(args: ResolveArgs, needsServers: boolean, query: QueryOptions): Promise<{ anchors: TrustAnchors; chain: boolean } | undefined> {
+  if (!args.validate) {
+    if (args.trustAnchor !== undefined) throw usageError('--trust-anchor', 'is for --validate', 'add --validate');
+    if (args.chain) throw usageError('--chain', 'explains what --validate found', 'add --validate');
+    return undefined;
+  }
+  if (!needsServers) throw usageError('--validate', 'needs the records a DNS server returns (the system resolver gives addresses only)', 'add @SERVER or --server ADDRESS');
+  if (query.edns === false) throw usageError('--validate with --no-edns', 'DNSSEC records come only with EDNS (the DO bit)');
+  const file = args.trustAnchor === undefined ? undefined : String(args.trustAnchor);
+  const text = file === undefined ? IANA_ROOT_ANCHORS : (await readBoundedFile(file, 1024 * 1024)).toString('utf8');
+  try {
+    return { anchors: parseTrustAnchors(text), chain: args.chain === true };
+  } catch (err) {
+    if (err instanceof AnchorError || err instanceof DnssecFormatError) throw usageError(`--trust-anchor ${file}`, err.message);
+    throw err;
+  }
 }
 
 function parseClass(text: string | undefined): number {

@@ -2,6 +2,7 @@
 // tab-separated lines when piped (streamed as results arrive), values only with
 // --short, and one JSON array with --json.
 import type { ResolveResult } from '../net/dns/resolve.js';
+import type { TrustChain, ZoneLink } from '../net/dnssec/validate.js';
 import type { Terminal } from './terminal.js';
 import { jsonText, printJson, printTable, type Column } from './render.js';
 import type { Style } from './style.js';
@@ -53,6 +54,16 @@ const STATUS_STYLE: Record<ResolveResult['status'], Style> = {
   error: 'red',
 };
 
+/** `secure`, or `bogus (signature expired 2026-…)`: the status and, when not secure, why. */
+export function securityText(result: ResolveResult): string {
+  if (!result.security) return '';
+  return result.securityReason && result.security !== 'secure' ? `${result.security} (${result.securityReason})` : result.security;
+}
+
+const SECURITY_STYLE: Record<NonNullable<ResolveResult['security']>, Style> = { secure: 'green', insecure: 'yellow', indeterminate: 'yellow', bogus: 'red' };
+
+const SECURITY_COLUMN: Column<ResolveRow> = { header: 'security', value: (r) => securityText(r.result), style: (r) => (r.result.security ? SECURITY_STYLE[r.result.security] : undefined) };
+
 const COLUMNS: Column<ResolveRow>[] = [
   { header: 'name', value: (r) => r.owner },
   { header: 'type', value: (r) => r.type, style: () => 'cyan' },
@@ -63,18 +74,55 @@ const COLUMNS: Column<ResolveRow>[] = [
 ];
 
 /** Table on a TTY: needs every row for the column widths. */
-export async function printResolveTable(term: Terminal, results: ResolveResult[]): Promise<void> {
-  await printTable(term, COLUMNS, results.flatMap(rowsOf));
+export async function printResolveTable(term: Terminal, results: ResolveResult[], security = false, chain = false): Promise<void> {
+  const columns = security ? [...COLUMNS.slice(0, 4), SECURITY_COLUMN, ...COLUMNS.slice(4)] : COLUMNS;
+  await printTable(term, columns, results.flatMap(rowsOf));
+  if (chain) for (const result of results) if (result.chain) term.out(formatChainTree(result, result.chain).trimEnd());
+}
+
+const algorithmName = (a: number) => ({ 8: 'RSASHA256', 10: 'RSASHA512', 13: 'ECDSAP256SHA256', 14: 'ECDSAP384SHA384', 15: 'ED25519' })[a] ?? `alg ${a}`;
+const keyRole = (flags: number) => (flags & 1 ? 'KSK' : 'ZSK');
+
+function zoneParts(z: ZoneLink): { keys: string; link: string; signed: string } {
+  const keys = z.keys.map((k) => `${k.tag} ${algorithmName(k.algorithm)} ${keyRole(k.flags)}`).join(', ');
+  const links = z.ds.map((d) => `${d.digestType === 0 ? 'anchor DNSKEY' : `${z.fromAnchor ? 'anchor DS' : 'DS'} ${d.tag}/${d.digestType}`} ${d.matchesKey !== undefined ? `matches ${d.matchesKey}` : 'matches no key'}`);
+  return { keys, link: links.join(', '), signed: `DNSKEY set signed by ${z.dnskeySignedBy}` };
+}
+
+/** --chain on a terminal: the zones top down, then the key that signed each RRset. */
+export function formatChainTree(result: ResolveResult, chain: TrustChain): string {
+  const lines = [`chain of trust for ${displayName(result)} ${result.type}:`];
+  chain.zones.forEach((z, depth) => {
+    const { keys, link, signed } = zoneParts(z);
+    const pad = '  '.repeat(depth + 1);
+    lines.push(`${pad}${z.zone}  keys: ${keys}`, `${pad}  ${link}; ${signed}`);
+  });
+  const pad = '  '.repeat(chain.zones.length + 1);
+  for (const s of chain.signatures) lines.push(`${pad}${s.owner} ${s.type} signed by ${s.keyTag} (${algorithmName(s.algorithm)}) of ${s.zone}, valid ${s.inception} to ${s.expiration}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** --chain when piped: one tab-separated line per zone and per signature, after the answer's lines. */
+export function formatChainPlain(result: ResolveResult, chain: TrustChain): string {
+  let text = '';
+  for (const z of chain.zones) {
+    const { keys, link, signed } = zoneParts(z);
+    text += `chain\t${result.queryName}\tzone\t${z.zone}\t${keys}\t${link}\t${signed}\n`;
+  }
+  for (const s of chain.signatures) text += `chain\t${result.queryName}\trrsig\t${s.owner} ${s.type}\t${s.keyTag} ${algorithmName(s.algorithm)} of ${s.zone}\t${s.inception}\t${s.expiration}\n`;
+  return text;
 }
 
 /**
  * Piped: the table's columns as tab-separated lines.
  * Values never hold tabs or newlines: TXT/CAA bytes below 0x20 are \DDD-escaped.
  */
-export function formatResolvePlain(result: ResolveResult): string {
+export function formatResolvePlain(result: ResolveResult, security = false): string {
   let text = '';
+  // --validate: the security status is a last column, so the others keep their places
+  const last = security ? `\t${securityText(result)}` : '';
   for (const row of rowsOf(result)) {
-    text += `${row.owner}\t${row.type}\t${row.ttl ?? ''}\t${row.value}\t${result.server}\t${result.timeMs.toFixed(1)}\n`;
+    text += `${row.owner}\t${row.type}\t${row.ttl ?? ''}\t${row.value}\t${result.server}\t${result.timeMs.toFixed(1)}${last}\n`;
   }
   return text;
 }
@@ -82,7 +130,8 @@ export function formatResolvePlain(result: ResolveResult): string {
 /** --short: only the values, one per line. */
 export function formatResolveShort(result: ResolveResult): string {
   let text = '';
-  if (result.status === 'ok') for (const answer of result.answers) text += `${answer.value}\n`;
+  // a bogus answer is no answer: its values are not printed (stderr says why)
+  if (result.status === 'ok' && result.security !== 'bogus') for (const answer of result.answers) text += `${answer.value}\n`;
   return text;
 }
 
@@ -99,6 +148,8 @@ export class ResolveStreamPrinter {
   constructor(
     private readonly term: Terminal,
     private readonly mode: 'plain' | 'short' | 'verbose' | 'ndjson',
+    private readonly security = false,
+    private readonly chain = false,
   ) {}
 
   print(result: ResolveResult): void {
@@ -108,12 +159,14 @@ export class ResolveStreamPrinter {
       this.pending += formatResolveVerbose(result);
     } else if (this.mode === 'short') {
       this.pending += formatResolveShort(result);
-      if (result.status !== 'ok' && !this.term.quiet) {
+      if ((result.status !== 'ok' || result.security === 'bogus') && !this.term.quiet) {
         this.flush();
-        this.term.err(`${this.term.prefix}: ${displayName(result)} ${result.type}: ${statusText(result)}`);
+        const why = result.status === 'ok' ? securityText(result) : statusText(result);
+        this.term.err(`${this.term.prefix}: ${displayName(result)} ${result.type}: ${why}`);
       }
     } else {
-      this.pending += formatResolvePlain(result);
+      this.pending += formatResolvePlain(result, this.security);
+      if (this.chain && result.chain) this.pending += formatChainPlain(result, result.chain);
     }
     if (this.pending.length >= 64 * 1024) this.flush();
     else if (!this.scheduled) {
@@ -216,6 +269,8 @@ export function resolveJsonRecord(r: ResolveResult): Record<string, unknown> {
     edns: r.reply ? r.reply.edns : null,
     ...(r.reply ? { id: r.reply.id, sizeBytes: r.reply.sizeBytes } : {}),
     ...(r.extendedErrors ? { extendedErrors: r.extendedErrors } : {}),
+    ...(r.security ? { security: r.security, ...(r.securityReason ? { securityReason: r.securityReason } : {}) } : {}),
+    ...(r.chain ? { chain: r.chain } : {}),
     ...(r.ignored ? { ignored: r.ignored.map((a) => ({ name: a.name, type: a.type, ...(a.class !== undefined ? { class: a.class } : {}), ttl: a.ttl, value: a.value, reason: a.reason })) } : {}),
   };
 }

@@ -331,6 +331,13 @@ function encodeRecordData(w: Writer, record: DnsRecord): void {
   }
 }
 
+/** A record's RDATA alone, uncompressed, names as held (DNSSEC's canonical form starts here). */
+export function encodeRdata(record: DnsRecord): Buffer {
+  const w = new Writer();
+  encodeRecordData(w, record);
+  return w.result();
+}
+
 function encodeRecord(w: Writer, record: DnsRecord): void {
   w.name(record.name);
   w.u16(record.type);

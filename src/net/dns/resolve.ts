@@ -11,12 +11,19 @@ import type { TlsInfo } from '../socket/tls.js';
 import { extendedErrors, replyDetail, type ReplyDetail } from './reply-detail.js';
 import { AXFR, TransferRefused } from './axfr.js';
 import { serverTryBudgetMs, type ResolvConf } from './resolv-conf.js';
-import { CLASS_IN, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
+import { CLASS_IN, decodeMessage, formatRecordData, Rcode, rcodeName, RecordType, typeName, typeNumber, type DnsMessage, type DnsRecord } from './packet.js';
 import { describeRecord, selectAnswers, type AnswerSelection } from './answers.js';
 import { fqdn, type QueryName } from './names.js';
 import { systemLookup, systemReverse } from '../socket/lookup.js';
 import { parseHostPort } from '../shared/address.js';
 import { monotonicMs } from '../shared/deadline.js';
+import { ChainValidator, type SecurityStatus, type SecurityVerdict, type TrustChain } from '../dnssec/validate.js';
+import type { TrustAnchors } from '../dnssec/anchors.js';
+import { EXTRA_TYPES } from './types.js';
+
+/** The record types --dnssec shows as returned. */
+const DNSSEC_TYPES = new Set<number>([EXTRA_TYPES.RRSIG, EXTRA_TYPES.NSEC, EXTRA_TYPES.NSEC3, EXTRA_TYPES.DNSKEY, EXTRA_TYPES.DS]);
+const fqdnLower = (name: string) => (name.endsWith('.') ? name : `${name}.`).toLowerCase();
 
 /** `refused` is the server's REFUSED RCODE; `unreachable` means no server listens (ICMP). */
 export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'tls' | 'error';
@@ -64,6 +71,11 @@ export interface ResolveResult {
   extendedErrors?: string[];
   /** Records the server sent that do not answer the question (another owner, type or class). */
   ignored?: IgnoredAnswer[];
+  /** --validate: the DNSSEC status of the answer, and why when it is not secure. */
+  security?: SecurityStatus;
+  securityReason?: string;
+  /** --chain: the chain of trust of a secure answer, top down. */
+  chain?: TrustChain;
 }
 
 /** One question to ask: a name and a DNS type, or `addresses` for the system resolver. */
@@ -104,6 +116,10 @@ export interface ResolveOptions {
   signal?: AbortSignal;
   /** Called once per question, in input order. */
   onResult: (result: ResolveResult, index: number) => void;
+  /** --dnssec: RRSIG, NSEC, NSEC3, DNSKEY and DS records of the answer section are shown, not ignored. */
+  dnssec?: boolean;
+  /** --validate: check each answer from these anchors, fetching DNSKEY and DS through the same server. */
+  validate?: { anchors: TrustAnchors; chain?: boolean };
   /** Where results go, when it can lag (a pipe): no new question starts while it is busy. */
   output?: { readonly busy: boolean; whenDrained(then: () => void): void };
 }
@@ -297,13 +313,66 @@ function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: nu
       result.status = statusOfFailure(err, err);
       setFailure(result, err);
     } else {
-      fillFromMessage(result, reply!.message, queryName, type, options);
+      const selection = fillFromMessage(result, reply!.message, queryName, type, options);
       if (options.detail) result.reply = replyDetail(reply!.raw, reply!.message);
       result.transport = reply!.transport;
       if (reply!.tls) result.tls = reply!.tls;
+      if (options.validate) return void validateResult(result, reply!.message, reply!.raw, selection.records, transport, started + budgetMs, options).then(() => done(result));
     }
     done(result);
   });
+}
+
+/** One ChainValidator per server for the run: each server's DNSKEY and DS answers are fetched once. */
+const validators = new WeakMap<DnsTransport, ChainValidator>();
+
+/**
+ * --validate: the answer's security. Positive answers walk the chain of trust; denials
+ * are not proved yet (indeterminate). Every fetch is bounded by what is left of the
+ * question's budget.
+ */
+async function validateResult(result: ResolveResult, message: DnsMessage, raw: Buffer, records: DnsRecord[], transport: DnsTransport, deadline: number, options: ResolveOptions): Promise<void> {
+  if (result.status !== 'ok' && result.status !== 'nxdomain' && result.status !== 'nodata') return;
+  let validator = validators.get(transport);
+  if (!validator) {
+    validator = new ChainValidator(fetchThrough(transport, options.trace), options.validate!.anchors);
+    validators.set(transport, validator);
+  }
+  validator.setDeadline(deadline);
+  // proofs (denials, wildcard answers) are in the authority section, which the transport did not decode
+  const full = message.authorities.length > 0 ? message : decodeMessage(raw);
+  let verdict: SecurityVerdict;
+  if (result.status === 'ok') {
+    verdict = await validator.validateAnswer(full, records);
+  } else {
+    // along a CNAME chain the denial speaks of the chain's end
+    const lastName = records.length > 0 && records.at(-1)!.data.kind === 'NAME' ? (records.at(-1)!.data as { target: string }).target : result.queryName;
+    verdict = await validator.validateDenial(full, lastName, typeNumberOf(result.type), result.status === 'nxdomain');
+    if (verdict.status === 'secure' && records.length > 0) {
+      const chain = await validator.validateAnswer(full, records);
+      if (chain.status !== 'secure') verdict = chain;
+    }
+  }
+  result.security = verdict.status;
+  if (verdict.reason) result.securityReason = verdict.reason;
+  if (options.validate!.chain && verdict.chain) result.chain = verdict.chain;
+  if (options.trace && verdict.reason) options.trace('dnssec', `${result.queryName} ${result.type}: ${verdict.status}: ${verdict.reason}`);
+}
+
+function typeNumberOf(name: string): number {
+  return typeNumber(name) ?? 0;
+}
+
+/** The validator's way to ask: the same transport, each question within what is left of the deadline. */
+function fetchThrough(transport: DnsTransport, trace: TraceFn): (name: string, type: number, deadline: number) => Promise<DnsMessage> {
+  return (name, type, deadline) =>
+    new Promise((resolve, reject) => {
+      const left = deadline - monotonicMs();
+      if (left < 1) return reject(new Error('timed out (--timeout) before the chain of trust was complete'));
+      trace('dnssec', `fetching ${typeName(type)} ${name}`);
+      // the transport decodes answers only: proofs of non-existence live in the authority section
+      transport.ask(name, type, left, (err, reply) => (err ? reject(new Error(err.why)) : resolve(decodeMessage(reply!.raw))));
+    });
 }
 
 /** A zone transfer as one result: every record in order, or why not (never rejects). */
@@ -376,10 +445,17 @@ function addressTypeLabel(family?: 4 | 6): string {
  * class IN), and the status from the RCODE and the chain (RFC 1035 §4.1.1; RFC 2308 for
  * NODATA; RFC 6604: along a chain the RCODE speaks of its last name).
  */
-function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, options: Pick<ResolveOptions, 'trace' | 'qclass'>): void {
+function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: string, type: number, options: Pick<ResolveOptions, 'trace' | 'qclass' | 'dnssec'>): AnswerSelection {
   const { trace } = options;
   const selection = selectAnswers(message.answers, queryName, type, options.qclass);
   result.answers = selection.records.map(toAnswer);
+  if (options.dnssec) {
+    // --dnssec: the signatures and proofs of the chain's names are shown as returned
+    const onChain = new Set(selection.chain.map(fqdnLower));
+    const shown = selection.ignored.filter(({ record }) => DNSSEC_TYPES.has(record.type) && onChain.has(fqdnLower(record.name)));
+    result.answers.push(...shown.map(({ record }) => toAnswer(record)));
+    selection.ignored = selection.ignored.filter((i) => !shown.includes(i));
+  }
   if (selection.ignored.length > 0) {
     result.ignored = selection.ignored.map(({ record, why }) => ({ ...toAnswer(record), ...(record.class !== CLASS_IN ? { class: record.class } : {}), reason: why }));
     if (trace) for (const { record, why } of selection.ignored) trace('ignored', `${describeRecord(record)}: ${why}`);
@@ -394,6 +470,7 @@ function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: 
     // shown with every failing answer: the server's own words on why
     if (status !== 'ok') result.error = [error, ...extended].filter(Boolean).join('; ');
   }
+  return selection;
 }
 
 function toAnswer(record: DnsRecord): ResolveAnswer {
@@ -432,6 +509,7 @@ function statusOfFailure(err: unknown, failure: SockkitError): ResolveStatus {
 
 /** The error category of a status: what the exit code is made of. */
 export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
+  if (result.security === 'bogus') return 'PROTOCOL'; // exit 7, whatever the answer's own status
   switch (result.status) {
     case 'ok':
       return undefined;
