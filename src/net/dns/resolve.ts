@@ -17,7 +17,7 @@ import { fqdn, type QueryName } from './names.js';
 import { systemLookup, systemReverse } from '../socket/lookup.js';
 import { parseHostPort } from '../shared/address.js';
 import { monotonicMs } from '../shared/deadline.js';
-import { ChainValidator, type SecurityStatus, type SecurityVerdict, type TrustChain } from '../dnssec/validate.js';
+import type { ChainValidator, SecurityStatus, SecurityVerdict, TrustChain } from '../dnssec/validate.js';
 import type { TrustAnchors } from '../dnssec/anchors.js';
 import { EXTRA_TYPES } from './types.js';
 
@@ -324,7 +324,7 @@ function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: nu
 }
 
 /** One ChainValidator per server for the run: each server's DNSKEY and DS answers are fetched once. */
-const validators = new WeakMap<DnsTransport, ChainValidator>();
+const validators = new WeakMap<DnsTransport, Promise<ChainValidator>>();
 
 /**
  * --validate: the answer's security. Positive answers walk the chain of trust; denials
@@ -333,11 +333,14 @@ const validators = new WeakMap<DnsTransport, ChainValidator>();
  */
 async function validateResult(result: ResolveResult, message: DnsMessage, raw: Buffer, records: DnsRecord[], transport: DnsTransport, deadline: number, options: ResolveOptions): Promise<void> {
   if (result.status !== 'ok' && result.status !== 'nxdomain' && result.status !== 'nodata') return;
-  let validator = validators.get(transport);
-  if (!validator) {
-    validator = new ChainValidator(fetchThrough(transport, options.trace), options.validate!.anchors);
-    validators.set(transport, validator);
+  let pending = validators.get(transport);
+  if (!pending) {
+    // node:crypto (which the validator's modules load) only with --validate. The promise is
+    // shared, so that questions in flight at once use one validator and its cache.
+    pending = import('../dnssec/validate.js').then(({ ChainValidator }) => new ChainValidator(fetchThrough(transport, options.trace), options.validate!.anchors));
+    validators.set(transport, pending);
   }
+  const validator = await pending;
   validator.setDeadline(deadline);
   // proofs (denials, wildcard answers) are in the authority section, which the transport did not decode
   const full = message.authorities.length > 0 ? message : decodeMessage(raw);
