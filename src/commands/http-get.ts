@@ -1,10 +1,12 @@
 // sockkit http-get: flags → options → fetch (src/net/http/client.ts) → renderers
 // (src/output/http*.ts). The request and response bytes are written and parsed by
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
-import { defineCommand, familyOf } from './common.js';
+import { defineCommand, familyOf, type CommandContext, type GlobalArgs } from './common.js';
+import type { Terminal } from '../output/terminal.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { SockkitError, usageError, withMeasured } from '../net/shared/errors.js';
-import { fetchFollowing, type FetchResult } from '../net/http/client.js';
+import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
+import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
 import { extraTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
 import { headerValue, type HeaderList } from '../net/http/parser.js';
@@ -20,6 +22,7 @@ import {
   printVerboseRequest,
   printVerboseResponse,
   startProgress,
+  type Progress,
 } from '../output/http.js';
 
 declare const SOCKKIT_VERSION: string;
@@ -55,6 +58,7 @@ interface HttpGetArgs {
   'http2-prior-knowledge'?: boolean;
   ipv4?: boolean;
   ipv6?: boolean;
+  'happy-eyeballs-delay': number;
 }
 
 export default defineCommand<HttpGetArgs>({
@@ -85,6 +89,7 @@ export default defineCommand<HttpGetArgs>({
     'http1.1': { type: 'boolean', describe: 'speak HTTP/1.1 only (https offers h2 and http/1.1 in ALPN by default)' },
     http2: { type: 'boolean', describe: 'require HTTP/2 over https: a server that does not pick h2 in ALPN is an error (exit 7)' },
     'http2-prior-knowledge': { type: 'boolean', describe: 'speak HTTP/2 from the first byte: h2c on http:// URLs (h2 required on https://)' },
+    'happy-eyeballs-delay': { type: 'number', default: HAPPY_EYEBALLS_DELAY_MS, requiresArg: true, limit: { kind: 'integer', min: 0, max: 60000 }, describe: 'ms before trying the next address while one is pending (RFC 8305; 0 = one at a time)' },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -106,28 +111,13 @@ export default defineCommand<HttpGetArgs>({
   parserSettings: { 'dot-notation': false },
   defaultTimeoutSeconds: DEFAULT_TOTAL_S,
   run: async (args, ctx) => {
-    const { term } = ctx;
     const target = parseUserUrl(args.url);
     if (args.http2 && !target.secure) {
       throw usageError(`bad URL '${args.url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
     }
+    const options = await clientOptions(args, ctx, target.secure);
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
-    // Each is within its declared limit already (limits.ts); --max-decoded-size is in bytes by now.
-    const { 'max-redirs': maxRedirects, 'max-decoded-size': maxDecodedBytes } = args;
-    const connectTimeoutMs = Math.min((args['connect-timeout'] ?? DEFAULT_CONNECT_S) * 1000, ctx.timeoutMs);
-    const stallTimeoutMs = Math.min((args['stall-timeout'] ?? DEFAULT_STALL_S) * 1000, ctx.timeoutMs);
-    const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : target.secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
-    if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
-
-    const output = args.output;
-    const destination: BodyDestination | null =
-      output === undefined || output === '-'
-        ? args.json || args.timing
-          ? null // --json / --timing print a report on stdout; the body only goes to -o FILE
-          : { kind: 'stdout', forced: output === '-' }
-        : { kind: 'file', path: output };
-
     const request: RequestSpec = {
       method: args.head ? 'HEAD' : 'GET',
       target,
@@ -136,97 +126,116 @@ export default defineCommand<HttpGetArgs>({
       userAgent: `sockkit/${VERSION}`,
       httpVersion: args.http10 ? '1.0' : '1.1',
     };
-    // A bar only when the body is not itself going to the terminal (like curl).
-    const progress = startProgress(term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !term.isStdoutTTY));
-    let failedStatus: { status: number; reason: string; url: string } | undefined;
-    const startedAt = performance.now();
-    let bodyBytes = 0;
+    const output = args.output;
+    const destination: BodyDestination | null =
+      output === undefined || output === '-'
+        ? args.json || args.timing
+          ? null // --json / --timing print a report on stdout; the body only goes to -o FILE
+          : { kind: 'stdout', forced: output === '-' }
+        : { kind: 'file', path: output };
 
+    // A bar only when the body is not itself going to the terminal (like curl).
+    const progress = startProgress(ctx.term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !ctx.term.isStdoutTTY));
+    const seen: Seen = { bodyBytes: 0 };
+    const startedAt = performance.now();
     let result: FetchResult;
     try {
-      result = await fetchFollowing(
-        request,
-        { enabled: args.location, maxRedirects },
-        {
-          family: familyOf(args),
-          ca,
-          insecure: args.insecure,
-          connectTimeoutMs,
-          stallTimeoutMs,
-          totalTimeoutMs: ctx.timeoutMs,
-          deadline: performance.now() + ctx.timeoutMs,
-          maxDecodedBytes,
-          trace: ctx.trace,
-          signal: ctx.signal,
-          http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
-        },
-        {
-          onRequest(bytes) {
-            if (args.verbose) printVerboseRequest(term, bytes);
-          },
-          onInterim(head) {
-            if (args.verbose) printVerboseResponse(term, head);
-          },
-          onAnyHead(head) {
-            if (args.verbose) printVerboseResponse(term, head);
-          },
-          onRedirect(head) {
-            // -i -L shows every head on the way, as curl does.
-            if ((args.include || args.head) && destination?.kind === 'stdout') printHead(term, head.raw);
-          },
-          onHead(head, hop): BodySink | null {
-            if (args.fail && head.status >= 400) {
-              failedStatus = { status: head.status, reason: head.reason, url: hop.url };
-              return null;
-            }
-            const showHead = args.include || args.head;
-            if (destination === null) return discardSink();
-            return openBodyWriter(term, destination, {
-              prefix: showHead ? head.raw : undefined,
-              contentType: args.head ? undefined : (headerValue(head.headers, 'content-type') ?? ''),
-            });
-          },
-          onProgress: (received, expected) => {
-            bodyBytes = received;
-            progress.update(received, expected);
-          },
-        },
-      );
+      result = await fetchFollowing(request, { enabled: args.location, maxRedirects: args['max-redirs'] }, options, hooksFor(args, ctx.term, destination, progress, seen));
     } catch (err) {
       // --json: what was measured before the failure goes beside the error.
-      throw withMeasured(err, {
-        url: displayUrl(target.url),
-        bytes: bodyBytes,
-        timings: { totalMs: performance.now() - startedAt },
-      });
+      throw withMeasured(err, { url: displayUrl(target.url), bytes: seen.bodyBytes, timings: { totalMs: performance.now() - startedAt } });
     } finally {
       progress.done();
     }
-
-    const hop = result.final;
-    if (args.verbose) {
-      for (const h of result.hops) {
-        printVerboseNote(term, `${h.method} ${h.url} → ${h.status} from ${h.remoteAddress} port ${h.remotePort}${h.tls ? `; ${describeTls(h.tls)}` : ''}`);
-      }
-      printVerboseNote(term, `${hop.deliveredBytes} body bytes${hop.decodedEncoding ? ` (decoded from ${hop.bodyBytes} bytes of ${hop.decodedEncoding})` : ''}`);
-    }
-    if (args.compressed && hop.decodedEncoding === null) {
-      const encoding = headerValue(hop.head.headers, 'content-encoding');
-      if (encoding && encoding.toLowerCase() !== 'identity') term.warn(`Content-Encoding '${encoding}' is not decoded: the body is as sent`);
-    }
-    const failure = failedStatus
-      ? new SockkitError(
-          'PROTOCOL',
-          `${request.method} ${failedStatus.url}`,
-          `the server answered ${failedStatus.status}${failedStatus.reason ? ` ${failedStatus.reason}` : ''} (--fail)`,
-        )
-      : undefined;
-    // --json with --fail: one document, the response with the error beside it.
-    if (args.json && failure) throw withMeasured(failure, { ...httpGetDocument(result, output ?? null) });
-    if (args.json) printHttpGetJson(term, result, output ?? null);
-    else if (args.timing) await printTiming(term, result);
-    if (failure) throw failure;
+    await report(args, ctx.term, request, result, seen);
     return 0;
   },
 });
 
+/** What the hooks saw during the fetch: the body bytes so far, and a status --fail refused. */
+interface Seen {
+  bodyBytes: number;
+  failedStatus?: { status: number; reason: string; url: string };
+}
+
+/** The client's options from the flags: trust, timeouts (each within its declared limit already), HTTP/2 mode. */
+async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext, secure: boolean): Promise<ClientOptions> {
+  const { term } = ctx;
+  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
+  if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
+  return {
+    family: familyOf(args),
+    ca,
+    insecure: args.insecure,
+    connectTimeoutMs: Math.min((args['connect-timeout'] ?? DEFAULT_CONNECT_S) * 1000, ctx.timeoutMs),
+    stallTimeoutMs: Math.min((args['stall-timeout'] ?? DEFAULT_STALL_S) * 1000, ctx.timeoutMs),
+    totalTimeoutMs: ctx.timeoutMs,
+    deadline: performance.now() + ctx.timeoutMs,
+    // --max-decoded-size is in bytes by now (limits.ts).
+    maxDecodedBytes: args['max-decoded-size'],
+    trace: ctx.trace,
+    signal: ctx.signal,
+    http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
+    attemptDelayMs: args['happy-eyeballs-delay'],
+  };
+}
+
+/** -v, -i, --fail and where the body goes, as hooks of the fetch. */
+function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen): RequestHooks {
+  return {
+    onRequest(bytes) {
+      if (args.verbose) printVerboseRequest(term, bytes);
+    },
+    onInterim(head) {
+      if (args.verbose) printVerboseResponse(term, head);
+    },
+    onAnyHead(head) {
+      if (args.verbose) printVerboseResponse(term, head);
+    },
+    onRedirect(head) {
+      // -i -L shows every head on the way, as curl does.
+      if ((args.include || args.head) && destination?.kind === 'stdout') printHead(term, head.raw);
+    },
+    onHead(head, hop): BodySink | null {
+      if (args.fail && head.status >= 400) {
+        seen.failedStatus = { status: head.status, reason: head.reason, url: hop.url };
+        return null;
+      }
+      const showHead = args.include || args.head;
+      if (destination === null) return discardSink();
+      return openBodyWriter(term, destination, {
+        prefix: showHead ? head.raw : undefined,
+        contentType: args.head ? undefined : (headerValue(head.headers, 'content-type') ?? ''),
+      });
+    },
+    onProgress: (received, expected) => {
+      seen.bodyBytes = received;
+      progress.update(received, expected);
+    },
+  };
+}
+
+/** After the fetch: -v notes, the --compressed warning, --json or --timing, and --fail's error. */
+async function report(args: HttpGetArgs & GlobalArgs, term: Terminal, request: RequestSpec, result: FetchResult, seen: Seen): Promise<void> {
+  const hop = result.final;
+  const output = args.output ?? null;
+  if (args.verbose) {
+    for (const h of result.hops) {
+      printVerboseNote(term, `${h.method} ${h.url} → ${h.status} from ${h.remoteAddress} port ${h.remotePort}${h.tls ? `; ${describeTls(h.tls)}` : ''}`);
+    }
+    printVerboseNote(term, `${hop.deliveredBytes} body bytes${hop.decodedEncoding ? ` (decoded from ${hop.bodyBytes} bytes of ${hop.decodedEncoding})` : ''}`);
+  }
+  if (args.compressed && hop.decodedEncoding === null) {
+    const encoding = headerValue(hop.head.headers, 'content-encoding');
+    if (encoding && encoding.toLowerCase() !== 'identity') term.warn(`Content-Encoding '${encoding}' is not decoded: the body is as sent`);
+  }
+  const failed = seen.failedStatus;
+  const failure = failed
+    ? new SockkitError('PROTOCOL', `${request.method} ${failed.url}`, `the server answered ${failed.status}${failed.reason ? ` ${failed.reason}` : ''} (--fail)`)
+    : undefined;
+  // --json with --fail: one document, the response with the error beside it.
+  if (args.json && failure) throw withMeasured(failure, { ...httpGetDocument(result, output) });
+  if (args.json) printHttpGetJson(term, result, output);
+  else if (args.timing) await printTiming(term, result);
+  if (failure) throw failure;
+}

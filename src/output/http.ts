@@ -56,6 +56,8 @@ export interface HttpGetDocument {
   remotePort: number;
   output: string | null;
   timings: HopTimings;
+  /** Every connection attempt of the final request (Happy Eyeballs): ms from the first attempt. */
+  connectAttempts: Array<{ address: string; startMs: number; endMs: number | null; result: string; error?: string }>;
   tls: { protocol: string | null; cipher: string | null; alpn: string | null; peerSubject: string | null; validTo: string | null; verified: boolean } | null;
 }
 
@@ -77,6 +79,7 @@ export function httpGetDocument(result: FetchResult, output: string | null): Htt
     remotePort: hop.remotePort,
     output,
     timings: { ...hop.timings, totalMs },
+    connectAttempts: hop.attempts.map((a) => ({ address: a.address, startMs: a.startMs, endMs: a.endMs ?? null, result: a.result, ...(a.error ? { error: a.error } : {}) })),
     tls: tls
       ? { protocol: tls.protocol, cipher: tls.cipher, alpn: tls.alpn, peerSubject: tls.peerSubject, validTo: tls.validTo, verified: tls.verified }
       : null,
@@ -131,8 +134,10 @@ export async function printTiming(term: Terminal, result: FetchResult): Promise<
     offset += p.ms;
   }
   rows.push({ phase: 'Total', ms: total.toFixed(3), start: '0.000', bar: bar(0, total, total, width) });
+  const attempts = attemptRows(hop);
   if (!term.isStdoutTTY) {
     for (const r of rows) term.out(`${r.phase}\t${r.ms}\t${r.start}`);
+    for (const a of attempts) term.out(`attempt ${a.address}\t${a.ms}\t${a.start}\t${a.result}`);
     return;
   }
   term.out(`${paint(term, 'bold', `HTTP/${hop.httpVersion} ${hop.status}${hop.reason ? ` ${hop.reason}` : ''}`)}  ${hop.url}  (${hop.remoteAddress}, ${hop.deliveredBytes} bytes)`);
@@ -146,6 +151,21 @@ export async function printTiming(term: Terminal, result: FetchResult): Promise<
     ],
     rows,
   );
+  if (attempts.length > 1) {
+    term.out('connect attempts (Happy Eyeballs; ms from the first attempt):');
+    for (const a of attempts) term.out(`  ${a.address.padEnd(40)} starts at ${a.start.padStart(9)}  ${a.ms.padStart(9)} ms  ${a.result}`);
+  }
+}
+
+/** The connection attempts of a hop as --timing shows them: address, duration, start, result. */
+function attemptRows(hop: HopResult): Array<{ address: string; ms: string; start: string; result: string }> {
+  const dnsAndTrust = hop.timings.dnsMs;
+  return hop.attempts.map((a) => ({
+    address: a.address,
+    ms: a.endMs === undefined ? '-' : (a.endMs - a.startMs).toFixed(3),
+    start: (dnsAndTrust + a.startMs).toFixed(3),
+    result: a.error ? `${a.result} (${a.error})` : a.result,
+  }));
 }
 
 function bar(start: number, ms: number, total: number, width: number): string {

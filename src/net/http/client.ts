@@ -6,7 +6,7 @@
 import { lookupHost } from '../socket/lookup.js';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { connectFirst } from '../socket/connect.js';
+import { connectFirst, type ConnectAttempt } from '../socket/connect.js';
 import { secureContextFor, tlsHandshake, tlsOpener, type TlsInfo } from '../socket/tls.js';
 import { StallWatchdog } from '../shared/stall-watchdog.js';
 import { getSystemErrorName } from 'node:util';
@@ -67,6 +67,8 @@ export interface HopResult {
   tls: TlsInfo | null;
   /** Whether the body was read (false when the caller stopped after the head). */
   bodyRead: boolean;
+  /** Every connection attempt Happy Eyeballs made (address, start, end, result). */
+  attempts: ConnectAttempt[];
 }
 
 export interface RequestHooks {
@@ -105,6 +107,8 @@ export interface ClientOptions {
    * `prior-knowledge` (--http2-prior-knowledge: h2c on http://, h2 required on https://).
    */
   http2: Http2Mode;
+  /** Happy Eyeballs: start the next address after this long while one is pending (--happy-eyeballs-delay). */
+  attemptDelayMs?: number;
 }
 
 export type Http2Mode = 'offer' | 'off' | 'require' | 'prior-knowledge';
@@ -140,8 +144,9 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
   const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
   const trustDone = performance.now();
   const connectTimeoutMs = () => Math.min(options.connectTimeoutMs, remainingOf(options));
-  const { socket, address } = await connectFirst(addresses, {
+  const { socket, address, attempts } = await connectFirst(addresses, {
     port: target.port,
+    attemptDelayMs: options.attemptDelayMs,
     timeoutMs: connectTimeoutMs(),
     trace: options.trace,
     signal: options.signal,
@@ -152,6 +157,7 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
       : undefined,
   });
   const connected = performance.now();
+  traceAttempts(options.trace, attempts, target.port);
 
   let tls: TlsInfo | null = null;
   let tlsDone = connected;
@@ -190,6 +196,7 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     remoteAddress: address,
     remotePort: target.port,
     tls,
+    attempts,
     timings: {
       dnsMs: round(dnsDone - started),
       connectMs: round(connected - trustDone),
@@ -200,6 +207,13 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
       totalMs: round(finished - started),
     },
   };
+}
+
+/** One --trace line for the race when there was one: every attempt, its start, end and result. */
+function traceAttempts(trace: TraceFn, attempts: ConnectAttempt[], port: number): void {
+  if (attempts.length < 2) return;
+  const each = attempts.map((a) => `${formatHostPort(a.address, port)} ${a.result}${a.error ? ` (${a.error})` : ''} ${a.startMs.toFixed(0)}→${a.endMs === undefined ? '…' : a.endMs.toFixed(0)} ms`);
+  trace('connect', `happy eyeballs: ${each.join('; ')}`);
 }
 
 /**
