@@ -134,7 +134,8 @@ export async function printTiming(term: Terminal, result: FetchResult): Promise<
     offset += p.ms;
   }
   rows.push({ phase: 'Total', ms: total.toFixed(3), start: '0.000', bar: bar(0, total, total, width) });
-  const attempts = attemptRows(hop);
+  // One attempt is the TCP connect row already; a race gets a row per attempt.
+  const attempts = hop.attempts.length > 1 ? attemptRows(hop) : [];
   if (!term.isStdoutTTY) {
     for (const r of rows) term.out(`${r.phase}\t${r.ms}\t${r.start}`);
     for (const a of attempts) term.out(`attempt ${a.address}\t${a.ms}\t${a.start}\t${a.result}`);
@@ -151,7 +152,7 @@ export async function printTiming(term: Terminal, result: FetchResult): Promise<
     ],
     rows,
   );
-  if (attempts.length > 1) {
+  if (attempts.length > 0) {
     term.out('connect attempts (Happy Eyeballs; ms from the first attempt):');
     for (const a of attempts) term.out(`  ${a.address.padEnd(40)} starts at ${a.start.padStart(9)}  ${a.ms.padStart(9)} ms  ${a.result}`);
   }

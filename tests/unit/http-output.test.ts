@@ -48,11 +48,11 @@ describe('http-get renderers', () => {
     expect(doc.tls).toEqual({ protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', alpn: 'http/1.1', peerSubject: 'localhost', validTo: '2030-01-01T00:00:00.000Z', verified: true });
   });
 
-  test('--timing piped: one tab-separated line per phase, with start offsets', async () => {
+  test('--timing piped: one tab-separated line per phase, with start offsets (one connect attempt: no attempt rows)', async () => {
     const { term, stdout } = terminal(false);
     await printTiming(term, { final: hop(), hops: [hop()], redirects: [] });
     expect(stdout.text).toBe(
-      'DNS lookup\t1.000\t0.000\nTCP connect\t2.000\t1.000\nTLS handshake\t3.000\t3.000\nServer processing\t4.000\t6.000\nContent transfer\t10.000\t10.000\nTotal\t20.000\t0.000\nattempt 127.0.0.1\t0.400\t1.000\tconnected\n',
+      'DNS lookup\t1.000\t0.000\nTCP connect\t2.000\t1.000\nTLS handshake\t3.000\t3.000\nServer processing\t4.000\t6.000\nContent transfer\t10.000\t10.000\nTotal\t20.000\t0.000\n',
     );
   });
 
