@@ -7,6 +7,7 @@ import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { SockkitError, usageError, withMeasured } from '../net/shared/errors.js';
 import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
 import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
+import { parseConnectTo, parseResolve } from '../net/http/pinning.js';
 import { extraTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
 import { headerValue, type HeaderList } from '../net/http/parser.js';
@@ -59,6 +60,8 @@ interface HttpGetArgs {
   ipv4?: boolean;
   ipv6?: boolean;
   'happy-eyeballs-delay': number;
+  resolve?: string | string[];
+  'connect-to'?: string | string[];
 }
 
 export default defineCommand<HttpGetArgs>({
@@ -90,6 +93,8 @@ export default defineCommand<HttpGetArgs>({
     http2: { type: 'boolean', describe: 'require HTTP/2 over https: a server that does not pick h2 in ALPN is an error (exit 7)' },
     'http2-prior-knowledge': { type: 'boolean', describe: 'speak HTTP/2 from the first byte: h2c on http:// URLs (h2 required on https://)' },
     'happy-eyeballs-delay': { type: 'number', default: HAPPY_EYEBALLS_DELAY_MS, requiresArg: true, limit: { kind: 'integer', min: 0, max: 60000 }, describe: 'ms before trying the next address while one is pending (RFC 8305; 0 = one at a time)' },
+    resolve: { type: 'string', repeatable: true, requiresArg: true, describe: "connect to ADDR for HOST:PORT, as curl: 'HOST:PORT:ADDR[,ADDR…]' (* = any host or port; repeatable)" },
+    'connect-to': { type: 'string', repeatable: true, requiresArg: true, describe: "for HOST:PORT connect to CONNECT_HOST:CONNECT_PORT instead, as curl (empty field = any / unchanged; repeatable)" },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -106,6 +111,7 @@ export default defineCommand<HttpGetArgs>({
     ['sockkit http-get https://localhost:8443/big.iso -o big.iso', 'download a file, with a progress bar on a terminal'],
     ['sockkit http-get https://example.com/ --timing', 'show DNS, connect, TLS and transfer timings'],
     ['sockkit http-get -L -v http://127.0.0.1:8080/old', 'follow redirects, showing every request and response head'],
+    ['sockkit http-get --resolve example.com:443:127.0.0.1 https://example.com/', 'connect to 127.0.0.1; Host, SNI and the certificate stay example.com'],
   ],
   // --http1.1 is one flag, as in curl, not `http1` with a key `1`.
   parserSettings: { 'dot-notation': false },
@@ -177,6 +183,10 @@ async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext
     signal: ctx.signal,
     http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
     attemptDelayMs: args['happy-eyeballs-delay'],
+    pins: {
+      resolve: ([] as string[]).concat(args.resolve ?? []).map(parseResolve),
+      connectTo: ([] as string[]).concat(args['connect-to'] ?? []).map(parseConnectTo),
+    },
   };
 }
 

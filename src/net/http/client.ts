@@ -4,7 +4,7 @@
 // server that keeps the connection open after the body cannot hang us: we close
 // as soon as the parser says the message is complete.
 import { lookupHost } from '../socket/lookup.js';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { connectFirst, type ConnectAttempt } from '../socket/connect.js';
 import { secureContextFor, tlsHandshake, tlsOpener, type TlsInfo } from '../socket/tls.js';
@@ -26,6 +26,7 @@ import { routeBody, type BodyRoute } from './body-route.js';
 import { Http2ClientConnection } from '../http2/connection.js';
 import { Http2Exchange } from './h2-exchange.js';
 import { formatHostPort } from '../shared/address.js';
+import { connectRoute, NO_PINS, type Pins } from './pinning.js';
 
 export { routeBody };
 
@@ -109,6 +110,8 @@ export interface ClientOptions {
   http2: Http2Mode;
   /** Happy Eyeballs: start the next address after this long while one is pending (--happy-eyeballs-delay). */
   attemptDelayMs?: number;
+  /** --resolve and --connect-to: where a host:port really connects (every hop). */
+  pins?: Pins;
 }
 
 export type Http2Mode = 'offer' | 'off' | 'require' | 'prior-knowledge';
@@ -128,7 +131,11 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
   const remaining = () => options.deadline - performance.now();
   if (remaining() <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
 
-  const addresses = await resolveTarget(target.host, options);
+  // --connect-to / --resolve move the connection, never the name: Host, SNI and the
+  // certificate check stay with the URL's host.
+  const route = connectRoute(target.host, target.port, options.pins ?? NO_PINS);
+  for (const note of route.notes) options.trace('resolve', note);
+  const addresses = route.addresses ? pinnedOfFamily(route.addresses, options.family, route.host) : await resolveTarget(route.host, options);
   const dnsDone = performance.now();
 
   // Reads go into one reused buffer, for http and https alike: no allocation per read,
@@ -145,7 +152,7 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
   const trustDone = performance.now();
   const connectTimeoutMs = () => Math.min(options.connectTimeoutMs, remainingOf(options));
   const { socket, address, attempts } = await connectFirst(addresses, {
-    port: target.port,
+    port: route.port,
     attemptDelayMs: options.attemptDelayMs,
     timeoutMs: connectTimeoutMs(),
     trace: options.trace,
@@ -153,11 +160,11 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     timeoutHint: CONNECT_TIMEOUT_HINT,
     onread,
     open: secureContext
-      ? tlsOpener({ port: target.port, trace: options.trace, onread }, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
+      ? tlsOpener({ port: route.port, trace: options.trace, onread }, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
       : undefined,
   });
   const connected = performance.now();
-  traceAttempts(options.trace, attempts, target.port);
+  traceAttempts(options.trace, attempts, route.port);
 
   let tls: TlsInfo | null = null;
   let tlsDone = connected;
@@ -194,7 +201,7 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     url,
     method: spec.method,
     remoteAddress: address,
-    remotePort: target.port,
+    remotePort: route.port,
     tls,
     attempts,
     timings: {
@@ -322,6 +329,13 @@ async function resolveTarget(host: string, options: ClientOptions): Promise<stri
     if (failure.code !== 'NOT_FOUND') throw failure;
     throw new SockkitError('NOT_FOUND', `resolve ${host}`, 'unknown host', failure.hint, { cause: err });
   }
+}
+
+/** --resolve's addresses, only those of -4 / -6 when given. */
+function pinnedOfFamily(addresses: string[], family: Family | undefined, host: string): string[] {
+  const kept = family ? addresses.filter((a) => isIP(a) === family) : addresses;
+  if (kept.length === 0) throw new SockkitError('NOT_FOUND', `resolve ${host}`, `--resolve gives no IPv${family} address`);
+  return kept;
 }
 
 function remainingOf(options: ClientOptions): number {
