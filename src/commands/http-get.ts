@@ -8,6 +8,7 @@ import { SockkitError, usageError, withMeasured } from '../net/shared/errors.js'
 import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
 import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
 import { parseConnectTo, parseResolve } from '../net/http/pinning.js';
+import { parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
 import { extraTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
 import { headerValue, type HeaderList } from '../net/http/parser.js';
@@ -62,6 +63,8 @@ interface HttpGetArgs {
   'happy-eyeballs-delay': number;
   resolve?: string | string[];
   'connect-to'?: string | string[];
+  proxy?: string;
+  noproxy?: string;
 }
 
 export default defineCommand<HttpGetArgs>({
@@ -95,6 +98,8 @@ export default defineCommand<HttpGetArgs>({
     'happy-eyeballs-delay': { type: 'number', default: HAPPY_EYEBALLS_DELAY_MS, requiresArg: true, limit: { kind: 'integer', min: 0, max: 60000 }, describe: 'ms before trying the next address while one is pending (RFC 8305; 0 = one at a time)' },
     resolve: { type: 'string', repeatable: true, requiresArg: true, describe: "connect to ADDR for HOST:PORT, as curl: 'HOST:PORT:ADDR[,ADDR…]' (* = any host or port; repeatable)" },
     'connect-to': { type: 'string', repeatable: true, requiresArg: true, describe: "for HOST:PORT connect to CONNECT_HOST:CONNECT_PORT instead, as curl (empty field = any / unchanged; repeatable)" },
+    proxy: { alias: 'x', type: 'string', requiresArg: false, describe: "use this proxy: [http://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default; '' = none, ignoring the environment)" },
+    noproxy: { type: 'string', requiresArg: true, describe: "hosts that skip the proxy, comma-separated: suffixes, '*', IPs, CIDR (replaces no_proxy/NO_PROXY)" },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -183,6 +188,7 @@ async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext
     signal: ctx.signal,
     http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
     attemptDelayMs: args['happy-eyeballs-delay'],
+    proxyFor: proxyChooser(args),
     pins: {
       resolve: ([] as string[]).concat(args.resolve ?? []).map(parseResolve),
       connectTo: ([] as string[]).concat(args['connect-to'] ?? []).map(parseConnectTo),
@@ -190,9 +196,22 @@ async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext
   };
 }
 
+/**
+ * The proxy for each request (redirects included), as curl picks it: -x, else the
+ * environment; --noproxy, else no_proxy. A bad -x is a usage error before any connect.
+ */
+function proxyChooser(args: HttpGetArgs): ClientOptions['proxyFor'] {
+  const settings: ProxySettings = { flag: args.proxy, noProxy: args.noproxy, env: process.env };
+  if (args.proxy) parseProxyUrl(args.proxy, '--proxy');
+  return (host, secure) => proxyFor(host, secure, settings);
+}
+
 /** -v, -i, --fail and where the body goes, as hooks of the fetch. */
 function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen): RequestHooks {
   return {
+    onProxyStep(line) {
+      if (args.verbose) for (const l of line.trimEnd().split('\r\n')) printVerboseNote(term, `proxy: ${l}`);
+    },
     onRequest(bytes) {
       if (args.verbose) printVerboseRequest(term, bytes);
     },
