@@ -4,14 +4,15 @@
 import { defineCommand, familyOf, type CommandContext, type GlobalArgs } from './common.js';
 import type { Terminal } from '../output/terminal.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { SockkitError, usageError, withMeasured } from '../net/shared/errors.js';
+import { SockkitError, formatSeconds, usageError, withMeasured } from '../net/shared/errors.js';
+import { TRANSIENT_STATUSES, isTransientError, nextDelayMs, retryAfterMs, type RetryPolicy } from '../net/http/retry.js';
 import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
 import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
 import { parseConnectTo, parseResolve } from '../net/http/pinning.js';
 import { parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
 import { extraTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
-import { headerValue, type HeaderList } from '../net/http/parser.js';
+import { headerValue, type HeaderList, type ResponseHead } from '../net/http/parser.js';
 import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http/url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
 import {
@@ -25,6 +26,7 @@ import {
   printVerboseResponse,
   startProgress,
   type Progress,
+  type RetryNote,
 } from '../output/http.js';
 
 declare const SOCKKIT_VERSION: string;
@@ -65,6 +67,9 @@ interface HttpGetArgs {
   'connect-to'?: string | string[];
   proxy?: string;
   noproxy?: string;
+  retry: number;
+  'retry-delay'?: number;
+  'retry-max-time'?: number;
 }
 
 export default defineCommand<HttpGetArgs>({
@@ -100,6 +105,9 @@ export default defineCommand<HttpGetArgs>({
     'connect-to': { type: 'string', repeatable: true, requiresArg: true, describe: "for HOST:PORT connect to CONNECT_HOST:CONNECT_PORT instead, as curl (empty field = any / unchanged; repeatable)" },
     proxy: { alias: 'x', type: 'string', requiresArg: false, describe: "use this proxy: [http://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default; '' = none, ignoring the environment)" },
     noproxy: { type: 'string', requiresArg: true, describe: "hosts that skip the proxy, comma-separated: suffixes, '*', IPs, CIDR (replaces no_proxy/NO_PROXY)" },
+    retry: { type: 'number', default: 0, requiresArg: true, limit: { kind: 'integer', min: 0, max: 1000 }, describe: 'retry a transient failure (timeout, refused/reset, 408 429 500 502 503 504) up to N times' },
+    'retry-delay': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, wait this long between tries (default: 1 s doubling; Retry-After wins)' },
+    'retry-max-time': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, start no retry after this many seconds (0: no limit)' },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -147,18 +155,26 @@ export default defineCommand<HttpGetArgs>({
 
     // A bar only when the body is not itself going to the terminal (like curl).
     const progress = startProgress(ctx.term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !ctx.term.isStdoutTTY));
-    const seen: Seen = { bodyBytes: 0 };
     const startedAt = performance.now();
-    let result: FetchResult;
+    const retries: RetryNote[] = [];
+    let outcome: { result: FetchResult; seen: Seen };
     try {
-      result = await fetchFollowing(request, { enabled: args.location, maxRedirects: args['max-redirs'] }, options, hooksFor(args, ctx.term, destination, progress, seen));
+      outcome = await fetchWithRetries(retries, (seen) =>
+        fetchFollowing(
+          request,
+          { enabled: args.location, maxRedirects: args['max-redirs'] },
+          // Each try gets the whole --timeout, as curl's -m.
+          { ...options, deadline: performance.now() + ctx.timeoutMs },
+          hooksFor(args, ctx.term, destination, progress, seen),
+        ), retryPolicy(args), ctx);
     } catch (err) {
       // --json: what was measured before the failure goes beside the error.
-      throw withMeasured(err, { url: displayUrl(target.url), bytes: seen.bodyBytes, timings: { totalMs: performance.now() - startedAt } });
+      const { bodyBytes } = (err as { seen?: Seen }).seen ?? { bodyBytes: 0 };
+      throw withMeasured(err, { url: displayUrl(target.url), bytes: bodyBytes, timings: { totalMs: performance.now() - startedAt }, retries });
     } finally {
       progress.done();
     }
-    await report(args, ctx.term, request, result, seen);
+    await report(args, ctx.term, request, outcome.result, outcome.seen, retries);
     return 0;
   },
 });
@@ -166,6 +182,10 @@ export default defineCommand<HttpGetArgs>({
 /** What the hooks saw during the fetch: the body bytes so far, and a status --fail refused. */
 interface Seen {
   bodyBytes: number;
+  /** --retry: decides, at a transient status, whether this response is retried (its body then discarded). */
+  retryAt?: (head: ResponseHead) => boolean;
+  /** A transient status that will be retried, and the wait before it. */
+  retrying?: { status: number; reason: string; delayMs: number };
   failedStatus?: { status: number; reason: string; url: string };
 }
 
@@ -226,6 +246,7 @@ function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestinatio
       if ((args.include || args.head) && destination?.kind === 'stdout') printHead(term, head.raw);
     },
     onHead(head, hop): BodySink | null {
+      if (seen.retryAt?.(head)) return discardSink();
       if (args.fail && head.status >= 400) {
         seen.failedStatus = { status: head.status, reason: head.reason, url: hop.url };
         return null;
@@ -244,8 +265,71 @@ function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestinatio
   };
 }
 
+function retryPolicy(args: HttpGetArgs): RetryPolicy {
+  return {
+    retries: args.retry,
+    fixedDelayMs: args['retry-delay'] === undefined ? undefined : args['retry-delay'] * 1000,
+    maxTimeMs: (args['retry-max-time'] ?? 0) * 1000,
+  };
+}
+
+/**
+ * --retry: runs `fetch` again after a transient failure (a timeout, a refused or reset
+ * connection before any body byte was written; 408, 429, 500, 502, 503, 504) while the
+ * policy allows, waiting the backoff or the server's Retry-After. Each retry is a
+ * warning on stderr and a note in `retries` (--json).
+ */
+async function fetchWithRetries(
+  retries: RetryNote[],
+  fetch: (seen: Seen) => Promise<FetchResult>,
+  policy: RetryPolicy,
+  ctx: CommandContext,
+): Promise<{ result: FetchResult; seen: Seen }> {
+  const started = performance.now();
+  for (let n = 1; ; n++) {
+    const seen: Seen = { bodyBytes: 0 };
+    seen.retryAt = (head) => {
+      if (!TRANSIENT_STATUSES.has(head.status)) return false;
+      const delayMs = nextDelayMs(policy, n, performance.now() - started, retryAfterMs(headerValue(head.headers, 'retry-after')));
+      if (delayMs !== null) seen.retrying = { status: head.status, reason: head.reason, delayMs };
+      return delayMs !== null;
+    };
+    let why: string;
+    let delayMs: number;
+    try {
+      const result = await fetch(seen);
+      if (!seen.retrying) return { result, seen };
+      why = `the server answered ${seen.retrying.status}${seen.retrying.reason ? ` ${seen.retrying.reason}` : ''}`;
+      delayMs = seen.retrying.delayMs;
+    } catch (err) {
+      const delay = isTransientError(err) && seen.bodyBytes === 0 ? nextDelayMs(policy, n, performance.now() - started, undefined) : null;
+      if (delay === null) throw Object.assign(err as object, { seen });
+      why = (err as SockkitError).message;
+      delayMs = delay;
+    }
+    retries.push({ retry: n, why, delayMs });
+    ctx.term.warn(`${why}: retrying in ${formatSeconds(delayMs)} (retry ${n} of ${policy.retries})`);
+    await sleep(delayMs, ctx.signal);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new SockkitError('INTERRUPTED', 'retry', 'interrupted'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** After the fetch: -v notes, the --compressed warning, --json or --timing, and --fail's error. */
-async function report(args: HttpGetArgs & GlobalArgs, term: Terminal, request: RequestSpec, result: FetchResult, seen: Seen): Promise<void> {
+async function report(args: HttpGetArgs & GlobalArgs, term: Terminal, request: RequestSpec, result: FetchResult, seen: Seen, retries: RetryNote[]): Promise<void> {
   const hop = result.final;
   const output = args.output ?? null;
   if (args.verbose) {
@@ -263,8 +347,8 @@ async function report(args: HttpGetArgs & GlobalArgs, term: Terminal, request: R
     ? new SockkitError('PROTOCOL', `${request.method} ${failed.url}`, `the server answered ${failed.status}${failed.reason ? ` ${failed.reason}` : ''} (--fail)`)
     : undefined;
   // --json with --fail: one document, the response with the error beside it.
-  if (args.json && failure) throw withMeasured(failure, { ...httpGetDocument(result, output) });
-  if (args.json) printHttpGetJson(term, result, output);
+  if (args.json && failure) throw withMeasured(failure, { ...httpGetDocument(result, output, retries) });
+  if (args.json) printHttpGetJson(term, result, output, retries);
   else if (args.timing) await printTiming(term, result);
   if (failure) throw failure;
 }

@@ -43,6 +43,13 @@ function headLines(raw: Buffer): string[] {
     .map((l) => l.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
+/** One --retry: the try that failed, why, and the wait before the next. */
+export interface RetryNote {
+  retry: number;
+  why: string;
+  delayMs: number;
+}
+
 export interface HttpGetDocument {
   url: string;
   status: number;
@@ -57,12 +64,14 @@ export interface HttpGetDocument {
   output: string | null;
   timings: HopTimings;
   /** Every connection attempt of the final request (Happy Eyeballs): ms from the first attempt. */
+  /** --retry: the tries before this response (empty without retries). */
+  retries: RetryNote[];
   connectAttempts: Array<{ address: string; startMs: number; endMs: number | null; result: string; error?: string }>;
   tls: { protocol: string | null; cipher: string | null; alpn: string | null; peerSubject: string | null; validTo: string | null; verified: boolean } | null;
 }
 
 /** The --json document of a fetch: the final response, with the redirects that led to it. */
-export function httpGetDocument(result: FetchResult, output: string | null): HttpGetDocument {
+export function httpGetDocument(result: FetchResult, output: string | null, retries: RetryNote[] = []): HttpGetDocument {
   const hop = result.final;
   const tls = hop.tls;
   const totalMs = Math.round(result.hops.reduce((sum, h) => sum + h.timings.totalMs, 0) * 1000) / 1000;
@@ -79,6 +88,7 @@ export function httpGetDocument(result: FetchResult, output: string | null): Htt
     remotePort: hop.remotePort,
     output,
     timings: { ...hop.timings, totalMs },
+    retries,
     connectAttempts: hop.attempts.map((a) => ({ address: a.address, startMs: a.startMs, endMs: a.endMs ?? null, result: a.result, ...(a.error ? { error: a.error } : {}) })),
     tls: tls
       ? { protocol: tls.protocol, cipher: tls.cipher, alpn: tls.alpn, peerSubject: tls.peerSubject, validTo: tls.validTo, verified: tls.verified }
@@ -96,8 +106,8 @@ function headerObject(headers: HeaderList): Record<string, string> {
   return out;
 }
 
-export function printHttpGetJson(term: Terminal, result: FetchResult, output: string | null): void {
-  printJson(term, httpGetDocument(result, output));
+export function printHttpGetJson(term: Terminal, result: FetchResult, output: string | null, retries: RetryNote[] = []): void {
+  printJson(term, httpGetDocument(result, output, retries));
 }
 
 interface Phase {
