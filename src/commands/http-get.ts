@@ -4,7 +4,9 @@
 import { defineCommand, familyOf, type CommandContext, type GlobalArgs } from './common.js';
 import type { Terminal } from '../output/terminal.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { SockkitError, formatSeconds, usageError, withMeasured } from '../net/shared/errors.js';
+import { SockkitError, formatSeconds, toSockkitError, usageError, withMeasured } from '../net/shared/errors.js';
+import { readFile } from 'node:fs/promises';
+import { checkWriteOut, renderWriteOut, writeOutValues } from '../output/write-out.js';
 import { TRANSIENT_STATUSES, isTransientError, nextDelayMs, retryAfterMs, type RetryPolicy } from '../net/http/retry.js';
 import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
 import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
@@ -70,6 +72,7 @@ interface HttpGetArgs {
   retry: number;
   'retry-delay'?: number;
   'retry-max-time'?: number;
+  'write-out'?: string;
 }
 
 export default defineCommand<HttpGetArgs>({
@@ -108,6 +111,7 @@ export default defineCommand<HttpGetArgs>({
     retry: { type: 'number', default: 0, requiresArg: true, limit: { kind: 'integer', min: 0, max: 1000 }, describe: 'retry a transient failure (timeout, refused/reset, 408 429 500 502 503 504) up to N times' },
     'retry-delay': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, wait this long between tries (default: 1 s doubling; Retry-After wins)' },
     'retry-max-time': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, start no retry after this many seconds (0: no limit)' },
+    'write-out': { alias: 'w', type: 'string', requiresArg: true, describe: "after the body, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, %{json}…; @FILE reads it)" },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -135,6 +139,7 @@ export default defineCommand<HttpGetArgs>({
       throw usageError(`bad URL '${args.url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
     }
     const options = await clientOptions(args, ctx, target.secure);
+    const writeOut = args['write-out'] === undefined ? undefined : await readWriteOut(args['write-out']);
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
     const request: RequestSpec = {
@@ -174,7 +179,7 @@ export default defineCommand<HttpGetArgs>({
     } finally {
       progress.done();
     }
-    await report(args, ctx.term, request, outcome.result, outcome.seen, retries);
+    await report(args, ctx.term, request, outcome.result, outcome.seen, retries, writeOut);
     return 0;
   },
 });
@@ -265,6 +270,20 @@ function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestinatio
   };
 }
 
+/** -w FORMAT, or @FILE to read it from a file; checked before anything is fetched. */
+async function readWriteOut(text: string): Promise<string> {
+  let format = text;
+  if (text.startsWith('@')) {
+    try {
+      format = await readFile(text.slice(1), 'utf8');
+    } catch (err) {
+      throw usageError(`bad --write-out '${text}'`, toSockkitError(err, 'read').why);
+    }
+  }
+  checkWriteOut(format);
+  return format;
+}
+
 function retryPolicy(args: HttpGetArgs): RetryPolicy {
   return {
     retries: args.retry,
@@ -329,7 +348,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** After the fetch: -v notes, the --compressed warning, --json or --timing, and --fail's error. */
-async function report(args: HttpGetArgs & GlobalArgs, term: Terminal, request: RequestSpec, result: FetchResult, seen: Seen, retries: RetryNote[]): Promise<void> {
+async function report(
+  args: HttpGetArgs & GlobalArgs,
+  term: Terminal,
+  request: RequestSpec,
+  result: FetchResult,
+  seen: Seen,
+  retries: RetryNote[],
+  writeOut: string | undefined,
+): Promise<void> {
   const hop = result.final;
   const output = args.output ?? null;
   if (args.verbose) {
@@ -350,5 +377,7 @@ async function report(args: HttpGetArgs & GlobalArgs, term: Terminal, request: R
   if (args.json && failure) throw withMeasured(failure, { ...httpGetDocument(result, output, retries) });
   if (args.json) printHttpGetJson(term, result, output, retries);
   else if (args.timing) await printTiming(term, result);
+  // -w after the body, with --fail too (as curl).
+  if (writeOut !== undefined) term.stdout.write(renderWriteOut(writeOut, writeOutValues(result)));
   if (failure) throw failure;
 }
