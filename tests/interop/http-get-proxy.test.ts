@@ -93,6 +93,7 @@ describeWithPeers('http-get through proxies (ncat, microsocks) to nginx', ['ngin
     // The tunnel does not weaken the check: a certificate for another name is still refused.
     const wrong = await get(['-x', proxy, '--cacert', nginx.caFile, `https://localhost:${nginx.ports.wrongName}/small.txt`]);
     expect(wrong.code).toBe(6);
+    expect(wrong.stderr).toMatch(new RegExp(`^sockkit http-get: TLS handshake with localhost:${nginx.ports.wrongName} via http://127\\.0\\.0\\.1:${ports.ncat}: the certificate is not for localhost`));
   });
 
   test('microsocks: socks5:// (sockkit resolves) and socks5h:// (the proxy resolves), http and https, as curl', async () => {

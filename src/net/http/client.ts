@@ -153,6 +153,10 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     }
   } catch (err) {
     socket.destroy();
+    // Inside a tunnel the socket's peer is the proxy: name the origin, and the proxy it went through.
+    if (opened.proxy && err instanceof SockkitError) {
+      throw new SockkitError(err.code, `TLS handshake with ${formatHostPort(target.host, target.port)} via ${opened.proxy.display}`, err.why, err.hint, { cause: err });
+    }
     throw err;
   }
   let h2: boolean;
