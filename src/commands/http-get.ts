@@ -1,13 +1,20 @@
 // sockkit http-get: flags → options → fetch (src/net/http/client.ts) → renderers
 // (src/output/http*.ts). The request and response bytes are written and parsed by
 // sockkit itself on a raw TCP/TLS socket, so -v and --trace show what crossed the wire.
-import { defineCommand, familyOf } from './common.js';
+import { defineCommand, familyOf, type CommandContext, type GlobalArgs } from './common.js';
+import type { Terminal } from '../output/terminal.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
-import { SockkitError, usageError, withMeasured } from '../net/shared/errors.js';
-import { fetchFollowing, type FetchResult } from '../net/http/client.js';
+import { SockkitError, formatSeconds, toSockkitError, usageError, withMeasured } from '../net/shared/errors.js';
+import { readFile } from 'node:fs/promises';
+import { checkWriteOut, renderWriteOut, writeOutValues } from '../output/write-out.js';
+import { TRANSIENT_STATUSES, isTransientError, nextDelayMs, retryAfterMs, type RetryPolicy } from '../net/http/retry.js';
+import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
+import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
+import { parseConnectTo, parseResolve } from '../net/http/pinning.js';
+import { parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
 import { extraTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
-import { headerValue, type HeaderList } from '../net/http/parser.js';
+import { headerValue, type HeaderList, type ResponseHead } from '../net/http/parser.js';
 import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http/url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
 import {
@@ -20,6 +27,8 @@ import {
   printVerboseRequest,
   printVerboseResponse,
   startProgress,
+  type Progress,
+  type RetryNote,
 } from '../output/http.js';
 
 declare const SOCKKIT_VERSION: string;
@@ -55,6 +64,15 @@ interface HttpGetArgs {
   'http2-prior-knowledge'?: boolean;
   ipv4?: boolean;
   ipv6?: boolean;
+  'happy-eyeballs-delay': number;
+  resolve?: string | string[];
+  'connect-to'?: string | string[];
+  proxy?: string;
+  noproxy?: string;
+  retry: number;
+  'retry-delay'?: number;
+  'retry-max-time'?: number;
+  'write-out'?: string;
 }
 
 export default defineCommand<HttpGetArgs>({
@@ -85,6 +103,15 @@ export default defineCommand<HttpGetArgs>({
     'http1.1': { type: 'boolean', describe: 'speak HTTP/1.1 only (https offers h2 and http/1.1 in ALPN by default)' },
     http2: { type: 'boolean', describe: 'require HTTP/2 over https: a server that does not pick h2 in ALPN is an error (exit 7)' },
     'http2-prior-knowledge': { type: 'boolean', describe: 'speak HTTP/2 from the first byte: h2c on http:// URLs (h2 required on https://)' },
+    'happy-eyeballs-delay': { type: 'number', default: HAPPY_EYEBALLS_DELAY_MS, requiresArg: true, limit: { kind: 'integer', min: 0, max: 60000 }, describe: 'ms before trying the next address while one is pending (RFC 8305; 0 = one at a time)' },
+    resolve: { type: 'string', repeatable: true, requiresArg: true, describe: "connect to ADDR for HOST:PORT, as curl: 'HOST:PORT:ADDR[,ADDR…]' (* = any host or port; repeatable)" },
+    'connect-to': { type: 'string', repeatable: true, requiresArg: true, describe: "for HOST:PORT connect to CONNECT_HOST:CONNECT_PORT instead, as curl (empty field = any / unchanged; repeatable)" },
+    proxy: { alias: 'x', type: 'string', requiresArg: false, describe: "use this proxy: [http://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default; '' = none, ignoring the environment)" },
+    noproxy: { type: 'string', requiresArg: true, describe: "hosts that skip the proxy, comma-separated: suffixes, '*', IPs, CIDR (replaces no_proxy/NO_PROXY)" },
+    retry: { type: 'number', default: 0, requiresArg: true, limit: { kind: 'integer', min: 0, max: 1000 }, describe: 'retry a transient failure (timeout, refused/reset, 408 429 500 502 503 504) up to N times' },
+    'retry-delay': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, wait this long between tries (default: 1 s doubling; Retry-After wins)' },
+    'retry-max-time': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, start no retry after this many seconds (0: no limit)' },
+    'write-out': { alias: 'w', type: 'string', requiresArg: true, describe: "after the body, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, %{json}…; @FILE reads it)" },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -101,33 +128,20 @@ export default defineCommand<HttpGetArgs>({
     ['sockkit http-get https://localhost:8443/big.iso -o big.iso', 'download a file, with a progress bar on a terminal'],
     ['sockkit http-get https://example.com/ --timing', 'show DNS, connect, TLS and transfer timings'],
     ['sockkit http-get -L -v http://127.0.0.1:8080/old', 'follow redirects, showing every request and response head'],
+    ['sockkit http-get --resolve example.com:443:127.0.0.1 https://example.com/', 'connect to 127.0.0.1; Host, SNI and the certificate stay example.com'],
   ],
   // --http1.1 is one flag, as in curl, not `http1` with a key `1`.
   parserSettings: { 'dot-notation': false },
   defaultTimeoutSeconds: DEFAULT_TOTAL_S,
   run: async (args, ctx) => {
-    const { term } = ctx;
     const target = parseUserUrl(args.url);
     if (args.http2 && !target.secure) {
       throw usageError(`bad URL '${args.url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
     }
+    const options = await clientOptions(args, ctx, target.secure);
+    const writeOut = args['write-out'] === undefined ? undefined : await readWriteOut(args['write-out']);
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
-    // Each is within its declared limit already (limits.ts); --max-decoded-size is in bytes by now.
-    const { 'max-redirs': maxRedirects, 'max-decoded-size': maxDecodedBytes } = args;
-    const connectTimeoutMs = Math.min((args['connect-timeout'] ?? DEFAULT_CONNECT_S) * 1000, ctx.timeoutMs);
-    const stallTimeoutMs = Math.min((args['stall-timeout'] ?? DEFAULT_STALL_S) * 1000, ctx.timeoutMs);
-    const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : target.secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
-    if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
-
-    const output = args.output;
-    const destination: BodyDestination | null =
-      output === undefined || output === '-'
-        ? args.json || args.timing
-          ? null // --json / --timing print a report on stdout; the body only goes to -o FILE
-          : { kind: 'stdout', forced: output === '-' }
-        : { kind: 'file', path: output };
-
     const request: RequestSpec = {
       method: args.head ? 'HEAD' : 'GET',
       target,
@@ -136,97 +150,234 @@ export default defineCommand<HttpGetArgs>({
       userAgent: `sockkit/${VERSION}`,
       httpVersion: args.http10 ? '1.0' : '1.1',
     };
-    // A bar only when the body is not itself going to the terminal (like curl).
-    const progress = startProgress(term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !term.isStdoutTTY));
-    let failedStatus: { status: number; reason: string; url: string } | undefined;
-    const startedAt = performance.now();
-    let bodyBytes = 0;
+    const output = args.output;
+    const destination: BodyDestination | null =
+      output === undefined || output === '-'
+        ? args.json || args.timing
+          ? null // --json / --timing print a report on stdout; the body only goes to -o FILE
+          : { kind: 'stdout', forced: output === '-' }
+        : { kind: 'file', path: output };
 
-    let result: FetchResult;
+    // A bar only when the body is not itself going to the terminal (like curl).
+    const progress = startProgress(ctx.term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !ctx.term.isStdoutTTY));
+    const startedAt = performance.now();
+    const retries: RetryNote[] = [];
+    let outcome: { result: FetchResult; seen: Seen };
     try {
-      result = await fetchFollowing(
-        request,
-        { enabled: args.location, maxRedirects },
-        {
-          family: familyOf(args),
-          ca,
-          insecure: args.insecure,
-          connectTimeoutMs,
-          stallTimeoutMs,
-          totalTimeoutMs: ctx.timeoutMs,
-          deadline: performance.now() + ctx.timeoutMs,
-          maxDecodedBytes,
-          trace: ctx.trace,
-          signal: ctx.signal,
-          http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
-        },
-        {
-          onRequest(bytes) {
-            if (args.verbose) printVerboseRequest(term, bytes);
-          },
-          onInterim(head) {
-            if (args.verbose) printVerboseResponse(term, head);
-          },
-          onAnyHead(head) {
-            if (args.verbose) printVerboseResponse(term, head);
-          },
-          onRedirect(head) {
-            // -i -L shows every head on the way, as curl does.
-            if ((args.include || args.head) && destination?.kind === 'stdout') printHead(term, head.raw);
-          },
-          onHead(head, hop): BodySink | null {
-            if (args.fail && head.status >= 400) {
-              failedStatus = { status: head.status, reason: head.reason, url: hop.url };
-              return null;
-            }
-            const showHead = args.include || args.head;
-            if (destination === null) return discardSink();
-            return openBodyWriter(term, destination, {
-              prefix: showHead ? head.raw : undefined,
-              contentType: args.head ? undefined : (headerValue(head.headers, 'content-type') ?? ''),
-            });
-          },
-          onProgress: (received, expected) => {
-            bodyBytes = received;
-            progress.update(received, expected);
-          },
-        },
-      );
+      outcome = await fetchWithRetries(retries, (seen) =>
+        fetchFollowing(
+          request,
+          { enabled: args.location, maxRedirects: args['max-redirs'] },
+          // Each try gets the whole --timeout, as curl's -m.
+          { ...options, deadline: performance.now() + ctx.timeoutMs },
+          hooksFor(args, ctx.term, destination, progress, seen),
+        ), retryPolicy(args), ctx);
     } catch (err) {
       // --json: what was measured before the failure goes beside the error.
-      throw withMeasured(err, {
-        url: displayUrl(target.url),
-        bytes: bodyBytes,
-        timings: { totalMs: performance.now() - startedAt },
-      });
+      const { bodyBytes } = (err as { seen?: Seen }).seen ?? { bodyBytes: 0 };
+      throw withMeasured(err, { url: displayUrl(target.url), bytes: bodyBytes, timings: { totalMs: performance.now() - startedAt }, retries });
     } finally {
       progress.done();
     }
-
-    const hop = result.final;
-    if (args.verbose) {
-      for (const h of result.hops) {
-        printVerboseNote(term, `${h.method} ${h.url} → ${h.status} from ${h.remoteAddress} port ${h.remotePort}${h.tls ? `; ${describeTls(h.tls)}` : ''}`);
-      }
-      printVerboseNote(term, `${hop.deliveredBytes} body bytes${hop.decodedEncoding ? ` (decoded from ${hop.bodyBytes} bytes of ${hop.decodedEncoding})` : ''}`);
-    }
-    if (args.compressed && hop.decodedEncoding === null) {
-      const encoding = headerValue(hop.head.headers, 'content-encoding');
-      if (encoding && encoding.toLowerCase() !== 'identity') term.warn(`Content-Encoding '${encoding}' is not decoded: the body is as sent`);
-    }
-    const failure = failedStatus
-      ? new SockkitError(
-          'PROTOCOL',
-          `${request.method} ${failedStatus.url}`,
-          `the server answered ${failedStatus.status}${failedStatus.reason ? ` ${failedStatus.reason}` : ''} (--fail)`,
-        )
-      : undefined;
-    // --json with --fail: one document, the response with the error beside it.
-    if (args.json && failure) throw withMeasured(failure, { ...httpGetDocument(result, output ?? null) });
-    if (args.json) printHttpGetJson(term, result, output ?? null);
-    else if (args.timing) await printTiming(term, result);
-    if (failure) throw failure;
+    await report(args, ctx.term, request, outcome.result, outcome.seen, retries, writeOut);
     return 0;
   },
 });
 
+/** What the hooks saw during the fetch: the body bytes so far, and a status --fail refused. */
+interface Seen {
+  bodyBytes: number;
+  /** --retry: decides, at a transient status, whether this response is retried (its body then discarded). */
+  retryAt?: (head: ResponseHead) => boolean;
+  /** A transient status that will be retried, and the wait before it. */
+  retrying?: { status: number; reason: string; delayMs: number };
+  failedStatus?: { status: number; reason: string; url: string };
+}
+
+/** The client's options from the flags: trust, timeouts (each within its declared limit already), HTTP/2 mode. */
+async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext, secure: boolean): Promise<ClientOptions> {
+  const { term } = ctx;
+  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
+  if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
+  return {
+    family: familyOf(args),
+    ca,
+    insecure: args.insecure,
+    connectTimeoutMs: Math.min((args['connect-timeout'] ?? DEFAULT_CONNECT_S) * 1000, ctx.timeoutMs),
+    stallTimeoutMs: Math.min((args['stall-timeout'] ?? DEFAULT_STALL_S) * 1000, ctx.timeoutMs),
+    totalTimeoutMs: ctx.timeoutMs,
+    deadline: performance.now() + ctx.timeoutMs,
+    // --max-decoded-size is in bytes by now (limits.ts).
+    maxDecodedBytes: args['max-decoded-size'],
+    trace: ctx.trace,
+    signal: ctx.signal,
+    http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
+    attemptDelayMs: args['happy-eyeballs-delay'],
+    proxyFor: proxyChooser(args),
+    pins: {
+      resolve: ([] as string[]).concat(args.resolve ?? []).map(parseResolve),
+      connectTo: ([] as string[]).concat(args['connect-to'] ?? []).map(parseConnectTo),
+    },
+  };
+}
+
+/**
+ * The proxy for each request (redirects included), as curl picks it: -x, else the
+ * environment; --noproxy, else no_proxy. A bad -x is a usage error before any connect.
+ */
+function proxyChooser(args: HttpGetArgs): ClientOptions['proxyFor'] {
+  const settings: ProxySettings = { flag: args.proxy, noProxy: args.noproxy, env: process.env };
+  if (args.proxy) parseProxyUrl(args.proxy, '--proxy');
+  return (host, secure) => proxyFor(host, secure, settings);
+}
+
+/** -v, -i, --fail and where the body goes, as hooks of the fetch. */
+function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen): RequestHooks {
+  return {
+    onProxyStep(line) {
+      if (args.verbose) for (const l of line.trimEnd().split('\r\n')) printVerboseNote(term, `proxy: ${l}`);
+    },
+    onRequest(bytes) {
+      if (args.verbose) printVerboseRequest(term, bytes);
+    },
+    onInterim(head) {
+      if (args.verbose) printVerboseResponse(term, head);
+    },
+    onAnyHead(head) {
+      if (args.verbose) printVerboseResponse(term, head);
+    },
+    onRedirect(head) {
+      // -i -L shows every head on the way, as curl does.
+      if ((args.include || args.head) && destination?.kind === 'stdout') printHead(term, head.raw);
+    },
+    onHead(head, hop): BodySink | null {
+      if (seen.retryAt?.(head)) return discardSink();
+      if (args.fail && head.status >= 400) {
+        seen.failedStatus = { status: head.status, reason: head.reason, url: hop.url };
+        return null;
+      }
+      const showHead = args.include || args.head;
+      if (destination === null) return discardSink();
+      return openBodyWriter(term, destination, {
+        prefix: showHead ? head.raw : undefined,
+        contentType: args.head ? undefined : (headerValue(head.headers, 'content-type') ?? ''),
+      });
+    },
+    onProgress: (received, expected) => {
+      seen.bodyBytes = received;
+      progress.update(received, expected);
+    },
+  };
+}
+
+/** -w FORMAT, or @FILE to read it from a file; checked before anything is fetched. */
+async function readWriteOut(text: string): Promise<string> {
+  let format = text;
+  if (text.startsWith('@')) {
+    try {
+      format = await readFile(text.slice(1), 'utf8');
+    } catch (err) {
+      throw usageError(`bad --write-out '${text}'`, toSockkitError(err, 'read').why);
+    }
+  }
+  checkWriteOut(format);
+  return format;
+}
+
+function retryPolicy(args: HttpGetArgs): RetryPolicy {
+  return {
+    retries: args.retry,
+    fixedDelayMs: args['retry-delay'] === undefined ? undefined : args['retry-delay'] * 1000,
+    maxTimeMs: (args['retry-max-time'] ?? 0) * 1000,
+  };
+}
+
+/**
+ * --retry: runs `fetch` again after a transient failure (a timeout, a refused or reset
+ * connection before any body byte was written; 408, 429, 500, 502, 503, 504) while the
+ * policy allows, waiting the backoff or the server's Retry-After. Each retry is a
+ * warning on stderr and a note in `retries` (--json).
+ */
+async function fetchWithRetries(
+  retries: RetryNote[],
+  fetch: (seen: Seen) => Promise<FetchResult>,
+  policy: RetryPolicy,
+  ctx: CommandContext,
+): Promise<{ result: FetchResult; seen: Seen }> {
+  const started = performance.now();
+  for (let n = 1; ; n++) {
+    const seen: Seen = { bodyBytes: 0 };
+    seen.retryAt = (head) => {
+      if (!TRANSIENT_STATUSES.has(head.status)) return false;
+      const delayMs = nextDelayMs(policy, n, performance.now() - started, retryAfterMs(headerValue(head.headers, 'retry-after')));
+      if (delayMs !== null) seen.retrying = { status: head.status, reason: head.reason, delayMs };
+      return delayMs !== null;
+    };
+    let why: string;
+    let delayMs: number;
+    try {
+      const result = await fetch(seen);
+      if (!seen.retrying) return { result, seen };
+      why = `the server answered ${seen.retrying.status}${seen.retrying.reason ? ` ${seen.retrying.reason}` : ''}`;
+      delayMs = seen.retrying.delayMs;
+    } catch (err) {
+      const delay = isTransientError(err) && seen.bodyBytes === 0 ? nextDelayMs(policy, n, performance.now() - started, undefined) : null;
+      if (delay === null) throw Object.assign(err as object, { seen });
+      why = (err as SockkitError).message;
+      delayMs = delay;
+    }
+    retries.push({ retry: n, why, delayMs });
+    ctx.term.warn(`${why}: retrying in ${formatSeconds(delayMs)} (retry ${n} of ${policy.retries})`);
+    await sleep(delayMs, ctx.signal);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new SockkitError('INTERRUPTED', 'retry', 'interrupted'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** After the fetch: -v notes, the --compressed warning, --json or --timing, and --fail's error. */
+async function report(
+  args: HttpGetArgs & GlobalArgs,
+  term: Terminal,
+  request: RequestSpec,
+  result: FetchResult,
+  seen: Seen,
+  retries: RetryNote[],
+  writeOut: string | undefined,
+): Promise<void> {
+  const hop = result.final;
+  const output = args.output ?? null;
+  if (args.verbose) {
+    for (const h of result.hops) {
+      printVerboseNote(term, `${h.method} ${h.url} → ${h.status} from ${h.remoteAddress} port ${h.remotePort}${h.tls ? `; ${describeTls(h.tls)}` : ''}`);
+    }
+    printVerboseNote(term, `${hop.deliveredBytes} body bytes${hop.decodedEncoding ? ` (decoded from ${hop.bodyBytes} bytes of ${hop.decodedEncoding})` : ''}`);
+  }
+  if (args.compressed && hop.decodedEncoding === null) {
+    const encoding = headerValue(hop.head.headers, 'content-encoding');
+    if (encoding && encoding.toLowerCase() !== 'identity') term.warn(`Content-Encoding '${encoding}' is not decoded: the body is as sent`);
+  }
+  const failed = seen.failedStatus;
+  const failure = failed
+    ? new SockkitError('PROTOCOL', `${request.method} ${failed.url}`, `the server answered ${failed.status}${failed.reason ? ` ${failed.reason}` : ''} (--fail)`)
+    : undefined;
+  // --json with --fail: one document, the response with the error beside it.
+  if (args.json && failure) throw withMeasured(failure, { ...httpGetDocument(result, output, retries) });
+  if (args.json) printHttpGetJson(term, result, output, retries);
+  else if (args.timing) await printTiming(term, result);
+  // -w after the body, with --fail too (as curl).
+  if (writeOut !== undefined) term.stdout.write(renderWriteOut(writeOut, writeOutValues(result)));
+  if (failure) throw failure;
+}

@@ -43,6 +43,13 @@ function headLines(raw: Buffer): string[] {
     .map((l) => l.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
 }
 
+/** One --retry: the try that failed, why, and the wait before the next. */
+export interface RetryNote {
+  retry: number;
+  why: string;
+  delayMs: number;
+}
+
 export interface HttpGetDocument {
   url: string;
   status: number;
@@ -56,11 +63,15 @@ export interface HttpGetDocument {
   remotePort: number;
   output: string | null;
   timings: HopTimings;
+  /** Every connection attempt of the final request (Happy Eyeballs): ms from the first attempt. */
+  /** --retry: the tries before this response (empty without retries). */
+  retries: RetryNote[];
+  connectAttempts: Array<{ address: string; startMs: number; endMs: number | null; result: string; error?: string }>;
   tls: { protocol: string | null; cipher: string | null; alpn: string | null; peerSubject: string | null; validTo: string | null; verified: boolean } | null;
 }
 
 /** The --json document of a fetch: the final response, with the redirects that led to it. */
-export function httpGetDocument(result: FetchResult, output: string | null): HttpGetDocument {
+export function httpGetDocument(result: FetchResult, output: string | null, retries: RetryNote[] = []): HttpGetDocument {
   const hop = result.final;
   const tls = hop.tls;
   const totalMs = Math.round(result.hops.reduce((sum, h) => sum + h.timings.totalMs, 0) * 1000) / 1000;
@@ -77,6 +88,8 @@ export function httpGetDocument(result: FetchResult, output: string | null): Htt
     remotePort: hop.remotePort,
     output,
     timings: { ...hop.timings, totalMs },
+    retries,
+    connectAttempts: hop.attempts.map((a) => ({ address: a.address, startMs: a.startMs, endMs: a.endMs ?? null, result: a.result, ...(a.error ? { error: a.error } : {}) })),
     tls: tls
       ? { protocol: tls.protocol, cipher: tls.cipher, alpn: tls.alpn, peerSubject: tls.peerSubject, validTo: tls.validTo, verified: tls.verified }
       : null,
@@ -93,8 +106,8 @@ function headerObject(headers: HeaderList): Record<string, string> {
   return out;
 }
 
-export function printHttpGetJson(term: Terminal, result: FetchResult, output: string | null): void {
-  printJson(term, httpGetDocument(result, output));
+export function printHttpGetJson(term: Terminal, result: FetchResult, output: string | null, retries: RetryNote[] = []): void {
+  printJson(term, httpGetDocument(result, output, retries));
 }
 
 interface Phase {
@@ -131,8 +144,11 @@ export async function printTiming(term: Terminal, result: FetchResult): Promise<
     offset += p.ms;
   }
   rows.push({ phase: 'Total', ms: total.toFixed(3), start: '0.000', bar: bar(0, total, total, width) });
+  // One attempt is the TCP connect row already; a race gets a row per attempt.
+  const attempts = hop.attempts.length > 1 ? attemptRows(hop) : [];
   if (!term.isStdoutTTY) {
     for (const r of rows) term.out(`${r.phase}\t${r.ms}\t${r.start}`);
+    for (const a of attempts) term.out(`attempt ${a.address}\t${a.ms}\t${a.start}\t${a.result}`);
     return;
   }
   term.out(`${paint(term, 'bold', `HTTP/${hop.httpVersion} ${hop.status}${hop.reason ? ` ${hop.reason}` : ''}`)}  ${hop.url}  (${hop.remoteAddress}, ${hop.deliveredBytes} bytes)`);
@@ -146,6 +162,21 @@ export async function printTiming(term: Terminal, result: FetchResult): Promise<
     ],
     rows,
   );
+  if (attempts.length > 0) {
+    term.out('connect attempts (Happy Eyeballs; ms from the first attempt):');
+    for (const a of attempts) term.out(`  ${a.address.padEnd(40)} starts at ${a.start.padStart(9)}  ${a.ms.padStart(9)} ms  ${a.result}`);
+  }
+}
+
+/** The connection attempts of a hop as --timing shows them: address, duration, start, result. */
+function attemptRows(hop: HopResult): Array<{ address: string; ms: string; start: string; result: string }> {
+  const dnsAndTrust = hop.timings.dnsMs;
+  return hop.attempts.map((a) => ({
+    address: a.address,
+    ms: a.endMs === undefined ? '-' : (a.endMs - a.startMs).toFixed(3),
+    start: (dnsAndTrust + a.startMs).toFixed(3),
+    result: a.error ? `${a.result} (${a.error})` : a.result,
+  }));
 }
 
 function bar(start: number, ms: number, total: number, width: number): string {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,43 @@ describeInSandbox('Happy Eyeballs with a black-holed IPv6 path', () => {
     expect(r.stderr).toMatch(/connect\s+\[::1\]:\d+/);
     expect(r.stderr).toMatch(/127\.0\.0\.1:\d+: attempt 2, \d+ ms after the first/);
     expect(r.stderr).toMatch(/\[::1\]:\d+: cancelled \(127\.0\.0\.1:\d+ connected first\)/);
+  });
+
+  test('http-get to a name with both families: the body over IPv4 after the delay; --json, --timing and --trace show every attempt', async () => {
+    const web = createHttpServer((_req, res) => res.end('over ipv4\n'));
+    await new Promise<void>((resolve) => web.listen({ host: '::', port: 0 }, resolve));
+    const webPort = (web.address() as { port: number }).port;
+    nft('add', 'rule', 'inet', table, 'input', 'ip6', 'daddr', '::1', 'tcp', 'dport', String(webPort), 'drop');
+    const files = { resolvConf: join(dir, 'resolv.conf'), hostsFile: join(dir, 'hosts') };
+    const url = `http://dual.test:${webPort}/`;
+    try {
+      const json = await runSockkit(['http-get', url, '--json', '--happy-eyeballs-delay', '100', '--timeout', '5'], files);
+      expect(json.code).toBe(0);
+      const doc = JSON.parse(json.stdout) as { remoteAddress: string; connectAttempts: Array<{ address: string; startMs: number; result: string }> };
+      expect(doc.remoteAddress).toBe('127.0.0.1');
+      expect(doc.connectAttempts.map((a) => [a.address, a.result])).toEqual([
+        ['::1', 'cancelled'],
+        ['127.0.0.1', 'connected'],
+      ]);
+      expect(doc.connectAttempts[1]!.startMs).toBeGreaterThanOrEqual(95); // --happy-eyeballs-delay 100, not the default 250
+      expect(doc.connectAttempts[1]!.startMs).toBeLessThan(240);
+
+      const timing = await runSockkit(['http-get', url, '--timing', '--timeout', '5'], files);
+      expect(timing.code).toBe(0);
+      expect(timing.stdout).toMatch(/^attempt ::1\t-\t[\d.]+\tcancelled$/m);
+      expect(timing.stdout).toMatch(/^attempt 127\.0\.0\.1\t[\d.]+\t[\d.]+\tconnected$/m);
+
+      const traced = await runSockkit(['http-get', url, '--trace', '--timeout', '5'], files);
+      expect(traced.stdout).toBe('over ipv4\n');
+      expect(traced.stderr).toMatch(/happy eyeballs: \[::1\]:\d+ cancelled 0→… ms; 127\.0\.0\.1:\d+ connected 2\d\d→\d+ ms/);
+
+      // 0: one at a time, so the black-holed ::1 takes the whole connect timeout.
+      const serial = await runSockkit(['http-get', url, '--happy-eyeballs-delay', '0', '--connect-timeout', '0.5'], files);
+      expect(serial.code).toBe(5);
+      expect(serial.stderr).toMatch(/^sockkit http-get: connect \[::1\]:\d+: no answer after 0\.5 s/);
+    } finally {
+      await new Promise((r) => web.close(r));
+    }
   });
 
   test('a refused IPv6 path falls through to IPv4 at once', async () => {

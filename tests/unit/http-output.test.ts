@@ -26,6 +26,7 @@ function hop(overrides: Partial<HopResult> = {}): HopResult {
     timings: { dnsMs: 1, connectMs: 2, tlsMs: 3, settingsMs: null, ttfbMs: 4, transferMs: 10, totalMs: 20 },
     tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', alpn: 'http/1.1', peerSubject: 'localhost', peerIssuer: 'Test CA', validFrom: '2020-01-01T00:00:00.000Z', validTo: '2030-01-01T00:00:00.000Z', verified: true, verifyError: null },
     bodyRead: true,
+    attempts: [{ address: '127.0.0.1', startMs: 0, endMs: 0.4, result: 'connected' }],
     ...overrides,
   };
 }
@@ -47,12 +48,31 @@ describe('http-get renderers', () => {
     expect(doc.tls).toEqual({ protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', alpn: 'http/1.1', peerSubject: 'localhost', validTo: '2030-01-01T00:00:00.000Z', verified: true });
   });
 
-  test('--timing piped: one tab-separated line per phase, with start offsets', async () => {
+  test('--timing piped: one tab-separated line per phase, with start offsets (one connect attempt: no attempt rows)', async () => {
     const { term, stdout } = terminal(false);
     await printTiming(term, { final: hop(), hops: [hop()], redirects: [] });
     expect(stdout.text).toBe(
       'DNS lookup\t1.000\t0.000\nTCP connect\t2.000\t1.000\nTLS handshake\t3.000\t3.000\nServer processing\t4.000\t6.000\nContent transfer\t10.000\t10.000\nTotal\t20.000\t0.000\n',
     );
+  });
+
+  const raced = [
+    { address: '::1', startMs: 0, result: 'cancelled' as const },
+    { address: '127.0.0.1', startMs: 250.5, endMs: 251, result: 'connected' as const },
+  ];
+
+  test('Happy Eyeballs attempts: in --json with address, start, end and result; in --timing piped and on a TTY', async () => {
+    const doc = httpGetDocument({ final: hop({ attempts: raced }), hops: [hop({ attempts: raced })], redirects: [] }, null);
+    expect(doc.connectAttempts).toEqual([
+      { address: '::1', startMs: 0, endMs: null, result: 'cancelled' },
+      { address: '127.0.0.1', startMs: 250.5, endMs: 251, result: 'connected' },
+    ]);
+    const piped = terminal(false);
+    await printTiming(piped.term, { final: hop({ attempts: raced }), hops: [], redirects: [] });
+    expect(piped.stdout.text).toContain('attempt ::1\t-\t1.000\tcancelled\nattempt 127.0.0.1\t0.500\t251.500\tconnected\n');
+    const tty = terminal(true);
+    await printTiming(tty.term, { final: hop({ attempts: raced }), hops: [], redirects: [] });
+    expect(tty.stdout.text).toMatch(/connect attempts[^\n]*\n\s+::1\s+starts at\s+1\.000\s+- ms\s+cancelled\n\s+127\.0\.0\.1\s+starts at\s+251\.500\s+0\.500 ms\s+connected/);
   });
 
   test('--timing on a TTY: a table with a waterfall whose bars start where the phase starts', async () => {

@@ -4,10 +4,10 @@
 // server that keeps the connection open after the body cannot hang us: we close
 // as soon as the parser says the message is complete.
 import { lookupHost } from '../socket/lookup.js';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { connectFirst } from '../socket/connect.js';
-import { secureContextFor, tlsHandshake, tlsOpener, type TlsInfo } from '../socket/tls.js';
+import type { ConnectAttempt } from '../socket/connect.js';
+import { tlsHandshake, type TlsInfo } from '../socket/tls.js';
 import { StallWatchdog } from '../shared/stall-watchdog.js';
 import { getSystemErrorName } from 'node:util';
 import { SockkitError, timeoutError, toSockkitError, formatSeconds } from '../shared/errors.js';
@@ -26,6 +26,10 @@ import { routeBody, type BodyRoute } from './body-route.js';
 import { Http2ClientConnection } from '../http2/connection.js';
 import { Http2Exchange } from './h2-exchange.js';
 import { formatHostPort } from '../shared/address.js';
+import type { Pins } from './pinning.js';
+import { CONNECT_TIMEOUT_HINT, openConnection, remainingOf, type ReusedReads } from './open.js';
+import type { ProxySpec } from '../proxy/config.js';
+import { proxyAuthorization } from '../proxy/http.js';
 
 export { routeBody };
 
@@ -67,6 +71,8 @@ export interface HopResult {
   tls: TlsInfo | null;
   /** Whether the body was read (false when the caller stopped after the head). */
   bodyRead: boolean;
+  /** Every connection attempt Happy Eyeballs made (address, start, end, result). */
+  attempts: ConnectAttempt[];
 }
 
 export interface RequestHooks {
@@ -77,6 +83,8 @@ export interface RequestHooks {
   /** Called with the final head; return where the body goes, or null to stop reading. */
   onHead(head: ResponseHead, hop: { url: string; method: string }): BodySink | null;
   onInterim?(head: ResponseHead): void;
+  /** A step of a proxy's handshake: CONNECT and its reply, SOCKS5 methods and reply (-v). */
+  onProxyStep?(line: string): void;
   /** The raw request bytes, once written (-v). */
   onRequest?(bytes: Buffer): void;
   /** Body bytes received so far and the expected total (null when unknown). */
@@ -105,16 +113,15 @@ export interface ClientOptions {
    * `prior-knowledge` (--http2-prior-knowledge: h2c on http://, h2 required on https://).
    */
   http2: Http2Mode;
+  /** Happy Eyeballs: start the next address after this long while one is pending (--happy-eyeballs-delay). */
+  attemptDelayMs?: number;
+  /** --resolve and --connect-to: where a host:port really connects (every hop). */
+  pins?: Pins;
+  /** The proxy for a request to host (every hop), or null: -x, the environment, no_proxy. */
+  proxyFor?: (host: string, secure: boolean) => ProxySpec | null;
 }
 
 export type Http2Mode = 'offer' | 'off' | 'require' | 'prior-knowledge';
-
-/** The ALPN list for an https connection. */
-function alpnFor(mode: Http2Mode, httpVersion: RequestSpec['httpVersion']): string[] {
-  // With --http2 too: a server without h2 then picks http/1.1 (and we refuse it, exit 7)
-  // rather than ending the handshake with "no application protocol".
-  return mode === 'off' || httpVersion === '1.0' ? ['http/1.1'] : ['h2', 'http/1.1'];
-}
 
 /** Performs one request on a fresh connection. */
 export async function requestOnce(spec: RequestSpec, options: ClientOptions, hooks: RequestHooks): Promise<HopResult> {
@@ -124,34 +131,18 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
   const remaining = () => options.deadline - performance.now();
   if (remaining() <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
 
-  const addresses = await resolveTarget(target.host, options);
-  const dnsDone = performance.now();
-
-  // Reads go into one reused buffer, for http and https alike: no allocation per read,
-  // so a 1 GiB download neither churns the garbage collector nor grows the process.
-  // Over TLS that also skips the stream layer for each 16 KiB record (65,536 per GiB):
-  // a quarter of the CPU time of the transfer.
   const reused: ReusedReads = { handler: null };
-  const onread = {
-    buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-    callback: (n: number, buffer: Uint8Array) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
-  };
-  // The trust store (14-40 ms) is TLS set-up, not TCP connect: built and timed before it.
-  const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
-  const trustDone = performance.now();
   const connectTimeoutMs = () => Math.min(options.connectTimeoutMs, remainingOf(options));
-  const { socket, address } = await connectFirst(addresses, {
-    port: target.port,
-    timeoutMs: connectTimeoutMs(),
-    trace: options.trace,
-    signal: options.signal,
-    timeoutHint: CONNECT_TIMEOUT_HINT,
-    onread,
-    open: secureContext
-      ? tlsOpener({ port: target.port, trace: options.trace, onread }, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
-      : undefined,
-  });
-  const connected = performance.now();
+  const opened = await openConnection(spec, options, hooks, reused);
+  const { socket, address, port, attempts, dnsDone, trustDone, connected } = opened;
+  if (opened.absoluteForm) {
+    // An HTTP proxy takes the request itself: absolute-form target, its credentials, HTTP/1.1.
+    spec = { ...spec, viaProxy: { authorization: proxyAuthorization(opened.proxy!) } };
+    if (options.http2 === 'prior-knowledge') {
+      socket.destroy();
+      throw new SockkitError('PROTOCOL', `GET ${url}`, 'h2c (--http2-prior-knowledge) cannot go through an HTTP proxy', 'use an https:// URL (tunnelled with CONNECT) or a socks5:// proxy');
+    }
+  }
 
   let tls: TlsInfo | null = null;
   let tlsDone = connected;
@@ -162,6 +153,10 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     }
   } catch (err) {
     socket.destroy();
+    // Inside a tunnel the socket's peer is the proxy: name the origin, and the proxy it went through.
+    if (opened.proxy && err instanceof SockkitError) {
+      throw new SockkitError(err.code, `TLS handshake with ${formatHostPort(target.host, target.port)} via ${opened.proxy.display}`, err.why, err.hint, { cause: err });
+    }
     throw err;
   }
   let h2: boolean;
@@ -188,8 +183,9 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     url,
     method: spec.method,
     remoteAddress: address,
-    remotePort: target.port,
+    remotePort: port,
     tls,
+    attempts,
     timings: {
       dnsMs: round(dnsDone - started),
       connectMs: round(connected - trustDone),
@@ -297,32 +293,6 @@ export async function fetchFollowing(
     options.trace('redirect', `${hop.status} → ${displayUrl(step.target.url)}`);
   }
 }
-
-async function resolveTarget(host: string, options: ClientOptions): Promise<string[]> {
-  const budgetMs = Math.min(options.connectTimeoutMs, remainingOf(options));
-  try {
-    const found = await lookupHost(host, options.family, budgetMs, options.trace, `bad URL host ${host}`, options.signal);
-    return found.map((a) => a.address);
-  } catch (err) {
-    const failure = toSockkitError(err, `resolve ${host}`);
-    if (failure.code !== 'NOT_FOUND') throw failure;
-    throw new SockkitError('NOT_FOUND', `resolve ${host}`, 'unknown host', failure.hint, { cause: err });
-  }
-}
-
-function remainingOf(options: ClientOptions): number {
-  return Math.max(1, options.deadline - performance.now());
-}
-
-const READ_BUFFER_BYTES = 1024 * 1024;
-
-/** Where reads into a reused buffer go; set once the exchange starts. Returns false to pause. */
-interface ReusedReads {
-  handler: ((chunk: Buffer) => boolean) | null;
-}
-
-/** For https: the URL's host, which the certificate must name (and SNI, for a name). */
-const CONNECT_TIMEOUT_HINT = 'raise it with --connect-timeout SECONDS';
 
 export interface Exchange {
   status: number;

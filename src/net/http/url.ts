@@ -80,6 +80,8 @@ export interface RequestSpec {
   userAgent: string;
   /** '1.0' asks the server for an HTTP/1.0 answer (no chunked; close-delimited bodies). */
   httpVersion?: '1.0' | '1.1';
+  /** Sent to an HTTP proxy (an http URL): the target in absolute form, and Proxy-Authorization. */
+  viaProxy?: { authorization?: string };
 }
 
 /**
@@ -107,8 +109,11 @@ export function requestFields(spec: RequestSpec): HeaderList {
 
 /** The request head, byte for byte (RFC 9112 3). One request per connection. */
 export function buildRequest(spec: RequestSpec): Buffer {
-  const lines = [`${spec.method} ${spec.target.path} HTTP/${spec.httpVersion ?? '1.1'}`];
+  // RFC 9112 3.2.2: a proxy gets the absolute form (never the URL's credentials).
+  const requestTarget = spec.viaProxy ? `${spec.target.url.protocol}//${spec.target.authority}${spec.target.path}` : spec.target.path;
+  const lines = [`${spec.method} ${requestTarget} HTTP/${spec.httpVersion ?? '1.1'}`];
   for (const [n, v] of requestFields(spec)) lines.push(`${n}: ${v}`);
+  if (spec.viaProxy?.authorization) lines.push(`Proxy-Authorization: ${spec.viaProxy.authorization}`);
   // We never reuse a connection, so say so: the server may close after the body.
   // (HTTP/1.0 closes by default.)
   const userConnection = spec.headers.some(([n]) => n.toLowerCase() === 'connection');

@@ -2,7 +2,7 @@
 // the TCP connect starts), the client socket (SNI, ALPN, the certificate checked against
 // the name asked for, -k), the handshake, its failures and what it negotiated. The TLS
 // phases are timed where they happen, so neither is booked as "TCP connect".
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import {
   checkServerIdentity,
   connect as tlsConnect,
@@ -51,6 +51,26 @@ export function tlsOpener(options: Pick<ConnectOptions, 'port' | 'trace' | 'onre
 /** For connectPath's `open`: TLS over a Unix-domain stream socket at `path`. */
 export function tlsPathOpener(options: Pick<ConnectOptions, 'trace' | 'onread'>, tls: TlsClientOptions): (path: string) => TLSSocket {
   return (path) => tlsSocket({ path }, options, tls);
+}
+
+/**
+ * TLS on a socket that is already connected: a proxy's tunnel (HTTP CONNECT, SOCKS5).
+ * The same client checks as tlsOpener's (SNI, ALPN, the certificate against tls.host);
+ * the handshake starts at once, and tlsHandshake() waits for it. node:tls does not
+ * take `onread` beside `socket`: reads arrive as 'data' events.
+ */
+export function tlsOverSocket(socket: Socket, trace: TraceFn, tls: TlsClientOptions): TLSSocket {
+  const name = isIP(tls.host) === 0 ? tls.host : undefined;
+  trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=${tls.alpn.join(',') || 'none'} inside the tunnel`);
+  return tlsConnect({
+    socket,
+    session: tls.session,
+    servername: name,
+    checkServerIdentity: (_servername, cert) => checkServerIdentity(tls.host, cert),
+    secureContext: tls.secureContext,
+    rejectUnauthorized: !tls.insecure,
+    ALPNProtocols: tls.alpn.length > 0 ? tls.alpn : undefined,
+  });
 }
 
 function tlsSocket(endpoint: string | { path: string }, options: Pick<ConnectOptions, 'trace' | 'onread'> & { port?: number }, tls: TlsClientOptions): TLSSocket {
