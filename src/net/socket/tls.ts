@@ -60,37 +60,34 @@ export function tlsPathOpener(options: Pick<ConnectOptions, 'trace' | 'onread'>,
  * take `onread` beside `socket`: reads arrive as 'data' events.
  */
 export function tlsOverSocket(socket: Socket, trace: TraceFn, tls: TlsClientOptions): TLSSocket {
-  const name = isIP(tls.host) === 0 ? tls.host : undefined;
-  trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=${tls.alpn.join(',') || 'none'} inside the tunnel`);
-  return tlsConnect({
-    socket,
-    session: tls.session,
-    servername: name,
-    checkServerIdentity: (_servername, cert) => checkServerIdentity(tls.host, cert),
-    secureContext: tls.secureContext,
-    rejectUnauthorized: !tls.insecure,
-    ALPNProtocols: tls.alpn.length > 0 ? tls.alpn : undefined,
-  });
+  traceClientHello(trace, tls, ' inside the tunnel');
+  return tlsConnect({ socket, ...clientOptions(tls) });
 }
 
 function tlsSocket(endpoint: string | { path: string }, options: Pick<ConnectOptions, 'trace' | 'onread'> & { port?: number }, tls: TlsClientOptions): TLSSocket {
-  const name = isIP(tls.host) === 0 ? tls.host : undefined;
-  const resuming = tls.session ? ' resuming a session' : '';
-  options.trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=${tls.alpn.join(',') || 'none'}${resuming}`);
+  traceClientHello(options.trace, tls, tls.session ? ' resuming a session' : '');
   // `onread` is documented for tls.connect (without `socket`), not in @types/node's ConnectionOptions.
   const withReusedReads = (options.onread ? { onread: options.onread } : {}) as ConnectionOptions;
   const where = typeof endpoint === 'string' ? { host: endpoint, port: options.port } : endpoint;
-  return tlsConnect({
-    ...withReusedReads,
-    ...where,
+  return tlsConnect({ ...withReusedReads, ...where, ...clientOptions(tls) });
+}
+
+/** What every client TLS socket of ours is opened with. */
+function clientOptions(tls: TlsClientOptions): ConnectionOptions {
+  return {
     session: tls.session,
-    servername: name,
+    servername: isIP(tls.host) === 0 ? tls.host : undefined,
     // The certificate is checked against the name asked for: the host name, or the address itself.
     checkServerIdentity: (_servername, cert) => checkServerIdentity(tls.host, cert),
     secureContext: tls.secureContext,
     rejectUnauthorized: !tls.insecure,
     ALPNProtocols: tls.alpn.length > 0 ? tls.alpn : undefined,
-  });
+  };
+}
+
+function traceClientHello(trace: TraceFn, tls: TlsClientOptions, note: string): void {
+  const name = isIP(tls.host) === 0 ? tls.host : undefined;
+  trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=${tls.alpn.join(',') || 'none'}${note}`);
 }
 
 /** What a TLS handshake negotiated, and the certificate's verdict. */
