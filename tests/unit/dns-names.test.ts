@@ -50,7 +50,8 @@ describe('parseQueryName', () => {
           return;
         }
         if (name.address) return;
-        expect(name.ascii).toMatch(/^(\.|\*|(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)$/); // a lone * is the wildcard name
+        // A * is accepted as a whole label anywhere (the wildcard label), never inside one.
+        expect(name.ascii).toMatch(/^(\.|(\*|[A-Za-z0-9_-]+)(\.(\*|[A-Za-z0-9_-]+))*)$/);
       }),
     );
   });

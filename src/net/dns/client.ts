@@ -6,6 +6,7 @@
 // the question asked (RFC 5452 §9.1): right source address and port, same ID, QR set,
 // and the question echoed. Anything else is ignored, so a forged or stray datagram
 // can never become a result.
+import { QueryIds } from './query-ids.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { StreamTransport } from './tcp.js';
@@ -14,7 +15,6 @@ import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transpo
 import { SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
-import { fillRandom } from '../shared/random.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply, wrongSource } from './answers.js';
 import {
@@ -102,8 +102,7 @@ export class DnsClient implements DnsTransport {
   /** When the armed sweep fires (Infinity: none armed). */
   private sweepAt = Infinity;
   private lastSweep = -Infinity;
-  private readonly randomIds = new Uint16Array(1024);
-  private randomIndex = 1024;
+  private readonly ids = new QueryIds(1024);
   /** The TCP connection for truncated replies, opened at the first. */
   private tcp?: StreamTransport;
 
@@ -259,17 +258,8 @@ export class DnsClient implements DnsTransport {
     entry.done(err, reply);
   }
 
-  // A random 16-bit ID not used by another query in flight (RFC 5452 §4.3), drawn
-  // from the CSPRNG 1,024 at a time (a batch asks for thousands).
   private freshId(): number {
-    for (;;) {
-      if (this.randomIndex >= this.randomIds.length) {
-        fillRandom(this.randomIds);
-        this.randomIndex = 0;
-      }
-      const id = this.randomIds[this.randomIndex++]!;
-      if (!this.pending.has(id)) return id;
-    }
+    return this.ids.next((id) => this.pending.has(id));
   }
 
   private openSocket(): Promise<UdpSocket> {

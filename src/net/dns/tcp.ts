@@ -6,6 +6,7 @@
 // sent again on a new one, within their own budgets: a reconnect never loses a query.
 // Connections are the socket layer's (socket/connect.ts; TLS from socket/tls.ts, loaded
 // only when asked for).
+import { QueryIds } from './query-ids.js';
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import { connectTo } from '../socket/connect.js';
@@ -13,7 +14,6 @@ import type { TlsInfo } from '../socket/tls.js';
 import { type SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
-import { fillRandom } from '../shared/random.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply } from './answers.js';
 import { encodeQuery, labelsToName, nameToLabels, typeName } from './packet.js';
@@ -96,8 +96,7 @@ export class StreamTransport implements DnsTransport {
   private secureContext?: SecureContext;
   /** Why the set-up (trust store) failed: every question fails with it. */
   private setupError?: SockkitError;
-  private readonly randomIds = new Uint16Array(256);
-  private randomIndex = 256;
+  private readonly ids = new QueryIds(256);
 
   constructor(
     readonly server: StreamServer,
@@ -282,13 +281,6 @@ export class StreamTransport implements DnsTransport {
   }
 
   private freshId(): number {
-    for (;;) {
-      if (this.randomIndex >= this.randomIds.length) {
-        fillRandom(this.randomIds);
-        this.randomIndex = 0;
-      }
-      const id = this.randomIds[this.randomIndex++]!;
-      if (!this.pending.has(id)) return id;
-    }
+    return this.ids.next((id) => this.pending.has(id));
   }
 }
