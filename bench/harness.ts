@@ -180,3 +180,21 @@ export function formatTable(rows: ResultRow[]): string {
   });
   return [head, sep, ...lines].join('\n');
 }
+
+/** The row that says whether sockkit's measured offsets agree with the peer's (NTP, NTS). */
+export function offsetAgreementRow(work: string, peer: string, sockkitOffsets: number[], peerOffsets: number[]): ResultRow {
+  const so = stats(sockkitOffsets);
+  const po = stats(peerOffsets);
+  return {
+    work,
+    peer,
+    unit: 'ms',
+    higherIsBetter: false,
+    sockkit: so,
+    peerStats: po,
+    target: 'agree within 1 ms',
+    met: Math.abs(so.median - po.median) < 1,
+    note: `difference ${Math.abs(so.median - po.median).toFixed(3)} ms`,
+    noRatio: true,
+  };
+}

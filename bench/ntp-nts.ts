@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCertificates } from '../tests/interop/peers/nginx.js';
 import { startChrony } from '../tests/interop/peers/chrony.js';
-import { alternate, runCommand, stats, type ResultRow } from './harness.js';
+import { alternate, runCommand, stats, type ResultRow, offsetAgreementRow } from './harness.js';
 import { SOCKKIT } from './paths.js';
 
 export async function benchNtpNts(rounds = 6): Promise<ResultRow[]> {
@@ -51,20 +51,7 @@ export async function benchNtpNts(rounds = 6): Promise<ResultRow[]> {
       target: '≤ 0.1×',
       met: stats(a).median / stats(b).median <= 0.1,
     };
-    const so = stats(sockkitOffsets);
-    const po = stats(peerOffsets);
-    const offsets: ResultRow = {
-      work: 'NTS offset measured (median of the one-shot runs)',
-      peer: '`chronyd -Q` with NTS',
-      unit: 'ms',
-      higherIsBetter: false,
-      sockkit: so,
-      peerStats: po,
-      target: 'agree within 1 ms',
-      met: Math.abs(so.median - po.median) < 1,
-      note: `difference ${Math.abs(so.median - po.median).toFixed(3)} ms`,
-      noRatio: true,
-    };
+    const offsets = offsetAgreementRow('NTS offset measured (median of the one-shot runs)', '`chronyd -Q` with NTS', sockkitOffsets, peerOffsets);
     return [wall, offsets];
   } finally {
     await chrony.stop();

@@ -1,6 +1,6 @@
 // One NTP query: sockkit ntp against ntpdig, both against a local chronyd on port 123.
 import { startChronyOnPort123 } from '../tests/interop/peers/chrony.js';
-import { alternate, floorRow, runCommand, stats, type ResultRow } from './harness.js';
+import { alternate, floorRow, runCommand, stats, type ResultRow, offsetAgreementRow } from './harness.js';
 import { NO_EXTRA_CA, SOCKKIT, extraCaNote } from './paths.js';
 
 export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
@@ -31,20 +31,7 @@ export async function benchNtp(rounds = 20): Promise<ResultRow[]> {
       target: '≤ 1.2×',
       met: stats(a).median / stats(b).median <= 1.2,
     };
-    const so = stats(sockkitOffsets);
-    const po = stats(peerOffsets);
-    const offsets: ResultRow = {
-      work: 'offset measured (median of the one-shot runs)',
-      peer: '`ntpdig`',
-      unit: 'ms',
-      higherIsBetter: false,
-      sockkit: so,
-      peerStats: po,
-      target: 'agree within 1 ms',
-      met: Math.abs(so.median - po.median) < 1,
-      note: `difference ${Math.abs(so.median - po.median).toFixed(3)} ms`,
-      noRatio: true,
-    };
+    const offsets = offsetAgreementRow('offset measured (median of the one-shot runs)', '`ntpdig`', sockkitOffsets, peerOffsets);
     // The floor for any Node tool: a process that starts and does nothing, against ntpdig.
     const emptyNode = async () => (await runCommand(process.execPath, ['-e', ''])).ms;
     const floor = await alternate(rounds, emptyNode, peer, 1);
