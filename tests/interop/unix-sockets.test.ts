@@ -2,7 +2,7 @@
 // other end: file paths and abstract names, permissions, and the stale socket file a
 // killed server leaves behind (detected by connecting, replaced only with --unlink).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +57,8 @@ describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], (
     expect(server.events()[0]).toMatchObject({ protocol: 'unix', path: `@${name}`, abstract: true, mode: null });
     // Node 20's libuv binds an abstract name padded with NULs to the whole of sun_path
     // (libuv #4028), which /proc/net/unix shows as trailing @s; a client that pads the
-    // same way (any Node program, sockkit echo-client) reaches it, socat does not.
+    // same way (any Node program, sockkit echo-client) reaches it; so does socat with
+    // unix-tightsocklen=0, but not with its default exact-length address.
     expect(readFileSync('/proc/net/unix', 'latin1')).toMatch(new RegExp(`@${name}@*\\n`));
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = connect({ path: `\0${name}` });
@@ -68,6 +69,22 @@ describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], (
       socket.end('abstract');
     });
     expect(reply).toBe('abstract');
+    // socat pads the same way with unix-tightsocklen=0, and then reaches it; without, it is refused.
+    expect(await sh(`printf via-socat | socat -T 5 - ABSTRACT-CONNECT:${name},unix-tightsocklen=0`)).toBe('via-socat');
+    await expect(sh(`printf x | socat -T 5 - ABSTRACT-CONNECT:${name}`)).rejects.toThrow(/Connection refused/);
+  });
+
+  test('echo-client --unix @name reaches socat ABSTRACT-LISTEN (unix-tightsocklen=0) and checks the echo', async () => {
+    const name = `sockkit-socat-${process.pid}`;
+    const socat = spawn('socat', [`ABSTRACT-LISTEN:${name},unix-tightsocklen=0,fork`, 'EXEC:cat'], { stdio: 'ignore' });
+    try {
+      await waitFor(() => readFileSync('/proc/net/unix', 'latin1').includes(`@${name}`), 5000, 'socat to listen');
+      const r = await runSockkit(['echo-client', '--unix', `@${name}`, '--message', 'abstract-ping', '--json']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ protocol: 'unix', address: `@${name}`, bytesSent: 13, bytesReceived: 13, identical: true });
+    } finally {
+      socat.kill('SIGKILL');
+    }
   });
 
   test('a stale socket file from a killed server: refused (exit 8) until --unlink; a live one or a plain file: never replaced', async () => {
