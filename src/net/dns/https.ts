@@ -10,6 +10,7 @@ import type { TLSSocket, SecureContext } from 'node:tls';
 import type { Http2ClientConnection } from '../http2/connection.js';
 import type { Http2Stream } from '../http2/stream.js';
 import type { Http2ResponseHead } from '../http2/response.js';
+import type { HeaderField } from '../http2/hpack.js';
 import { connectTo } from '../socket/connect.js';
 import type { TlsInfo } from '../socket/tls.js';
 import { SockkitError, formatSeconds, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
@@ -72,6 +73,7 @@ export class DohTransport implements DnsTransport {
   private readonly authority: string;
   private readonly pending = new Map<number, DohQuery>();
   private readonly retired = new Set<DohConnection>();
+  private readonly postFields = new Map<number, HeaderField[]>();
   private connection?: DohConnection;
   private connecting = false;
   private serials = 0;
@@ -127,7 +129,7 @@ export class DohTransport implements DnsTransport {
     query.sentOn = undefined;
     query.stream = undefined;
     if (!connection || this.connecting) return this.connect();
-    const { fields, body } = dohRequest(this.options.method, this.authority, this.options.path, query.message);
+    const { fields, body } = this.requestFor(query.message);
     let stream: Http2Stream;
     try {
       stream = connection.h2.request(fields, body);
@@ -153,6 +155,20 @@ export class DohTransport implements DnsTransport {
       });
     }
     this.listen(query, connection, stream);
+  }
+
+  /**
+   * The header list of a question's request. POSTs of one length share one list (the
+   * same array), so the connection reuses its encoded block: padded queries are all 128 bytes.
+   */
+  private requestFor(message: Buffer): { fields: HeaderField[]; body?: Buffer } {
+    if (this.options.method === 'GET') return dohRequest('GET', this.authority, this.options.path, message);
+    let fields = this.postFields.get(message.length);
+    if (!fields) {
+      fields = dohRequest('POST', this.authority, this.options.path, message).fields;
+      if (this.postFields.size < 64) this.postFields.set(message.length, fields);
+    }
+    return { fields, body: message };
   }
 
   /** The response of one stream: head checked, body gathered (at most 65,535 bytes), then judged. */
