@@ -142,7 +142,7 @@ export class DohTransport implements DnsTransport {
     query.sentOn = connection;
     query.stream = stream;
     if (tracing(this.options.trace)) {
-      this.options.trace('send', `${this.options.method} ${query.message.length}-byte query on stream ${stream.id || '(queued)'} to ${this.label} (${typeName(query.type)} ${query.name}${query.sends > 1 ? `, try ${query.sends}` : ''})`);
+      this.options.trace('send', `${this.options.method} ${query.message.length}-byte query on stream ${stream.id || "to come (the server's stream limit reached)"} to ${this.label} (${typeName(query.type)} ${query.name}${query.sends > 1 ? `, try ${query.sends}` : ''})`);
     }
     // The frames of questions asked in one turn of the event loop leave in one write (few
     // TLS records) instead of two writes each.
@@ -248,7 +248,9 @@ export class DohTransport implements DnsTransport {
         this.connecting = false;
         // Nothing to connect to (refused, TLS failure, not HTTP/2, timeout): every question waiting fails with it.
         const failure = toSockkitError(err, `DNS over HTTPS with ${this.label}`);
-        for (const query of [...this.pending.values()]) if (!query.sentOn) this.settle(query, failure.code === 'TIMEOUT' ? timeoutError(this.what(query), query.timeoutMs) : failure);
+        // A timeout keeps its own reason (no TCP connect, no handshake, no SETTINGS), said of each question.
+        const timedOut = (query: DohQuery) => new SockkitError('TIMEOUT', this.what(query), failure.why, failure.hint ?? 'raise it with --timeout SECONDS');
+        for (const query of [...this.pending.values()]) if (!query.sentOn) this.settle(query, failure.code === 'TIMEOUT' ? timedOut(query) : failure);
       },
     );
   }
