@@ -109,7 +109,7 @@ const command = defineCommand<ResolveArgs>({
     nsid: { type: 'boolean', describe: "ask for the server's identifier (RFC 5001)" },
     ecs: { type: 'string', requiresArg: true, describe: 'EDNS Client Subnet ADDRESS/PREFIX (RFC 7871), e.g. 192.0.2.0/24' },
     cookie: { type: 'boolean', describe: "send a client cookie (RFC 7873); the server's is shown, and a reply echoing another is ignored" },
-    padding: { type: 'boolean', describe: 'pad queries to 128-byte blocks (RFC 7830/8467); on by default over TLS (--no-padding)' },
+    padding: { type: 'boolean', describe: 'pad queries to 128-byte blocks (RFC 7830/8467); on by default over TLS and HTTPS (--no-padding)' },
     'tls-hostname': { type: 'string', requiresArg: true, describe: 'DNS over TLS or HTTPS: the name the certificate must carry (and SNI), when tls:// or https:// names an IP address' },
     cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS or HTTPS: trust only the CA certificates of this PEM file' },
     insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS or HTTPS: finish the handshake whatever the certificate says (the verdict is still shown)' },

@@ -202,6 +202,7 @@ export class DohTransport implements DnsTransport {
   }
 
   private onMessage(query: DohQuery, connection: DohConnection, stream: Http2Stream, raw: Buffer): void {
+    if (tracing(this.options.trace)) this.options.trace('recv', `${raw.length}-byte reply on stream ${stream.id} (HTTP ${stream.head?.status ?? '?'}, ${typeName(query.type)} ${query.name})`);
     // One stream, one answer: a reply that is not for our question has no other to wait for.
     const judged = judgeReply(raw, { id: 0, name: query.name, type: query.type, qclass: query.qclass });
     if (judged.verdict !== 'accept') return this.settle(query, protocolError(this.what(query), `${judged.why} (the reply on stream ${stream.id})`));
