@@ -252,6 +252,22 @@ describeWithPeers('resolve over HTTPS against a hostile HTTP/2 server', ['openss
     }
   });
 
+  test('a TLS server that picks h2 and then says nothing (no SETTINGS): timeout, exit 5, within --timeout', async () => {
+    const { createServer } = await import('node:tls');
+    const mute = createServer({ cert: readFileSync(certs.good[0]), key: readFileSync(certs.good[1]), ALPNProtocols: ['h2'] }, (s) => s.on('error', () => {}));
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const port = (mute.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const r = await runSockkit(['resolve', 'x.test', `@https://127.0.0.1:${port}`, '--cacert', certs.ca, '--type', 'A', '--timeout', '1']);
+      expect(r.code).toBe(5);
+      expect(r.stdout).toMatch(/\tTIMEOUT \(/);
+      expect(Date.now() - started).toBeLessThan(6000);
+    } finally {
+      mute.close();
+    }
+  });
+
   test('flags that only make sense with DoH are refused without it: --doh-get, exit 2', async () => {
     const r = await runSockkit(['resolve', 'x.test', '@127.0.0.1', '--doh-get']);
     expect(r.code).toBe(2);
