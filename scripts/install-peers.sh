@@ -4,7 +4,7 @@
 # Installing does not start any service: tests start their own with their own configs.
 set -euo pipefail
 
-# DNS: nsd, dig, unbound (DNS over TLS; never its packaged service) · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
+# DNS: nsd, dig, unbound (DNS over TLS and HTTPS; never its packaged service) · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
 # HTTP/2: nginx-light (http_v2), nghttpd (nghttp2-server: h2c for --http2-prior-knowledge)
 # echo/raw TCP+UDP: socat, ncat, nc · benchmarks: hyperfine, GNU time
 # proxies (http-get -x): ncat --proxy-type http, microsocks (SOCKS5)

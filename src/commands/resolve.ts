@@ -11,6 +11,7 @@ import { RecordType, typeNumber } from '../net/dns/packet.js';
 import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult, type ServerSet, type ServerSpec } from '../net/dns/resolve.js';
 import { DnsClient } from '../net/dns/client.js';
 import { StreamTransport } from '../net/dns/tcp.js';
+import { DohTransport } from '../net/dns/https.js';
 import type { DnsTransport } from '../net/dns/transport.js';
 import { DEFAULT_RESOLV_CONF, readResolvConf } from '../net/dns/resolv-conf.js';
 import { readDigForms } from './dig-forms.js';
@@ -46,6 +47,7 @@ interface ResolveArgs {
   tlsHostname?: string;
   cacert?: string;
   insecure?: boolean;
+  dohGet?: boolean;
   type?: string[];
   short: boolean;
   concurrency: number;
@@ -80,7 +82,7 @@ const command = defineCommand<ResolveArgs>({
       type: 'string',
       array: true,
       requiresArg: true,
-      describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default); repeat it to ask every server every question',
+      describe: 'ask this DNS server directly: IPv4, IPv6, [v6]:port or host:port (port 53 by default), tls://HOST (DNS over TLS, port 853), https://HOST[:PORT][/PATH] (DNS over HTTPS, port 443, /dns-query); repeat it to ask every server every question',
     },
     'resolv-conf': {
       type: 'string',
@@ -107,10 +109,11 @@ const command = defineCommand<ResolveArgs>({
     nsid: { type: 'boolean', describe: "ask for the server's identifier (RFC 5001)" },
     ecs: { type: 'string', requiresArg: true, describe: 'EDNS Client Subnet ADDRESS/PREFIX (RFC 7871), e.g. 192.0.2.0/24' },
     cookie: { type: 'boolean', describe: "send a client cookie (RFC 7873); the server's is shown, and a reply echoing another is ignored" },
-    padding: { type: 'boolean', describe: 'pad queries to 128-byte blocks (RFC 7830/8467); on by default over TLS (--no-padding)' },
-    'tls-hostname': { type: 'string', requiresArg: true, describe: 'DNS over TLS: the name the certificate must carry (and SNI), when tls:// names an IP address' },
-    cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS: trust only the CA certificates of this PEM file' },
-    insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
+    padding: { type: 'boolean', describe: 'pad queries to 128-byte blocks (RFC 7830/8467); on by default over TLS and HTTPS (--no-padding)' },
+    'tls-hostname': { type: 'string', requiresArg: true, describe: 'DNS over TLS or HTTPS: the name the certificate must carry (and SNI), when tls:// or https:// names an IP address' },
+    cacert: { type: 'string', requiresArg: true, describe: 'DNS over TLS or HTTPS: trust only the CA certificates of this PEM file' },
+    insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS or HTTPS: finish the handshake whatever the certificate says (the verdict is still shown)' },
+    'doh-get': { type: 'boolean', describe: 'DNS over HTTPS: send each query with GET (base64url in ?dns=) instead of POST' },
     dnssec: { type: 'boolean', describe: 'set the DO bit and show the RRSIG, NSEC, NSEC3, DNSKEY and DS records returned' },
     validate: { type: 'boolean', describe: 'validate each answer with DNSSEC from the root (or --trust-anchor): secure, insecure, bogus (exit 7) or indeterminate' },
     chain: { type: 'boolean', describe: 'with --validate: explain the chain of trust of each secure answer, top down (keys, the DS that links each zone, the signing key, the validity window)' },
@@ -130,6 +133,7 @@ const command = defineCommand<ResolveArgs>({
     ['sockkit resolve @127.0.0.1 -p 5353 -x 198.51.100.7', "dig's forms: @SERVER, -p PORT, -x ADDRESS"],
     ['sockkit resolve -f names.txt @127.0.0.1 --ndjson', 'a list of names from a file, one JSON object per result as they come'],
     ['sockkit resolve - --server 127.0.0.1 --short < names.txt', 'a list of names from stdin, 50 at a time'],
+    ['sockkit resolve example.com @https://dns.example/dns-query --type MX', 'DNS over HTTPS (RFC 8484): every question a stream of one HTTP/2 connection'],
     ['sockkit resolve www.example.com @127.0.0.1 --validate', 'is the answer signed all the way from the root keys? (DNSSEC)'],
   ],
   defaultTimeoutSeconds: 5,
@@ -198,11 +202,11 @@ async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 
   if (inputs.length > 0) {
     const specs: ServerSpec[] = [];
     for (const input of inputs) specs.push(await parseServer(input, family, ctx.timeoutMs, ctx.trace, args.port));
-    checkTlsFlags(args, specs.some((s) => s.scheme === 'tls'));
+    checkTlsFlags(args, specs.some((s) => s.scheme === 'tls' || s.scheme === 'https'), specs.some((s) => s.scheme === 'https'));
     const ca = args.cacert === undefined ? undefined : await (await import('../net/http/extra-ca.js')).readCertificateFile(args.cacert);
     return { transports: specs.map((spec) => transportFor(spec, args, ctx, ca, query)), mode: 'each' };
   }
-  checkTlsFlags(args, false);
+  checkTlsFlags(args, false, false);
   const path = args.resolvConf ?? DEFAULT_RESOLV_CONF;
   const conf = await readResolvConf(path);
   ctx.trace('config', `${path}: nameserver ${conf.nameservers.join(', ')}${conf.defaulted ? ' (none listed: the default)' : ''}, timeout:${conf.timeoutSeconds} attempts:${conf.attempts}`);
@@ -210,11 +214,13 @@ async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 
   return { transports: specs.map((spec) => transportFor(spec, args, ctx, undefined, query)), mode: 'in-order', conf };
 }
 
-/** UDP (TCP for truncated replies), TCP (--tcp, tcp://), or TLS (tls://). */
+/** UDP (TCP for truncated replies), TCP (--tcp, tcp://), TLS (tls://) or HTTPS (https://). */
 function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, ca: Buffer | undefined, query: QueryOptions): DnsTransport {
-  if (spec.scheme === 'tls') {
-    const tls = { name: args.tlsHostname ?? spec.given, ca, insecure: args.insecure };
-    return new StreamTransport(spec, { trace: ctx.trace, tls, query: querySpec(query, args.padding !== false) });
+  const tls = { name: args.tlsHostname ?? spec.given, ca, insecure: args.insecure };
+  if (spec.scheme === 'tls') return new StreamTransport(spec, { trace: ctx.trace, tls, query: querySpec(query, args.padding !== false) });
+  if (spec.scheme === 'https') {
+    const method = args.dohGet ? 'GET' : 'POST';
+    return new DohTransport(spec, { trace: ctx.trace, tls, path: spec.path ?? '/dns-query', method, query: querySpec(query, args.padding !== false) });
   }
   if (spec.scheme === 'tcp' || args.tcp) return new StreamTransport(spec, { trace: ctx.trace, query: querySpec(query) });
   return new DnsClient(spec, { trace: ctx.trace, query: querySpec(query) });
@@ -268,11 +274,12 @@ function parseClass(text: string | undefined): number {
   return value;
 }
 
-/** --tls-hostname, --cacert and -k say how to trust a DoT server: without one they are a mistake. */
-function checkTlsFlags(args: ResolveArgs, anyTls: boolean): void {
+/** --tls-hostname, --cacert and -k say how to trust a DoT or DoH server, --doh-get how to ask DoH: without one they are a mistake. */
+function checkTlsFlags(args: ResolveArgs, anyTls: boolean, anyHttps: boolean): void {
+  if (args.dohGet && !anyHttps) throw usageError('--doh-get', 'only applies to DNS over HTTPS', 'name the server as https://HOST');
   if (anyTls) return;
   const given = [args.tlsHostname !== undefined && '--tls-hostname', args.cacert !== undefined && '--cacert', args.insecure && '-k'].filter(Boolean);
-  if (given.length > 0) throw usageError(given.join(', '), 'only apply to DNS over TLS', 'name the server as tls://HOST');
+  if (given.length > 0) throw usageError(given.join(', '), 'only apply to DNS over TLS or HTTPS', 'name the server as tls://HOST or https://HOST');
 }
 
 /**

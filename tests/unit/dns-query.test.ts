@@ -75,3 +75,19 @@ describe('EDNS options in words', () => {
     );
   });
 });
+
+describe('padding appended in place (query.ts withPadding)', () => {
+  test('property: the same bytes as encoding the message again with a PADDING option (RFC 7830), with and without other options', () => {
+    fc.assert(
+      fc.property(name, fc.integer({ min: 0, max: 65535 }), fc.boolean(), fc.constantFrom(128, 468, 64), (n, id, nsid, padBlock) => {
+        const options = nsid ? [{ code: 3, data: Buffer.alloc(0) }] : [];
+        const padded = queryEncoder(withEdns({ padBlock, options }))(id, n, RecordType.A);
+        const unpadded = queryEncoder(withEdns({ padBlock: 0, options }))(id, n, RecordType.A);
+        const padding = (padBlock - ((unpadded.length + 4) % padBlock)) % padBlock;
+        const optionBytes = Buffer.concat([...options.map(() => Buffer.from([0, 3, 0, 0])), Buffer.from([0, 12, padding >> 8, padding & 0xff]), Buffer.alloc(padding)]);
+        const reference = encodeMessage({ id, rd: true, questions: [{ name: n, type: RecordType.A, class: 1 }], additionals: [{ name: '.', type: RecordType.OPT, class: 1232, ttl: 0, data: { kind: 'RAW', bytes: optionBytes } }] });
+        expect(padded).toEqual(reference);
+      }),
+    );
+  });
+});

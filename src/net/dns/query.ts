@@ -41,7 +41,10 @@ export function queryEncoder(options: QueryOptions): QueryEncoder {
   const { edns } = options;
   const plain = options.qclass === CLASS_IN && options.recurse && !options.ad && !options.cd;
   if (plain && edns === false) return (id, name, type) => encodeQuery(id, name, type, false);
-  if (plain && edns && edns.udpPayload === EDNS_UDP_PAYLOAD && !edns.do && edns.options.length === 0 && edns.padBlock === 0) return encodeQuery;
+  if (plain && edns && edns.udpPayload === EDNS_UDP_PAYLOAD && !edns.do && edns.options.length === 0) {
+    // The batch path over TLS and HTTPS pads (RFC 8467): the fast form, then the padding appended to its OPT record.
+    return edns.padBlock === 0 ? encodeQuery : (id, name, type) => withPadding(encodeQuery(id, name, type), 0, edns.padBlock);
+  }
   return (id, name, type) => encodeWith(options, id, name, type);
 }
 
@@ -52,10 +55,23 @@ function encodeWith(options: QueryOptions, id: number, name: string, type: numbe
   const opt = (data: Buffer) => ({ name: '.', type: RecordType.OPT, class: edns.udpPayload, ttl: edns.do ? 0x8000 : 0, data: { kind: 'RAW' as const, bytes: data } });
   const optionBytes = Buffer.concat(edns.options.map(optionWire));
   const unpadded = encodeMessage({ ...message, additionals: [opt(optionBytes)] });
-  if (edns.padBlock === 0) return unpadded;
+  return edns.padBlock === 0 ? unpadded : withPadding(unpadded, optionBytes.length, edns.padBlock);
+}
+
+/**
+ * A query whose last record is its OPT record, with `optionBytes` of options ending the
+ * message, padded to a multiple of `block` (RFC 7830): a PADDING option appended to the
+ * OPT record's RDATA, its RDLENGTH grown by as much. No second encoding of the message.
+ */
+function withPadding(unpadded: Buffer, optionBytes: number, block: number): Buffer {
   // RFC 7830: the padding option's own 4-byte header counts towards the block
-  const padding = (edns.padBlock - ((unpadded.length + 4) % edns.padBlock)) % edns.padBlock;
-  return encodeMessage({ ...message, additionals: [opt(Buffer.concat([optionBytes, optionWire({ code: EdnsCode.PADDING, data: Buffer.alloc(padding) })]))] });
+  const padding = (block - ((unpadded.length + 4) % block)) % block;
+  const padded = Buffer.alloc(unpadded.length + 4 + padding);
+  unpadded.copy(padded);
+  padded.writeUInt16BE(optionBytes + 4 + padding, unpadded.length - optionBytes - 2);
+  padded.writeUInt16BE(EdnsCode.PADDING, unpadded.length);
+  padded.writeUInt16BE(padding, unpadded.length + 2);
+  return padded;
 }
 
 function optionWire(option: EdnsOption): Buffer {

@@ -20,6 +20,7 @@ import { monotonicMs } from '../shared/deadline.js';
 import type { ChainValidator, SecurityStatus, SecurityVerdict, TrustChain } from '../dnssec/validate.js';
 import type { TrustAnchors } from '../dnssec/anchors.js';
 import { EXTRA_TYPES } from './types.js';
+import { dohPath } from './doh.js';
 
 /** The record types --dnssec shows as returned. */
 const DNSSEC_TYPES = new Set<number>([EXTRA_TYPES.RRSIG, EXTRA_TYPES.NSEC, EXTRA_TYPES.NSEC3, EXTRA_TYPES.DNSKEY, EXTRA_TYPES.DS]);
@@ -532,27 +533,31 @@ export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
   }
 }
 
-/** A server as given: its address, and how to reach it (`tls://`, `tcp://`, or UDP with TCP for truncated replies). */
+/** A server as given: its address, and how to reach it (`tls://`, `https://`, `tcp://`, or UDP with TCP for truncated replies). */
 export interface ServerSpec extends DnsServerAddress {
-  scheme: 'dns' | 'tcp' | 'tls';
-  /** The host as given: for TLS, the name the certificate must carry. */
+  scheme: 'dns' | 'tcp' | 'tls' | 'https';
+  /** The host as given: for TLS and HTTPS, the name the certificate must carry. */
   given: string;
+  /** DNS over HTTPS: the URL's path (`/dns-query` when none is written). */
+  path?: string;
 }
 
-const SCHEMES: Record<string, ServerSpec['scheme']> = { udp: 'dns', dns: 'dns', tcp: 'tcp', tls: 'tls' };
+const SCHEMES: Record<string, ServerSpec['scheme']> = { udp: 'dns', dns: 'dns', tcp: 'tcp', tls: 'tls', https: 'https' };
+const DEFAULT_PORTS: Record<ServerSpec['scheme'], number> = { dns: 53, tcp: 53, tls: 853, https: 443 };
 
 /**
- * `--server [tls://|tcp://]HOST[:PORT]`: an IPv4 or IPv6 literal (v6 with a port as
- * `[::1]:5353`), or a host name resolved once through the system resolver (the
- * address used is then shown). The port: the one written, else -p, else 53 (853 for TLS).
+ * `--server [tls://|https://|tcp://]HOST[:PORT]`: an IPv4 or IPv6 literal (v6 with a port
+ * as `[::1]:5353`), or a host name resolved once through the system resolver (the
+ * address used is then shown). The port: the one written, else -p, else 53 (853 for
+ * TLS, 443 for HTTPS). `https://HOST[:PORT][/PATH]` may name a path (RFC 8484's URI
+ * template without `{?dns}`; `/dns-query` when none).
  */
 export async function parseServer(input: string, family: 4 | 6 | undefined, timeoutMs: number, trace: TraceFn, portFlag?: number): Promise<ServerSpec> {
-  const prefixed = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(input);
-  const scheme = prefixed ? SCHEMES[prefixed[1]!.toLowerCase()] : 'dns';
-  if (!scheme) throw usageError(`bad --server '${input}'`, `'${prefixed![1]}://' is not a DNS transport sockkit speaks`, 'tls://HOST (DNS over TLS), tcp://HOST, or HOST for UDP');
-  const { host, port } = parseHostPort(prefixed ? prefixed[2]!.replace(/\/$/, '') : input, portFlag ?? (scheme === 'tls' ? 853 : 53));
+  const { scheme, authority, path } = splitServerSpec(input);
+  const { host, port } = parseHostPort(authority, portFlag ?? DEFAULT_PORTS[scheme]);
   if (port === 0) throw usageError(`bad --server '${input}'`, 'port 0 cannot be queried');
-  if (isIP(host)) return { host, port, scheme, given: host };
+  const withPath = path === undefined ? {} : { path };
+  if (isIP(host)) return { host, port, scheme, given: host, ...withPath };
   let addresses;
   try {
     addresses = await systemLookup(host, family, timeoutMs, trace);
@@ -562,5 +567,21 @@ export async function parseServer(input: string, family: 4 | 6 | undefined, time
   }
   const first = addresses[0];
   if (!first) throw new SockkitError('NOT_FOUND', `resolve --server ${host}`, 'no address');
-  return { host: first.address, port, scheme, given: host };
+  return { host: first.address, port, scheme, given: host, ...withPath };
+}
+
+/** Exported for the unit tests: a --server's scheme, its HOST[:PORT], and for https:// its path. */
+export function splitServerSpec(input: string): { scheme: ServerSpec['scheme']; authority: string; path?: string } {
+  const prefixed = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(input);
+  if (!prefixed) return { scheme: 'dns', authority: input };
+  const scheme = SCHEMES[prefixed[1]!.toLowerCase()];
+  if (!scheme) throw usageError(`bad --server '${input}'`, `'${prefixed[1]}://' is not a DNS transport sockkit speaks`, 'tls://HOST (DNS over TLS), https://HOST (DNS over HTTPS), tcp://HOST, or HOST for UDP');
+  const rest = prefixed[2]!;
+  if (scheme !== 'https') return { scheme, authority: rest.replace(/\/$/, '') };
+  // The authority ends at the first `/` (or `?`): an IPv6 literal is in brackets, so has none.
+  const end = rest.search(/[/?#]/);
+  const authority = end === -1 ? rest : rest.slice(0, end);
+  if (authority.includes('@')) throw usageError(`bad --server '${input}'`, 'user information (user@) has no place in a DoH server URL');
+  const tail = end === -1 ? '' : rest.slice(end);
+  return { scheme, authority, path: dohPath(input, tail.startsWith('?') ? `/${tail}` : tail) };
 }

@@ -94,6 +94,7 @@ export class Http2ClientConnection implements StreamOwner {
   private readonly reader: FrameReader;
   private readonly decoder: HpackDecoder;
   private readonly encoder = new HpackEncoder({ tableSize: DEFAULT_TABLE_SIZE, indexing: false, huffman: 'shorter' });
+  private lastEncoded?: { fields: HeaderField[]; block: Buffer };
   private readonly tracer: FrameTracer;
   private readonly streams = new Map<number, Http2Stream>();
   private readonly flushAfterRead = new Set<Http2Stream>();
@@ -188,7 +189,7 @@ export class Http2ClientConnection implements StreamOwner {
       stream.sendWindow = this.peer.initialWindow;
       this.streams.set(stream.id, stream);
       const hasBody = body !== undefined && body.length > 0;
-      this.sendHeaderBlock(stream.id, this.encoder.encode(fields), !hasBody);
+      this.sendHeaderBlock(stream.id, this.headerBlock(fields), !hasBody);
       if (hasBody) {
         stream.pendingBody = body;
         this.sendPendingBody(stream);
@@ -197,6 +198,16 @@ export class Http2ClientConnection implements StreamOwner {
       }
       stream.sentAt = performance.now();
     }
+  }
+
+  /**
+   * The header block of a field list. The encoder keeps no dynamic table, so a block
+   * depends on its fields alone: a caller that sends the same list again (a DoH batch's
+   * POSTs, one list for every 128-byte padded query) gets the last block back unencoded.
+   */
+  private headerBlock(fields: HeaderField[]): Buffer {
+    if (this.lastEncoded?.fields !== fields) this.lastEncoded = { fields, block: this.encoder.encode(fields) };
+    return this.lastEncoded.block;
   }
 
   /** Ends the connection politely (GOAWAY NO_ERROR) once the caller is done with it. */

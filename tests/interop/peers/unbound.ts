@@ -1,4 +1,5 @@
-// Starts unbound as a DNS-over-TLS server on 127.0.0.1 (a free port), answering only
+// Starts unbound as a DNS-over-TLS server on 127.0.0.1 (a free port), and with
+// `{ https: true }` as a DNS-over-HTTPS one on another (HTTP/2, path /dns-query), answering only
 // its own local data (never recursing anywhere), with a certificate from the test CA
 // (peers/nginx.ts: makeCertificates). Run in the foreground with its own config, never
 // the packaged service; stopped by its PID.
@@ -12,6 +13,8 @@ import { startProcess, waitFor, type Started } from '../../helpers/process.js';
 export interface UnboundPeer {
   /** The DoT port. */
   tlsPort: number;
+  /** The DoH port (0 unless asked for). */
+  httpsPort: number;
   dir: string;
   process: Started;
   stop: () => Promise<void>;
@@ -25,12 +28,15 @@ export const UNBOUND_LOCAL_DATA = [
 ];
 
 /** `cert`/`key`: the server's certificate (PEM files). */
-export async function startUnbound(cert: string, key: string, extraLocalData: string[] = []): Promise<UnboundPeer> {
+export async function startUnbound(cert: string, key: string, extraLocalData: string[] = [], options: { https?: boolean } = {}): Promise<UnboundPeer> {
   const dir = mkdtempSync(join(tmpdir(), 'sockkit-unbound-'));
   const tlsPort = await freeTcpPort();
+  let httpsPort = options.https ? await freeTcpPort() : 0;
+  while (httpsPort === tlsPort) httpsPort = await freeTcpPort();
+  const https = httpsPort ? `  interface: 127.0.0.1@${httpsPort}\n  https-port: ${httpsPort}\n` : '';
   const config = `server:
   interface: 127.0.0.1@${tlsPort}
-  tls-port: ${tlsPort}
+${https}  tls-port: ${tlsPort}
   tls-service-key: "${key}"
   tls-service-pem: "${cert}"
   do-daemonize: no
@@ -56,7 +62,7 @@ remote-control:
   writeFileSync(configPath, config);
   const unbound = startProcess('unbound', ['-d', '-c', configPath]);
   try {
-    await waitFor(() => listening(tlsPort), 10000, 'unbound to listen');
+    await waitFor(async () => (await listening(tlsPort)) && (!httpsPort || (await listening(httpsPort))), 10000, 'unbound to listen');
   } catch (err) {
     await unbound.stop();
     let log = '';
@@ -68,6 +74,7 @@ remote-control:
   }
   return {
     tlsPort,
+    httpsPort,
     dir,
     process: unbound,
     stop: async () => {
