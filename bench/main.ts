@@ -7,6 +7,7 @@ import { benchNtpNts } from './ntp-nts.js';
 import { benchResolve } from './resolve.js';
 import { benchResolveDot } from './resolve-dot.js';
 import { benchResolveDnssec } from './resolve-dnssec.js';
+import { benchResolveIterate } from './resolve-iterate.js';
 import { benchHttp } from './http.js';
 import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
@@ -21,6 +22,7 @@ const SUITES: Suite[] = [
   { name: 'resolve', run: () => benchResolve() },
   { name: 'resolve-dot', run: () => benchResolveDot() },
   { name: 'resolve-dnssec', run: () => benchResolveDnssec() },
+  { name: 'resolve-iterate', run: () => benchResolveIterate() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },

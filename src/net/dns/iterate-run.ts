@@ -1,9 +1,9 @@
-// resolve --iterate for a list of questions: one Iterator for the run (the zone cuts it
+// resolve --iterate for a list of questions: one IterativeResolver for the run (the zone cuts it
 // learns serve every later name), the questions one after another so that each one's
 // steps read in order, each result in resolve's shape plus its steps; with --validate,
 // the chain of trust is fetched through the same walk (DS from the parent's servers,
 // DNSKEY from the zone's), never from a recursive server.
-import { Iterator, toAnswer, type IterateOptions, type IterationOutcome, type IterationStep } from './iterate.js';
+import { IterativeResolver, toAnswer, type IterateOptions, type IterationOutcome, type IterationStep } from './iterate.js';
 import { fqdn } from './names.js';
 import { RecordType, typeName, typeNumber, type DnsRecord } from './packet.js';
 import type { ResolveQuestion, ResolveResult } from './resolve.js';
@@ -29,7 +29,7 @@ export interface IterateRunOptions extends IterateOptions {
 const DNSSEC_TYPES = new Set<number>([EXTRA_TYPES.RRSIG, EXTRA_TYPES.NSEC, EXTRA_TYPES.NSEC3, EXTRA_TYPES.DNSKEY, EXTRA_TYPES.DS]);
 
 export async function iterateAll(questions: ResolveQuestion[], options: IterateRunOptions): Promise<void> {
-  const iterator = new Iterator(options);
+  const iterator = new IterativeResolver(options);
   const validator = options.validate ? await validatorFor(iterator, options) : undefined;
   try {
     for (const question of questions) {
@@ -70,7 +70,7 @@ function resultOf(question: ResolveQuestion, queryName: string, type: number, ou
   return result;
 }
 
-async function validatorFor(iterator: Iterator, options: IterateRunOptions): Promise<ChainValidator> {
+async function validatorFor(iterator: IterativeResolver, options: IterateRunOptions): Promise<ChainValidator> {
   // node:crypto (which the validator loads) only with --validate
   const { ChainValidator } = await import('../dnssec/validate.js');
   const validator = new ChainValidator((name, type) => {

@@ -115,7 +115,7 @@ export function toAnswer(record: DnsRecord): ResolveAnswer {
   return { name: record.name, type: typeName(record.type), ttl: record.ttl, value: formatRecordData(record) };
 }
 
-export class Iterator {
+export class IterativeResolver {
   private readonly clients = new Map<string, DnsClient>();
   /** Zone cuts learned on the way (zone → its servers), so later walks start at the deepest one known. */
   private readonly cuts = new Map<string, NameServer[]>();
