@@ -69,6 +69,13 @@ describe('judging a reply on the way down', () => {
     expect(judge(reply(parts), zone, name, RecordType.A)).toEqual({ kind: 'lame', why });
   });
 
+  test('a referral with AA set by mistake (NS of a zone below, no SOA) is still a referral; with a SOA it is NODATA', () => {
+    const parts = { aa: true, authorities: [ns('example.test.', 'ns1.example.test.')] };
+    expect(judge(reply(parts), 'test.', name, RecordType.A)).toMatchObject({ kind: 'referral', zone: 'example.test.' });
+    expect(judge(reply({ ...parts, authorities: [...parts.authorities, soa('test.')] }), 'test.', name, RecordType.A).kind).toBe('nodata');
+    expect(judge(reply({ aa: true, authorities: [ns('example.test.', 'ns1.example.test.')] }), 'example.test.', name, RecordType.A).kind).toBe('nodata');
+  });
+
   test('authoritative answers and denials end the walk', () => {
     expect(judge(reply({ aa: true, answers: [a(name, '192.0.2.1')] }), 'example.test.', name, RecordType.A).kind).toBe('answer');
     expect(judge(reply({ aa: true, rcode: Rcode.NXDOMAIN, authorities: [soa('example.test.')] }), 'example.test.', name, RecordType.A).kind).toBe('nxdomain');

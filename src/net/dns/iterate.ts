@@ -93,7 +93,15 @@ class WalkError extends Error {
 type Judged =
   | { kind: 'referral'; zone: string; servers: NameServer[] }
   | { kind: 'answer' | 'nxdomain' | 'nodata'; message: DnsMessage }
-  | { kind: 'lame'; why: string };
+  | { kind: 'lame'; why: string; status?: ResolveStatus };
+
+/** Why one server (or one of its addresses) gave nothing usable. */
+interface ServerFailure {
+  who: string;
+  why: string;
+  /** timeout or unreachable when that is all it was; error otherwise. */
+  status: ResolveStatus;
+}
 
 interface Found {
   kind: 'answer' | 'nxdomain' | 'nodata';
@@ -218,8 +226,7 @@ export class IterativeResolver {
    * addresses are looked up then) until one gives a usable reply.
    */
   private async askZone(zone: string, servers: NameServer[], name: string, type: number, steps: IterationStep[], depth: number): Promise<Found | Extract<Judged, { kind: 'referral' }>> {
-    const failures: string[] = [];
-    let allTimedOut = true;
+    const failures: ServerFailure[] = [];
     // glued servers first (no look-up needed), each group by name: the same walk every run
     const ordered = [...servers].sort((a, b) => Number(a.addresses.length === 0) - Number(b.addresses.length === 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const server of ordered) {
@@ -228,23 +235,20 @@ export class IterativeResolver {
         addresses = this.usable(server.addresses.length > 0 ? server.addresses : await this.lookUp(server.name, steps, depth));
       } catch (err) {
         if (!(err instanceof WalkError) || err.fatal) throw err;
-        failures.push(`${server.name}: no address (${err.message})`);
-        allTimedOut &&= err.status === 'timeout';
+        failures.push({ who: server.name, why: `no address (${err.message})`, status: err.status });
         continue;
       }
       if (addresses.length === 0) {
-        failures.push(`${server.name}: no ${this.options.family === 6 ? 'IPv6 ' : this.options.family === 4 ? 'IPv4 ' : ''}address`);
-        allTimedOut = false;
+        failures.push({ who: server.name, why: `no ${this.options.family === 6 ? 'IPv6 ' : this.options.family === 4 ? 'IPv4 ' : ''}address`, status: 'error' });
       }
       for (const address of addresses) {
         const reply = await this.askServer(zone, server.name, address, name, type, steps, depth);
         if (reply.kind === 'referral') return reply;
         if (reply.kind !== 'lame') return { kind: reply.kind, message: reply.message, server: formatHostPort(address, this.options.port) };
-        failures.push(`${server.name} (${address}): ${reply.why}`);
-        allTimedOut &&= reply.why.startsWith('timed out');
+        failures.push({ who: `${server.name} (${address})`, why: reply.why, status: reply.status ?? 'error' });
       }
     }
-    throw new WalkError(allTimedOut && failures.length > 0 ? 'timeout' : 'error', `no server of ${zone} gave a usable reply for ${typeName(type)} ${name}: ${failures.join('; ') || 'it has none'}`);
+    throw zoneFailure(zone, name, type, failures);
   }
 
   /** The addresses the family allows (-4, -6), IPv4 first. */
@@ -292,7 +296,7 @@ export class IterativeResolver {
     const started = monotonicMs();
     const reply = await this.query(address, name, type, budget);
     step.timeMs = Math.round((monotonicMs() - started) * 1000) / 1000;
-    const judged = reply instanceof SockkitError ? { kind: 'lame' as const, why: reply.why } : judge(reply, zone, name, type);
+    const judged: Judged = reply instanceof SockkitError ? { kind: 'lame', why: reply.why, status: failureStatus(reply) } : judge(reply, zone, name, type);
     describeStep(step, judged, name, type);
     steps.push(step);
     return judged;
@@ -324,6 +328,21 @@ export class IterativeResolver {
   }
 }
 
+/** No server of the zone gave a usable reply: why, each (or all at once when they all say the same). */
+function zoneFailure(zone: string, name: string, type: number, failures: ServerFailure[]): WalkError {
+  const statuses = new Set(failures.map((f) => f.status));
+  const status = statuses.size === 1 ? failures[0]!.status : 'error';
+  const head = `no server of ${zone} gave a usable reply for ${typeName(type)} ${name}`;
+  if (failures.length === 0) return new WalkError('error', `${head}: it has none`);
+  const reasons = new Set(failures.map((f) => f.why));
+  if (failures.length > 1 && reasons.size === 1) return new WalkError(status, `${head}: all ${failures.length} tried: ${failures[0]!.why}`);
+  return new WalkError(status, `${head}: ${failures.map((f) => `${f.who}: ${f.why}`).join('; ')}`);
+}
+
+function failureStatus(err: SockkitError): ResolveStatus {
+  return err.code === 'TIMEOUT' ? 'timeout' : err.code === 'UNREACHABLE' ? 'unreachable' : 'error';
+}
+
 /**
  * What a reply from a server of `zone` means for the walk to `name` (RFC 1034 §5.3.3):
  * an authoritative answer or denial, a referral to a zone closer to the name, or a lame
@@ -340,6 +359,9 @@ export function judge(message: DnsMessage, zone: string, name: string, type: num
   }
   const ns = message.authorities.filter((r) => r.type === RecordType.NS && r.data.kind === 'NAME');
   if (!message.aa && ns.length > 0) return referral(message, ns, zone, name);
+  // some servers set AA on a referral: NS of a zone below, and no SOA that would make it a NODATA
+  const soa = message.authorities.some((r) => r.type === RecordType.SOA);
+  if (ns.length > 0 && !soa && labelCount(ns[0]!.name) > labelCount(zone)) return referral(message, ns, zone, name);
   if (message.aa) return { kind: 'nodata', message };
   return { kind: 'lame', why: 'no AA and no referral: not a server of the zone' };
 }
