@@ -8,6 +8,7 @@ import { benchResolve } from './resolve.js';
 import { benchResolveDot } from './resolve-dot.js';
 import { benchResolveDoh } from './resolve-doh.js';
 import { benchResolveDnssec } from './resolve-dnssec.js';
+import { benchResolveIterate } from './resolve-iterate.js';
 import { benchHttp } from './http.js';
 import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
@@ -23,6 +24,7 @@ const SUITES: Suite[] = [
   { name: 'resolve-dot', run: () => benchResolveDot() },
   { name: 'resolve-doh', run: () => benchResolveDoh() },
   { name: 'resolve-dnssec', run: () => benchResolveDnssec() },
+  { name: 'resolve-iterate', run: () => benchResolveIterate() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },

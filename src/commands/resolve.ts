@@ -21,12 +21,13 @@ import { CLASS_IN, EDNS_UDP_PAYLOAD, type EdnsOption } from '../net/dns/packet.j
 import { AnchorError, IANA_ROOT_ANCHORS, parseTrustAnchors, type TrustAnchors } from '../net/dnssec/anchors.js';
 import { DnssecFormatError } from '../net/dnssec/records.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
+import { runIterate } from './resolve-iterate.js';
 
 const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'DNAME', 'DNSKEY', 'DS', 'RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM', 'CDS', 'CDNSKEY', 'TLSA', 'SSHFP', 'HTTPS', 'SVCB', 'NAPTR', 'URI', 'HINFO', 'LOC', 'ANY', 'AXFR'];
 /** Meta types that are not questions a stub asks (RFC 6895 §3.1): transfers and transaction signatures. */
 const NOT_QUESTIONS = new Set([RecordType.OPT, 249, 250, 251]);
 
-interface ResolveArgs {
+export interface ResolveArgs {
   names: string[];
   server?: string[];
   resolvConf?: string;
@@ -60,6 +61,8 @@ interface ResolveArgs {
   validate?: boolean;
   trustAnchor?: string;
   chain?: boolean;
+  iterate?: boolean;
+  rootHints?: string;
 }
 
 const command = defineCommand<ResolveArgs>({
@@ -117,6 +120,8 @@ const command = defineCommand<ResolveArgs>({
     dnssec: { type: 'boolean', describe: 'set the DO bit and show the RRSIG, NSEC, NSEC3, DNSKEY and DS records returned' },
     validate: { type: 'boolean', describe: 'validate each answer with DNSSEC from the root (or --trust-anchor): secure, insecure, bogus (exit 7) or indeterminate' },
     chain: { type: 'boolean', describe: 'with --validate: explain the chain of trust of each secure answer, top down (keys, the DS that links each zone, the signing key, the validity window)' },
+    iterate: { type: 'boolean', describe: "resolve from the root servers down, following referrals, and show each step (dig +trace); -p applies to every server" },
+    'root-hints': { type: 'string', requiresArg: true, describe: "--iterate from this file's root servers (named.root format: NS and A/AAAA lines) instead of IANA's built-in hints" },
     'trust-anchor': { type: 'string', requiresArg: true, describe: "--validate from this file's DS or DNSKEY lines (presentation form) instead of the IANA root keys" },
     'max-records': { type: 'number', default: 1_000_000, requiresArg: true, limit: { kind: 'integer', min: 1, max: 100_000_000 }, describe: 'AXFR: the most records a zone transfer may bring' },
     file: { alias: 'f', type: 'string', requiresArg: true, describe: 'read names from this file, one per line (as -, the same bounds)' },
@@ -135,6 +140,7 @@ const command = defineCommand<ResolveArgs>({
     ['sockkit resolve - --server 127.0.0.1 --short < names.txt', 'a list of names from stdin, 50 at a time'],
     ['sockkit resolve example.com @https://dns.example/dns-query --type MX', 'DNS over HTTPS (RFC 8484): every question a stream of one HTTP/2 connection'],
     ['sockkit resolve www.example.com @127.0.0.1 --validate', 'is the answer signed all the way from the root keys? (DNSSEC)'],
+    ['sockkit resolve www.example.com --iterate', 'from the root servers down, each referral shown (dig +trace)'],
   ],
   defaultTimeoutSeconds: 5,
   run: async (args, ctx) => runResolve(args, ctx),
@@ -150,6 +156,7 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   const names = await readNames(forms.names, args.reverse ?? [], args.file);
   const types = parseTypes(args.type);
   const serverInputs = [...(args.server ?? []).map(String), ...forms.servers];
+  if (args.iterate || args.rootHints !== undefined) return runIterate(args, ctx, names, types, serverInputs.length > 0);
   const serversForAll = serverInputs.length > 0 || args.resolvConf !== undefined;
   const questions = planQuestions(names, types, serversForAll, family);
   const needsServers = questions.some((q) => q.viaServers);
@@ -227,7 +234,7 @@ function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, 
 }
 
 /** The header bits, class and EDNS record of every query, from the flags. */
-function queryOptions(args: ResolveArgs): QueryOptions {
+export function queryOptions(args: ResolveArgs): QueryOptions {
   const edns = args.edns !== false;
   const wantsEdns = [args.bufsize !== undefined && '--bufsize', args.nsid && '--nsid', args.ecs !== undefined && '--ecs', args.cookie && '--cookie', args.padding && '--padding'].filter(Boolean);
   if (!edns && wantsEdns.length > 0) throw usageError(`--no-edns with ${wantsEdns.join(', ')}`, 'those are EDNS options: they need the OPT record --no-edns leaves out');
@@ -246,7 +253,7 @@ function queryOptions(args: ResolveArgs): QueryOptions {
 }
 
 /** --validate's trust anchors (the IANA root keys, or --trust-anchor's), after checking the flags go together. */
-async function validationOptions(args: ResolveArgs, needsServers: boolean, query: QueryOptions): Promise<{ anchors: TrustAnchors; chain: boolean } | undefined> {
+export async function validationOptions(args: ResolveArgs, needsServers: boolean, query: QueryOptions): Promise<{ anchors: TrustAnchors; chain: boolean } | undefined> {
   if (!args.validate) {
     if (args.trustAnchor !== undefined) throw usageError('--trust-anchor', 'is for --validate', 'add --validate');
     if (args.chain) throw usageError('--chain', 'explains what --validate found', 'add --validate');

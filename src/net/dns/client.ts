@@ -273,7 +273,13 @@ export class DnsClient implements DnsTransport {
       });
       // A connected UDP socket: the kernel drops datagrams from any other address or
       // port, and an ICMP "port unreachable" comes back as ECONNREFUSED.
-      socket.connect(this.server.port, this.server.host, () => {
+      // Node hands a failed connect (ENETUNREACH: no route) to this callback, not to 'error'
+      socket.connect(this.server.port, this.server.host, (err?: Error) => {
+        if (err) {
+          socket.close();
+          reject(err);
+          return;
+        }
         socket.removeAllListeners('error');
         // Room for the replies of a whole batch in flight: the default buffer (~208 KB of
         // kernel accounting) drops replies once a couple of hundred arrive at once.

@@ -26,12 +26,12 @@ export interface SignedHierarchy {
 const SOA = (zone: string) => `${zone} 3600 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300`;
 
 /** Keys: a KSK and a ZSK of one algorithm for a zone; returns their base names. */
-function keygen(dir: string, zone: string, algorithm: string): { ksk: string; zsk: string } {
+export function keygen(dir: string, zone: string, algorithm: string): { ksk: string; zsk: string } {
   const run = (ksk: boolean) => execFileSync('ldns-keygen', ['-a', algorithm, ...(ksk ? ['-k'] : []), ...(algorithm.startsWith('RSA') ? ['-b', '1024'] : []), zone], { cwd: dir }).toString().trim();
   return { ksk: run(true), zsk: run(false) };
 }
 
-function sign(dir: string, zone: string, file: string, lines: string[], keys: { ksk: string; zsk: string }, window: string[] = []): string {
+export function sign(dir: string, zone: string, file: string, lines: string[], keys: { ksk: string; zsk: string }, window: string[] = []): string {
   const path = join(dir, file);
   const keyLines = [keys.ksk, keys.zsk].map((k) => readFileSync(join(dir, `${k}.key`), 'utf8').trim());
   writeFileSync(path, [`$ORIGIN ${zone}`, '$TTL 3600', ...lines, ...keyLines, ''].join('\n'));
@@ -39,7 +39,7 @@ function sign(dir: string, zone: string, file: string, lines: string[], keys: { 
   return `${file}.signed`;
 }
 
-function ds(dir: string, key: string): string {
+export function ds(dir: string, key: string): string {
   return execFileSync('ldns-key2ds', ['-n', '-2', `${key}.key`], { cwd: dir }).toString().trim();
 }
 
