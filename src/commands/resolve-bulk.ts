@@ -3,7 +3,7 @@
 // at a terminal. resolve.ts hands over here once the servers and flags are settled.
 import type { CommandContext } from './common.js';
 import { usageError } from '../net/shared/errors.js';
-import { exitCodeFor, worstExitCode } from '../exit-codes.js';
+import { ExitCode, exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { arrayLines, concatLines, fileLines, stdinLines, type LineSource } from '../net/shared/line-reader.js';
 import { parseQueryName } from '../net/dns/names.js';
 import { RecordType } from '../net/dns/packet.js';
@@ -27,7 +27,7 @@ export function bulkNeedsServers(types: number[] | undefined, serversForAll: boo
 }
 
 /** -f FILE's lines, then the command line's names with `-` standing for stdin's lines, then -x's addresses. */
-export function bulkSource(names: string[], reverse: string[], file: string | undefined): LineSource {
+export function bulkSource(names: string[], reverse: string[], file: string | undefined): LineSource & { label: string } {
   for (const address of reverse) {
     if (!parseQueryName(address).address) throw usageError(`bad -x '${address}'`, 'not an IP address', '-x takes an address to look up in reverse');
   }
@@ -44,7 +44,8 @@ export function bulkSource(names: string[], reverse: string[], file: string | un
     sources.push(stdinLines(MAX_LINE_BYTES, 'names from stdin'));
   }
   sources.push(arrayLines([...literal, ...reverse]));
-  return concatLines(sources);
+  const label = names.includes('-') ? 'stdin' : String(file);
+  return Object.assign(concatLines(sources), { label });
 }
 
 export interface BulkRunOptions {
@@ -64,13 +65,14 @@ export interface BulkRunOptions {
 }
 
 /** Runs the list; the exit code is the worst of its results. */
-export async function runBulk(source: LineSource, options: BulkRunOptions, ctx: CommandContext): Promise<number> {
+export async function runBulk(source: LineSource & { label: string }, options: BulkRunOptions, ctx: CommandContext): Promise<number> {
   const printer = new ResolveStreamPrinter(ctx.term, options.mode, options.validate !== undefined, options.validate?.chain === true, true);
   const counters: BulkCounters = { names: 0, queries: 0, namesDone: 0 };
   const live = BulkProgress.wanted(ctx.term);
   const progress = new BulkProgress(ctx.term, counters, live, options.summary || live);
   if (live && ctx.term.isStdoutTTY) printer.beforeWrite = () => progress.erase();
   let worst = 0;
+  let invalid = 0;
   try {
     await resolveStream(source, {
       ...options,
@@ -82,6 +84,11 @@ export async function runBulk(source: LineSource, options: BulkRunOptions, ctx: 
       onResult: (result) => {
         const code = statusErrorCode(result);
         if (code) worst = worstExitCode([worst, exitCodeFor(code)]);
+        if (result.status === 'invalid') {
+          invalid++;
+          // --short says why on stderr itself
+          if (options.mode !== 'short' && !ctx.term.quiet) ctx.term.err(`${ctx.term.prefix}: ${result.error}`);
+        }
         progress.tally(result);
         printer.print(result);
       },
@@ -90,7 +97,8 @@ export async function runBulk(source: LineSource, options: BulkRunOptions, ctx: 
     printer.flush();
     progress.stop();
   }
-  if (counters.names === 0) throw usageError('no names', 'the list had none (one per line; blank lines and # comments are skipped)');
+  if (counters.names === 0) throw usageError('no names', `${source.label} had no names (one per line; blank lines and # comments are skipped)`);
   printer.finish();
-  return worst;
+  // a list with lines that are no names is bad input, whatever its names gave (but an interrupt)
+  return invalid > 0 && worst !== ExitCode.INTERRUPTED && worst !== ExitCode.UNEXPECTED ? ExitCode.USAGE : worst;
 }

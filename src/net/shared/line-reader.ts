@@ -8,7 +8,7 @@ import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SockkitError, usageError } from './errors.js';
-import { formatBytes } from './read-input.js';
+import { fileError, formatBytes, nonRegularKind } from './read-input.js';
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -196,17 +196,16 @@ export function fileLines(path: string, maxLineBytes: number): LineSource {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(path, code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot read it (${code ?? String(err)})`);
+    throw fileError(path, err);
   }
   try {
     const stat = fstatSync(fd);
     if (stat.isFile()) return new ChunkLines(new FilePuller(fd, true), maxLineBytes, path);
     if (stat.isFIFO()) return new ChunkLines(new StreamPuller(new Socket({ fd, readable: true, writable: false }), path), maxLineBytes, path);
-    throw usageError(path, `${stat.isDirectory() ? 'a directory' : stat.isSocket() ? 'a socket' : 'a device'}, not a regular file`);
+    throw usageError(path, `${nonRegularKind(stat)}, not a regular file`);
   } catch (err) {
     closeSync(fd);
-    throw err instanceof SockkitError ? err : usageError(path, String(err));
+    throw err instanceof SockkitError ? err : fileError(path, err);
   }
 }
 
