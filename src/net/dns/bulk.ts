@@ -287,7 +287,9 @@ export function mergeFamilies([a, aaaa]: ResolveResult[]): ResolveResult {
     timeMs: Math.max(a!.timeMs, aaaa!.timeMs),
     answers: [...a!.answers, ...aaaa!.answers.filter((x) => !seen.has(`${x.name}\t${x.type}\t${x.value}`))],
   };
-  if (failed.length > 0) merged.error = failed.map((p) => `${p.type}: ${p.error ?? p.status.toUpperCase()}`).join('; ');
+  const why = failed.map((p) => p.error ?? p.status.toUpperCase());
+  // the same failure for both (a dead server) once; else each with its family
+  if (failed.length > 0) merged.error = failed.length === 2 && why[0] === why[1] ? why[0] : failed.map((p, i) => `${p.type}: ${why[i]}`).join('; ');
   const extended = parts.flatMap((p) => p.extendedErrors ?? []);
   if (extended.length > 0) merged.extendedErrors = [...new Set(extended)];
   const ignored = parts.flatMap((p) => p.ignored ?? []);

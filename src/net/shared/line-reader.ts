@@ -88,8 +88,8 @@ class ChunkLines implements LineSource {
   }
 
   private hand(line: string): string {
-    this.lineNumber++;
     this.checkLength(line);
+    this.lineNumber++;
     return line.endsWith('\r') ? line.slice(0, -1) : line;
   }
 
