@@ -74,6 +74,12 @@ export const FAMILY_OPTIONS: OptionSpecs = {
   ipv4: { alias: '4', type: 'boolean', describe: 'use IPv4 only' },
   ipv6: { alias: '6', type: 'boolean', describe: 'use IPv6 only' },
 };
+/** A list of names streamed (`resolve -`, `-f FILE`): its pace and its account. */
+export const BULK_OPTIONS: OptionSpecs = {
+  rate: { type: 'number', requiresArg: true, limit: { kind: 'integer', min: 1, max: 1_000_000 }, describe: 'with - or -f: start at most N queries a second (a ceiling; retransmissions not counted)' },
+  summary: { type: 'boolean', describe: 'with - or -f: a summary line on stderr at the end (names, answered, nxdomain, errors, q/s), also when stderr is not a terminal' },
+};
+
 export const FAMILY_CONFLICT: [string, string] = ['ipv4', 'ipv6'];
 
 /** Flags every command knows besides its options: yargs' own. */

@@ -2,7 +2,8 @@
 // (getaddrinfo) or, with --server, by asking one DNS server directly over UDP/TCP.
 import { fillRandom } from '../net/shared/random.js';
 import { defineCommand, familyOf, type CommandContext } from './common.js';
-import { FAMILY_CONFLICT, FAMILY_OPTIONS, flagTable, GLOBAL_OPTIONS } from './options.js';
+import { BULK_OPTIONS, FAMILY_CONFLICT, FAMILY_OPTIONS, flagTable, GLOBAL_OPTIONS } from './options.js';
+import { bulkNeedsServers, bulkSource, isBulkRun, runBulk } from './resolve-bulk.js';
 import { usageError } from '../net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { readBoundedFile, readStdin } from '../net/shared/read-input.js';
@@ -63,6 +64,8 @@ export interface ResolveArgs {
   chain?: boolean;
   iterate?: boolean;
   rootHints?: string;
+  rate?: number;
+  summary?: boolean;
 }
 
 const command = defineCommand<ResolveArgs>({
@@ -128,6 +131,7 @@ const command = defineCommand<ResolveArgs>({
     ndjson: { type: 'boolean', describe: 'one JSON object per result, one per line, streamed in input order (the --json fields)' },
     short: { type: 'boolean', default: false, describe: 'print only the values, one per line' },
     concurrency: { alias: 'c', type: 'number', default: 50, requiresArg: true, limit: { kind: 'integer', min: 1, max: 10_000 }, describe: 'questions in flight at once' },
+    ...BULK_OPTIONS,
     ...FAMILY_OPTIONS,
   },
   conflicts: [FAMILY_CONFLICT],
@@ -153,13 +157,17 @@ const RESOLVE_FLAGS = new Set([...flagTable({ ...GLOBAL_OPTIONS, ...command.comm
 async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<number> {
   const family = familyOf(args);
   const forms = readDigForms((args.names ?? []).map(String), (flag) => RESOLVE_FLAGS.has(flag));
-  const names = await readNames(forms.names, args.reverse ?? [], args.file);
+  // `-` and -f stream their names (resolve-bulk.ts): nothing is read before the run
+  // (--iterate walks one name at a time and reads its list whole.)
+  const iterate = args.iterate || args.rootHints !== undefined;
+  const bulk = !iterate && isBulkRun(forms.names, args.file);
+  const names = bulk ? [] : await readNames(forms.names, args.reverse ?? [], args.file);
   const types = parseTypes(args.type);
   const serverInputs = [...(args.server ?? []).map(String), ...forms.servers];
-  if (args.iterate || args.rootHints !== undefined) return runIterate(args, ctx, names, types, serverInputs.length > 0);
+  if (iterate) return runIterate(args, ctx, names, types, serverInputs.length > 0);
   const serversForAll = serverInputs.length > 0 || args.resolvConf !== undefined;
   const questions = planQuestions(names, types, serversForAll, family);
-  const needsServers = questions.some((q) => q.viaServers);
+  const needsServers = bulk ? bulkNeedsServers(types, serversForAll) : questions.some((q) => q.viaServers);
   if (!needsServers && args.port !== undefined) {
     throw usageError('-p / --port', 'names the port of a DNS server', 'add @SERVER or --server ADDRESS');
   }
@@ -175,6 +183,14 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   if (args.ndjson && (ctx.term.json || args.short || args.verbose)) throw usageError('--ndjson', 'is an output form of its own', 'drop --json, --short or -v');
   const verbose = args.verbose === true && !ctx.term.json && !args.short;
   const mode = args.ndjson ? 'ndjson' : args.short ? 'short' : verbose ? 'verbose' : 'plain';
+  if (bulk) {
+    const source = bulkSource(forms.names, (args.reverse ?? []).map(String), args.file === undefined ? undefined : String(args.file));
+    const detail = ctx.term.json || verbose || args.ndjson === true;
+    const common = { servers, serversForAll, types, family, qclass: query.qclass, detail, maxRecords: args.maxRecords, dnssec: args.dnssec === true, validate };
+    return runBulk(source, { ...common, mode: ctx.term.json ? 'json' : mode, concurrency: args.concurrency, ratePerSecond: args.rate, summary: args.summary === true }, ctx);
+  }
+  const bulkOnly = [args.rate !== undefined && '--rate', args.summary && '--summary'].filter(Boolean);
+  if (bulkOnly.length > 0) throw usageError(bulkOnly.join(', '), 'for a list of names (- or -f FILE)', 'give the names on stdin or in a file');
   const streaming = !ctx.term.json && (mode !== 'plain' || !ctx.term.isStdoutTTY) ? new ResolveStreamPrinter(ctx.term, mode, args.validate === true, args.chain === true) : undefined;
   await resolveAll(questions, {
     servers,

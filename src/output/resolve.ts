@@ -52,6 +52,7 @@ const STATUS_STYLE: Record<ResolveResult['status'], Style> = {
   unreachable: 'red',
   tls: 'red',
   error: 'red',
+  invalid: 'red',
 };
 
 /** `secure`, or `bogus (signature expired 2026-…)`: the status and, when not secure, why. */
@@ -117,14 +118,27 @@ export function formatChainPlain(result: ResolveResult, chain: TrustChain): stri
  * Piped: the table's columns as tab-separated lines.
  * Values never hold tabs or newlines: TXT/CAA bytes below 0x20 are \DDD-escaped.
  */
-export function formatResolvePlain(result: ResolveResult, security = false): string {
+export function formatResolvePlain(result: ResolveResult, security = false, oneLine = false): string {
   let text = '';
   // --validate: the security status is a last column, so the others keep their places
   const last = security ? `\t${securityText(result)}` : '';
-  for (const row of rowsOf(result)) {
+  const rows = oneLine ? addressesOnOneRow(result) : rowsOf(result);
+  for (const row of rows) {
     text += `${row.owner}\t${row.type}\t${row.ttl ?? ''}\t${row.value}\t${result.server}\t${result.timeMs.toFixed(1)}${last}\n`;
   }
   return text;
+}
+
+/**
+ * A bulk run's A+AAAA result (and getaddrinfo's) as one row: the name asked, every
+ * address space-separated, the lowest TTL; the CNAME hops stay in --json.
+ */
+function addressesOnOneRow(result: ResolveResult): ResolveRow[] {
+  if (result.type !== 'A/AAAA' || result.status !== 'ok') return rowsOf(result);
+  const addresses = result.answers.filter((a) => a.type === 'A' || a.type === 'AAAA');
+  if (addresses.length === 0) return rowsOf(result);
+  const ttls = addresses.map((a) => a.ttl).filter((t): t is number => t !== null);
+  return [{ result, owner: displayName(result), type: result.type, ttl: ttls.length > 0 ? Math.min(...ttls) : null, value: addresses.map((a) => a.value).join(' ') }];
 }
 
 /** --short: only the values, one per line. */
@@ -144,17 +158,26 @@ export function formatResolveShort(result: ResolveResult): string {
 export class ResolveStreamPrinter {
   private pending = '';
   private scheduled = false;
+  private printed = 0;
+  /** Called before anything is written to stdout (a progress line on the same terminal is erased first). */
+  beforeWrite?: () => void;
 
   constructor(
     private readonly term: Terminal,
-    private readonly mode: 'plain' | 'short' | 'verbose' | 'ndjson',
+    private readonly mode: 'plain' | 'short' | 'verbose' | 'ndjson' | 'json',
     private readonly security = false,
     private readonly chain = false,
+    /** A bulk run: each A+AAAA result on one line (formatResolvePlain). */
+    private readonly oneLine = false,
   ) {}
 
   print(result: ResolveResult): void {
     if (this.mode === 'ndjson') {
       this.pending += `${jsonText(resolveJsonRecord(result))}\n`;
+    } else if (this.mode === 'json') {
+      // the array printJson would write, one element at a time: never the whole list in memory
+      if (this.printed === 0) this.term.printedDocument = true;
+      this.pending += `${this.printed === 0 ? '[\n' : ',\n'}  ${jsonText(resolveJsonRecord(result), 2).replaceAll('\n', '\n  ')}`;
     } else if (this.mode === 'verbose') {
       this.pending += formatResolveVerbose(result);
     } else if (this.mode === 'short') {
@@ -165,9 +188,10 @@ export class ResolveStreamPrinter {
         this.term.err(`${this.term.prefix}: ${displayName(result)} ${result.type}: ${why}`);
       }
     } else {
-      this.pending += formatResolvePlain(result, this.security);
+      this.pending += formatResolvePlain(result, this.security, this.oneLine);
       if (this.chain && result.chain) this.pending += formatChainPlain(result, result.chain);
     }
+    this.printed++;
     if (this.pending.length >= 64 * 1024) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -179,9 +203,19 @@ export class ResolveStreamPrinter {
   flush(): void {
     this.scheduled = false;
     if (this.pending === '') return;
+    this.beforeWrite?.();
     const taken = this.term.stdout.write(this.pending);
     this.pending = '';
     if (!taken) this.waitForDrain();
+  }
+
+  /** The last write: with --json, the end of the array (an empty one when nothing came). */
+  finish(): void {
+    if (this.mode === 'json') {
+      this.pending += this.printed === 0 ? '[]\n' : '\n]\n';
+      this.term.printedDocument = true;
+    }
+    this.flush();
   }
 
   /**

@@ -79,12 +79,17 @@ describe("resolve: dig's forms against a recording DNS server", () => {
     expect(server.received).toEqual([]);
   });
 
-  test('from stdin too: one bad line stops the run before any query', async () => {
+  test('from stdin (streamed): a bad line is never sent; it gets its own INVALID result in its place, and exit 2', async () => {
     server.received.length = 0;
     const r = await runSockkit(['resolve', '-', '--server', `127.0.0.1:${server.port}`], { input: 'good.test\n@x\n+tcp\n' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad name '@x'.*@SERVER/);
-    expect(server.received).toEqual([]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3); // one line per input line, in input order
+    expect(lines[0]).toMatch(/^good\.test\tA\/AAAA\t/);
+    expect(lines[1]).toMatch(/^@x\tA\/AAAA\t\tINVALID \(bad name '@x': /);
+    expect(lines[2]).toMatch(/^\+tcp\tA\/AAAA\t\tINVALID \(bad name '\+tcp': /);
+    expect(server.received.map((q) => q.name)).toEqual(['good.test.', 'good.test.']); // A and AAAA, nothing else
   });
 
   test('-f FILE reads names as - does; --ndjson streams one JSON object per result, in input order', async () => {
@@ -103,7 +108,7 @@ describe("resolve: dig's forms against a recording DNS server", () => {
       writeFileSync(bad, 'ok.test\n+tcp\n');
       const refused = await runSockkit(['resolve', '-f', bad, `@127.0.0.1:${server.port}`]);
       expect(refused.code).toBe(2);
-      expect(server.received).toHaveLength(3);
+      expect(server.received.slice(3).map((q) => q.name)).toEqual(['ok.test.', 'ok.test.']); // A and AAAA; '+tcp' never sent
       const device = await runSockkit(['resolve', '-f', '/dev/zero', `@127.0.0.1:${server.port}`]);
       expect(device.code).toBe(2);
       expect(device.stderr).toMatch(/\/dev\/zero: a character device, not a regular file/);

@@ -26,8 +26,8 @@ import { dohPath } from './doh.js';
 const DNSSEC_TYPES = new Set<number>([EXTRA_TYPES.RRSIG, EXTRA_TYPES.NSEC, EXTRA_TYPES.NSEC3, EXTRA_TYPES.DNSKEY, EXTRA_TYPES.DS]);
 const fqdnLower = (name: string) => (name.endsWith('.') ? name : `${name}.`).toLowerCase();
 
-/** `refused` is the server's REFUSED RCODE; `unreachable` means no server listens (ICMP). */
-export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'tls' | 'error';
+/** `refused` is the server's REFUSED RCODE; `unreachable` means no server listens (ICMP); `invalid`: a line of a list that is no name (never asked). */
+export type ResolveStatus = 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'tls' | 'error' | 'invalid';
 
 export interface ResolveAnswer {
   /** Owner name of the record (FQDN); differs from the question along a CNAME chain. */
@@ -162,7 +162,7 @@ function systemFamily(types: number[] | undefined, family: 4 | 6 | undefined): 4
 }
 
 /** One unit of work: a question and the servers it goes to (none: the system resolver). */
-interface Job {
+export interface Job {
   question: ResolveQuestion;
   transports: DnsTransport[];
 }
@@ -279,7 +279,7 @@ const TRY_NEXT_SERVER = new Set<ResolveStatus>(['timeout', 'unreachable', 'servf
  * gives an answer (any answer but a failure), each within its share of the budget.
  * `done` gets the result of the last server asked, or an INTERRUPTED error.
  */
-function askServers(job: Job, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
+export function askServers(job: Job, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
   const started = monotonicMs();
   const deadline = started + options.timeoutMs;
   const conf = options.servers?.conf;
@@ -409,7 +409,7 @@ async function transferOne(question: ResolveQuestion, transport: DnsTransport, b
 }
 
 /** One question to the system resolver (getaddrinfo / getnameinfo); never rejects. */
-async function askSystem(question: ResolveQuestion, options: ResolveOptions): Promise<ResolveResult> {
+export async function askSystem(question: ResolveQuestion, options: ResolveOptions): Promise<ResolveResult> {
   const { name } = question;
   const result = resultBase(question, undefined, name.ascii);
   const started = monotonicMs();
@@ -530,6 +530,8 @@ export function statusErrorCode(result: ResolveResult): ErrorCode | undefined {
     case 'refused':
     case 'error':
       return 'PROTOCOL';
+    case 'invalid':
+      return 'USAGE';
   }
 }
 

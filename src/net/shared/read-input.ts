@@ -188,7 +188,7 @@ async function readFifo(fd: number, input: LimitedInput): Promise<void> {
   }
 }
 
-function nonRegularKind(stat: Stats): string {
+export function nonRegularKind(stat: Stats): string {
   if (stat.isDirectory()) return 'a directory';
   if (stat.isCharacterDevice()) return 'a character device';
   if (stat.isBlockDevice()) return 'a block device';
@@ -205,7 +205,7 @@ const FILE_ERRORS: Record<string, string> = {
   ELOOP: 'too many symbolic links',
 };
 
-function fileError(path: string, err: unknown): SockkitError {
+export function fileError(path: string, err: unknown): SockkitError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const why = (code && FILE_ERRORS[code]) ?? (code ? `cannot read it (${code})` : String(err));
   return usageError(path, why);
