@@ -11,8 +11,8 @@ import { TRANSIENT_STATUSES, isTransientError, nextDelayMs, retryAfterMs, type R
 import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
 import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
 import { parseConnectTo, parseResolve } from '../net/http/pinning.js';
-import { parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
-import { extraTrust, readCaFile } from './trust.js';
+import { PROXY_VARIABLES, parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
+import { extraTrust, proxyTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
 import { headerValue, type HeaderList, type ResponseHead } from '../net/http/parser.js';
 import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http/url.js';
@@ -69,6 +69,8 @@ interface HttpGetArgs {
   'connect-to'?: string | string[];
   proxy?: string;
   noproxy?: string;
+  'proxy-cacert'?: string;
+  'proxy-insecure': boolean;
   retry: number;
   'retry-delay'?: number;
   'retry-max-time'?: number;
@@ -106,7 +108,9 @@ export default defineCommand<HttpGetArgs>({
     'happy-eyeballs-delay': { type: 'number', default: HAPPY_EYEBALLS_DELAY_MS, requiresArg: true, limit: { kind: 'integer', min: 0, max: 60000 }, describe: 'ms before trying the next address while one is pending (RFC 8305; 0 = one at a time)' },
     resolve: { type: 'string', repeatable: true, requiresArg: true, describe: "connect to ADDR for HOST:PORT, as curl: 'HOST:PORT:ADDR[,ADDR…]' (* = any host or port; repeatable)" },
     'connect-to': { type: 'string', repeatable: true, requiresArg: true, describe: "for HOST:PORT connect to CONNECT_HOST:CONNECT_PORT instead, as curl (empty field = any / unchanged; repeatable)" },
-    proxy: { alias: 'x', type: 'string', requiresArg: false, describe: "use this proxy: [http://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default; '' = none, ignoring the environment)" },
+    proxy: { alias: 'x', type: 'string', requiresArg: false, describe: "use this proxy: [http://|https://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default, 443 for https://; '' = none, ignoring the environment)" },
+    'proxy-cacert': { type: 'string', requiresArg: true, describe: "an https:// proxy's certificate: trust the CAs in this PEM file (--cacert is the origin's only)" },
+    'proxy-insecure': { type: 'boolean', default: false, describe: "an https:// proxy's certificate is not verified (warns; -k is the origin's only)" },
     noproxy: { type: 'string', requiresArg: true, describe: "hosts that skip the proxy, comma-separated: suffixes, '*', IPs, CIDR (replaces no_proxy/NO_PROXY)" },
     retry: { type: 'number', default: 0, requiresArg: true, limit: { kind: 'integer', min: 0, max: 1000 }, describe: 'retry a transient failure (timeout, refused/reset, 408 429 500 502 503 504) up to N times' },
     'retry-delay': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, wait this long between tries (default: 1 s doubling; Retry-After wins)' },
@@ -199,6 +203,9 @@ async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext
   const { term } = ctx;
   const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
   if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
+  if (args['proxy-insecure']) term.warn("the proxy's TLS certificate is not verified (--proxy-insecure)");
+  const proxyMayBeUsed = args.proxy !== undefined ? args.proxy !== '' : PROXY_VARIABLES.some((name) => process.env[name]);
+  const proxyCa = await proxyTrust(args['proxy-cacert'], { fromCacert: args.cacert !== undefined, ca }, proxyMayBeUsed, term, ctx.trace);
   return {
     family: familyOf(args),
     ca,
@@ -214,6 +221,8 @@ async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext
     http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
     attemptDelayMs: args['happy-eyeballs-delay'],
     proxyFor: proxyChooser(args),
+    proxyCa,
+    proxyInsecure: args['proxy-insecure'],
     pins: {
       resolve: ([] as string[]).concat(args.resolve ?? []).map(parseResolve),
       connectTo: ([] as string[]).concat(args['connect-to'] ?? []).map(parseConnectTo),
