@@ -14,6 +14,8 @@ import { parseConnectTo, parseResolve } from '../net/http/pinning.js';
 import { PROXY_VARIABLES, parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
 import { extraTrust, proxyTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
+import { rangeHeader, type RangeAsk } from '../net/http/resume.js';
+import { destinationUnderRange, rangeAskFor } from './http-get-resume.js';
 import { headerValue, type HeaderList, type ResponseHead } from '../net/http/parser.js';
 import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http/url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
@@ -75,6 +77,8 @@ interface HttpGetArgs {
   'retry-delay'?: number;
   'retry-max-time'?: number;
   'write-out'?: string;
+  'continue-at'?: string;
+  range?: string;
 }
 
 export default defineCommand<HttpGetArgs>({
@@ -116,6 +120,8 @@ export default defineCommand<HttpGetArgs>({
     'retry-delay': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, wait this long between tries (default: 1 s doubling; Retry-After wins)' },
     'retry-max-time': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, start no retry after this many seconds (0: no limit)' },
     'write-out': { alias: 'w', type: 'string', requiresArg: true, describe: "after the body, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, %{json}…; @FILE reads it)" },
+    'continue-at': { alias: 'C', type: 'string', requiresArg: true, describe: "resume at this byte offset ('-': the size of the -o FILE); a matching 206 is appended, a 200 restarts the file" },
+    range: { alias: 'r', type: 'string', requiresArg: true, describe: "ask for these bytes only: A-B, A-, -N or a list (Range: bytes=…)" },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -126,6 +132,7 @@ export default defineCommand<HttpGetArgs>({
     ['http1.1', 'http2'],
     ['http1.1', 'http2-prior-knowledge'],
     ['http2', 'http2-prior-knowledge'],
+    ['continue-at', 'range'],
   ],
   examples: [
     ['sockkit http-get http://127.0.0.1:8080/', 'print a page'],
@@ -146,6 +153,9 @@ export default defineCommand<HttpGetArgs>({
     const writeOut = args['write-out'] === undefined ? undefined : await readWriteOut(args['write-out']);
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
+    const rangeAsk = await rangeAskFor(args);
+    const range = rangeAsk ? rangeHeader(rangeAsk) : undefined;
+    if (range !== undefined) headers.push(['Range', range]);
     const request: RequestSpec = {
       method: args.head ? 'HEAD' : 'GET',
       target,
@@ -174,7 +184,7 @@ export default defineCommand<HttpGetArgs>({
           { enabled: args.location, maxRedirects: args['max-redirs'] },
           // Each try gets the whole --timeout, as curl's -m.
           { ...options, deadline: performance.now() + ctx.timeoutMs },
-          hooksFor(args, ctx.term, destination, progress, seen),
+          hooksFor(args, ctx.term, destination, progress, seen, rangeAsk),
         ), retryPolicy(args), ctx);
     } catch (err) {
       // --json: what was measured before the failure goes beside the error.
@@ -241,7 +251,7 @@ function proxyChooser(args: HttpGetArgs): ClientOptions['proxyFor'] {
 }
 
 /** -v, -i, --fail and where the body goes, as hooks of the fetch. */
-function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen): RequestHooks {
+function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen, rangeAsk: RangeAsk | null): RequestHooks {
   return {
     onProxyStep(line) {
       if (args.verbose) for (const l of line.trimEnd().split('\r\n')) printVerboseNote(term, `proxy: ${l}`);
@@ -261,13 +271,15 @@ function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestinatio
     },
     onHead(head, hop): BodySink | null {
       if (seen.retryAt?.(head)) return discardSink();
-      if (args.fail && head.status >= 400) {
+      // -C/-r: a 206 that is not the range asked for throws here, before any byte is written.
+      const to = rangeAsk ? destinationUnderRange(rangeAsk, head, destination, term) : destination;
+      if (args.fail && head.status >= 400 && !(rangeAsk?.kind === 'resume' && head.status === 416)) {
         seen.failedStatus = { status: head.status, reason: head.reason, url: hop.url };
         return null;
       }
       const showHead = args.include || args.head;
-      if (destination === null) return discardSink();
-      return openBodyWriter(term, destination, {
+      if (to === null) return discardSink();
+      return openBodyWriter(term, to, {
         prefix: showHead ? head.raw : undefined,
         contentType: args.head ? undefined : (headerValue(head.headers, 'content-type') ?? ''),
       });
