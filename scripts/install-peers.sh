@@ -7,7 +7,7 @@ set -euo pipefail
 # DNS: nsd, dig, unbound (DNS over TLS and HTTPS; never its packaged service) · NTP: chronyd, ntpdig · HTTP: nginx, openssl (test certificates), curl
 # HTTP/2: nginx-light (http_v2), nghttpd (nghttp2-server: h2c for --http2-prior-knowledge)
 # echo/raw TCP+UDP: socat, ncat, nc · benchmarks: hyperfine, GNU time
-# proxies (http-get -x): ncat --proxy-type http, microsocks (SOCKS5)
+# proxies (http-get -x): ncat --proxy-type http, microsocks (SOCKS5), tinyproxy (Basic proxy authentication)
 # services: netbase provides /etc/services (getent comparisons)
 # the loopback-only test sandbox (scripts/sandbox.sh): ip, unshare; nft drops packets in it (Happy Eyeballs)
 PACKAGES=(
@@ -16,12 +16,12 @@ PACKAGES=(
   nginx-light openssl curl
   nghttp2-server
   socat ncat netcat-openbsd
-  microsocks
+  microsocks tinyproxy
   hyperfine time
   netbase
   iproute2 util-linux nftables
 )
-BINARIES=(nsd dig delv ldns-signzone ldns-keygen ldns-key2ds unbound chronyd ntpdig nginx openssl curl nghttpd socat ncat nc microsocks hyperfine /usr/bin/time ip unshare nft)
+BINARIES=(nsd dig delv ldns-signzone ldns-keygen ldns-key2ds unbound chronyd ntpdig nginx openssl curl nghttpd socat ncat nc microsocks tinyproxy hyperfine /usr/bin/time ip unshare nft)
 
 missing=()
 for b in "${BINARIES[@]}"; do command -v "$b" >/dev/null 2>&1 || missing+=("$b"); done

@@ -11,9 +11,11 @@ import { TRANSIENT_STATUSES, isTransientError, nextDelayMs, retryAfterMs, type R
 import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
 import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
 import { parseConnectTo, parseResolve } from '../net/http/pinning.js';
-import { parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
-import { extraTrust, readCaFile } from './trust.js';
+import { PROXY_VARIABLES, parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
+import { extraTrust, proxyTrust, readCaFile } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
+import { rangeHeader, type RangeAsk } from '../net/http/resume.js';
+import { destinationUnderRange, rangeAskFor } from './http-get-resume.js';
 import { headerValue, type HeaderList, type ResponseHead } from '../net/http/parser.js';
 import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http/url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
@@ -69,10 +71,14 @@ interface HttpGetArgs {
   'connect-to'?: string | string[];
   proxy?: string;
   noproxy?: string;
+  'proxy-cacert'?: string;
+  'proxy-insecure': boolean;
   retry: number;
   'retry-delay'?: number;
   'retry-max-time'?: number;
   'write-out'?: string;
+  'continue-at'?: string;
+  range?: string;
 }
 
 export default defineCommand<HttpGetArgs>({
@@ -106,12 +112,16 @@ export default defineCommand<HttpGetArgs>({
     'happy-eyeballs-delay': { type: 'number', default: HAPPY_EYEBALLS_DELAY_MS, requiresArg: true, limit: { kind: 'integer', min: 0, max: 60000 }, describe: 'ms before trying the next address while one is pending (RFC 8305; 0 = one at a time)' },
     resolve: { type: 'string', repeatable: true, requiresArg: true, describe: "connect to ADDR for HOST:PORT, as curl: 'HOST:PORT:ADDR[,ADDR…]' (* = any host or port; repeatable)" },
     'connect-to': { type: 'string', repeatable: true, requiresArg: true, describe: "for HOST:PORT connect to CONNECT_HOST:CONNECT_PORT instead, as curl (empty field = any / unchanged; repeatable)" },
-    proxy: { alias: 'x', type: 'string', requiresArg: false, describe: "use this proxy: [http://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default; '' = none, ignoring the environment)" },
+    proxy: { alias: 'x', type: 'string', requiresArg: false, describe: "use this proxy: [http://|https://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default, 443 for https://; '' = none, ignoring the environment)" },
+    'proxy-cacert': { type: 'string', requiresArg: true, describe: "an https:// proxy's certificate: trust the CAs in this PEM file (--cacert is the origin's only)" },
+    'proxy-insecure': { type: 'boolean', default: false, describe: "an https:// proxy's certificate is not verified (warns; -k is the origin's only)" },
     noproxy: { type: 'string', requiresArg: true, describe: "hosts that skip the proxy, comma-separated: suffixes, '*', IPs, CIDR (replaces no_proxy/NO_PROXY)" },
     retry: { type: 'number', default: 0, requiresArg: true, limit: { kind: 'integer', min: 0, max: 1000 }, describe: 'retry a transient failure (timeout, refused/reset, 408 429 500 502 503 504) up to N times' },
     'retry-delay': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, wait this long between tries (default: 1 s doubling; Retry-After wins)' },
     'retry-max-time': { type: 'number', requiresArg: true, limit: { kind: 'seconds', min: 0 }, describe: 'with --retry, start no retry after this many seconds (0: no limit)' },
     'write-out': { alias: 'w', type: 'string', requiresArg: true, describe: "after the body, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, %{json}…; @FILE reads it)" },
+    'continue-at': { alias: 'C', type: 'string', requiresArg: true, describe: "resume at this byte offset ('-': the size of the -o FILE); a matching 206 is appended, a 200 restarts the file" },
+    range: { alias: 'r', type: 'string', requiresArg: true, describe: "ask for these bytes only: A-B, A-, -N or a list (Range: bytes=…)" },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -122,6 +132,7 @@ export default defineCommand<HttpGetArgs>({
     ['http1.1', 'http2'],
     ['http1.1', 'http2-prior-knowledge'],
     ['http2', 'http2-prior-knowledge'],
+    ['continue-at', 'range'],
   ],
   examples: [
     ['sockkit http-get http://127.0.0.1:8080/', 'print a page'],
@@ -142,6 +153,9 @@ export default defineCommand<HttpGetArgs>({
     const writeOut = args['write-out'] === undefined ? undefined : await readWriteOut(args['write-out']);
     const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
     if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
+    const rangeAsk = await rangeAskFor(args);
+    const range = rangeAsk ? rangeHeader(rangeAsk) : undefined;
+    if (range !== undefined) headers.push(['Range', range]);
     const request: RequestSpec = {
       method: args.head ? 'HEAD' : 'GET',
       target,
@@ -170,7 +184,7 @@ export default defineCommand<HttpGetArgs>({
           { enabled: args.location, maxRedirects: args['max-redirs'] },
           // Each try gets the whole --timeout, as curl's -m.
           { ...options, deadline: performance.now() + ctx.timeoutMs },
-          hooksFor(args, ctx.term, destination, progress, seen),
+          hooksFor(args, ctx.term, destination, progress, seen, rangeAsk),
         ), retryPolicy(args), ctx);
     } catch (err) {
       // --json: what was measured before the failure goes beside the error.
@@ -199,6 +213,9 @@ async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext
   const { term } = ctx;
   const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
   if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
+  if (args['proxy-insecure']) term.warn("the proxy's TLS certificate is not verified (--proxy-insecure)");
+  const proxyMayBeUsed = args.proxy !== undefined ? args.proxy !== '' : PROXY_VARIABLES.some((name) => process.env[name]);
+  const proxyCa = await proxyTrust(args['proxy-cacert'], { fromCacert: args.cacert !== undefined, ca }, proxyMayBeUsed, term, ctx.trace);
   return {
     family: familyOf(args),
     ca,
@@ -214,6 +231,8 @@ async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext
     http2: args['http2-prior-knowledge'] ? 'prior-knowledge' : args.http2 ? 'require' : args['http1.1'] || args.http10 ? 'off' : 'offer',
     attemptDelayMs: args['happy-eyeballs-delay'],
     proxyFor: proxyChooser(args),
+    proxyCa,
+    proxyInsecure: args['proxy-insecure'],
     pins: {
       resolve: ([] as string[]).concat(args.resolve ?? []).map(parseResolve),
       connectTo: ([] as string[]).concat(args['connect-to'] ?? []).map(parseConnectTo),
@@ -232,7 +251,7 @@ function proxyChooser(args: HttpGetArgs): ClientOptions['proxyFor'] {
 }
 
 /** -v, -i, --fail and where the body goes, as hooks of the fetch. */
-function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen): RequestHooks {
+function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen, rangeAsk: RangeAsk | null): RequestHooks {
   return {
     onProxyStep(line) {
       if (args.verbose) for (const l of line.trimEnd().split('\r\n')) printVerboseNote(term, `proxy: ${l}`);
@@ -252,13 +271,15 @@ function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestinatio
     },
     onHead(head, hop): BodySink | null {
       if (seen.retryAt?.(head)) return discardSink();
-      if (args.fail && head.status >= 400) {
+      // -C/-r: a 206 that is not the range asked for throws here, before any byte is written.
+      const to = rangeAsk ? destinationUnderRange(rangeAsk, head, destination, term) : destination;
+      if (args.fail && head.status >= 400 && !(rangeAsk?.kind === 'resume' && head.status === 416)) {
         seen.failedStatus = { status: head.status, reason: head.reason, url: hop.url };
         return null;
       }
       const showHead = args.include || args.head;
-      if (destination === null) return discardSink();
-      return openBodyWriter(term, destination, {
+      if (to === null) return discardSink();
+      return openBodyWriter(term, to, {
         prefix: showHead ? head.raw : undefined,
         contentType: args.head ? undefined : (headerValue(head.headers, 'content-type') ?? ''),
       });

@@ -13,11 +13,28 @@ export async function extraTrust(term: Terminal, trace: TraceFn): Promise<Array<
   return trust.ca;
 }
 
-/** --cacert FILE: a bad file is the user's error (exit 2), named with the flag. */
-export async function readCaFile(path: string): Promise<Buffer> {
+/** --cacert FILE (or --proxy-cacert): a bad file is the user's error (exit 2), named with the flag. */
+export async function readCaFile(path: string, flag = '--cacert'): Promise<Buffer> {
   try {
     return await readCertificateFile(path);
   } catch (err) {
-    throw err instanceof SockkitError ? usageError(`bad --cacert ${path}`, err.why) : err;
+    throw err instanceof SockkitError ? usageError(`bad ${flag} ${path}`, err.why) : err;
   }
+}
+
+/**
+ * An https:// proxy's trust, apart from the origin's: --proxy-cacert FILE, else Node's
+ * roots plus NODE_EXTRA_CA_CERTS (never --cacert, as in curl). `originCa` is reused when
+ * it is that same default; nothing is read when no proxy can be in play.
+ */
+export async function proxyTrust(
+  file: string | undefined,
+  originCa: { fromCacert: boolean; ca: Array<string | Buffer> | Buffer | undefined },
+  proxyMayBeUsed: boolean,
+  term: Terminal,
+  trace: TraceFn,
+): Promise<Array<string | Buffer> | Buffer | undefined> {
+  if (file !== undefined) return readCaFile(file, '--proxy-cacert');
+  if (!proxyMayBeUsed) return undefined;
+  return !originCa.fromCacert && originCa.ca !== undefined ? originCa.ca : extraTrust(term, trace);
 }

@@ -31,7 +31,8 @@ const FILE_FLUSH_MS = 50;
 // writev(2) takes at most IOV_MAX (1024 on Linux) buffers.
 const MAX_IOVECS = 1024;
 
-export type BodyDestination = { kind: 'stdout'; forced: boolean } | { kind: 'file'; path: string };
+/** `append`: after the file's bytes (a resumed download), not in place of them. */
+export type BodyDestination = { kind: 'stdout'; forced: boolean } | { kind: 'file'; path: string; append?: boolean };
 
 export interface BodyWriterOptions {
   /** Shown before the body (-i): the response head, in the same stream, in order. */
@@ -45,7 +46,7 @@ export function openBodyWriter(term: Terminal, destination: BodyDestination, opt
   if (destination.kind === 'file') {
     let fd: number;
     try {
-      fd = openSync(destination.path, 'w');
+      fd = openSync(destination.path, destination.append ? 'a' : 'w');
     } catch (err) {
       const failure = toSockkitError(err, `open ${destination.path}`);
       throw new SockkitError('USAGE', `cannot write ${destination.path}`, (err as Error).message.replace(/^[A-Z]+: /, ''), undefined, {

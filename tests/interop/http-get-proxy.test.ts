@@ -165,7 +165,7 @@ describeWithPeers('http-get through proxies (ncat, microsocks) to nginx', ['ngin
     expect(rUnreachable.stderr).toContain('the SOCKS5 proxy answered: host unreachable (0x04)');
     const badUrl = await get(['-x', 'socks4://127.0.0.1:1', url]);
     expect(badUrl.code).toBe(2);
-    expect(badUrl.stderr).toBe("sockkit http-get: bad proxy 'socks4://127.0.0.1:1' (--proxy): unsupported proxy scheme 'socks4' (http://, socks5:// or socks5h://)\n");
+    expect(badUrl.stderr).toBe("sockkit http-get: bad proxy 'socks4://127.0.0.1:1' (--proxy): unsupported proxy scheme 'socks4' (http://, https://, socks5:// or socks5h://)\n");
   });
 
   test('a proxy that accepts and never answers: exit 5 within --connect-timeout', async () => {

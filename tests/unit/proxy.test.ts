@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { checkReply, connectRequest, greeting, replyLength, userPasswordRequest } from '../../src/net/proxy/socks5.js';
-import { checkConnectReply, connectRequest as httpConnect, replyHeadLength } from '../../src/net/proxy/http.js';
+import { checkConnectReply, connectRequest as httpConnect, proxyAuthRefusal, replyHeadLength } from '../../src/net/proxy/http.js';
 import { noProxyMatches, parseProxyUrl, proxyFor } from '../../src/net/proxy/config.js';
 
 const hex = (b: Buffer) => b.toString('hex');
@@ -64,6 +64,12 @@ describe('HTTP CONNECT', () => {
     expect(() => checkConnectReply(Buffer.from('HTTP/1.0 200 Connection established\r\n\r\n'), 'x')).not.toThrow();
     expect(() => checkConnectReply(Buffer.from('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'), 'x')).toThrow(/proxy needs authentication \(407 Proxy Authentication Required\)/);
     expect(() => checkConnectReply(Buffer.from('HTTP/1.1 502 Bad Gateway\r\n\r\n'), 'x')).toThrow(/the proxy refused the tunnel: 502 Bad Gateway/);
+    // With credentials sent, a 407 or a 401 (tinyproxy's answer) is a refusal of them; 401 only ever from a CONNECT.
+    expect(() => checkConnectReply(Buffer.from('HTTP/1.0 401 Unauthorized\r\n\r\n'), 'x', true)).toThrow(/proxy needs authentication: it refused the credentials \(401 Unauthorized\)/);
+    expect(() => checkConnectReply(Buffer.from('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'), 'x', true)).toThrow(/it refused the credentials \(407/);
+    expect(proxyAuthRefusal(401, 'Unauthorized', 'x', true, false)).toBeNull();
+    expect(proxyAuthRefusal(407, '', 'x', false, false)?.why).toBe('proxy needs authentication (407)');
+    expect(proxyAuthRefusal(403, 'Forbidden', 'x', true)).toBeNull();
     expect(() => checkConnectReply(Buffer.from('SSH-2.0-OpenSSH\r\n\r\n'), 'x')).toThrow(/not an HTTP reply/);
   });
 });
@@ -72,7 +78,33 @@ describe('which proxy (curl’s rules)', () => {
   test('proxy URLs: http:// by default, port 1080 by default, credentials kept out of the display', () => {
     expect(parseProxyUrl('127.0.0.1', '-x')).toEqual({ scheme: 'http', host: '127.0.0.1', port: 1080, display: 'http://127.0.0.1:1080' });
     expect(parseProxyUrl('socks5h://u:p@[::1]:9050', '-x')).toEqual({ scheme: 'socks5h', host: '::1', port: 9050, user: 'u', password: 'p', display: 'socks5h://[::1]:9050' });
-    expect(() => parseProxyUrl('https://p:443', '-x')).toThrow(/unsupported proxy scheme 'https'/);
+    expect(() => parseProxyUrl('socks4://p:1080', '-x')).toThrow(/unsupported proxy scheme 'socks4'/);
+  });
+
+  test('https:// proxies: port 443 by default (curl); a port written equal to the scheme default is kept', () => {
+    expect(parseProxyUrl('https://p', '-x')).toEqual({ scheme: 'https', host: 'p', port: 443, display: 'https://p:443' });
+    expect(parseProxyUrl('https://p:443', '-x')).toMatchObject({ port: 443, display: 'https://p:443' });
+    expect(parseProxyUrl('https://p:8443', '-x')).toMatchObject({ port: 8443 });
+    // new URL() drops :80 from http:// and :443 from https:// — the proxy port is still that one, not 1080.
+    expect(parseProxyUrl('http://u:p@p:80', '-x')).toMatchObject({ port: 80, display: 'http://p:80' });
+    expect(parseProxyUrl('[::1]:80', '-x')).toMatchObject({ host: '::1', port: 80 });
+    expect(parseProxyUrl('http://[::1]', '-x')).toMatchObject({ host: '::1', port: 1080 });
+  });
+
+  test('credentials are percent-decoded; a malformed escape is a usage error, not a crash', () => {
+    expect(parseProxyUrl('http://al%69ce:p%2Dss%2Ew_rd@p:3128', '-x')).toMatchObject({ user: 'alice', password: 'p-ss.w_rd' });
+    expect(parseProxyUrl('http://%E2%9C%93:%25@p:1', '-x')).toMatchObject({ user: '\u2713', password: '%' });
+    expect(() => parseProxyUrl('http://u:%zz@p:1', 'http_proxy')).toThrow(expect.objectContaining({ code: 'USAGE', why: 'a malformed %-escape in the user or password' }));
+    expect(() => parseProxyUrl('http://%E2%9C@p:1', '-x')).toThrow(/malformed %-escape/);
+  });
+
+  test('property: any user and password survive percent-encoding into the proxy URL', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (user, password) => {
+        const spec = parseProxyUrl(`http://${encodeURIComponent(user)}:${encodeURIComponent(password)}@p:3128`, '-x');
+        expect([spec.user, spec.password]).toEqual([user, password]);
+      }),
+    );
   });
 
   test('-x beats the environment; https_proxy for https, http_proxy (lower case only) for http, all_proxy for both', () => {

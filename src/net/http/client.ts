@@ -29,7 +29,7 @@ import { formatHostPort } from '../shared/address.js';
 import type { Pins } from './pinning.js';
 import { CONNECT_TIMEOUT_HINT, openConnection, remainingOf, type ReusedReads } from './open.js';
 import type { ProxySpec } from '../proxy/config.js';
-import { proxyAuthorization } from '../proxy/http.js';
+import { proxyAuthRefusal, proxyAuthorization } from '../proxy/http.js';
 
 export { routeBody };
 
@@ -119,6 +119,9 @@ export interface ClientOptions {
   pins?: Pins;
   /** The proxy for a request to host (every hop), or null: -x, the environment, no_proxy. */
   proxyFor?: (host: string, secure: boolean) => ProxySpec | null;
+  /** An https:// proxy's own trust: --proxy-cacert (Node's default roots otherwise) and --proxy-insecure. */
+  proxyCa?: string | Buffer | Array<string | Buffer>;
+  proxyInsecure?: boolean;
 }
 
 export type Http2Mode = 'offer' | 'off' | 'require' | 'prior-knowledge';
@@ -142,6 +145,7 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
       socket.destroy();
       throw new SockkitError('PROTOCOL', `GET ${url}`, 'h2c (--http2-prior-knowledge) cannot go through an HTTP proxy', 'use an https:// URL (tunnelled with CONNECT) or a socks5:// proxy');
     }
+    hooks = refusingProxyAuth(hooks, `${spec.method} ${url} via ${opened.proxy!.display}`, opened.proxy!.user !== undefined);
   }
 
   let tls: TlsInfo | null = null;
@@ -194,6 +198,21 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
       ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
       transferMs: round(finished - exchange.firstByteAt),
       totalMs: round(finished - started),
+    },
+  };
+}
+
+/**
+ * A request in absolute form to an HTTP proxy: its 407 is the proxy's refusal, an error
+ * as for a CONNECT (a 401 may be the origin's own answer, and stays a response).
+ */
+function refusingProxyAuth(hooks: RequestHooks, what: string, sentCredentials: boolean): RequestHooks {
+  return {
+    ...hooks,
+    onHead(head, hop) {
+      const refusal = proxyAuthRefusal(head.status, head.reason, what, sentCredentials, false);
+      if (refusal) throw refusal;
+      return hooks.onHead(head, hop);
     },
   };
 }

@@ -1,7 +1,8 @@
 // Opening the connection a request goes over: straight to the URL's host (or where
 // --connect-to / --resolve move it), or through a proxy (an HTTP CONNECT tunnel, SOCKS5,
 // or an HTTP proxy that takes the request itself in absolute form). For https the TLS
-// handshake has started on the socket returned; the caller waits for it.
+// handshake has started on the socket returned; the caller waits for it. An https://
+// proxy gets TLS of its own first (proxy/tls.ts), and the rest goes inside it.
 import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { lookupHost } from '../socket/lookup.js';
@@ -16,6 +17,7 @@ import type { ClientOptions, Http2Mode, RequestHooks } from './client.js';
 import type { ProxySpec } from '../proxy/config.js';
 import { httpConnectTunnel } from '../proxy/http.js';
 import { socks5Connect } from '../proxy/socks5.js';
+import { describeProxyTls, tlsToProxy } from '../proxy/tls.js';
 
 export interface OpenConnection {
   socket: Socket | TLSSocket;
@@ -95,31 +97,52 @@ async function openViaProxy(spec: RequestSpec, proxy: ProxySpec, options: Client
     timeoutHint: CONNECT_TIMEOUT_HINT,
   });
   traceAttempts(options.trace, attempts, proxy.port);
-  const absoluteForm = proxy.scheme === 'http' && !target.secure;
+  const viaHttp = proxy.scheme === 'http' || proxy.scheme === 'https';
+  const absoluteForm = viaHttp && !target.secure;
   const trace: TraceFn = (step, detail) => {
     options.trace(step, detail);
     hooks.onProxyStep?.(detail);
   };
-  const handshake = { timeoutMs: connectBudget(options), trace, timeoutHint: CONNECT_TIMEOUT_HINT };
-  try {
-    if (proxy.scheme === 'http' && target.secure) {
-      await httpConnectTunnel(tcp, formatHostPort(target.host, target.port), proxy, { ...handshake, userAgent: spec.userAgent });
-    } else if (proxy.scheme !== 'http') {
-      await socks5Connect(tcp, originHost, target.port, proxy, handshake);
-    }
-  } catch (err) {
-    tcp.destroy();
-    throw err;
-  }
+  const channel = await proxyHandshake(tcp, spec, proxy, originHost, options, trace);
   const connected = performance.now();
   const socket = secureContext
-    ? tlsOverSocket(tcp, options.trace, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
-    : tcp;
+    ? tlsOverSocket(channel, options.trace, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
+    : channel;
+  // TLS inside TLS: ending the inner socket does not end the outer one by itself.
+  if (socket !== tcp) socket.once('close', () => tcp.destroy());
   // No onread on a tunnel: its reads arrive as 'data' and go where the reused buffer's would.
   socket.on('data', (chunk: Buffer) => {
     if (reused.handler && reused.handler(chunk) === false) socket.pause();
   });
   return { socket, address, port: proxy.port, attempts, proxy, absoluteForm, dnsDone, trustDone, connected };
+}
+
+/**
+ * The proxy's side on its TCP connection: TLS with the proxy first for https://, then a
+ * CONNECT for an https origin through an HTTP(S) proxy, or SOCKS5; an http origin through
+ * an HTTP(S) proxy needs nothing more. Returns the socket the origin's bytes go on.
+ */
+async function proxyHandshake(tcp: Socket, spec: RequestSpec, proxy: ProxySpec, originHost: string, options: ClientOptions, trace: TraceFn): Promise<Socket> {
+  const { target } = spec;
+  const handshake = { timeoutMs: connectBudget(options), trace, timeoutHint: CONNECT_TIMEOUT_HINT };
+  let channel: Socket = tcp;
+  try {
+    if (proxy.scheme === 'https') {
+      const tls = await tlsToProxy(tcp, proxy, { ca: options.proxyCa, insecure: options.proxyInsecure === true, timeoutMs: handshake.timeoutMs, timeoutHint: CONNECT_TIMEOUT_HINT }, options.trace);
+      channel = tls.socket;
+      trace('proxy', describeProxyTls(tls.info));
+    }
+    if (proxy.scheme === 'socks5' || proxy.scheme === 'socks5h') {
+      await socks5Connect(channel, originHost, target.port, proxy, handshake);
+    } else if (target.secure) {
+      await httpConnectTunnel(channel, formatHostPort(target.host, target.port), proxy, { ...handshake, userAgent: spec.userAgent });
+    }
+    return channel;
+  } catch (err) {
+    channel.destroy();
+    tcp.destroy();
+    throw err;
+  }
 }
 
 function connectBudget(options: ClientOptions): number {

@@ -5,7 +5,7 @@
 import { BlockList, isIP } from 'node:net';
 import { usageError } from '../shared/errors.js';
 
-export type ProxyScheme = 'http' | 'socks5' | 'socks5h';
+export type ProxyScheme = 'http' | 'https' | 'socks5' | 'socks5h';
 
 export interface ProxySpec {
   scheme: ProxyScheme;
@@ -17,8 +17,9 @@ export interface ProxySpec {
   display: string;
 }
 
-/** curl's default proxy port, whatever the scheme. */
+/** curl's default proxy port, except for https:// proxies (443, as curl's CURL_DEFAULT_HTTPS_PROXY_PORT). */
 const DEFAULT_PROXY_PORT = 1080;
+const DEFAULT_HTTPS_PROXY_PORT = 443;
 
 /** A proxy URL as curl reads it: no scheme means http://; `source` names the flag or variable in errors. */
 export function parseProxyUrl(text: string, source: string): ProxySpec {
@@ -31,21 +32,36 @@ export function parseProxyUrl(text: string, source: string): ProxySpec {
     throw bad('not a URL', 'e.g. http://127.0.0.1:3128 or socks5h://127.0.0.1:1080');
   }
   const scheme = url.protocol.slice(0, -1);
-  if (scheme !== 'http' && scheme !== 'socks5' && scheme !== 'socks5h') {
-    throw bad(`unsupported proxy scheme '${scheme}'`, 'http://, socks5:// or socks5h://');
+  if (scheme !== 'http' && scheme !== 'https' && scheme !== 'socks5' && scheme !== 'socks5h') {
+    throw bad(`unsupported proxy scheme '${scheme}'`, 'http://, https://, socks5:// or socks5h://');
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (host === '') throw bad('no host');
-  const port = url.port === '' ? DEFAULT_PROXY_PORT : Number(url.port);
-  const display = `${scheme}://${url.host}${url.port === '' ? `:${DEFAULT_PROXY_PORT}` : ''}`;
-  return {
-    scheme,
-    host,
-    port,
-    ...(url.username !== '' || url.password !== '' ? { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : {}),
-    display,
-  };
+  const defaultPort = scheme === 'https' ? DEFAULT_HTTPS_PROXY_PORT : DEFAULT_PROXY_PORT;
+  const port = url.port !== '' ? Number(url.port) : (writtenPort(withScheme) ?? defaultPort);
+  const display = `${scheme}://${url.host}${url.port === '' ? `:${port}` : ''}`;
+  const credentials = url.username !== '' || url.password !== '' ? { user: percentDecoded(url.username, bad), password: percentDecoded(url.password, bad) } : {};
+  return { scheme, host, port, ...credentials, display };
 }
+
+/** new URL() drops a port equal to the scheme's default (http://p:80): the port as written, if any. */
+function writtenPort(text: string): number | undefined {
+  const authority = text.replace(/^[^:]*:\/\//, '').split(/[/?#]/, 1)[0]!;
+  const m = /:(\d+)$/.exec(authority.slice(authority.lastIndexOf('@') + 1));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** A user or password from the proxy URL, %XX-decoded as curl does; a malformed escape is a usage error. */
+function percentDecoded(text: string, bad: (why: string, hint?: string) => Error): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw bad('a malformed %-escape in the user or password', "write a literal '%' as %25");
+  }
+}
+
+/** Every variable proxyFor() reads a proxy from. */
+export const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'];
 
 export interface ProxySettings {
   /** -x/--proxy: '' means no proxy at all. */

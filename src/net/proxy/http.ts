@@ -32,15 +32,28 @@ export function replyHeadLength(buffered: Buffer): number | undefined {
 }
 
 /** The status of a CONNECT reply, or the error its refusal is. */
-export function checkConnectReply(head: Buffer, what: string): void {
+export function checkConnectReply(head: Buffer, what: string, sentCredentials = false): void {
   const statusLine = head.toString('latin1').split('\r\n', 1)[0]!;
   const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
   if (!m) throw new SockkitError('PROTOCOL', what, `not an HTTP reply: ${JSON.stringify(statusLine.slice(0, 60))}`);
   const status = Number(m[1]);
-  const reason = m[2] ? ` ${m[2]}` : '';
   if (status >= 200 && status < 300) return;
-  if (status === 407) throw new SockkitError('PROTOCOL', what, `proxy needs authentication (407${reason})`, 'put the credentials in the proxy URL: http://USER:PASSWORD@HOST:PORT');
-  throw new SockkitError('PROTOCOL', what, `the proxy refused the tunnel: ${status}${reason}`);
+  // A CONNECT reaches no origin: even a 401 (tinyproxy's answer to wrong credentials) is the proxy's.
+  const refusal = proxyAuthRefusal(status, m[2] ?? '', what, sentCredentials);
+  if (refusal) throw refusal;
+  throw new SockkitError('PROTOCOL', what, `the proxy refused the tunnel: ${status}${m[2] ? ` ${m[2]}` : ''}`);
+}
+
+/**
+ * The error for a proxy's authentication refusal: 407 always (RFC 9110 15.5.8); 401 when
+ * only the proxy can have sent it (a CONNECT reply). Null for any other status.
+ */
+export function proxyAuthRefusal(status: number, reason: string, what: string, sentCredentials: boolean, allow401 = true): SockkitError | null {
+  if (status !== 407 && !(status === 401 && allow401)) return null;
+  const answer = `${status}${reason ? ` ${reason}` : ''}`;
+  return sentCredentials
+    ? new SockkitError('PROTOCOL', what, `proxy needs authentication: it refused the credentials (${answer})`, 'check the user and password in the proxy URL (percent-encode @ : % in them)')
+    : new SockkitError('PROTOCOL', what, `proxy needs authentication (${answer})`, 'put the credentials in the proxy URL: http://USER:PASSWORD@HOST:PORT');
 }
 
 /** Opens a tunnel to authority through the proxy on `socket` (connected, no onread); resolves once the proxy said 2xx. */
@@ -60,6 +73,6 @@ export async function httpConnectTunnel(
   const head = await reader.read(replyHeadLength);
   options.trace('proxy', `recv ${head.toString('latin1').split('\r\n', 1)[0]}`);
   options.onHandshake?.(head.toString('latin1'));
-  checkConnectReply(head, what);
+  checkConnectReply(head, what, proxy.user !== undefined);
   reader.finish();
 }

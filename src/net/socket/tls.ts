@@ -54,13 +54,14 @@ export function tlsPathOpener(options: Pick<ConnectOptions, 'trace' | 'onread'>,
 }
 
 /**
- * TLS on a socket that is already connected: a proxy's tunnel (HTTP CONNECT, SOCKS5).
+ * TLS on a socket that is already connected: a proxy's tunnel (HTTP CONNECT, SOCKS5),
+ * the TCP connection to an https:// proxy, or TLS inside that TLS (an https origin).
  * The same client checks as tlsOpener's (SNI, ALPN, the certificate against tls.host);
  * the handshake starts at once, and tlsHandshake() waits for it. node:tls does not
  * take `onread` beside `socket`: reads arrive as 'data' events.
  */
-export function tlsOverSocket(socket: Socket, trace: TraceFn, tls: TlsClientOptions): TLSSocket {
-  traceClientHello(trace, tls, ' inside the tunnel');
+export function tlsOverSocket(socket: Socket, trace: TraceFn, tls: TlsClientOptions, note = ' inside the tunnel'): TLSSocket {
+  traceClientHello(trace, tls, note);
   return tlsConnect({ socket, ...clientOptions(tls) });
 }
 
