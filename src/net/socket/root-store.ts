@@ -13,7 +13,7 @@
 // before. A context that forgot its `ca` would get the empty store and refuse every
 // server: the mistake fails closed. Without the marker (node run directly, or
 // NODE_OPTIONS picking a CA store) Node's default stays in charge, as before.
-import { createSecureContext, rootCertificates } from 'node:tls';
+import { builtin } from '../shared/builtin.js';
 
 /** Set by bin/sockkit beside --use-openssl-ca: sockkit passes Node's bundled roots itself. */
 export const BUNDLED_ROOTS_MARKER = 'SOCKKIT_BUNDLED_ROOTS';
@@ -34,7 +34,7 @@ export function passesBundledRoots(env: NodeJS.ProcessEnv = process.env): boolea
 export function clientCa(ca: CaList | undefined): { ca?: CaList } {
   if (!passesBundledRoots()) return ca === undefined ? {} : { ca };
   emptySharedStore();
-  return { ca: ca ?? [...rootCertificates] };
+  return { ca: ca ?? [...builtin('node:tls').rootCertificates] };
 }
 
 /**
@@ -51,7 +51,7 @@ export function emptySharedStore(): void {
   process.env.SSL_CERT_FILE = '/dev/null';
   process.env.SSL_CERT_DIR = '/dev/null';
   try {
-    createSecureContext(); // no `ca`: adopts, and so builds, the shared store
+    builtin('node:tls').createSecureContext(); // no `ca`: adopts, and so builds, the shared store
   } finally {
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];
