@@ -59,6 +59,10 @@ await build({
   legalComments: 'none',
   minifyWhitespace: true,
   minifySyntax: true,
+  // Local names shortened: the bundle 797 -> 569 KB, its code cache 236 -> 190 KB. Every
+  // command reads and deserializes both at start (about 200 fewer page faults for
+  // `sockkit hostname`); stack traces map back through the linked source map.
+  minifyIdentifiers: true,
   logLevel: 'warning',
   define: { SOCKKIT_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__sockkitBundleUrl' },
   plugins: [lightStringWidthForYargs, noVersionGuessInYargsFactory],

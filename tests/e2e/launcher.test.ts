@@ -51,3 +51,38 @@ describe('bin/sockkit launcher: glibc malloc trim threshold', () => {
     expect(env.has('MALLOC_TRIM_THRESHOLD_')).toBe(false);
   });
 });
+
+// Node 20 parses every bundled root at the first TLS context, even one given --cacert:
+// bin/sockkit starts node with --use-openssl-ca and marks it, so that sockkit passes
+// the bundled roots itself (src/net/socket/root-store.ts).
+describe('bin/sockkit launcher: the lazy root store', () => {
+  let server: EchoServerProcess | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  async function started(env: NodeJS.ProcessEnv, asExecutable = true): Promise<{ argv: string[]; env: Map<string, string> }> {
+    server = await startEchoServerProcess([], { asExecutable, env: { NODE_OPTIONS: undefined, ...env } });
+    const argv = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return { argv, env: environmentOf(server.pid) };
+  }
+
+  test('run as an executable: node --use-openssl-ca, SOCKKIT_BUNDLED_ROOTS=1', async () => {
+    const { argv, env } = await started({});
+    expect(argv.slice(1, 2)).toEqual(['--use-openssl-ca']);
+    expect(env.get('SOCKKIT_BUNDLED_ROOTS')).toBe('1');
+  });
+
+  test.each(['--use-bundled-ca', '--use-openssl-ca'])('NODE_OPTIONS=%s picks the store: neither the flag nor the marker', async (choice) => {
+    const { argv, env } = await started({ NODE_OPTIONS: choice });
+    expect(argv).not.toContain('--use-openssl-ca');
+    expect(env.has('SOCKKIT_BUNDLED_ROOTS')).toBe(false);
+  });
+
+  test('node running the file directly: neither', async () => {
+    const { argv, env } = await started({}, false);
+    expect(argv).not.toContain('--use-openssl-ca');
+    expect(env.has('SOCKKIT_BUNDLED_ROOTS')).toBe(false);
+  });
+});

@@ -1,7 +1,8 @@
 // What sockkit's TLS client sends: SNI for names, none for IP literals (RFC 6066 3),
 // and ALPN http/1.1 — checked by a node:tls server with certificates from openssl.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
@@ -97,6 +98,55 @@ describeWithPeers('http-get TLS client hello', ['openssl'], () => {
       });
       expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
       expect(r.stderr).not.toContain('NODE_EXTRA_CA_CERTS');
+    });
+  });
+
+  // bin/sockkit starts node with --use-openssl-ca and builds OpenSSL's shared store empty
+  // (src/net/socket/root-store.ts); every context gets --cacert's file or Node's bundled
+  // roots. The trust must be what it was: OpenSSL's default paths never widen it.
+  describe("the launcher's lazy root store", () => {
+    const url = () => `https://localhost:${port}/`;
+    const noExtra = { NODE_EXTRA_CA_CERTS: '', SSL_CERT_FILE: undefined, SSL_CERT_DIR: undefined };
+
+    /** A directory OpenSSL looks certificates up in by subject hash, holding the test CA. */
+    function hashedDirWithCa(): string {
+      const hashed = join(dir, 'hashed');
+      mkdirSync(hashed, { recursive: true });
+      const hash = execFileSync('openssl', ['x509', '-hash', '-noout', '-in', ca], { encoding: 'utf8' }).trim();
+      copyFileSync(ca, join(hashed, `${hash}.0`));
+      return hashed;
+    }
+
+    test('--cacert: accepted', async () => {
+      const r = await runSockkit(['http-get', '--cacert', ca, url()], { asExecutable: true, env: noExtra });
+      expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+    });
+
+    test.each([
+      ['node running the file', false, {}],
+      ['bin/sockkit', true, {}],
+      ['bin/sockkit, NODE_OPTIONS=--use-bundled-ca', true, { NODE_OPTIONS: '--use-bundled-ca' }],
+      ['bin/sockkit, NODE_OPTIONS=--use-openssl-ca (the system store)', true, { NODE_OPTIONS: '--use-openssl-ca' }],
+    ])('a certificate from a CA nobody trusts is refused, exit 6: %s', async (_mode, asExecutable, env) => {
+      const r = await runSockkit(['http-get', url()], { asExecutable, env: { ...noExtra, ...env } });
+      expect(r.code).toBe(6);
+      expect(r.stdout).toBe('');
+    });
+
+    test('SSL_CERT_FILE and SSL_CERT_DIR holding the CA do not make sockkit trust it', async () => {
+      const r = await runSockkit(['http-get', url()], { asExecutable: true, env: { ...noExtra, SSL_CERT_FILE: ca, SSL_CERT_DIR: hashedDirWithCa() } });
+      expect(r.code).toBe(6);
+    });
+
+    test('with NODE_OPTIONS=--use-openssl-ca the user chose the system store: SSL_CERT_DIR is honoured, as by Node', async () => {
+      const r = await runSockkit(['http-get', url()], { asExecutable: true, env: { ...noExtra, NODE_OPTIONS: '--use-openssl-ca', SSL_CERT_DIR: hashedDirWithCa() } });
+      expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+    });
+
+    test('-k: the handshake completes, with the warning', async () => {
+      const r = await runSockkit(['http-get', '-k', url()], { asExecutable: true, env: noExtra });
+      expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+      expect(r.stderr).toMatch(/not verified/);
     });
   });
 });

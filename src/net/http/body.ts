@@ -1,7 +1,8 @@
 // Where a response body goes, and the Content-Encoding decoder in between.
 // A sink takes Buffers with backpressure, like a Writable but simpler: write()
 // returns false when the sender should wait for onceDrained().
-import { createBrotliDecompress, createUnzip, type BrotliDecompress, type Unzip } from 'node:zlib';
+import type { BrotliDecompress, Unzip } from 'node:zlib';
+import { builtin } from '../shared/builtin.js';
 import { SockkitError } from '../shared/errors.js';
 import { createGarbageGovernor } from './memory.js';
 
@@ -50,7 +51,7 @@ export function decodableCoding(contentEncoding: string | undefined): ContentCod
  */
 export function decodingSink(coding: ContentCoding, downstream: BodySink, maxDecodedBytes: number): BodySink & { decodedBytes(): number } {
   // createUnzip reads both gzip and zlib-wrapped deflate, and concatenated gzip members.
-  const zlib: Unzip | BrotliDecompress = coding === 'br' ? createBrotliDecompress() : createUnzip();
+  const zlib: Unzip | BrotliDecompress = coding === 'br' ? builtin('node:zlib').createBrotliDecompress() : builtin('node:zlib').createUnzip();
   let decoded = 0;
   let wroteAny = false;
   // zlib's output is fresh Buffers too: keep their memory from piling up (memory.ts).

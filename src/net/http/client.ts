@@ -5,7 +5,7 @@
 // as soon as the parser says the message is complete.
 import { lookupHost } from '../socket/lookup.js';
 import { isIP, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { ConnectAttempt } from '../socket/connect.js';
 import { tlsHandshake, type TlsInfo } from '../socket/tls.js';
 import { StallWatchdog } from '../shared/stall-watchdog.js';
@@ -482,7 +482,7 @@ class HttpExchange {
       // Over TLS, a body that ends when the connection does must end with close_notify:
       // a bare TCP FIN is a truncation anyone on the path can cause.
       const { socket, parser } = this;
-      if (socket instanceof TLSSocket && parser.framing?.kind === 'close' && !parser.done && !endedByCloseNotify(socket, this.paused)) {
+      if (isTls(socket) && parser.framing?.kind === 'close' && !parser.done && !endedByCloseNotify(socket, this.paused)) {
         throw new SockkitError(
           'PROTOCOL',
           this.what,
@@ -568,6 +568,11 @@ class HttpExchange {
  * (backpressure), no FIN could be read at all, so an end then came from TLS. When the
  * handle is not there to ask (another Node), the answer is no: never a silent truncation.
  */
+/** A TLS socket, told without loading node:tls for a plain http fetch. */
+function isTls(socket: Socket | TLSSocket): socket is TLSSocket {
+  return (socket as Partial<TLSSocket>).encrypted === true;
+}
+
 function endedByCloseNotify(socket: TLSSocket, paused: boolean): boolean {
   if (paused) return true;
   const tcp = (socket as unknown as { _handle?: { _parent?: { readStart?: () => number } } })._handle?._parent;

@@ -5,7 +5,7 @@
 // name, and http-get adds the file to Node's bundled roots when it may use TLS: the
 // same trust Node would have built (bundled roots plus the file; with --cacert, only
 // that file), paid for only by the command that needs it.
-import { rootCertificates } from 'node:tls';
+import { builtin } from '../shared/builtin.js';
 import { SockkitError, usageError } from '../shared/errors.js';
 import { readBoundedFile } from '../shared/read-input.js';
 
@@ -24,7 +24,7 @@ export async function handedOverTrust(env: NodeJS.ProcessEnv = process.env): Pro
   const file = env[HANDED_OVER_EXTRA_CA];
   if (!file) return {};
   try {
-    return { ca: [...rootCertificates, await readCertificateFile(file)], file };
+    return { ca: [...builtin('node:tls').rootCertificates, await readCertificateFile(file)], file };
   } catch (err) {
     const why = err instanceof SockkitError ? err.why : (err as Error).message;
     return { problem: `ignoring extra CA certificates from ${file} (NODE_EXTRA_CA_CERTS): ${why}` };

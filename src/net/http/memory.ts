@@ -3,8 +3,8 @@
 // collection, which it starts after ~64 MB of such external memory. A young-generation
 // collection (a scavenge, ~1 ms) every few MiB frees those Buffers early. (Socket reads,
 // plain and TLS, go into one reused buffer and need none of this: client.ts.)
-import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { builtin } from '../shared/builtin.js';
 
 type GcFunction = (options?: { type: 'minor' | 'major' }) => void;
 
@@ -14,7 +14,7 @@ function gcFunction(): GcFunction | null {
   if (gc !== undefined) return gc;
   try {
     // --expose-gc at run time makes `gc` available in contexts created afterwards.
-    setFlagsFromString('--expose-gc');
+    builtin('node:v8').setFlagsFromString('--expose-gc');
     const found: unknown = runInNewContext('typeof gc === "function" ? gc : null');
     gc = typeof found === 'function' ? (found as GcFunction) : null;
   } catch {

@@ -11,7 +11,7 @@
 // either: Node joins those threads when it exits, so one stuck read would hold the exit.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
-import { isatty } from 'node:tty';
+import { builtin } from './builtin.js';
 import { SockkitError, usageError } from './errors.js';
 
 /** How much input a reader takes before it gives up. */
@@ -94,7 +94,7 @@ export async function readStdin(limit?: InputLimit): Promise<Buffer> {
     readRegularFile(0, stat, input);
     return input.result();
   }
-  if (!isatty(0) && readNonBlocking('/proc/self/fd/0', input)) return input.result();
+  if (!builtin('node:tty').isatty(0) && readNonBlocking('/proc/self/fd/0', input)) return input.result();
   for await (const chunk of process.stdin) input.add(chunk as Buffer);
   return input.result();
 }

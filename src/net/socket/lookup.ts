@@ -16,13 +16,13 @@
 //    failed at once (refused, unreachable), not a timeout.
 // A command interrupted while a lookup is still running leaves by the signal itself
 // (see systemLookupsInFlight and commands/common.ts).
-import { lookup, lookupService } from 'node:dns';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { SockkitError, timeoutError, toSockkitError, usageError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import type { TraceFn } from '../shared/trace.js';
+import { builtin } from '../shared/builtin.js';
 
 export interface SystemAddress {
   address: string;
@@ -41,7 +41,7 @@ export function systemLookup(
   return runLookup<SystemAddress[]>(
     { what: `getaddrinfo ${name}`, call, timeoutMs, trace, signal },
     (done) =>
-      lookup(name, { all: true, family: family ?? 0, order: 'verbatim' }, (err, addresses) =>
+      builtin('node:dns').lookup(name, { all: true, family: family ?? 0, order: 'verbatim' }, (err, addresses) =>
         done(err, err ? undefined : addresses.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }))),
       ),
     (addresses) => `${name} → ${addresses.map((a) => a.address).join(', ') || 'no addresses'}`,
@@ -89,7 +89,7 @@ export async function lookupHost(
 export function systemReverse(address: string, timeoutMs: number, trace: TraceFn, signal?: AbortSignal): Promise<string> {
   return runLookup<string>(
     { what: `getnameinfo ${address}`, call: `getnameinfo(${address})`, timeoutMs, trace, signal },
-    (done) => lookupService(address, 0, (err, host) => done(err, err ? undefined : host)),
+    (done) => builtin('node:dns').lookupService(address, 0, (err, host) => done(err, err ? undefined : host)),
     (host) => `${address} → ${host}`,
   );
 }

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { usageError } from '../shared/errors.js';
 import type { ServerTls } from './served-connection.js';
+import { emptySharedStore } from './root-store.js';
 
 export interface TlsServerFiles {
   /** PEM: the server's certificate chain. */
@@ -36,6 +37,7 @@ export interface TlsServerConfig extends ServerTls {
 export function tlsServerConfig(files: TlsServerFiles): TlsServerConfig {
   let secureContext: SecureContext;
   try {
+    emptySharedStore(); // a server verifies only client certificates, against --cacert
     secureContext = createSecureContext({ cert: files.cert, key: files.key, ca: files.ca, ticketKeys: files.ticketKeys });
   } catch (err) {
     const reason = err instanceof Error ? err.message.replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/, '') : String(err);

@@ -3,20 +3,19 @@
 // the name asked for, -k), the handshake, its failures and what it negotiated. The TLS
 // phases are timed where they happen, so neither is booked as "TCP connect".
 import { isIP, type Socket } from 'node:net';
-import {
-  checkServerIdentity,
-  connect as tlsConnect,
-  createSecureContext,
-  type ConnectionOptions,
-  type PeerCertificate,
-  type SecureContext,
-  type SecureVersion,
-  type TLSSocket,
+import type {
+  ConnectionOptions,
+  PeerCertificate,
+  SecureContext,
+  SecureVersion,
+  TLSSocket,
 } from 'node:tls';
 import { SockkitError, toSockkitError, formatSeconds } from '../shared/errors.js';
 import { formatHostPort } from '../shared/address.js';
 import type { TraceFn } from '../shared/trace.js';
 import type { ConnectOptions } from './connect.js';
+import { clientCa } from './root-store.js';
+import { builtin } from '../shared/builtin.js';
 
 export interface TlsClientOptions {
   /** The name the certificate must carry; sent as SNI unless it is an IP address. */
@@ -31,8 +30,9 @@ export interface TlsClientOptions {
 }
 
 /**
- * Node's trust store with `ca` in place of the bundled roots when given: 14-40 ms, so
- * built and timed on its own. `minVersion` refuses older protocols in the handshake
+ * Node's trust store with `ca` in place of the bundled roots when given (root-store.ts:
+ * under bin/sockkit the bundled roots are parsed only when no `ca` is given): 2-40 ms,
+ * so built and timed on its own. `minVersion` refuses older protocols in the handshake
  * (NTS-KE: TLS 1.3); `identity` is a client certificate and its key, for servers that
  * ask for one (mutual TLS).
  */
@@ -40,7 +40,7 @@ export function secureContextFor(
   ca?: string | Buffer | Array<string | Buffer>,
   options: { minVersion?: SecureVersion; identity?: { cert: string | Buffer; key: string | Buffer } } = {},
 ): SecureContext {
-  return createSecureContext({ ...(ca === undefined ? {} : { ca }), ...(options.minVersion ? { minVersion: options.minVersion } : {}), ...options.identity });
+  return builtin('node:tls').createSecureContext({ ...clientCa(ca), ...(options.minVersion ? { minVersion: options.minVersion } : {}), ...options.identity });
 }
 
 /** For connectTo's `open`: a TLS client socket to `address` whose handshake starts once TCP is up. */
@@ -62,7 +62,7 @@ export function tlsPathOpener(options: Pick<ConnectOptions, 'trace' | 'onread'>,
  */
 export function tlsOverSocket(socket: Socket, trace: TraceFn, tls: TlsClientOptions, note = ' inside the tunnel'): TLSSocket {
   traceClientHello(trace, tls, note);
-  return tlsConnect({ socket, ...clientOptions(tls) });
+  return builtin('node:tls').connect({ socket, ...clientOptions(tls) });
 }
 
 function tlsSocket(endpoint: string | { path: string }, options: Pick<ConnectOptions, 'trace' | 'onread'> & { port?: number }, tls: TlsClientOptions): TLSSocket {
@@ -70,7 +70,7 @@ function tlsSocket(endpoint: string | { path: string }, options: Pick<ConnectOpt
   // `onread` is documented for tls.connect (without `socket`), not in @types/node's ConnectionOptions.
   const withReusedReads = (options.onread ? { onread: options.onread } : {}) as ConnectionOptions;
   const where = typeof endpoint === 'string' ? { host: endpoint, port: options.port } : endpoint;
-  return tlsConnect({ ...withReusedReads, ...where, ...clientOptions(tls) });
+  return builtin('node:tls').connect({ ...withReusedReads, ...where, ...clientOptions(tls) });
 }
 
 /** What every client TLS socket of ours is opened with. */
@@ -79,7 +79,7 @@ function clientOptions(tls: TlsClientOptions): ConnectionOptions {
     session: tls.session,
     servername: isIP(tls.host) === 0 ? tls.host : undefined,
     // The certificate is checked against the name asked for: the host name, or the address itself.
-    checkServerIdentity: (_servername, cert) => checkServerIdentity(tls.host, cert),
+    checkServerIdentity: (_servername, cert) => builtin('node:tls').checkServerIdentity(tls.host, cert),
     secureContext: tls.secureContext,
     rejectUnauthorized: !tls.insecure,
     ALPNProtocols: tls.alpn.length > 0 ? tls.alpn : undefined,
