@@ -34,15 +34,20 @@ import {
 } from '../output/http.js';
 
 declare const SOCKKIT_VERSION: string;
-const VERSION = typeof SOCKKIT_VERSION === 'string' ? SOCKKIT_VERSION : '0.0.0-dev';
+export const VERSION = typeof SOCKKIT_VERSION === 'string' ? SOCKKIT_VERSION : '0.0.0-dev';
 
 const DEFAULT_TOTAL_S = 300;
 const DEFAULT_CONNECT_S = 10;
 const DEFAULT_STALL_S = 30;
 
-interface HttpGetArgs {
+export interface HttpGetArgs {
+  /** One URL here; several (a list) go to http-get-transfers.ts. */
   url: string;
+  /** One -o here; repeated (a list, one per URL) only with several URLs. */
   output?: string;
+  'remote-name'?: boolean;
+  parallel?: boolean;
+  'parallel-max': number;
   include: boolean;
   head: boolean;
   verbose: boolean;
@@ -79,17 +84,21 @@ interface HttpGetArgs {
   'write-out'?: string;
   'continue-at'?: string;
   range?: string;
+  'unix-socket'?: string;
 }
 
 export default defineCommand<HttpGetArgs>({
-  command: 'http-get <url>',
+  command: 'http-get <url..>',
   describe: 'fetch a URL over HTTP/1.1 or HTTP/2 written on a raw socket',
   positionals: {
-    url: { type: 'string', demandOption: true, describe: 'http:// or https:// URL (http:// when no scheme)' },
+    url: { type: 'string', demandOption: true, describe: 'http:// or https:// URL (http:// when no scheme); several are fetched in order, one connection per origin kept alive' },
   },
   options: {
     ...FAMILY_OPTIONS,
-    output: { alias: 'o', type: 'string', requiresArg: true, describe: "write the body to FILE ('-' = stdout, even binary)" },
+    output: { alias: 'o', type: 'string', repeatable: true, requiresArg: true, describe: "write the body to FILE ('-' = stdout, even binary); with several URLs the n-th -o is the n-th URL's" },
+    'remote-name': { alias: 'O', type: 'boolean', describe: "save each URL that has no -o as the last segment of its path, in the current directory" },
+    parallel: { alias: 'Z', type: 'boolean', describe: 'fetch several URLs at once; outputs still whole and in argument order' },
+    'parallel-max': { type: 'number', default: 50, requiresArg: true, limit: { kind: 'integer', min: 1, max: 300 }, describe: 'with -Z, the most transfers at once' },
     include: { alias: 'i', type: 'boolean', default: false, describe: 'print the response head before the body' },
     head: { alias: 'I', type: 'boolean', default: false, describe: 'send HEAD and print the response head' },
     verbose: { alias: 'v', type: 'boolean', default: false, describe: 'show the request and response heads on stderr' },
@@ -122,6 +131,7 @@ export default defineCommand<HttpGetArgs>({
     'write-out': { alias: 'w', type: 'string', requiresArg: true, describe: "after the body, print FORMAT with curl's %{variables} (%{http_code}, %{time_total}, %{json}…; @FILE reads it)" },
     'continue-at': { alias: 'C', type: 'string', requiresArg: true, describe: "resume at this byte offset ('-': the size of the -o FILE); a matching 206 is appended, a 200 restarts the file" },
     range: { alias: 'r', type: 'string', requiresArg: true, describe: "ask for these bytes only: A-B, A-, -N or a list (Range: bytes=…)" },
+    'unix-socket': { type: 'string', requiresArg: true, describe: 'connect to this Unix-domain socket instead of the URL host (Host from the URL; no proxy)' },
     timing: { type: 'boolean', default: false, describe: 'print DNS/connect/TLS/first-byte/transfer timings instead of the body (body still goes to -o)' },
   },
   conflicts: [
@@ -145,6 +155,15 @@ export default defineCommand<HttpGetArgs>({
   parserSettings: { 'dot-notation': false },
   defaultTimeoutSeconds: DEFAULT_TOTAL_S,
   run: async (args, ctx) => {
+    const urls = ([] as string[]).concat(args.url);
+    const outputs = ([] as string[]).concat(args.output ?? []);
+    if (urls.length > 1 || outputs.length > 1 || args['remote-name'] || args.parallel) {
+      if (args['continue-at'] !== undefined || args.range !== undefined) {
+        throw usageError('-C/--continue-at and -r/--range', 'apply to one URL with -o FILE (or stdout)', 'fetch the URL to resume on its own');
+      }
+      return (await import('./http-get-transfers.js')).runTransfers(urls, outputs, args, ctx);
+    }
+    args = { ...args, url: urls[0]! };
     const target = parseUserUrl(args.url);
     if (args.http2 && !target.secure) {
       throw usageError(`bad URL '${args.url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
@@ -199,7 +218,7 @@ export default defineCommand<HttpGetArgs>({
 });
 
 /** What the hooks saw during the fetch: the body bytes so far, and a status --fail refused. */
-interface Seen {
+export interface Seen {
   bodyBytes: number;
   /** --retry: decides, at a transient status, whether this response is retried (its body then discarded). */
   retryAt?: (head: ResponseHead) => boolean;
@@ -209,7 +228,7 @@ interface Seen {
 }
 
 /** The client's options from the flags: trust, timeouts (each within its declared limit already), HTTP/2 mode. */
-async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext, secure: boolean): Promise<ClientOptions> {
+export async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext, secure: boolean): Promise<ClientOptions> {
   const { term } = ctx;
   const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
   if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
@@ -233,6 +252,7 @@ async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext
     proxyFor: proxyChooser(args),
     proxyCa,
     proxyInsecure: args['proxy-insecure'],
+    unixSocket: args['unix-socket'],
     pins: {
       resolve: ([] as string[]).concat(args.resolve ?? []).map(parseResolve),
       connectTo: ([] as string[]).concat(args['connect-to'] ?? []).map(parseConnectTo),
@@ -251,7 +271,7 @@ function proxyChooser(args: HttpGetArgs): ClientOptions['proxyFor'] {
 }
 
 /** -v, -i, --fail and where the body goes, as hooks of the fetch. */
-function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen, rangeAsk: RangeAsk | null): RequestHooks {
+export function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestination | null, progress: Progress, seen: Seen, rangeAsk: RangeAsk | null): RequestHooks {
   return {
     onProxyStep(line) {
       if (args.verbose) for (const l of line.trimEnd().split('\r\n')) printVerboseNote(term, `proxy: ${l}`);
@@ -292,7 +312,7 @@ function hooksFor(args: HttpGetArgs, term: Terminal, destination: BodyDestinatio
 }
 
 /** -w FORMAT, or @FILE to read it from a file; checked before anything is fetched. */
-async function readWriteOut(text: string): Promise<string> {
+export async function readWriteOut(text: string): Promise<string> {
   let format = text;
   if (text.startsWith('@')) {
     try {
@@ -306,7 +326,7 @@ async function readWriteOut(text: string): Promise<string> {
   return format;
 }
 
-function retryPolicy(args: HttpGetArgs): RetryPolicy {
+export function retryPolicy(args: HttpGetArgs): RetryPolicy {
   return {
     retries: args.retry,
     fixedDelayMs: args['retry-delay'] === undefined ? undefined : args['retry-delay'] * 1000,
@@ -320,7 +340,7 @@ function retryPolicy(args: HttpGetArgs): RetryPolicy {
  * policy allows, waiting the backoff or the server's Retry-After. Each retry is a
  * warning on stderr and a note in `retries` (--json).
  */
-async function fetchWithRetries(
+export async function fetchWithRetries(
   retries: RetryNote[],
   fetch: (seen: Seen) => Promise<FetchResult>,
   policy: RetryPolicy,
@@ -370,7 +390,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** After the fetch: -v notes, the --compressed warning, --json or --timing, and --fail's error. */
-async function report(
+export async function report(
   args: HttpGetArgs & GlobalArgs,
   term: Terminal,
   request: RequestSpec,

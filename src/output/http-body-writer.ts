@@ -205,11 +205,13 @@ class StreamSink implements BodySink {
     private readonly guardTty: boolean,
   ) {
     this.stream = term.stdout as unknown as NodeJS.WritableStream;
-    this.stream.on?.('error', (err: NodeJS.ErrnoException) => {
-      this.failure = new SockkitError('UNEXPECTED', 'write stdout', err.code === 'EPIPE' ? 'the reader went away (broken pipe)' : err.message);
-      this.wake();
-    });
+    this.stream.on?.('error', this.onError);
   }
+
+  private readonly onError = (err: NodeJS.ErrnoException) => {
+    this.failure = new SockkitError('UNEXPECTED', 'write stdout', err.code === 'EPIPE' ? 'the reader went away (broken pipe)' : err.message);
+    this.wake();
+  };
 
   write(chunk: Buffer): boolean {
     if (this.failure) throw this.failure;
@@ -240,12 +242,15 @@ class StreamSink implements BodySink {
   async end(): Promise<void> {
     this.writePending();
     if (this.needDrain && !this.failure) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    // Several URLs open one sink each on the same stdout: leave no listener behind.
+    this.stream.off?.('error', this.onError);
     if (this.failure) throw this.failure;
   }
 
   abort(): void {
     this.pending = [];
     this.pendingBytes = 0;
+    this.stream.off?.('error', this.onError);
   }
 
   private writePending(): void {

@@ -65,7 +65,8 @@ export function writeOutValues(result: FetchResult): Record<Variable, Value> {
     remote_ip: hop.remoteAddress,
     remote_port: hop.remotePort,
     num_redirects: result.redirects.length,
-    num_connects: result.hops.length,
+    // A request on a kept-alive connection (several URLs) opened none.
+    num_connects: result.hops.filter((h) => !h.reusedConnection).length,
     url_effective: hop.url,
     // curl writes HTTP/1.0 as "1".
     http_version: hop.httpVersion === '1.0' ? '1' : hop.httpVersion,

@@ -30,6 +30,7 @@ import type { Pins } from './pinning.js';
 import { CONNECT_TIMEOUT_HINT, openConnection, remainingOf, type ReusedReads } from './open.js';
 import type { ProxySpec } from '../proxy/config.js';
 import { proxyAuthRefusal, proxyAuthorization } from '../proxy/http.js';
+import { keepsAlive, originKey, type ConnectionPool, type KeptConnection } from './connection-pool.js';
 
 export { routeBody };
 
@@ -73,6 +74,9 @@ export interface HopResult {
   bodyRead: boolean;
   /** Every connection attempt Happy Eyeballs made (address, start, end, result). */
   attempts: ConnectAttempt[];
+  /** With a connection pool (several URLs): the connection's number, and whether an earlier request used it. */
+  connectionId?: number;
+  reusedConnection?: boolean;
 }
 
 export interface RequestHooks {
@@ -122,12 +126,74 @@ export interface ClientOptions {
   /** An https:// proxy's own trust: --proxy-cacert (Node's default roots otherwise) and --proxy-insecure. */
   proxyCa?: string | Buffer | Array<string | Buffer>;
   proxyInsecure?: boolean;
+  /** --unix-socket: every request goes to this Unix-domain socket (no lookup, no proxy). */
+  unixSocket?: string;
+  /** Several URLs: HTTP/1.1 connections kept open between requests to one origin (keep-alive). */
+  connections?: ConnectionPool;
 }
 
 export type Http2Mode = 'offer' | 'off' | 'require' | 'prior-knowledge';
 
-/** Performs one request on a fresh connection. */
+/**
+ * Performs one request: on a kept-alive connection to the same origin when the pool has
+ * one (a connection the server closed meanwhile is replaced, once, by a new one), else
+ * on a fresh connection.
+ */
 export async function requestOnce(spec: RequestSpec, options: ClientOptions, hooks: RequestHooks): Promise<HopResult> {
+  const key = poolKeyFor(spec, options);
+  const kept = key === null ? undefined : options.connections!.take(key);
+  if (kept) {
+    try {
+      return await requestOnKept(kept, { ...spec, keepAlive: true }, options, hooks);
+    } catch (err) {
+      if (!(err instanceof StaleConnection)) throw err;
+      options.trace('connect', `connection #${kept.id} was closed by the server before it answered: opening a new one`);
+    }
+  }
+  return requestOnNew(key === null ? spec : { ...spec, keepAlive: true }, options, hooks, key);
+}
+
+/** The pool key when this request may use a kept-alive connection: HTTP/1.1, no proxy, a pool. */
+function poolKeyFor(spec: RequestSpec, options: ClientOptions): string | null {
+  if (!options.connections || spec.httpVersion === '1.0' || options.http2 === 'prior-knowledge' || options.http2 === 'require') return null;
+  const { target } = spec;
+  if (options.unixSocket === undefined && options.proxyFor?.(target.host, target.secure)) return null;
+  return originKey(target.secure, target.host, target.port, options.unixSocket ?? '');
+}
+
+/** A request on a connection an earlier one left open: no lookup, connect or handshake. */
+async function requestOnKept(kept: KeptConnection, spec: RequestSpec, options: ClientOptions, hooks: RequestHooks): Promise<HopResult> {
+  const url = displayUrl(spec.target.url);
+  const started = performance.now();
+  const remaining = options.deadline - started;
+  if (remaining <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
+  options.trace('connect', `reusing connection #${kept.id} to ${formatHostPort(kept.address, kept.port)} (request ${kept.requests + 1} on it)`);
+  const exchange = await new HttpExchange(kept.socket, spec, options, hooks, url, kept.reads, { pool: options.connections!, connection: kept }).run(remaining);
+  const finished = performance.now();
+  return {
+    ...exchange,
+    url,
+    method: spec.method,
+    remoteAddress: kept.address,
+    remotePort: kept.port,
+    tls: kept.tls,
+    attempts: [],
+    connectionId: kept.id,
+    reusedConnection: true,
+    timings: {
+      dnsMs: 0,
+      connectMs: 0,
+      tlsMs: spec.target.secure ? 0 : null,
+      settingsMs: null,
+      ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
+      transferMs: round(finished - exchange.firstByteAt),
+      totalMs: round(finished - started),
+    },
+  };
+}
+
+/** Performs one request on a fresh connection; with a pool key, the connection may be kept for the next. */
+async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: RequestHooks, key: string | null): Promise<HopResult> {
   const { target } = spec;
   const url = displayUrl(target.url);
   const started = performance.now();
@@ -179,7 +245,10 @@ export async function requestOnce(spec: RequestSpec, options: ClientOptions, hoo
     settingsMs = round(connection.timeline.serverSettingsAt - connection.timeline.prefaceSentAt);
     exchange = await new Http2Exchange(connection, spec, options, hooks, url).run(remaining());
   } else {
-    exchange = await exchangeOnSocket(socket, spec, options, hooks, url, remaining(), reused);
+    const keep = key === null || opened.proxy ? undefined : { pool: options.connections!, connection: { key, id: options.connections!.newId(), socket, reads: reused, address, port, tls, attempts, requests: 0 } };
+    if (keep) options.trace('connect', `connection #${keep.connection.id} to ${formatHostPort(address, port)}`);
+    exchange = await new HttpExchange(socket, keep ? spec : { ...spec, keepAlive: false }, options, hooks, url, reused, keep).run(remaining());
+    if (keep) Object.assign(exchange, { connectionId: keep.connection.id, reusedConnection: false });
   }
   const finished = performance.now();
   return {
@@ -327,17 +396,13 @@ export interface Exchange {
   firstByteAt: number;
 }
 
-/** Writes the request and reads the response on a connected socket; always destroys it. */
-function exchangeOnSocket(
-  socket: Socket | TLSSocket,
-  spec: RequestSpec,
-  options: ClientOptions,
-  hooks: RequestHooks,
-  url: string,
-  budgetMs: number,
-  reused: ReusedReads,
-): Promise<Exchange> {
-  return new HttpExchange(socket, spec, options, hooks, url, reused).run(budgetMs);
+/** A kept-alive connection that failed before any byte of the response: the request may go on a new one. */
+class StaleConnection extends SockkitError {}
+
+/** Where an exchange on a connection that may be kept goes back to, and the connection. */
+interface KeepAlive {
+  pool: ConnectionPool;
+  connection: KeptConnection;
 }
 
 /** Counts the reads of a response and traces the first few; the rest is one line at the end. */
@@ -385,6 +450,7 @@ class HttpExchange {
     private readonly hooks: RequestHooks,
     private readonly url: string,
     private readonly reused: ReusedReads,
+    private readonly keep?: KeepAlive,
   ) {
     this.what = `${spec.method} ${url}`;
     this.reads = new ReadCounter(options.trace);
@@ -412,9 +478,9 @@ class HttpExchange {
       this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
       // The chunk is a view into the read buffer that the next read reuses.
       this.reused.handler = (chunk) => this.onChunk(chunk);
-      this.socket.on('end', () => this.onEnd());
-      this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-      this.socket.on('close', () => this.fail(new SockkitError('PROTOCOL', this.what, 'the connection closed unexpectedly')));
+      this.socket.on('end', this.onSocketEnd);
+      this.socket.on('error', this.onSocketError);
+      this.socket.on('close', this.onSocketClose);
       this.watchdog.start();
 
       const request = buildRequest(this.spec);
@@ -426,6 +492,9 @@ class HttpExchange {
   }
 
   private readonly onAbort = () => this.fail(new SockkitError('INTERRUPTED', this.what, 'interrupted'));
+  private readonly onSocketEnd = () => this.onEnd();
+  private readonly onSocketError = (err: NodeJS.ErrnoException) => this.onError(err);
+  private readonly onSocketClose = () => this.fail(new SockkitError('PROTOCOL', this.what, 'the connection closed unexpectedly'));
 
   private onHead(head: ResponseHead, framing: BodyFraming): void {
     this.options.trace('recv', `HTTP/${head.httpVersion} ${head.status} ${head.reason}, ${head.raw.length} bytes of head, body: ${describeFraming(framing)}`);
@@ -513,13 +582,24 @@ class HttpExchange {
     this.fail(new SockkitError('TIMEOUT', this.what, `no data for ${formatSeconds(this.options.stallTimeoutMs)} ${where}`, 'raise it with --stall-timeout SECONDS'));
   }
 
-  private cleanup(): void {
+  /** Ends the exchange: the socket is closed, or handed back to the pool when `kept`. */
+  private cleanup(kept = false): void {
     clearTimeout(this.totalTimer);
     this.watchdog.stop();
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.reused.handler = null;
-    this.socket.destroy();
     this.reads.summarise();
+    if (kept && this.keep) {
+      this.socket.off('end', this.onSocketEnd);
+      this.socket.off('error', this.onSocketError);
+      this.socket.off('close', this.onSocketClose);
+      const { connection, pool } = this.keep;
+      connection.requests++;
+      pool.give(connection);
+      this.options.trace('close', `connection #${connection.id} kept open for the next request`);
+      return;
+    }
+    this.socket.destroy();
     this.options.trace('close', 'connection closed by us');
   }
 
@@ -528,20 +608,30 @@ class HttpExchange {
     this.settled = true;
     this.cleanup();
     this.route?.sink.abort();
-    this.reject(err instanceof SockkitError ? err : toSockkitError(err, this.what));
+    const failure = err instanceof SockkitError ? err : toSockkitError(err, this.what);
+    // A kept-alive connection the server closed while it was idle: nothing of the
+    // response came, so the request can go on a new connection.
+    if (this.keep && this.keep.connection.requests > 0 && !this.parser.started && failure.code !== 'TIMEOUT' && failure.code !== 'INTERRUPTED') {
+      this.reject(new StaleConnection(failure.code, failure.what, failure.why, failure.hint, { cause: failure }));
+      return;
+    }
+    this.reject(failure);
   }
 
   private async succeed(): Promise<void> {
     if (this.settled) return;
     this.settled = true;
-    this.cleanup();
+    // Never reuse a connection with a body left unread, or one either side will close.
+    const { parser } = this;
+    const userSaysClose = this.spec.headers.some(([n, v]) => n.toLowerCase() === 'connection' && /\bclose\b/i.test(v));
+    this.cleanup(this.keep !== undefined && this.spec.keepAlive === true && !userSaysClose && keepsAlive(parser.head!, parser.framing!, parser.done));
     try {
       if (this.route) await this.route.sink.end();
     } catch (err) {
       this.reject(err instanceof SockkitError ? err : toSockkitError(err, 'write body'));
       return;
     }
-    const { parser, route } = this;
+    const { route } = this;
     const head = parser.head!;
     const bodyBytes = route?.transferDecoder ? route.transferDecoder.decodedBytes() : parser.bodyBytes;
     this.resolve({

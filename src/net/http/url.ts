@@ -82,6 +82,8 @@ export interface RequestSpec {
   httpVersion?: '1.0' | '1.1';
   /** Sent to an HTTP proxy (an http URL): the target in absolute form, and Proxy-Authorization. */
   viaProxy?: { authorization?: string };
+  /** Several URLs: the connection may carry the next request, so no `Connection: close`. */
+  keepAlive?: boolean;
 }
 
 /**
@@ -114,10 +116,10 @@ export function buildRequest(spec: RequestSpec): Buffer {
   const lines = [`${spec.method} ${requestTarget} HTTP/${spec.httpVersion ?? '1.1'}`];
   for (const [n, v] of requestFields(spec)) lines.push(`${n}: ${v}`);
   if (spec.viaProxy?.authorization) lines.push(`Proxy-Authorization: ${spec.viaProxy.authorization}`);
-  // We never reuse a connection, so say so: the server may close after the body.
-  // (HTTP/1.0 closes by default.)
+  // A connection we will not reuse: say so, and the server may close after the body.
+  // (HTTP/1.0 closes by default; HTTP/1.1 keeps alive unless told.)
   const userConnection = spec.headers.some(([n]) => n.toLowerCase() === 'connection');
-  if (!userConnection && spec.httpVersion !== '1.0') lines.push('Connection: close');
+  if (!userConnection && spec.httpVersion !== '1.0' && !spec.keepAlive) lines.push('Connection: close');
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
 }
 

@@ -1,0 +1,185 @@
+// sockkit http-get with several URLs (or -O, or -Z): each URL is one transfer with the
+// single fetch's flags (-L, --retry, -w, --fail…), its own output (the n-th -o, or
+// -O's remote name, or stdout), and a connection to its origin kept alive for the next
+// (src/net/http/connection-pool.ts). In order one after another, or with -Z up to
+// --parallel-max at once, their outputs still whole and in argument order
+// (src/output/ordered-output.ts). The exit code is the worst one; --json is one array.
+import { SockkitError, toSockkitError, usageError } from '../net/shared/errors.js';
+import { exitCodeFor, worstExitCode } from '../exit-codes.js';
+import { fetchFollowing, type FetchResult } from '../net/http/client.js';
+import { ConnectionPool } from '../net/http/connection-pool.js';
+import { remoteFileName } from '../net/http/remote-name.js';
+import { parseHeaderOption, parseUserUrl, displayUrl, type RequestSpec, type Target } from '../net/http/url.js';
+import type { HeaderList } from '../net/http/parser.js';
+import { httpGetDocument, startProgress, type RetryNote } from '../output/http.js';
+import { errorJson, printError } from '../output/errors.js';
+import { printJson } from '../output/render.js';
+import { OrderedOutput } from '../output/ordered-output.js';
+import { Terminal } from '../output/terminal.js';
+import type { BodyDestination } from '../output/http-body-writer.js';
+import type { CommandContext, GlobalArgs } from './common.js';
+import {
+  VERSION,
+  clientOptions,
+  fetchWithRetries,
+  hooksFor,
+  readWriteOut,
+  report,
+  retryPolicy,
+  type HttpGetArgs,
+  type Seen,
+} from './http-get.js';
+
+type Args = HttpGetArgs & GlobalArgs;
+
+/** Where one URL's body goes: a file, stdout ('-' forces binary), or a refusal of that URL (-O). */
+type Output = { path: string | null } | { refused: SockkitError };
+
+/** Runs every URL; returns the worst exit code. Usage errors that concern all of them come first, before any fetch. */
+export async function runTransfers(urls: string[], outputs: string[], args: Args, ctx: CommandContext): Promise<number> {
+  const targets = urls.map((url) => checkedTarget(url, args));
+  const destinations = outputsFor(targets, outputs, args);
+  const writeOut = args['write-out'] === undefined ? undefined : await readWriteOut(args['write-out']);
+  const options = await clientOptions(args, ctx, args.location || targets.some((t) => t.secure));
+  const pool = new ConnectionPool(ctx.trace);
+  const shared: Shared = { args, ctx, options: { ...options, connections: pool }, writeOut, headers: requestHeaders(args), records: [] };
+  const codes: number[] = [];
+  try {
+    if (!args.parallel) {
+      for (let i = 0; i < targets.length; i++) codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, ctx.term);
+    } else {
+      const ordered = new OrderedOutput(ctx.term.stdout, ctx.term.stderr);
+      let next = 0;
+      // Workers take URLs in argument order, so slots are handed out in that order too.
+      const worker = async () => {
+        while (next < targets.length) {
+          const i = next++;
+          const slot = ordered.slot();
+          const term = new Terminal({ stdout: slot.stdout, stderr: slot.stderr, env: ctx.term.env, json: ctx.term.json, quiet: ctx.term.quiet, color: ctx.term.color, command: ctx.term.command });
+          codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, term);
+          await slot.close();
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(args['parallel-max'], targets.length) }, worker));
+    }
+  } finally {
+    pool.closeAll();
+  }
+  if (args.json) printJson(ctx.term, shared.records);
+  ctx.trace('connect', `${pool.opened} connection${pool.opened === 1 ? '' : 's'} opened for ${targets.length} URLs, ${pool.reused} request${pool.reused === 1 ? '' : 's'} on a kept-alive one`);
+  return worstExitCode(codes);
+}
+
+interface Shared {
+  args: Args;
+  ctx: CommandContext;
+  options: Awaited<ReturnType<typeof clientOptions>>;
+  writeOut: string | undefined;
+  headers: HeaderList;
+  /** --json: one record per URL, in argument order. */
+  records: unknown[];
+}
+
+/** One URL, start to report: its exit code. Its failure is its own line (and record); the others go on. */
+async function transfer(shared: Shared, index: number, target: Target, output: Output, term: Terminal): Promise<number> {
+  const { args, ctx } = shared;
+  const url = displayUrl(target.url);
+  if ('refused' in output) return failed(shared, index, term, output.refused, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] });
+  const path = output.path;
+  const request: RequestSpec = {
+    method: args.head ? 'HEAD' : 'GET',
+    target,
+    headers: shared.headers,
+    compressed: args.compressed,
+    userAgent: `sockkit/${VERSION}`,
+    httpVersion: args.http10 ? '1.0' : '1.1',
+  };
+  const destination: BodyDestination | null =
+    path === null || path === '-' ? (args.json || args.timing ? null : { kind: 'stdout', forced: path === '-' }) : { kind: 'file', path };
+  // A bar only one at a time, and only when the body is not itself on the terminal.
+  const progress = startProgress(term, !args.parallel && (destination?.kind === 'file' || (destination?.kind === 'stdout' && !term.isStdoutTTY)));
+  const started = performance.now();
+  const retries: RetryNote[] = [];
+  const context = { ...ctx, term };
+  let outcome: { result: FetchResult; seen: Seen };
+  try {
+    outcome = await fetchWithRetries(
+      retries,
+      (seen) => fetchFollowing(request, { enabled: args.location, maxRedirects: args['max-redirs'] }, { ...shared.options, deadline: performance.now() + ctx.timeoutMs }, hooksFor(args, term, destination, progress, seen, null)),
+      retryPolicy(args),
+      context,
+    );
+  } catch (err) {
+    const { bodyBytes } = (err as { seen?: Seen }).seen ?? { bodyBytes: 0 };
+    return failed(shared, index, term, err, { url, bytes: bodyBytes, timings: { totalMs: performance.now() - started }, retries });
+  } finally {
+    progress.done();
+  }
+  const document = transferDocument(outcome.result, path, retries);
+  try {
+    await report({ ...args, json: false, output: path ?? undefined }, term, request, outcome.result, outcome.seen, retries, shared.writeOut);
+  } catch (err) {
+    return failed(shared, index, term, err, document);
+  }
+  shared.records[index] = document;
+  return 0;
+}
+
+/** A transfer's failure: its line on stderr, its --json record with `error`, its exit code. */
+function failed(shared: Shared, index: number, term: Terminal, err: unknown, measured: object): number {
+  const failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
+  shared.records[index] = { ...measured, error: errorJson(failure) };
+  printError(term, failure);
+  return exitCodeFor(failure.code);
+}
+
+/** The single fetch's --json document, with the connection it went over. */
+function transferDocument(result: FetchResult, output: string | null, retries: RetryNote[]): object {
+  const hop = result.final;
+  return { ...httpGetDocument(result, output, retries), connection: { id: hop.connectionId ?? null, reused: hop.reusedConnection ?? false } };
+}
+
+/** A URL as the single fetch checks it: a bad one, or an http:// one under --http2, is exit 2 before anything is fetched. */
+function checkedTarget(url: string, args: Args): Target {
+  const target = parseUserUrl(url);
+  if (args.http2 && !target.secure) {
+    throw usageError(`bad URL '${url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
+  }
+  return target;
+}
+
+/**
+ * Each URL's output, paired as curl pairs them: the n-th -o goes with the n-th URL; a
+ * URL without one gets its remote name with -O (or that URL's refusal), else stdout.
+ * More -o than URLs is a usage error. With -Z two transfers may not write one file.
+ */
+export function outputsFor(targets: Target[], outputs: string[], args: Pick<HttpGetArgs, 'remote-name' | 'parallel'>): Output[] {
+  if (outputs.length > targets.length) {
+    throw usageError('-o / --output', `given ${outputs.length} times for ${targets.length} URL${targets.length === 1 ? '' : 's'}`, 'one -o per URL, in the same order');
+  }
+  const result: Output[] = targets.map((target, i) => {
+    if (i < outputs.length) return { path: outputs[i]! };
+    if (!args['remote-name']) return { path: null };
+    try {
+      return { path: remoteFileName(target.url) };
+    } catch (err) {
+      return { refused: err as SockkitError };
+    }
+  });
+  if (args.parallel) {
+    const seen = new Set<string>();
+    for (const output of result) {
+      if (!('path' in output) || output.path === null || output.path === '-' || output.path === '/dev/null') continue;
+      if (seen.has(output.path)) throw usageError(`output ${output.path}`, 'two URLs would write it at once (-Z)', 'give each URL its own -o');
+      seen.add(output.path);
+    }
+  }
+  return result;
+}
+
+/** -H and -A, as the single fetch builds them. */
+function requestHeaders(args: Args): HeaderList {
+  const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
+  if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
+  return headers;
+}
