@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { describeWithPeers } from '../helpers/peers.js';
 import { freeTcpPort } from '../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../helpers/process.js';
@@ -125,6 +125,29 @@ describeWithPeers('http-get through an https:// proxy (socat TLS + ncat) and tin
     const badFile = await get(['-x', tlsProxy(), '--proxy-cacert', join(dir, 'missing.pem'), url]);
     expect(badFile.code).toBe(2);
     expect(badFile.stderr).toMatch(/^sockkit http-get: bad --proxy-cacert \S+missing\.pem: /);
+  });
+
+  test('an https:// proxy that answers in plain HTTP: exit 6; one that never starts TLS: exit 5 within --connect-timeout', async () => {
+    const plain = await get(['-x', `https://127.0.0.1:${ports.ncat}`, http('/small.txt')]);
+    expect(plain.code).toBe(6);
+    expect(plain.stderr).toBe(`sockkit http-get: TLS handshake with the proxy https://127.0.0.1:${ports.ncat}: the server did not answer in TLS (is it plain http? try an http:// proxy URL)\n`);
+    const held: Socket[] = [];
+    const silent = createServer((socket) => {
+      socket.on('error', () => {});
+      held.push(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const started = Date.now();
+      const r = await get(['-x', `https://127.0.0.1:${port}`, '--connect-timeout', '1', http('/small.txt')]);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toBe(`sockkit http-get: TLS handshake with the proxy https://127.0.0.1:${port}: no handshake after 1 s (raise it with --connect-timeout SECONDS)\n`);
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   test('tinyproxy BasicAuth: the right credentials (percent-decoded from the URL) → 200 as curl, http and https URLs', async () => {

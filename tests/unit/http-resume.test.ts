@@ -54,6 +54,9 @@ describe('the verdict on a response', () => {
     expect(judge(resume(200), 416, 'bytes */200')).toMatchObject({ body: 'discard' });
     expect(judge(resume(200), 416)).toMatchObject({ body: 'discard' }); // as curl: no Content-Range to contradict it
     expect(judge(resume(0), 200)).toEqual({ body: 'write' }); // nothing asked
+    // -C N to stdout: nothing is restarted, and nothing is 'complete'.
+    expect(judgeRangeResponse(resume(100), 200, 'OK', undefined, 'stdout')).toEqual({ body: 'write', note: 'the server ignored the range and sent the whole body (200)' });
+    expect(judgeRangeResponse(resume(100), 416, '', 'bytes */100', 'stdout')).toEqual({ body: 'discard', note: 'nothing past byte 100 (the server answered 416 to bytes=100-)' });
   });
 
   test('resume: a 206 elsewhere or without Content-Range, a 416 for another size, an error status: thrown, file named as left alone', () => {

@@ -76,8 +76,8 @@ async function openDirect(spec: RequestSpec, options: ClientOptions, reused: Reu
 
 /**
  * Through a proxy: TCP to the proxy (connectFirst, Happy Eyeballs and all), then its
- * handshake: CONNECT for https, SOCKS5 for either; an http URL through an HTTP proxy
- * needs none. TLS to the origin then runs inside the tunnel, checked against the URL's host.
+ * handshake (proxyHandshake: TLS with an https:// proxy, CONNECT, SOCKS5). TLS to the
+ * origin then runs inside the tunnel, checked against the URL's host.
  */
 async function openViaProxy(spec: RequestSpec, proxy: ProxySpec, options: ClientOptions, hooks: RequestHooks, reused: ReusedReads): Promise<OpenConnection> {
   const { target } = spec;
@@ -108,7 +108,8 @@ async function openViaProxy(spec: RequestSpec, proxy: ProxySpec, options: Client
   const socket = secureContext
     ? tlsOverSocket(channel, options.trace, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
     : channel;
-  // TLS inside TLS: ending the inner socket does not end the outer one by itself.
+  // A socket layered on the TCP one (TLS in the tunnel, TLS inside TLS) may end without
+  // ending what is under it: the TCP connection goes with it.
   if (socket !== tcp) socket.once('close', () => tcp.destroy());
   // No onread on a tunnel: its reads arrive as 'data' and go where the reused buffer's would.
   socket.on('data', (chunk: Buffer) => {

@@ -80,15 +80,15 @@ export function judgeRangeResponse(ask: RangeAsk, status: number, reason: string
     return { body: ask.kind === 'resume' ? 'append' : 'write' };
   }
   if (status === 200) {
-    return ask.kind === 'resume'
-      ? { body: 'write', note: `the server ignored the range and sent the whole body (200): ${target} restarted from byte 0` }
-      : { body: 'write', note: 'the server ignored the range and sent the whole body (200)' };
+    const restarted = ask.kind === 'resume' && target !== 'stdout' ? `: ${target} restarted from byte 0` : '';
+    return { body: 'write', note: `the server ignored the range and sent the whole body (200)${restarted}` };
   }
   if (status === 416 && ask.kind === 'resume') {
     if (range !== null && 'unsatisfied' in range && range.total !== ask.offset) {
       throw mismatch(`the server answered ${answer}: it has ${range.total} bytes, and the resume was from byte ${ask.offset}`);
     }
-    return { body: 'discard', note: `${target} is already complete (${ask.offset} bytes; the server answered ${answer} to ${asked})` };
+    const complete = target === 'stdout' ? `nothing past byte ${ask.offset}` : `${target} is already complete (${ask.offset} bytes`;
+    return { body: 'discard', note: `${complete}${target === 'stdout' ? ' (' : '; '}the server answered ${answer} to ${asked})` };
   }
   // Anything else (an error status) is not the body of the file being resumed.
   if (ask.kind === 'resume' && target !== 'stdout') throw mismatch(`the server answered ${answer}, not 206 Partial Content`);

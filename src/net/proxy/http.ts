@@ -52,7 +52,7 @@ export function proxyAuthRefusal(status: number, reason: string, what: string, s
   if (status !== 407 && !(status === 401 && allow401)) return null;
   const answer = `${status}${reason ? ` ${reason}` : ''}`;
   return sentCredentials
-    ? new SockkitError('PROTOCOL', what, `proxy needs authentication: it refused the credentials (${answer})`, 'check the user and password in the proxy URL (percent-encode @ : % in them)')
+    ? new SockkitError('PROTOCOL', what, `proxy needs authentication: it refused the credentials (${answer})`, 'check the user and password in the proxy URL; percent-encode @ : % in them')
     : new SockkitError('PROTOCOL', what, `proxy needs authentication (${answer})`, 'put the credentials in the proxy URL: http://USER:PASSWORD@HOST:PORT');
 }
 

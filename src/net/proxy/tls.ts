@@ -32,9 +32,9 @@ export async function tlsToProxy(tcp: Socket, proxy: ProxySpec, options: ProxyTl
   }
 }
 
-/** The origin's trust flags in a certificate hint become the proxy's. */
+/** The origin's flags and URL in a hint become the proxy's. */
 function proxyHint(hint: string | undefined): string | undefined {
-  return hint?.replace('--cacert', '--proxy-cacert').replace(/(^|[ ,(])-k\b/, '$1--proxy-insecure');
+  return hint?.replace('--cacert', '--proxy-cacert').replace(/(^|[ ,(])-k\b/, '$1--proxy-insecure').replace('an http:// URL', 'an http:// proxy URL');
 }
 
 /** One line for -v/--trace: what the TLS with the proxy negotiated and the certificate's verdict. */
