@@ -116,7 +116,7 @@ const command = defineCommand<ResolveArgs>({
     insecure: { alias: 'k', type: 'boolean', describe: 'DNS over TLS: finish the handshake whatever the certificate says (the verdict is still shown)' },
     dnssec: { type: 'boolean', describe: 'set the DO bit and show the RRSIG, NSEC, NSEC3, DNSKEY and DS records returned' },
     validate: { type: 'boolean', describe: 'validate each answer with DNSSEC from the root (or --trust-anchor): secure, insecure, bogus (exit 7) or indeterminate' },
-    chain: { type: 'boolean', describe: 'with --validate: explain the chain of trust of each secure answer, top down (keys, the DS that links each zone, the signing key, the validity window)' },
+    chain: { type: 'boolean', describe: 'with --validate: explain the chain of trust of each answer, top down (keys, the DS that links each zone, the signing key, the validity window; where an insecure or bogus one ended, and why)' },
     iterate: { type: 'boolean', describe: "resolve from the root servers down, following referrals, and show each step (dig +trace); -p applies to every server" },
     'root-hints': { type: 'string', requiresArg: true, describe: "--iterate from this file's root servers (named.root format: NS and A/AAAA lines) instead of IANA's built-in hints" },
     'trust-anchor': { type: 'string', requiresArg: true, describe: "--validate from this file's DS or DNSKEY lines (presentation form) instead of the IANA root keys" },

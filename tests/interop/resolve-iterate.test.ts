@@ -197,6 +197,10 @@ describeWithPeers('resolve --iterate against a tree of NSD servers (compared wit
       const { code, result } = await iterate(name, type, ['--validate', '--trust-anchor', h.anchorFile]);
       expect([name, result.security, code]).toEqual([name, security, exit]);
     }
+    // --chain: the links walked, then where the chain ended (noglue.test., proved unsigned by test.'s NSEC)
+    const chained = await iterate('www.noglue.test', 'A', ['--validate', '--trust-anchor', h.anchorFile, '--chain']);
+    const chain = (chained.result as unknown as { chain: { zones: Array<{ zone: string }>; end: unknown } }).chain;
+    expect([chain.zones.map((z) => z.zone), chain.end]).toEqual([['.', 'test.'], { status: 'insecure', zone: 'noglue.test.', reason: 'noglue.test. is an unsigned delegation (NSEC proves no DS)' }]);
     // the root keys of IANA do not vouch for this root: bogus, exit 7
     const iana = await iterate('www.sockkit.test', 'A', ['--validate']);
     expect(iana.code).toBe(7);
