@@ -218,6 +218,22 @@ describeWithPeers('resolve --iterate against a tree of NSD servers (compared wit
     expect(r.stderr).toMatch(/iterate +asking ns\.test\. \(127\.0\.0\.3:\d+\), a server of test\., for A www\.sockkit\.test\./);
   });
 
+  test("--validate asks each DS of the parent's servers and each DNSKEY of the zone's own, starting at the zones already known", async () => {
+    const r = await runSockkit(['resolve', 'www.sockkit.test', '-t', 'A', ...base(), '--validate', '--trust-anchor', h.anchorFile, '--trace']);
+    expect(r.code).toBe(0);
+    const asked = r.stderr.split('\n').filter((l) => /iterate +asking/.test(l)).map((l) => l.replace(/^.*asking (\S+) \(\S+\), a server of (\S+), for (.*)$/, '$1 $2 $3'));
+    expect(asked).toEqual([
+      'ns1. . A www.sockkit.test.',
+      'ns.test. test. A www.sockkit.test.',
+      'ns.sockkit.test. sockkit.test. A www.sockkit.test.',
+      'ns1. . DNSKEY .',
+      'ns1. . DS test.',
+      'ns.test. test. DNSKEY test.',
+      'ns.test. test. DS sockkit.test.',
+      'ns.sockkit.test. sockkit.test. DNSKEY sockkit.test.',
+    ]);
+  });
+
   test('piped: one tab-separated step line per query, then the answer lines', async () => {
     const r = await runSockkit(['resolve', 'www.sockkit.test', '-t', 'A', ...base()]);
     expect(r.code).toBe(0);
