@@ -117,7 +117,7 @@ const command = defineCommand<ResolveArgs>({
     dnssec: { type: 'boolean', describe: 'set the DO bit and show the RRSIG, NSEC, NSEC3, DNSKEY and DS records returned' },
     validate: { type: 'boolean', describe: 'validate each answer with DNSSEC from the root (or --trust-anchor): secure, insecure, bogus (exit 7) or indeterminate' },
     chain: { type: 'boolean', describe: 'with --validate: explain the chain of trust of each answer, top down (keys, the DS that links each zone, the signing key, the validity window; where an insecure or bogus one ended, and why)' },
-    iterate: { type: 'boolean', describe: "resolve from the root servers down, following referrals, and show each step (dig +trace); -p applies to every server" },
+    iterate: { type: 'boolean', describe: 'resolve from the root servers down, following referrals, and show each step (dig +trace); -p applies to every server; each query within --timeout, the walk of a name within 6 times it' },
     'root-hints': { type: 'string', requiresArg: true, describe: "--iterate from this file's root servers (named.root format: NS and A/AAAA lines) instead of IANA's built-in hints" },
     'trust-anchor': { type: 'string', requiresArg: true, describe: "--validate from this file's DS or DNSKEY lines (presentation form) instead of the IANA root keys" },
     'max-records': { type: 'number', default: 1_000_000, requiresArg: true, limit: { kind: 'integer', min: 1, max: 100_000_000 }, describe: 'AXFR: the most records a zone transfer may bring' },
