@@ -90,7 +90,7 @@ function zoneParts(z: ZoneLink): { keys: string; link: string; signed: string } 
   return { keys, link: links.join(', '), signed: `DNSKEY set signed by ${z.dnskeySignedBy}` };
 }
 
-/** --chain on a terminal: the zones top down, then the key that signed each RRset. */
+/** --chain on a terminal: the zones top down, then the key that signed each RRset, or where the chain ended. */
 export function formatChainTree(result: ResolveResult, chain: TrustChain): string {
   const lines = [`chain of trust for ${displayName(result)} ${result.type}:`];
   chain.zones.forEach((z, depth) => {
@@ -100,6 +100,8 @@ export function formatChainTree(result: ResolveResult, chain: TrustChain): strin
   });
   const pad = '  '.repeat(chain.zones.length + 1);
   for (const s of chain.signatures) lines.push(`${pad}${s.owner} ${s.type} signed by ${s.keyTag} (${algorithmName(s.algorithm)}) of ${s.zone}, valid ${s.inception} to ${s.expiration}`);
+  // an insecure or bogus answer: where the chain ended, below the links that held
+  if (chain.end) lines.push(`${pad}${chain.end.zone}  ${chain.end.status === 'bogus' ? 'BOGUS' : chain.end.status}: ${chain.end.reason}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -111,6 +113,7 @@ export function formatChainPlain(result: ResolveResult, chain: TrustChain): stri
     text += `chain\t${result.queryName}\tzone\t${z.zone}\t${keys}\t${link}\t${signed}\n`;
   }
   for (const s of chain.signatures) text += `chain\t${result.queryName}\trrsig\t${s.owner} ${s.type}\t${s.keyTag} ${algorithmName(s.algorithm)} of ${s.zone}\t${s.inception}\t${s.expiration}\n`;
+  if (chain.end) text += `chain\t${result.queryName}\tend\t${chain.end.zone}\t${chain.end.status}\t${chain.end.reason}\n`;
   return text;
 }
 

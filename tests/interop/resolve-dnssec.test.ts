@@ -203,4 +203,31 @@ describeWithPeers('resolve --validate against a signed hierarchy (compared with 
     expect(bad.code).toBe(7);
     expect(bad.results[0]).toMatchObject({ transport: 'tcp', security: 'bogus', securityReason: 'tampered.sockkit.test. A: signature does not verify' });
   });
+
+  test('--chain for insecure and bogus answers: the links that held, then where the chain ended and why', async () => {
+    type Chain = { zones: Array<{ zone: string }>; signatures: unknown[]; end?: { status: string; zone: string; reason: string } };
+    const cases: Array<[string, string[], Chain['end']]> = [
+      ['www.unsigned.test', ['.', 'test.'], { status: 'insecure', zone: 'unsigned.test.', reason: 'unsigned.test. is an unsigned delegation (NSEC proves no DS)' }],
+      ['www.plain.sockkit.test', ['.', 'test.', 'sockkit.test.'], { status: 'insecure', zone: 'plain.sockkit.test.', reason: 'plain.sockkit.test. is an unsigned delegation (NSEC3 proves no DS)' }],
+      ['tampered.sockkit.test', ['.', 'test.', 'sockkit.test.'], { status: 'bogus', zone: 'sockkit.test.', reason: 'tampered.sockkit.test. A: signature does not verify' }],
+      ['www.nomatch.test', ['.', 'test.'], { status: 'bogus', zone: 'nomatch.test.', reason: 'DS matches no key: the DS of nomatch.test. matches no DNSKEY' }],
+      ['www.expired.test', ['.', 'test.'], { status: 'bogus', zone: 'expired.test.', reason: 'DNSKEY set of expired.test.: signature expired 2020-02-01T00:00:00Z' }],
+    ];
+    for (const [name, zones, end] of cases) {
+      const r = await sockkit([name, '--type', 'A', '--validate', '--chain']);
+      const chain = (r.results[0] as unknown as { chain: Chain }).chain;
+      expect([name, chain.zones.map((z) => z.zone), chain.signatures, chain.end]).toEqual([name, zones, [], end]);
+      expect(r.results[0]!.securityReason).toBe(end!.reason);
+    }
+    // piped: an `end` line after the zones' lines
+    const piped = await runSockkit(['resolve', 'tampered.sockkit.test', '-t', 'A', '@127.0.0.1', '-p', String(h.port), '--trust-anchor', h.anchorFile, '--validate', '--chain']);
+    expect(piped.code).toBe(7);
+    expect(piped.stdout.trim().split('\n').slice(1).map((l) => l.split('\t').slice(0, 4).join(' '))).toEqual([
+      'chain tampered.sockkit.test. zone .',
+      'chain tampered.sockkit.test. zone test.',
+      'chain tampered.sockkit.test. zone sockkit.test.',
+      'chain tampered.sockkit.test. end sockkit.test.',
+    ]);
+    expect(piped.stdout.trim().split('\n').at(-1)!.split('\t').slice(4)).toEqual(['bogus', 'tampered.sockkit.test. A: signature does not verify']);
+  });
 });

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createSocket } from 'node:dgram';
 import { describeWithPeers } from '../helpers/peers.js';
 import { expectCleanError, runSockkit } from '../helpers/run-sockkit.js';
 import { inSandbox, withResolvConf } from '../helpers/sandbox.js';
@@ -197,6 +198,10 @@ describeWithPeers('resolve --iterate against a tree of NSD servers (compared wit
       const { code, result } = await iterate(name, type, ['--validate', '--trust-anchor', h.anchorFile]);
       expect([name, result.security, code]).toEqual([name, security, exit]);
     }
+    // --chain: the links walked, then where the chain ended (noglue.test., proved unsigned by test.'s NSEC)
+    const chained = await iterate('www.noglue.test', 'A', ['--validate', '--trust-anchor', h.anchorFile, '--chain']);
+    const chain = (chained.result as unknown as { chain: { zones: Array<{ zone: string }>; end: unknown } }).chain;
+    expect([chain.zones.map((z) => z.zone), chain.end]).toEqual([['.', 'test.'], { status: 'insecure', zone: 'noglue.test.', reason: 'noglue.test. is an unsigned delegation (NSEC proves no DS)' }]);
     // the root keys of IANA do not vouch for this root: bogus, exit 7
     const iana = await iterate('www.sockkit.test', 'A', ['--validate']);
     expect(iana.code).toBe(7);
@@ -211,6 +216,22 @@ describeWithPeers('resolve --iterate against a tree of NSD servers (compared wit
       expect(r.stderr).toMatch(new RegExp(`recv +\\d+ bytes from ${address.replace(/\./g, '\\.')}:${h.port}`));
     }
     expect(r.stderr).toMatch(/iterate +asking ns\.test\. \(127\.0\.0\.3:\d+\), a server of test\., for A www\.sockkit\.test\./);
+  });
+
+  test("--validate asks each DS of the parent's servers and each DNSKEY of the zone's own, starting at the zones already known", async () => {
+    const r = await runSockkit(['resolve', 'www.sockkit.test', '-t', 'A', ...base(), '--validate', '--trust-anchor', h.anchorFile, '--trace']);
+    expect(r.code).toBe(0);
+    const asked = r.stderr.split('\n').filter((l) => /iterate +asking/.test(l)).map((l) => l.replace(/^.*asking (\S+) \(\S+\), a server of (\S+), for (.*)$/, '$1 $2 $3'));
+    expect(asked).toEqual([
+      'ns1. . A www.sockkit.test.',
+      'ns.test. test. A www.sockkit.test.',
+      'ns.sockkit.test. sockkit.test. A www.sockkit.test.',
+      'ns1. . DNSKEY .',
+      'ns1. . DS test.',
+      'ns.test. test. DNSKEY test.',
+      'ns.test. test. DS sockkit.test.',
+      'ns.sockkit.test. sockkit.test. DNSKEY sockkit.test.',
+    ]);
   });
 
   test('piped: one tab-separated step line per query, then the answer lines', async () => {
@@ -228,6 +249,9 @@ describeWithPeers('resolve --iterate against a tree of NSD servers (compared wit
 
   describe('a hostile server of hostile.test. (127.0.0.6)', () => {
     let hostile: RecordingDnsServer;
+    /** Addresses where a socket reads every query and never answers. */
+    const SILENT = ['127.0.0.10', '127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.14', '127.0.0.15', '127.0.0.16', '127.0.0.17'];
+    const silent: Array<ReturnType<typeof createSocket>> = [];
     const rr = (name: string, type: number, data: DnsRecord['data']): DnsRecord => ({ name, type, class: 1, ttl: 60, data });
     const ns = (zone: string, target: string) => rr(zone, RecordType.NS, { kind: 'NAME', target });
     const a = (name: string, address: string) => rr(name, RecordType.A, { kind: 'A', address });
@@ -251,6 +275,14 @@ describeWithPeers('resolve --iterate against a tree of NSD servers (compared wit
               return { ...head, authorities: [ns('lie.hostile.test.', 'ns.sockkit.test.')], additionals: [a('ns.sockkit.test.', ADDRESSES.hostile)] };
             case 'tc': // truncated over UDP; the answer over TCP
               return transport === 'udp' ? { ...head, aa: true, tc: true } : { ...head, aa: true, answers: [a(q.name, '192.0.2.98')] };
+            case 'chain': { // an endless CNAME chain: cN → c(N+1), never with a SOA that would end it
+              const n = Number(/^c(\d+)\./.exec(q.name)?.[1] ?? 0);
+              return { ...head, aa: true, answers: [rr(q.name, RecordType.CNAME, { kind: 'NAME', target: `c${n + 1}.chain.hostile.test.` })] };
+            }
+            case 'cloop': // x → y → x
+              return { ...head, aa: true, answers: [rr(q.name, RecordType.CNAME, { kind: 'NAME', target: q.name.startsWith('x.') ? 'y.cloop.hostile.test.' : 'x.cloop.hostile.test.' })] };
+            case 'many': // a referral to eight servers that never answer
+              return { ...head, authorities: SILENT.map((_, i) => ns('many.hostile.test.', `ns${i}.many.hostile.test.`)), additionals: SILENT.map((address, i) => a(`ns${i}.many.hostile.test.`, address)) };
             default: // silence
               return undefined;
           }
@@ -260,6 +292,7 @@ describeWithPeers('resolve --iterate against a tree of NSD servers (compared wit
 
     afterAll(async () => {
       await hostile?.close();
+      for (const socket of silent) socket.close();
     });
 
     test.each([
@@ -303,6 +336,36 @@ describeWithPeers('resolve --iterate against a tree of NSD servers (compared wit
       expect(hostile.received.slice(before).map((q) => q.transport)).toEqual(['udp', 'tcp']);
       expect(r.stderr).toMatch(/truncated +reply for id \S+ has the TC bit: retrying over TCP/);
     });
+
+    test('an endless CNAME chain ends after 8 followed, and a CNAME loop at once: exit 7', async () => {
+      const endless = await iterate('c0.chain.hostile.test', 'A');
+      expect(endless.code).toBe(7);
+      expect(endless.result.error).toBe('more than 8 CNAMEs followed out of their zones');
+      expect(endless.result.steps.filter((s) => s.outcome === 'cname')).toHaveLength(9);
+      const loop = await iterate('x.cloop.hostile.test', 'A');
+      expect(loop.code).toBe(7);
+      expect(loop.result.error).toBe('CNAME loop: x.cloop.hostile.test. leads back to a name already on the chain');
+    });
+
+    test('eight servers that never answer: the walk stops at its own limit (6 x --timeout), exit 5', async () => {
+      for (const address of SILENT) {
+        const socket = createSocket('udp4');
+        await new Promise<void>((resolve) => socket.bind(h.port, address, resolve));
+        socket.on('message', () => {}); // read, never answer
+        silent.push(socket);
+      }
+      const started = Date.now();
+      const { code, result } = await iterate('www.many.hostile.test', 'A', ['--timeout', '1']);
+      const elapsed = Date.now() - started;
+      expect(code).toBe(5);
+      expect(result.error).toBe('the walk ran past its limit of 6 s');
+      const timedOut = result.steps.filter((s) => s.zone === 'many.hostile.test.');
+      expect(timedOut.length).toBeGreaterThanOrEqual(5);
+      expect(timedOut.length).toBeLessThan(SILENT.length);
+      expect(timedOut.every((s) => s.outcome === 'skipped' && /^timed out after /.test(s.detail))).toBe(true);
+      expect(elapsed).toBeGreaterThan(5000);
+      expect(elapsed).toBeLessThan(6000 + 10000);
+    }, 30000);
 
     test('a server that never answers: skipped after --timeout, the walk ends with exit 5 within its bound', async () => {
       const started = Date.now();

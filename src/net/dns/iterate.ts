@@ -11,6 +11,7 @@ import { DnsClient } from './client.js';
 import { selectAnswers, sameName } from './answers.js';
 import { decodeMessage, DnsFormatError, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
 import type { QuerySpec } from './transport.js';
+import { EXTRA_TYPES } from './types.js';
 import type { ResolveAnswer, ResolveStatus } from './resolve.js';
 import type { NameServer } from './root-hints.js';
 import { isIP } from 'node:net';
@@ -193,6 +194,7 @@ export class IterativeResolver {
       const leftZone = end !== current && !found.message.authorities.some((r) => r.type === RecordType.SOA && isAtOrBelow(end, r.name));
       if (!leftZone) return { ...base, status: 'nodata' };
       if (seen.has(end)) return { ...base, status: 'error', error: `CNAME loop: ${end} leads back to a name already on the chain` };
+      for (const alias of selection.chain) seen.add(lower(alias));
       if (hops + 1 > ITERATE_LIMITS.maxCnames) return { ...base, status: 'error', error: `more than ${ITERATE_LIMITS.maxCnames} CNAMEs followed out of their zones` };
       this.options.trace('iterate', `${current} is an alias of ${end}: walking to ${typeName(type)} ${end}`);
       current = end;
@@ -202,7 +204,7 @@ export class IterativeResolver {
   /** The deepest zone known at or above `name` (strictly above for DS, which the parent holds). */
   private startingCut(name: string, type: number): string {
     const labels = lower(name).split('.').filter((l) => l !== '');
-    for (let i = type === 43 ? 1 : 0; i < labels.length; i++) {
+    for (let i = type === EXTRA_TYPES.DS ? 1 : 0; i < labels.length; i++) {
       const zone = `${labels.slice(i).join('.')}.`;
       if (this.cuts.has(zone)) return zone;
     }

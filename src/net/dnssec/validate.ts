@@ -52,11 +52,29 @@ export interface SignatureLink {
 export interface TrustChain {
   zones: ZoneLink[];
   signatures: SignatureLink[];
+  /**
+   * Where a chain that is not secure ends (--chain for insecure and bogus answers): the
+   * zones above it are the secure links walked; `zone` is the delegation proved unsigned,
+   * or the zone whose link or signature failed.
+   */
+  end?: { status: Exclude<SecurityStatus, 'secure'>; zone: string; reason: string };
 }
 
 type ZoneState =
   | { kind: 'secure'; zone: string; keys: Dnskey[]; unproven: string[]; links: ZoneLink[] }
-  | { kind: 'insecure' | 'bogus' | 'indeterminate'; reason: string };
+  | { kind: 'insecure' | 'bogus' | 'indeterminate'; reason: string; links?: ZoneLink[]; at?: string };
+
+type NotSecure = Exclude<SecurityStatus, 'secure'>;
+
+/** A verdict that is not secure, with the secure links above where it ended (for --chain). */
+function ended(status: NotSecure, reason: string, links: ZoneLink[], zone: string): SecurityVerdict {
+  return { status, reason, chain: { zones: links, signatures: [], end: { status, zone: lower(zone), reason } } };
+}
+
+/** The verdict of a walk that did not reach a secure zone. */
+function stateVerdict(state: Extract<ZoneState, { kind: NotSecure }>): SecurityVerdict {
+  return ended(state.kind, state.reason, state.links ?? [], state.at ?? '.');
+}
 
 const RANK: Record<SecurityStatus, number> = { secure: 0, insecure: 1, indeterminate: 2, bogus: 3 };
 
@@ -148,19 +166,19 @@ export class ChainValidator {
     if (!signer) return { status: 'bogus', reason: `${what}: no RRSIG over its NSEC/NSEC3 records` };
     if (!isAtOrBelow(qname, signer)) return { status: 'bogus', reason: `${what}: proof signed by ${signer}, not above ${qname}` };
     const state = await this.zoneState(signer);
-    if (state.kind !== 'secure') return { status: state.kind, reason: state.reason };
+    if (state.kind !== 'secure') return stateVerdict(state);
     if (!sameName(state.zone, signer)) return { status: 'indeterminate', reason: `no DS for ${signer} in ${state.zone}, and no proof it is unsigned` };
     for (const owner of new Set(proofs.map((p) => `${p.name.toLowerCase()} ${p.type}`))) {
       const [name, type] = owner.split(' ') as [string, string];
       const rrset = proofs.filter((p) => p.name.toLowerCase() === name && p.type === Number(type));
       const verdict = this.verifyWithKeys(rrset, signaturesFor(sigs, name, Number(type)), state.keys, signer);
-      if (!verdict.ok) return { status: 'bogus', reason: `${what}: ${typeName(Number(type))} ${name}: ${verdict.reason}` };
+      if (!verdict.ok) return ended('bogus', `${what}: ${typeName(Number(type))} ${name}: ${verdict.reason}`, state.links, signer);
     }
     const nsec3 = proofs.some((p) => p.type === T.NSEC3);
     const result = safe(() => (nsec3 ? nsec3Denial(proofs.filter((p) => p.type === T.NSEC3), qname, qtype, nxdomain, signer) : nsecDenial(proofs, qname, qtype, nxdomain)));
-    if (!result) return { status: 'bogus', reason: `${what}: an NSEC/NSEC3 record is unreadable` };
-    if ('insecure' in result) return { status: 'insecure', reason: result.insecure };
-    if (!result.proved) return { status: 'bogus', reason: `${what} not proved: ${result.reason}` };
+    if (!result) return ended('bogus', `${what}: an NSEC/NSEC3 record is unreadable`, state.links, signer);
+    if ('insecure' in result) return ended('insecure', result.insecure, state.links, signer);
+    if (!result.proved) return ended('bogus', `${what} not proved: ${result.reason}`, state.links, signer);
     return result.optOut ? { status: 'insecure', reason: `${what} under an NSEC3 opt-out span` } : { status: 'secure' };
   }
 
@@ -172,17 +190,17 @@ export class ChainValidator {
     const signer = sigs[0]!.signerName;
     if (!isAtOrBelow(owner, signer)) return { status: 'bogus', reason: `RRSIG signer ${signer} is not above ${owner}` };
     const state = await this.zoneState(signer);
-    if (state.kind !== 'secure') return { status: state.kind, reason: state.reason };
+    if (state.kind !== 'secure') return stateVerdict(state);
     if (!sameName(state.zone, signer)) {
       return { status: 'indeterminate', reason: `no DS for ${signer} in ${state.zone}, and no proof it is unsigned` };
     }
     const verdict = this.verifyWithKeys(rrset, sigs, state.keys, signer);
-    if (!verdict.ok) return { status: 'bogus', reason: `${owner} ${typeName(rrset[0]!.type)}: ${verdict.reason}` };
+    if (!verdict.ok) return ended('bogus', `${owner} ${typeName(rrset[0]!.type)}: ${verdict.reason}`, state.links, signer);
     const expanded = signedOwner(owner, verdict.sig.labels);
     if (expanded !== undefined && !sameName(expanded, owner)) {
       // a wildcard expansion: the reply must prove the name itself absent, by proofs signed in the zone
       const proofs = authorities.filter((r) => (r.type === T.NSEC || r.type === T.NSEC3) && this.proofVerifies(authorities, r, state.keys, signer));
-      if (!safe(() => wildcardProof(proofs, owner, expanded.slice(2), signer))) return { status: 'bogus', reason: `${owner} ${typeName(rrset[0]!.type)}: a wildcard answer without proof that ${owner} does not exist` };
+      if (!safe(() => wildcardProof(proofs, owner, expanded.slice(2), signer))) return ended('bogus', `${owner} ${typeName(rrset[0]!.type)}: a wildcard answer without proof that ${owner} does not exist`, state.links, signer);
     }
     const sig = verdict.sig;
     const signature: SignatureLink = { owner: lower(owner), type: typeName(rrset[0]!.type), zone: lower(signer), keyTag: sig.keyTag, algorithm: sig.algorithm, inception: dnssecTime(sig.inception), expiration: dnssecTime(sig.expiration) };
@@ -198,9 +216,9 @@ export class ChainValidator {
   /** An answer without RRSIG is insecure below a proven unsigned delegation, bogus in a signed zone. */
   private async unsignedAnswer(owner: string): Promise<SecurityVerdict> {
     const state = await this.walk(owner);
-    if (state.kind !== 'secure') return { status: state.kind, reason: state.reason };
+    if (state.kind !== 'secure') return stateVerdict(state);
     if (state.unproven.length > 0) return { status: 'indeterminate', reason: `no RRSIG, and no proof that ${state.unproven.at(-1)} is an unsigned delegation` };
-    return { status: 'bogus', reason: `no RRSIG for ${owner} in the signed zone ${state.zone}` };
+    return ended('bogus', `no RRSIG for ${owner} in the signed zone ${state.zone}`, state.links, state.zone);
   }
 
   /** Tries every RRSIG against the keys it names; the first that verifies wins, else the most telling failure. */
@@ -224,15 +242,18 @@ export class ChainValidator {
 
   private async walk(name: string): Promise<ZoneState> {
     let state = await this.rootState();
+    if (state.kind !== 'secure') return { ...state, links: [], at: this.anchors.zone };
     for (const child of namesBetween(this.anchors.zone, name)) {
       if (state.kind !== 'secure') return state;
-      const from = state;
+      const from: Extract<ZoneState, { kind: 'secure' }> = state;
       let step = this.steps.get(child);
       if (!step) {
         step = this.step(from, child);
         this.steps.set(child, step);
       }
       state = await step;
+      // where the chain ended, and the secure links above it (--chain)
+      if (state.kind !== 'secure') state = { ...state, links: state.links ?? from.links, at: state.at ?? child };
     }
     return state;
   }
