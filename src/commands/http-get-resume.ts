@@ -1,6 +1,6 @@
 // http-get -C/--continue-at and -r/--range: the flags into a RangeAsk (src/net/http/resume.ts),
 // the output file's size for `-C -`, and what each response does to the body's destination.
-import { stat } from 'node:fs/promises';
+import { builtin } from '../net/shared/builtin.js';
 import { toSockkitError, usageError } from '../net/shared/errors.js';
 import { headerValue, type ResponseHead } from '../net/http/parser.js';
 import { judgeRangeResponse, parseContinueAt, parseRangeOption, type RangeAsk } from '../net/http/resume.js';
@@ -27,7 +27,7 @@ export async function rangeAskFor(args: RangeArgs): Promise<RangeAsk | null> {
 /** The size of the file to resume; 0 when it does not exist yet (the whole body then). */
 async function sizeOf(path: string): Promise<number> {
   try {
-    const info = await stat(path);
+    const info = await builtin('node:fs/promises').stat(path); // loaded only for -C -
     if (!info.isFile()) throw usageError(`cannot resume ${path}`, 'it is not a regular file');
     return info.size;
   } catch (err) {
