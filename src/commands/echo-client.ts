@@ -189,14 +189,14 @@ async function echoTarget(args: EchoClientArgs, ctx: CommandContext): Promise<Ec
     if (args.udp) throw usageError('--udp --unix', "Unix datagram sockets are not available: Node's dgram module opens only udp4 and udp6 sockets");
     const unix = parseUnixAddress(args.unix);
     // A Unix socket has no host name to check: the certificate is checked against --servername, or localhost.
-    return { address: '', family: 4, port: 0, unix, tls: await tlsClientFromArgs(args, 'localhost', ctx.term) };
+    return { address: '', family: 4, port: 0, unix, tls: await tlsClientFromArgs(args, 'localhost', ctx.term, ctx.trace) };
   }
   if (args.port === undefined) throw usageError('--port', 'the echo server port is required (or --unix PATH)');
   if (args.udp && args.tls) throw usageError('--tls --udp', 'TLS needs a stream: DTLS is not offered');
   const family = familyOf(args);
   const port = parsePort(args.port, 'port', false);
   const host = args.host ?? (family === 6 ? '::1' : '127.0.0.1');
-  const tls = await tlsClientFromArgs(args, host, ctx.term);
+  const tls = await tlsClientFromArgs(args, host, ctx.term, ctx.trace);
   if (args.udp) {
     const where = await resolveBindHost(host, family, ctx.trace, ctx.timeoutMs);
     return { address: where.address, family: where.family, port, tls };

@@ -226,7 +226,7 @@ async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 
     const specs: ServerSpec[] = [];
     for (const input of inputs) specs.push(await parseServer(input, family, ctx.timeoutMs, ctx.trace, args.port));
     checkTlsFlags(args, specs.some((s) => s.scheme === 'tls' || s.scheme === 'https'), specs.some((s) => s.scheme === 'https'));
-    const ca = args.cacert === undefined ? undefined : await (await import('../net/http/extra-ca.js')).readCertificateFile(args.cacert);
+    const ca = await dnsTlsTrust(args, specs, ctx);
     return { transports: specs.map((spec) => transportFor(spec, args, ctx, ca, query)), mode: 'each' };
   }
   checkTlsFlags(args, false, false);
@@ -237,8 +237,20 @@ async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 
   return { transports: specs.map((spec) => transportFor(spec, args, ctx, undefined, query)), mode: 'in-order', conf };
 }
 
+/**
+ * The CAs a DoT/DoH server's certificate must chain to: --cacert's file, or Node's bundled
+ * roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over (as http-get and ntp --nts).
+ * node:tls and the files are loaded only when a server speaks TLS.
+ */
+async function dnsTlsTrust(args: ResolveArgs, specs: ServerSpec[], ctx: CommandContext): Promise<Buffer | Array<string | Buffer> | undefined> {
+  if (!specs.some((s) => s.scheme === 'tls' || s.scheme === 'https')) return undefined;
+  const { extraTrust, readCaFile } = await import('./trust.js');
+  if (args.cacert !== undefined) return readCaFile(args.cacert);
+  return args.insecure ? undefined : extraTrust(ctx.term, ctx.trace);
+}
+
 /** UDP (TCP for truncated replies), TCP (--tcp, tcp://), TLS (tls://) or HTTPS (https://). */
-function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, ca: Buffer | undefined, query: QueryOptions): DnsTransport {
+function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, ca: Buffer | Array<string | Buffer> | undefined, query: QueryOptions): DnsTransport {
   const tls = { name: args.tlsHostname ?? spec.given, ca, insecure: args.insecure };
   if (spec.scheme === 'tls') return new StreamTransport(spec, { trace: ctx.trace, tls, query: querySpec(query, args.padding !== false) });
   if (spec.scheme === 'https') {

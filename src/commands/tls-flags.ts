@@ -8,6 +8,7 @@ import { readBoundedFile } from '../net/shared/read-input.js';
 import type { TlsServerConfig, TlsServerFiles } from '../net/socket/tls-server.js';
 import type { TlsClientOptions } from '../net/socket/tls.js';
 import type { Terminal } from '../output/terminal.js';
+import type { TraceFn } from '../net/shared/trace.js';
 
 const MAX_PEM_FILE_BYTES = 1024 * 1024;
 
@@ -97,7 +98,7 @@ export interface TlsClientArgs {
 }
 
 /** The client's TLS options, or undefined without --tls (then any TLS flag is a usage error). */
-export async function tlsClientFromArgs(args: TlsClientArgs, host: string, term: Terminal): Promise<TlsClientOptions | undefined> {
+export async function tlsClientFromArgs(args: TlsClientArgs, host: string, term: Terminal, trace: TraceFn): Promise<TlsClientOptions | undefined> {
   if (!args.tls) {
     const stray = (['cacert', 'insecure', 'servername', 'alpn', 'cert', 'key'] as const).find((flag) => args[flag] !== undefined && args[flag] !== false);
     if (stray) throw usageError(`--${stray}`, 'it is only used with --tls');
@@ -105,9 +106,10 @@ export async function tlsClientFromArgs(args: TlsClientArgs, host: string, term:
   }
   if ((args.cert === undefined) !== (args.key === undefined)) throw usageError(args.cert ? '--cert' : '--key', 'a client certificate needs both --cert FILE and --key FILE');
   // node:tls (which these load) only with --tls.
-  const { readCaFile } = await import('./trust.js');
+  const { extraTrust, readCaFile } = await import('./trust.js');
   const { secureContextFor } = await import('../net/socket/tls.js');
-  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : undefined;
+  // --cacert, or Node's roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over.
+  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : args.insecure ? undefined : await extraTrust(term, trace);
   const identity = args.cert !== undefined ? { cert: await readPem(args.cert, '--cert', 'CERTIFICATE'), key: await readPem(args.key!, '--key', 'PRIVATE KEY') } : undefined;
   let secureContext;
   try {

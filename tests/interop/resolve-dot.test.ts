@@ -60,6 +60,16 @@ describeWithPeers('resolve over TLS against unbound (compared with dig +tls)', [
     return stdout;
   }
 
+  test('without --cacert the server is checked against Node\'s roots plus NODE_EXTRA_CA_CERTS, as bin/sockkit hands it over', async () => {
+    const server = ['www.tls.example.test', '@tls://127.0.0.1', '-p', String(unbound.tlsPort), '--tls-hostname', 'localhost', '--type', 'A', '--short'];
+    const trusted = await runSockkit(['resolve', ...server, '--trace'], { asExecutable: true, env: { NODE_EXTRA_CA_CERTS: certs.ca } });
+    expect(trusted.code).toBe(0);
+    expect(trusted.stdout).toBe(await digTls('www.tls.example.test', 'A'));
+    expect(trusted.stderr).toContain(`trusting Node's bundled CAs and ${certs.ca} (NODE_EXTRA_CA_CERTS)`);
+    const untrusted = await runSockkit(['resolve', ...server], { asExecutable: true, env: { NODE_EXTRA_CA_CERTS: '' } });
+    expect(untrusted.code).toBe(6);
+  });
+
   test.each([['A'], ['AAAA'], ['TXT'], ['MX']])('--short %s over TLS equals dig +tls +short', async (type) => {
     const name = type === 'MX' ? 'mail.tls.example.test' : 'www.tls.example.test';
     const r = await runSockkit(['resolve', name, ...dot(), '--tls-hostname', 'localhost', '--type', type, '--short']);

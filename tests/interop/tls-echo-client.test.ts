@@ -83,6 +83,16 @@ describeWithPeers('echo-client --tls and --unix against socat, ncat and openssl 
     expect(insecure.stderr).toMatch(/NOT verified/);
   });
 
+  test('without --cacert the server is checked against Node\'s roots plus NODE_EXTRA_CA_CERTS, as bin/sockkit hands it over', async () => {
+    const port = await socatTls();
+    const args = ['echo-client', '-p', String(port), '--tls', '--servername', 'localhost', '-m', 'extra-ca'];
+    const trusted = await runSockkit(args, { asExecutable: true, env: { NODE_EXTRA_CA_CERTS: certs.ca } });
+    expect(trusted.code).toBe(0);
+    expect(trusted.stdout).toBe('extra-ca');
+    const untrusted = await runSockkit(args, { asExecutable: true, env: { NODE_EXTRA_CA_CERTS: '' } });
+    expect(untrusted.code).toBe(6);
+  });
+
   test('ncat --ssl as the server: --count round trips over TLS', async () => {
     const port = await freePort();
     await peer('ncat', ['--ssl', '--ssl-cert', certs.good[0], '--ssl-key', certs.good[1], '-l', '-k', '127.0.0.1', String(port), '--sh-exec', 'cat'], port);

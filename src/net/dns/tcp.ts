@@ -29,8 +29,8 @@ export interface StreamServer {
 export interface DotOptions {
   /** The name the certificate must carry (and SNI): --tls-hostname, or the host as given. */
   name: string;
-  /** PEM of --cacert: the only roots trusted. */
-  ca?: Buffer;
+  /** The roots trusted: --cacert's PEM, or Node's plus NODE_EXTRA_CA_CERTS; Node's own default when absent. */
+  ca?: Buffer | Array<string | Buffer>;
   /** -k: finish the handshake whatever the certificate says (the verdict is still reported). */
   insecure?: boolean;
 }
