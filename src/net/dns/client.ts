@@ -17,14 +17,7 @@ import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply, wrongSource } from './answers.js';
-import {
-  encodeIPv6,
-  encodeQuery,
-  formatIPv6,
-  labelsToName,
-  nameToLabels,
-  typeName,
-} from './packet.js';
+import { encodeIPv6, encodeQuery, formatIPv6, typeName, echoedQuestionName } from './packet.js';
 
 export interface DnsServerAddress {
   /** An IPv4 or IPv6 literal. */
@@ -151,7 +144,7 @@ export class DnsClient implements DnsTransport {
     const id = this.freshId();
     const packet = (this.query?.encode ?? encodeQuery)(id, fqdn, type);
     // canonical text form, as the decoder writes the echoed question
-    const canonical = (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase();
+    const canonical = echoedQuestionName(fqdn);
     const entry = new PendingQuery(id, canonical, type, this.query?.qclass ?? 1, packet, timeoutMs, done);
     this.pending.set(id, entry);
     this.sendUdp(socket, entry);

@@ -18,9 +18,10 @@ import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { judgeReply } from './answers.js';
-import { encodeQuery, labelsToName, nameToLabels, typeName } from './packet.js';
+import { encodeQuery, typeName, echoedQuestionName } from './packet.js';
 import { DOH_MAX_MESSAGE, dohAuthority, dohHeadProblem, dohRequest, type DohMethod } from './doh.js';
 import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
+import { buildTrustStore } from './trust-store.js';
 import type { DotOptions, StreamServer } from './tcp.js';
 
 export interface DohOptions {
@@ -91,19 +92,14 @@ export class DohTransport implements DnsTransport {
   /** Builds the trust store (node:tls is loaded only here). */
   async open(): Promise<void> {
     if (this.secureContext || this.setupError) return;
-    try {
-      const { secureContextFor } = await import('../socket/tls.js');
-      this.secureContext = secureContextFor(this.options.tls.ca);
-    } catch (err) {
-      this.setupError = toSockkitError(err, `https://${this.options.tls.name}`);
-    }
+    ({ context: this.secureContext, error: this.setupError } = await buildTrustStore(this.options.tls, 'https'));
   }
 
   ask(name: string, type: number, timeoutMs: number, done: ReplyCallback): void {
     if (this.setupError) return void process.nextTick(done, this.setupError);
     const fqdn = name.endsWith('.') ? name : `${name}.`;
     const message = (this.options.query?.encode ?? encodeQuery)(0, fqdn, type);
-    const canonical = (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase();
+    const canonical = echoedQuestionName(fqdn);
     const query = new DohQuery(++this.serials, canonical, type, this.options.query?.qclass ?? 1, message, timeoutMs, monotonicMs() + timeoutMs, done);
     query.timer = setTimeout(() => this.settle(query, timeoutError(this.what(query), timeoutMs)), timeoutMs);
     this.pending.set(query.serial, query);

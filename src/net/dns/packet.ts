@@ -199,6 +199,14 @@ function labelToText(buf: Buffer, start: number, end: number): string {
   return text;
 }
 
+/**
+ * A fully qualified name as the decoder writes a reply's echoed question (escapes made
+ * canonical, lower case): what transports match replies against.
+ */
+export function echoedQuestionName(fqdn: string): string {
+  return (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase();
+}
+
 /** Raw labels → fully qualified presentation form, e.g. `www.example.` (root: `.`). */
 export function labelsToName(labels: Buffer[]): string {
   if (labels.length === 0) return '.';

@@ -16,8 +16,9 @@ import { monotonicMs } from '../shared/deadline.js';
 import { formatHostPort } from '../shared/address.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply } from './answers.js';
-import { encodeQuery, labelsToName, nameToLabels, typeName } from './packet.js';
+import { encodeQuery, typeName, echoedQuestionName } from './packet.js';
 import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
+import { buildTrustStore } from './trust-store.js';
 import { transferZone, type TransferResult } from './axfr.js';
 
 export interface StreamServer {
@@ -110,12 +111,7 @@ export class StreamTransport implements DnsTransport {
   /** Builds the trust store for DoT (node:tls is loaded only here); nothing to do for TCP. */
   async open(): Promise<void> {
     if (!this.options.tls || this.secureContext || this.setupError) return;
-    try {
-      const { secureContextFor } = await import('../socket/tls.js');
-      this.secureContext = secureContextFor(this.options.tls.ca);
-    } catch (err) {
-      this.setupError = toSockkitError(err, `tls://${this.options.tls.name}`);
-    }
+    ({ context: this.secureContext, error: this.setupError } = await buildTrustStore(this.options.tls, 'tls'));
   }
 
   ask(name: string, type: number, timeoutMs: number, done: ReplyCallback): void {
@@ -129,7 +125,7 @@ export class StreamTransport implements DnsTransport {
     const frame = Buffer.allocUnsafe(2 + packet.length);
     frame.writeUInt16BE(packet.length, 0);
     packet.copy(frame, 2);
-    const canonical = (fqdn.includes('\\') ? labelsToName(nameToLabels(fqdn)) : fqdn).toLowerCase();
+    const canonical = echoedQuestionName(fqdn);
     const query = new StreamQuery(id, canonical, type, this.options.query?.qclass ?? 1, frame, timeoutMs, monotonicMs() + timeoutMs, done);
     query.timer = setTimeout(() => this.settle(query, timeoutError(this.what(query), timeoutMs)), timeoutMs);
     this.pending.set(id, query);
