@@ -6,6 +6,7 @@ import { benchNtp } from './ntp.js';
 import { benchNtpNts } from './ntp-nts.js';
 import { benchResolve } from './resolve.js';
 import { benchResolveDot } from './resolve-dot.js';
+import { benchResolveBulk } from './resolve-bulk.js';
 import { benchResolveDnssec } from './resolve-dnssec.js';
 import { benchHttp } from './http.js';
 import { benchHttp2 } from './http2.js';
@@ -20,6 +21,7 @@ const SUITES: Suite[] = [
   { name: 'startup', run: () => benchStartup() },
   { name: 'resolve', run: () => benchResolve() },
   { name: 'resolve-dot', run: () => benchResolveDot() },
+  { name: 'resolve-bulk', run: () => benchResolveBulk() },
   { name: 'resolve-dnssec', run: () => benchResolveDnssec() },
   { name: 'ntp', run: () => benchNtp() },
   { name: 'nts', run: () => benchNtpNts() },
