@@ -240,6 +240,7 @@ class BulkRun {
 
   private finished(pending: PendingJob, result: ResolveResult | SockkitError): void {
     this.inFlight--;
+    if (this.ended) return; // the run failed meanwhile: nothing more is handed over
     if (result instanceof SockkitError) return this.end(result); // INTERRUPTED: the run stops
     const { slot } = pending;
     slot.parts[pending.part] = result;
