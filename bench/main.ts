@@ -7,6 +7,7 @@ import { benchNtpNts } from './ntp-nts.js';
 import { benchResolve } from './resolve.js';
 import { benchResolveDot } from './resolve-dot.js';
 import { benchResolveDoh } from './resolve-doh.js';
+import { benchResolveBulk } from './resolve-bulk.js';
 import { benchResolveDnssec } from './resolve-dnssec.js';
 import { benchResolveIterate } from './resolve-iterate.js';
 import { benchHttp } from './http.js';
@@ -23,6 +24,7 @@ const SUITES: Suite[] = [
   { name: 'resolve', run: () => benchResolve() },
   { name: 'resolve-dot', run: () => benchResolveDot() },
   { name: 'resolve-doh', run: () => benchResolveDoh() },
+  { name: 'resolve-bulk', run: () => benchResolveBulk() },
   { name: 'resolve-dnssec', run: () => benchResolveDnssec() },
   { name: 'resolve-iterate', run: () => benchResolveIterate() },
   { name: 'ntp', run: () => benchNtp() },

@@ -73,6 +73,7 @@ export async function runBulk(source: LineSource & { label: string }, options: B
   if (live && ctx.term.isStdoutTTY) printer.beforeWrite = () => progress.erase();
   let worst = 0;
   let invalid = 0;
+  let failed = true;
   try {
     await resolveStream(source, {
       ...options,
@@ -93,8 +94,11 @@ export async function runBulk(source: LineSource & { label: string }, options: B
         printer.print(result);
       },
     });
+    failed = false;
   } finally {
-    printer.flush();
+    // a run cut short (Ctrl-C, a line too long) still leaves --json's array whole
+    if (failed) printer.finish(true);
+    else printer.flush();
     progress.stop();
   }
   if (counters.names === 0) throw usageError('no names', `${source.label} had no names (one per line; blank lines and # comments are skipped)`);

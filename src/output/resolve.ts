@@ -212,9 +212,12 @@ export class ResolveStreamPrinter {
     if (!taken) this.waitForDrain();
   }
 
-  /** The last write: with --json, the end of the array (an empty one when nothing came). */
-  finish(): void {
-    if (this.mode === 'json') {
+  /**
+   * The last write: with --json, the end of the array (an empty one when nothing came,
+   * unless `begunOnly`: a run that failed before any result leaves the document to its error).
+   */
+  finish(begunOnly = false): void {
+    if (this.mode === 'json' && !(begunOnly && this.printed === 0)) {
       this.pending += this.printed === 0 ? '[]\n' : '\n]\n';
       this.term.printedDocument = true;
     }

@@ -36,6 +36,22 @@ describe('query options on the wire', () => {
     expect(querySpec(withEdns({ padBlock: 128 })).encode(1, 'a.test.', 1).length).toBe(128);
   });
 
+  test('property: a padded query (patched in place) equals the one the general encoder writes, with and without other options', () => {
+    const opt = (data: Buffer) => ({ name: '.', type: RecordType.OPT, class: 1232, ttl: 0, data: { kind: 'RAW' as const, bytes: data } });
+    const optionWire = (code: number, data: Buffer) => Buffer.concat([Buffer.from([code >> 8, code & 0xff, data.length >> 8, data.length & 0xff]), data]);
+    fc.assert(
+      fc.property(name, fc.integer({ min: 0, max: 65535 }), fc.boolean(), (n, id, withNsid) => {
+        const options = withNsid ? [{ code: 3, data: Buffer.alloc(0) }] : [];
+        const ours = querySpec(withEdns({ options }), true).encode(id, n, RecordType.A);
+        const base = Buffer.concat(options.map((o) => optionWire(o.code, o.data)));
+        const unpadded = encodeMessage({ id, rd: true, questions: [{ name: n, type: 1, class: 1 }], additionals: [opt(base)] });
+        const padding = (128 - ((unpadded.length + 4) % 128)) % 128;
+        const general = encodeMessage({ id, rd: true, questions: [{ name: n, type: 1, class: 1 }], additionals: [opt(Buffer.concat([base, optionWire(12, Buffer.alloc(padding))]))] });
+        expect(ours).toEqual(general);
+      }),
+    );
+  });
+
   test('--no-edns: no OPT record', () => {
     expect(decodeMessage(queryEncoder({ ...DEFAULT_QUERY, edns: false })(1, 'a.test.', 1)).additionals).toEqual([]);
   });
@@ -76,7 +92,7 @@ describe('EDNS options in words', () => {
   });
 });
 
-describe('padding appended in place (query.ts withPadding)', () => {
+describe('padding appended in place (query.ts padQuery)', () => {
   test('property: the same bytes as encoding the message again with a PADDING option (RFC 7830), with and without other options', () => {
     fc.assert(
       fc.property(name, fc.integer({ min: 0, max: 65535 }), fc.boolean(), fc.constantFrom(128, 468, 64), (n, id, nsid, padBlock) => {

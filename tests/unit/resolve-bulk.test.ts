@@ -128,6 +128,25 @@ describe('resolveStream', () => {
     expect(counters.names).toBe(5);
   });
 
+  test('input that fails midway (a line too long): the names before it get their results, then the run fails with it', async () => {
+    const transport = new FakeTransport(() => 5);
+    const lines = ['a.test', 'b.test'];
+    let i = 0;
+    const failing: LineSource = {
+      lineNumber: 0,
+      next: () => {
+        if (i < lines.length) return lines[i++]!;
+        throw new SockkitError('USAGE', 'names from stdin', 'line 3 is longer than 64 KiB');
+      },
+      whenReady: (then) => process.nextTick(then),
+      close: () => {},
+    };
+    const results: string[] = [];
+    const run = resolveStream(failing, { servers: { transports: [transport], mode: 'each' }, serversForAll: true, types: [RecordType.A], timeoutMs: 1000, concurrency: 10, trace: noTrace, onResult: (r) => results.push(r.name) });
+    await expect(run).rejects.toThrow(/line 3 is longer than 64 KiB/);
+    expect(results).toEqual(['a.test', 'b.test']);
+  });
+
   test('--rate: queries are started no faster than the ceiling', async () => {
     const transport = new FakeTransport(() => 0);
     const started = Date.now();

@@ -79,6 +79,7 @@ class BulkRun {
   private readyHead = 0;
   private inFlight = 0;
   private inputDone = false;
+  private inputError?: unknown;
   private waiting = false;
   private pumping = false;
   private ended = false;
@@ -133,7 +134,7 @@ class BulkRun {
       while (this.inFlight < this.limit && !signal?.aborted && !output?.busy) {
         if (this.readyHead === this.ready.length) {
           if (this.inputDone || !this.roomInWindow()) break;
-          const line = this.source.next();
+          const line = this.nextLine();
           if (line === undefined) {
             waitFor = (then) => this.source.whenReady(then);
             break;
@@ -153,14 +154,27 @@ class BulkRun {
       this.emitReady();
     } catch (err) {
       this.pumping = false;
-      return this.end(err); // an unreadable input, a line too long, a throwing onResult
+      return this.end(err); // a throwing onResult
     }
     this.pumping = false;
-    if (this.inputDone && this.readyHead === this.ready.length && this.head === this.slots.length) return this.end();
+    if (this.inputDone && this.readyHead === this.ready.length && this.head === this.slots.length) return this.end(this.inputError);
     if (signal?.aborted) return this.inFlight === 0 ? this.end() : undefined;
     // a slow reader of the output holds everything (finished queries still hand over theirs)
     if (output?.busy) return this.wait((then) => output.whenDrained(then));
     if (waitFor) this.wait(waitFor);
+  }
+
+  /**
+   * The next line, or null at the end. An unreadable input or a line too long ends the
+   * input: the names before it still get their results, then the run fails with it.
+   */
+  private nextLine(): string | null | undefined {
+    try {
+      return this.source.next();
+    } catch (err) {
+      this.inputError = err;
+      return null;
+    }
   }
 
   /** Whether another line may be read: the results held for input order are under the limit. */
@@ -226,6 +240,7 @@ class BulkRun {
 
   private finished(pending: PendingJob, result: ResolveResult | SockkitError): void {
     this.inFlight--;
+    if (this.ended) return; // the run failed meanwhile: nothing more is handed over
     if (result instanceof SockkitError) return this.end(result); // INTERRUPTED: the run stops
     const { slot } = pending;
     slot.parts[pending.part] = result;

@@ -42,10 +42,27 @@ export function queryEncoder(options: QueryOptions): QueryEncoder {
   const plain = options.qclass === CLASS_IN && options.recurse && !options.ad && !options.cd;
   if (plain && edns === false) return (id, name, type) => encodeQuery(id, name, type, false);
   if (plain && edns && edns.udpPayload === EDNS_UDP_PAYLOAD && !edns.do && edns.options.length === 0) {
-    // The batch path over TLS and HTTPS pads (RFC 8467): the fast form, then the padding appended to its OPT record.
-    return edns.padBlock === 0 ? encodeQuery : (id, name, type) => withPadding(encodeQuery(id, name, type), 0, edns.padBlock);
+    // DoT's default (padding on): encodeQuery's OPT record, padded in place
+    const block = edns.padBlock;
+    return block === 0 ? encodeQuery : (id, name, type) => padQuery(encodeQuery(id, name, type), 0, block);
   }
   return (id, name, type) => encodeWith(options, id, name, type);
+}
+
+/**
+ * A query whose last record is its OPT, with `optionsLength` bytes of options, padded to
+ * a multiple of `block` by a Padding option at the end (RFC 7830: its own 4-byte header
+ * counts towards the block). Written once, not encoded twice: a DoT batch pads every query.
+ */
+function padQuery(unpadded: Buffer, optionsLength: number, block: number): Buffer {
+  const padding = (block - ((unpadded.length + 4) % block)) % block;
+  const padded = Buffer.alloc(unpadded.length + 4 + padding);
+  unpadded.copy(padded);
+  const rdlengthAt = unpadded.length - optionsLength - 2;
+  padded.writeUInt16BE(optionsLength + 4 + padding, rdlengthAt);
+  padded.writeUInt16BE(EdnsCode.PADDING, unpadded.length);
+  padded.writeUInt16BE(padding, unpadded.length + 2);
+  return padded;
 }
 
 function encodeWith(options: QueryOptions, id: number, name: string, type: number): Buffer {
@@ -55,23 +72,7 @@ function encodeWith(options: QueryOptions, id: number, name: string, type: numbe
   const opt = (data: Buffer) => ({ name: '.', type: RecordType.OPT, class: edns.udpPayload, ttl: edns.do ? 0x8000 : 0, data: { kind: 'RAW' as const, bytes: data } });
   const optionBytes = Buffer.concat(edns.options.map(optionWire));
   const unpadded = encodeMessage({ ...message, additionals: [opt(optionBytes)] });
-  return edns.padBlock === 0 ? unpadded : withPadding(unpadded, optionBytes.length, edns.padBlock);
-}
-
-/**
- * A query whose last record is its OPT record, with `optionBytes` of options ending the
- * message, padded to a multiple of `block` (RFC 7830): a PADDING option appended to the
- * OPT record's RDATA, its RDLENGTH grown by as much. No second encoding of the message.
- */
-function withPadding(unpadded: Buffer, optionBytes: number, block: number): Buffer {
-  // RFC 7830: the padding option's own 4-byte header counts towards the block
-  const padding = (block - ((unpadded.length + 4) % block)) % block;
-  const padded = Buffer.alloc(unpadded.length + 4 + padding);
-  unpadded.copy(padded);
-  padded.writeUInt16BE(optionBytes + 4 + padding, unpadded.length - optionBytes - 2);
-  padded.writeUInt16BE(EdnsCode.PADDING, unpadded.length);
-  padded.writeUInt16BE(padding, unpadded.length + 2);
-  return padded;
+  return edns.padBlock === 0 ? unpadded : padQuery(unpadded, optionBytes.length, edns.padBlock);
 }
 
 function optionWire(option: EdnsOption): Buffer {
