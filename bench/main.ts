@@ -8,6 +8,7 @@ import { benchResolve } from './resolve.js';
 import { benchResolveDot } from './resolve-dot.js';
 import { benchResolveDnssec } from './resolve-dnssec.js';
 import { benchHttp } from './http.js';
+import { benchHttpSmall } from './http-small.js';
 import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
@@ -24,6 +25,7 @@ const SUITES: Suite[] = [
   { name: 'ntp', run: () => benchNtp() },
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },
+  { name: 'http-small', run: () => benchHttpSmall() },
   { name: 'http2', run: () => benchHttp2() },
   { name: 'echo', run: () => benchEcho() },
   { name: 'udp', run: () => benchUdp() },
