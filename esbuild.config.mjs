@@ -106,7 +106,7 @@ await build({
 buildIanaServices(fileURLToPath(new URL('./dist/iana-services.tsv', import.meta.url)));
 
 // The V8 code cache bin/sockkit compiles the bundle with (saves 6–11 ms a run).
-buildCodeCache(
+await buildCodeCache(
   fileURLToPath(new URL('./bin/sockkit', import.meta.url)),
   fileURLToPath(new URL('./dist/sockkit.cjs.cache', import.meta.url)),
 );
