@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startNginx } from '../tests/interop/peers/nginx.js';
 import { alternate, runCommand, stats, type ResultRow } from './harness.js';
 import { NO_EXTRA_CA, SOCKKIT, benchFile } from './paths.js';
+import { smallFetchRows } from './http-small.js';
 
 const SIZE_MIB = 1024;
 
@@ -67,6 +68,7 @@ export async function benchHttp(rounds = 5): Promise<ResultRow[]> {
       }
     }
     rows.push(await httpsFloor(nginx.ports.https, nginx.caFile, rounds));
+    rows.push(...(await smallFetchRows(nginx)));
   } finally {
     rmSync(out, { recursive: true, force: true });
     await nginx.stop();

@@ -11,6 +11,7 @@ import { benchResolveBulk } from './resolve-bulk.js';
 import { benchResolveDnssec } from './resolve-dnssec.js';
 import { benchResolveIterate } from './resolve-iterate.js';
 import { benchHttp } from './http.js';
+import { benchHttpSmall } from './http-small.js';
 import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
@@ -30,6 +31,7 @@ const SUITES: Suite[] = [
   { name: 'ntp', run: () => benchNtp() },
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },
+  { name: 'http-small', run: () => benchHttpSmall() },
   { name: 'http2', run: () => benchHttp2() },
   { name: 'echo', run: () => benchEcho() },
   { name: 'udp', run: () => benchUdp() },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNsd } from '../tests/interop/peers/nsd.js';
 import { alternate, floorRow, runCommand, stats, type ResultRow } from './harness.js';
-import { NO_EXTRA_CA, SOCKKIT, benchFile } from './paths.js';
+import { BASELINE, NO_EXTRA_CA, SOCKKIT, baselineRow, benchFile } from './paths.js';
 
 const NAMES = 1000;
 
@@ -18,8 +18,8 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
   const input = names.join('\n') + '\n';
   try {
     /** `sockkit resolve -` with these names on stdin; its wall time in ms. */
-    const resolveNames = async (namesOnStdin: string) => {
-      const r = await runCommand(SOCKKIT, ['resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A'], { input: namesOnStdin });
+    const resolveNames = async (namesOnStdin: string, bin = SOCKKIT) => {
+      const r = await runCommand(bin, ['resolve', '-', '--server', `127.0.0.1:${nsd.port}`, '--type', 'A'], { input: namesOnStdin });
       if (r.code !== 0) throw new Error(`sockkit resolve exited ${r.code}: ${r.stderr.slice(0, 300)}`);
       return r.ms;
     };
@@ -41,7 +41,9 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
     // The fixed part: the same command with one name (Node and CLI start-up, one query).
     const oneName = () => resolveNames(`${names[0]}\n`);
     const fixed = await alternate(rounds, oneName, dig, 1);
+    const againstBaseline = BASELINE ? await baselineRows(rounds, resolveNames, input, `${names[0]}\n`) : [];
     return [
+      ...againstBaseline,
       {
         work: `\`sockkit resolve\` ${NAMES} names vs local NSD (wall time)`,
         peer: '`dig -f`',
@@ -69,4 +71,14 @@ export async function benchResolve(rounds = 10): Promise<ResultRow[]> {
     rmSync(dir, { recursive: true, force: true });
     await nsd.stop();
   }
+}
+
+/** This build against SOCKKIT_BENCH_BASELINE's: the 1,000 names, and one name (mostly start-up). */
+async function baselineRows(rounds: number, resolveNames: (input: string, bin?: string) => Promise<number>, all: string, one: string): Promise<ResultRow[]> {
+  const batch = await alternate(rounds, () => resolveNames(all), () => resolveNames(all, BASELINE), 2);
+  const single = await alternate(rounds * 2, () => resolveNames(one), () => resolveNames(one, BASELINE), 2);
+  return [
+    baselineRow(`\`sockkit resolve\` ${NAMES} names vs local NSD, this build`, batch, 'the same command and names, alternated'),
+    baselineRow('`sockkit resolve` with 1 name, this build', single, 'start-up and one query'),
+  ];
 }

@@ -151,7 +151,7 @@ describe('sockkit bind', () => {
     if (!canTestPrivilege) return;
     nobodyCopy = mkdtempSync(join(tmpdir(), 'sockkit-nobody-'));
     const root = join(dirname(SOCKKIT_BIN), '..');
-    for (const file of ['bin/sockkit', 'bin/package.json', 'dist/sockkit.cjs']) {
+    for (const file of ['bin/sockkit', 'bin/package.json', 'dist/sockkit.cjs', 'dist/sockkit-yargs.cjs']) {
       mkdirSync(join(nobodyCopy, dirname(file)), { recursive: true });
       copyFileSync(join(root, file), join(nobodyCopy, file));
     }

@@ -36,7 +36,7 @@ describe('the bundle code cache', () => {
       dir = mkdtempSync(join(tmpdir(), 'sockkit-cache-'));
       mkdirSync(join(dir, 'bin'));
       mkdirSync(join(dir, 'dist'));
-      for (const f of ['bin/sockkit', 'bin/package.json', 'dist/sockkit.cjs', 'dist/sockkit.cjs.cache', 'dist/iana-services.tsv']) {
+      for (const f of ['bin/sockkit', 'bin/package.json', 'dist/sockkit.cjs', 'dist/sockkit-yargs.cjs', 'dist/sockkit.cjs.cache', 'dist/iana-services.tsv']) {
         copyFileSync(join(root, f), join(dir, f));
       }
       bin = join(dir, 'bin', 'sockkit');

@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describeWithPeers } from '../helpers/peers.js';
-import { runSockkit } from '../helpers/run-sockkit.js';
+import { runSockkit, SOCKKIT_BIN } from '../helpers/run-sockkit.js';
 import { decodeMessage, encodeMessage, RecordType, type DnsRecord } from '../../src/net/dns/packet.js';
 import { makeCertificates } from '../interop/peers/nginx.js';
 
@@ -119,4 +119,10 @@ describe('resolve --server', () => {
     expect(r.stdout).toContain('198.51.100.7');
     expect(r).toMatchObject({ code: 0, builtins: 'dns' }); // node:dgram itself requires node:dns
   });
+});
+
+test('the bundle is ASCII: bin/sockkit reads it as latin1, which is then the same string', () => {
+  const bundle = readFileSync(join(dirname(SOCKKIT_BIN), '..', 'dist', 'sockkit.cjs'));
+  expect(bundle.length).toBeGreaterThan(100_000);
+  expect(bundle.findIndex((byte) => byte > 0x7f)).toBe(-1);
 });
