@@ -164,7 +164,7 @@ async function requestOnKept(kept: KeptConnection, spec: RequestSpec, options: C
   const started = performance.now();
   const remaining = options.deadline - started;
   if (remaining <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
-  options.trace('connect', `reusing connection #${kept.id} to ${formatHostPort(kept.address, kept.port)} (request ${kept.requests + 1} on it)`);
+  options.trace('connect', `reusing connection #${kept.id} to ${peerName(kept.address, kept.port)} (request ${kept.requests + 1} on it)`);
   const exchange = await new HttpExchange(kept.socket, spec, options, hooks, url, kept.reads, { pool: options.connections!, connection: kept }).run(remaining);
   const finished = performance.now();
   return {
@@ -242,7 +242,7 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
     exchange = await new Http2Exchange(connection, spec, options, hooks, url).run(remaining());
   } else {
     const keep = key === null || opened.proxy ? undefined : { pool: options.connections!, connection: { key, id: options.connections!.newId(), socket, reads: reused, address, port, tls, attempts, requests: 0 } };
-    if (keep) options.trace('connect', `connection #${keep.connection.id} to ${formatHostPort(address, port)}`);
+    if (keep) options.trace('connect', `connection #${keep.connection.id} to ${peerName(address, port)}`);
     exchange = await new HttpExchange(socket, keep ? spec : { ...spec, keepAlive: false }, options, hooks, url, reused, keep).run(remaining());
     if (keep) Object.assign(exchange, { connectionId: keep.connection.id, reusedConnection: false });
   }
@@ -375,6 +375,11 @@ export interface Exchange {
   bodyRead: boolean;
   sentAt: number;
   firstByteAt: number;
+}
+
+/** host:port, or the path of a Unix socket (--unix-socket: port 0). */
+function peerName(address: string, port: number): string {
+  return port === 0 ? address : formatHostPort(address, port);
 }
 
 /** A kept-alive connection that failed before any byte of the response: the request may go on a new one. */
