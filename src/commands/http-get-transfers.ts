@@ -84,7 +84,7 @@ interface Shared {
 async function transfer(shared: Shared, index: number, target: Target, output: Output, term: Terminal): Promise<number> {
   const { args, ctx } = shared;
   const url = displayUrl(target.url);
-  if ('refused' in output) return failed(shared, index, term, output.refused, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] });
+  if ('refused' in output) return failed(shared, index, term, output.refused, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] }, url);
   const path = output.path;
   const request: RequestSpec = {
     method: args.head ? 'HEAD' : 'GET',
@@ -111,7 +111,7 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
     );
   } catch (err) {
     const { bodyBytes } = (err as { seen?: Seen }).seen ?? { bodyBytes: 0 };
-    return failed(shared, index, term, err, { url, bytes: bodyBytes, timings: { totalMs: performance.now() - started }, retries });
+    return failed(shared, index, term, err, { url, bytes: bodyBytes, timings: { totalMs: performance.now() - started }, retries }, url);
   } finally {
     progress.done();
   }
@@ -119,15 +119,19 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
   try {
     await report({ ...args, json: false, output: path ?? undefined }, term, request, outcome.result, outcome.seen, retries, shared.writeOut);
   } catch (err) {
-    return failed(shared, index, term, err, document);
+    return failed(shared, index, term, err, document, url);
   }
   shared.records[index] = document;
   return 0;
 }
 
-/** A transfer's failure: its line on stderr, its --json record with `error`, its exit code. */
-function failed(shared: Shared, index: number, term: Terminal, err: unknown, measured: object): number {
-  const failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
+/**
+ * A transfer's failure: its line on stderr, its --json record with `error`, its exit
+ * code. Among several URLs the line names its URL first when it does not already.
+ */
+function failed(shared: Shared, index: number, term: Terminal, err: unknown, measured: object, url: string): number {
+  let failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
+  if (!failure.what.includes(url)) failure = new SockkitError(failure.code, `GET ${url}`, `${failure.what}: ${failure.why}`, failure.hint, { cause: failure });
   shared.records[index] = { ...measured, error: errorJson(failure) };
   printError(term, failure);
   return exitCodeFor(failure.code);
