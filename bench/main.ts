@@ -7,7 +7,7 @@ import { benchNtpNts } from './ntp-nts.js';
 import { benchResolve } from './resolve.js';
 import { benchResolveDot } from './resolve-dot.js';
 import { benchResolveDnssec } from './resolve-dnssec.js';
-import { benchHttp } from './http.js';
+import { benchHttp, benchHttpMany } from './http.js';
 import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
 import { benchEcho } from './echo.js';
@@ -24,6 +24,7 @@ const SUITES: Suite[] = [
   { name: 'ntp', run: () => benchNtp() },
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },
+  { name: 'http-many', run: () => benchHttpMany() },
   { name: 'http2', run: () => benchHttp2() },
   { name: 'echo', run: () => benchEcho() },
   { name: 'udp', run: () => benchUdp() },

@@ -14,7 +14,6 @@ import type { HeaderList } from '../net/http/parser.js';
 import { httpGetDocument, startProgress, type RetryNote } from '../output/http.js';
 import { errorJson, printError } from '../output/errors.js';
 import { printJson } from '../output/render.js';
-import { OrderedOutput } from '../output/ordered-output.js';
 import { Terminal } from '../output/terminal.js';
 import type { BodyDestination } from '../output/http-body-writer.js';
 import type { CommandContext, GlobalArgs } from './common.js';
@@ -48,6 +47,7 @@ export async function runTransfers(urls: string[], outputs: string[], args: Args
     if (!args.parallel) {
       for (let i = 0; i < targets.length; i++) codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, ctx.term);
     } else {
+      const { OrderedOutput } = await import('../output/ordered-output.js');
       const ordered = new OrderedOutput(ctx.term.stdout, ctx.term.stderr);
       let next = 0;
       // Workers take URLs in argument order, so slots are handed out in that order too.
