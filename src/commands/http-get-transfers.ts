@@ -115,13 +115,13 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
   } finally {
     progress.done();
   }
-  const document = transferDocument(outcome.result, path, retries);
+  const document = args.json ? transferDocument(outcome.result, path, retries) : {};
   try {
     await report({ ...args, json: false, output: path ?? undefined }, term, request, outcome.result, outcome.seen, retries, shared.writeOut);
   } catch (err) {
     return failed(shared, index, term, err, document, url);
   }
-  shared.records[index] = document;
+  if (args.json) shared.records[index] = document;
   return 0;
 }
 

@@ -95,13 +95,13 @@ describe('`--` ends the options', () => {
 
 describe('an unknown flag is named as unknown', () => {
   test.each([
-    ['http-get', ['-O', 'http://127.0.0.1:9/'], '-O'],
+    ['http-get', ['-Y', 'http://127.0.0.1:9/'], '-Y'], // -O is --remote-name now
     ['http-get', ['http://127.0.0.1:9/', '--bogus'], '--bogus'],
     ['resolve', ['example.test', '--bogus'], '--bogus'],
     ['ntp', ['127.0.0.1', '-x', '1'], '-x'],
     ['echo-server', ['--prot', '9000'], '--prot'],
     ['service', ['22', '-Z'], '-Z'],
-  ])('%s %j names %s (it said "Not enough non-option arguments" for http-get -O URL)', async (command, args, flag) => {
+  ])('%s %j names %s (it said "Not enough non-option arguments" for http-get -O URL, before -O existed)', async (command, args, flag) => {
     const r = await runSockkit([command, ...args], { killAfterMs: 10_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`sockkit ${command}: usage: unknown option '${flag}' (see sockkit ${command} --help)\n`);

@@ -107,6 +107,27 @@ describeWithPeers('http-get URL URL … beside curl on nginx', ['nginx', 'openss
     expect(connections(newLogLines())).toBe(1);
   });
 
+  test('https: the TLS connection is kept too (one handshake), h2 or not; the bytes equal curl\'s', async () => {
+    const urls = ['/a.txt', '/b.txt', '/sub/c.txt'].map((p) => `https://localhost:${nginx.ports.https}${p}`);
+    const r = await runSockkit(['http-get', '--cacert', nginx.caFile, '--json', ...urls]);
+    const records = JSON.parse(r.stdout) as Array<{ status: number; connection: { id: number; reused: boolean }; tls: { verified: boolean } }>;
+    expect(records.map((x) => [x.status, x.connection.id, x.connection.reused, x.tls.verified])).toEqual([
+      [200, 1, false, true],
+      [200, 1, true, true],
+      [200, 1, true, true],
+    ]);
+    const bodies = await runSockkit(['http-get', '--cacert', nginx.caFile, ...urls]);
+    expect(bodies.stdout).toBe(execFileSync('curl', ['-s', '--cacert', nginx.caFile, ...urls]).toString());
+    // h2 (ALPN) is one connection per URL: no reuse claimed, the bytes still equal.
+    const h2 = urls.map((u) => u.replace(`:${nginx.ports.https}/`, `:${nginx.ports.h2}/`));
+    const overH2 = await runSockkit(['http-get', '--cacert', nginx.caFile, '--json', ...h2]);
+    expect((JSON.parse(overH2.stdout) as Array<{ httpVersion: string; connection: { reused: boolean } }>).map((x) => [x.httpVersion, x.connection.reused])).toEqual([
+      ['2', false],
+      ['2', false],
+      ['2', false],
+    ]);
+  });
+
   test('--unix-socket: nginx on a Unix socket answers as it does to curl --unix-socket, Host from the URL', async () => {
     const urls = ['http://example.test:8080/host?x=1', 'http://example.test/a.txt'];
     const r = await runSockkit(['http-get', '--unix-socket', socket, ...urls]);
