@@ -135,6 +135,19 @@ describe('-Z/--parallel', () => {
     expect(new Set(s.log.map((l) => l.split(' ')[0])).size).toBe(4);
   });
 
+  test('a 3 MiB body behind a slow one (more than the 1 MiB a slot holds before its socket waits) comes out whole, after it', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 'x');
+    const s = await scripted((path, socket) => {
+      if (path === '/slow') setTimeout(() => socket.write(ok('slow\n')), 500);
+      else socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n`), big]));
+    });
+    const r = await get('-Z', `http://127.0.0.1:${s.port}/slow`, `http://127.0.0.1:${s.port}/big`);
+    expect(r.code).toBe(0);
+    expect(r.stdoutBytes.length).toBe(5 + big.length);
+    expect(r.stdoutBytes.subarray(0, 5).toString()).toBe('slow\n');
+    expect(r.stdoutBytes.subarray(5).equals(big)).toBe(true);
+  });
+
   test('--parallel-max 1 is one at a time on one connection', async () => {
     const s = await scripted((path, socket) => socket.write(ok(`${path}\n`)));
     const r = await get('-Z', '--parallel-max', '1', ...['/a', '/b'].map((p) => `http://127.0.0.1:${s.port}${p}`));
