@@ -241,8 +241,8 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
     settingsMs = round(connection.timeline.serverSettingsAt - connection.timeline.prefaceSentAt);
     exchange = await new Http2Exchange(connection, spec, options, hooks, url).run(remaining());
   } else {
-    const keep = key === null || opened.proxy ? undefined : { pool: options.connections!, connection: { key, id: options.connections!.newId(), socket, reads: reused, address, port, tls, attempts, requests: 0 } };
-    if (keep) options.trace('connect', `connection #${keep.connection.id} to ${peerName(address, port)}`);
+    // A direct HTTP/1.x connection may carry the next URL to this origin.
+    const keep = key === null || opened.proxy ? undefined : keepAliveFor(options, { key, socket, reads: reused, address, port, tls, attempts });
     exchange = await new HttpExchange(socket, keep ? spec : { ...spec, keepAlive: false }, options, hooks, url, reused, keep).run(remaining());
     if (keep) Object.assign(exchange, { connectionId: keep.connection.id, reusedConnection: false });
   }
@@ -375,6 +375,14 @@ export interface Exchange {
   bodyRead: boolean;
   sentAt: number;
   firstByteAt: number;
+}
+
+/** A new connection's place in the pool, numbered (--trace names it). */
+function keepAliveFor(options: ClientOptions, connection: Omit<KeptConnection, 'id' | 'requests'>): KeepAlive {
+  const pool = options.connections!;
+  const kept: KeptConnection = { ...connection, id: pool.newId(), requests: 0 };
+  options.trace('connect', `connection #${kept.id} to ${peerName(kept.address, kept.port)}`);
+  return { pool, connection: kept };
 }
 
 /** host:port, or the path of a Unix socket (--unix-socket: port 0). */
