@@ -100,6 +100,29 @@ describe('keep-alive between URLs to one origin', () => {
     expect(s.log).toEqual(['1 /a', '1 /missing', '2 /b']);
   });
 
+  test('-L: a redirect read to its end keeps the connection; one with bytes after its body does not (and is no error)', async () => {
+    const s = await scripted((path, socket) => {
+      if (path === '/moved') socket.write('HTTP/1.1 302 Found\r\nLocation: /a\r\nContent-Length: 3\r\n\r\nbye');
+      else if (path === '/sloppy') socket.write('HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 3\r\n\r\nbyeEXTRA');
+      else socket.write(ok(`${path}\n`));
+    });
+    const r = await get('-L', `http://127.0.0.1:${s.port}/moved`, `http://127.0.0.1:${s.port}/sloppy`, `http://127.0.0.1:${s.port}/c`);
+    expect(r).toMatchObject({ code: 0, stdout: '/a\n/b\n/c\n' });
+    expect(s.log).toEqual(['1 /moved', '1 /a', '1 /sloppy', '2 /b', '2 /c']);
+  });
+
+  test('--retry: the 503 read to its end, the retry goes on the same connection', async () => {
+    let tries = 0;
+    const s = await scripted((path, socket) => {
+      if (path === '/flaky' && tries++ === 0) socket.write('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\n\r\nbusy\n');
+      else socket.write(ok(`${path}\n`));
+    });
+    const r = await get('--retry', '1', '--retry-delay', '0.1', `http://127.0.0.1:${s.port}/flaky`, `http://127.0.0.1:${s.port}/a`);
+    expect(r).toMatchObject({ code: 0, stdout: '/flaky\n/a\n' });
+    expect(r.stderr).toMatch(/503 Service Unavailable: retrying in 0\.1 s/);
+    expect(s.log).toEqual(['1 /flaky', '1 /flaky', '1 /a']);
+  });
+
   test('an idle connection the server closed without saying: the next request goes on a new one, nothing lost', async () => {
     // Keeps the connection open for 100 ms after each response, then closes it.
     const s = await scripted((path, socket) => {

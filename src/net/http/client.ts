@@ -433,6 +433,7 @@ class HttpExchange {
   private firstByteAt = 0;
   private sentAt = 0;
   private expected: number | null = null;
+  private lastChunkLength = 0;
   private totalTimer: NodeJS.Timeout | undefined;
   private resolve!: (exchange: Exchange) => void;
   private reject!: (err: unknown) => void;
@@ -522,6 +523,7 @@ class HttpExchange {
   private onChunk(chunk: Buffer): boolean {
     if (this.settled) return false;
     if (this.reads.reads === 0) this.firstByteAt = performance.now();
+    this.lastChunkLength = chunk.length;
     this.reads.count(chunk.length, this.parser.head !== undefined);
     try {
       const before = this.parser.bodyBytes;
@@ -597,6 +599,22 @@ class HttpExchange {
     this.options.trace('close', 'connection closed by us');
   }
 
+  /**
+   * Whether the connection may carry the next request: asked for (no Connection: close
+   * from the user either), the response framed and read to its end, nothing after it
+   * (a redirect or --fail stops reading without checking that), no close from the server.
+   */
+  private mayKeep(): boolean {
+    const { parser, spec } = this;
+    if (!spec.keepAlive || spec.headers.some(([n, v]) => n.toLowerCase() === 'connection' && /\bclose\b/i.test(v))) return false;
+    try {
+      parser.rejectBytesAfterBody(this.lastChunkLength);
+    } catch {
+      return false;
+    }
+    return keepsAlive(parser.head!, parser.framing!, parser.done);
+  }
+
   private fail(err: unknown): void {
     if (this.settled) return;
     this.settled = true;
@@ -617,8 +635,7 @@ class HttpExchange {
     this.settled = true;
     // Never reuse a connection with a body left unread, or one either side will close.
     const { parser } = this;
-    const userSaysClose = this.spec.headers.some(([n, v]) => n.toLowerCase() === 'connection' && /\bclose\b/i.test(v));
-    this.cleanup(this.keep !== undefined && this.spec.keepAlive === true && !userSaysClose && keepsAlive(parser.head!, parser.framing!, parser.done));
+    this.cleanup(this.keep !== undefined && this.mayKeep());
     try {
       if (this.route) await this.route.sink.end();
     } catch (err) {
