@@ -171,6 +171,15 @@ describe('-Z/--parallel', () => {
     expect(r.stdoutBytes.subarray(5).equals(big)).toBe(true);
   });
 
+  test('a URL that prints nothing (-o /dev/null) does not let a later one overtake a slow earlier one', async () => {
+    const s = await scripted((path, socket) => {
+      if (path === '/slow') setTimeout(() => socket.write(ok('slow\n')), 500);
+      else socket.write(ok(`${path}\n`));
+    });
+    const r = await get('-Z', '-o', '-', '-o', '/dev/null', ...['/slow', '/quiet', '/b'].map((p) => `http://127.0.0.1:${s.port}${p}`));
+    expect(r).toMatchObject({ code: 0, stdout: 'slow\n/b\n' });
+  });
+
   test('--parallel-max 1 is one at a time on one connection', async () => {
     const s = await scripted((path, socket) => socket.write(ok(`${path}\n`)));
     const r = await get('-Z', '--parallel-max', '1', ...['/a', '/b'].map((p) => `http://127.0.0.1:${s.port}${p}`));
