@@ -47,20 +47,7 @@ export async function runTransfers(urls: string[], outputs: string[], args: Args
     if (!args.parallel) {
       for (let i = 0; i < targets.length; i++) codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, ctx.term);
     } else {
-      const { OrderedOutput } = await import('../output/ordered-output.js');
-      const ordered = new OrderedOutput(ctx.term.stdout, ctx.term.stderr);
-      let next = 0;
-      // Workers take URLs in argument order, so slots are handed out in that order too.
-      const worker = async () => {
-        while (next < targets.length) {
-          const i = next++;
-          const slot = ordered.slot();
-          const term = new Terminal({ stdout: slot.stdout, stderr: slot.stderr, env: ctx.term.env, json: ctx.term.json, quiet: ctx.term.quiet, color: ctx.term.color, command: ctx.term.command });
-          codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, term);
-          await slot.close();
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(args['parallel-max'], targets.length) }, worker));
+      await runParallel(shared, targets, destinations, codes);
     }
   } finally {
     pool.closeAll();
@@ -68,6 +55,27 @@ export async function runTransfers(urls: string[], outputs: string[], args: Args
   if (args.json) printJson(ctx.term, shared.records);
   ctx.trace('connect', `${pool.opened} connection${pool.opened === 1 ? '' : 's'} opened for ${targets.length} URLs, ${pool.reused} request${pool.reused === 1 ? '' : 's'} on a kept-alive one`);
   return worstExitCode(codes);
+}
+
+/**
+ * -Z: up to --parallel-max transfers at once. Workers take URLs in argument order, so
+ * slots are handed out in that order too; each transfer prints into its slot.
+ */
+async function runParallel(shared: Shared, targets: Target[], destinations: Output[], codes: number[]): Promise<void> {
+  const { term: real } = shared.ctx;
+  const { OrderedOutput } = await import('../output/ordered-output.js');
+  const ordered = new OrderedOutput(real.stdout, real.stderr);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      const slot = ordered.slot();
+      const term = new Terminal({ stdout: slot.stdout, stderr: slot.stderr, env: real.env, json: real.json, quiet: real.quiet, color: real.color, command: real.command });
+      codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, term);
+      await slot.close();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(shared.args['parallel-max'], targets.length) }, worker));
 }
 
 interface Shared {
