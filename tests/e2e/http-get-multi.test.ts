@@ -8,11 +8,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { hasBinary } from '../helpers/peers.js';
+import { makeCertificates } from '../interop/peers/nginx.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { remoteFileName } from '../../src/net/http/remote-name.js';
 import { keepsAlive } from '../../src/net/http/connection-pool.js';
@@ -296,6 +298,27 @@ describe('--unix-socket', () => {
   test('no proxy from the environment on a Unix socket', async () => {
     const r = await runSockkit(['http-get', '--unix-socket', path, 'http://example.test/'], { env: { http_proxy: 'http://127.0.0.1:1' } });
     expect(r).toMatchObject({ code: 0, stdout: 'host=example.test path=/\n' });
+  });
+
+  (hasBinary('openssl') ? test : test.skip)('https over the Unix socket (openssl makes its certificates): SNI and the certificate check from the URL host; a wrong name is exit 6', async () => {
+    const certs = makeCertificates(join(dir, 'pki'));
+    const tlsPath = join(dir, 'tls.sock');
+    const tlsServer = createHttpsServer({ cert: readFileSync(certs.good[0]), key: readFileSync(certs.good[1]) }, (req, res) => res.end(`tls ${req.headers.host}${req.url}\n`));
+    await new Promise<void>((resolve) => tlsServer.listen(tlsPath, resolve));
+    try {
+      const r = await runSockkit(['http-get', '--unix-socket', tlsPath, '--cacert', certs.ca, '--json', 'https://localhost/a', 'https://localhost/b']);
+      const records = JSON.parse(r.stdout) as Array<{ tls: { verified: boolean; peerSubject: string }; connection: { reused: boolean } }>;
+      expect(records.map((x) => [x.tls.verified, x.tls.peerSubject, x.connection.reused])).toEqual([
+        [true, 'localhost', false],
+        [true, 'localhost', true],
+      ]);
+      const wrong = await runSockkit(['http-get', '--unix-socket', tlsPath, '--cacert', certs.ca, 'https://other.test/']);
+      expect(wrong.code).toBe(6);
+      expect(wrong.stderr).toMatch(/^sockkit http-get: TLS handshake with other\.test: the certificate is not for other\.test /);
+    } finally {
+      tlsServer.closeAllConnections();
+      await new Promise((r) => tlsServer.close(r));
+    }
   });
 
   test('a missing socket file: exit 4 with one clear line', async () => {
