@@ -69,11 +69,22 @@ export async function benchHttp(rounds = 5): Promise<ResultRow[]> {
     }
     rows.push(await httpsFloor(nginx.ports.https, nginx.caFile, rounds));
     rows.push(...(await smallFetchRows(nginx)));
+    rows.push(await manySmallUrls(nginx.ports.http, nginx.docroot, rounds * 2));
   } finally {
     rmSync(out, { recursive: true, force: true });
     await nginx.stop();
   }
   return rows;
+}
+
+/** The `http-many` suite alone: 100 small URLs in one call, on a fresh nginx. */
+export async function benchHttpMany(rounds = 10): Promise<ResultRow[]> {
+  const nginx = await startNginx();
+  try {
+    return [await manySmallUrls(nginx.ports.http, nginx.docroot, rounds)];
+  } finally {
+    await nginx.stop();
+  }
 }
 
 /**
@@ -101,6 +112,45 @@ async function httpsFloor(port: number, caFile: string, rounds: number): Promise
     target: '(shows the floor)',
     met: undefined,
     note: 'bench/minimal-https-client.mjs: tls.connect reading into one reused buffer, no parser, no output',
+  };
+}
+
+/**
+ * 100 small files from one origin in one call: `sockkit http-get URL×100` against `curl
+ * URL×100`, both to stdout (a pipe), both keeping one connection alive. Wall time of the
+ * whole command, start-up included; the note says how many connections nginx saw per call.
+ */
+export async function manySmallUrls(port: number, docroot: string, rounds: number): Promise<ResultRow> {
+  execFileSync('sh', ['-c', `for i in $(seq 1 100); do printf 'small file %s\\n' $i > "${docroot}/s$i.txt"; done`]);
+  const urls = Array.from({ length: 100 }, (_, i) => `http://127.0.0.1:${port}/s${i + 1}.txt`);
+  const expected = urls.map((_, i) => `small file ${i + 1}\n`).join('');
+  const run = (command: string, args: string[], env?: NodeJS.ProcessEnv) => async () => {
+    const r = await runCommand(command, args, { env });
+    if (r.code !== 0 || r.stdout !== expected) throw new Error(`${command} exited ${r.code} with other bytes: ${r.stderr}`);
+    return r.ms;
+  };
+  const connections = await runCommand(SOCKKIT, ['http-get', '--trace', ...urls]);
+  const opened = /(\d+) connections? opened for 100 URLs/.exec(connections.stderr)?.[1] ?? '?';
+  const { a, b } = await alternate(rounds, run(SOCKKIT, ['http-get', ...urls]), run('curl', ['-s', ...urls]), 1);
+  const ratio = stats(a).median / stats(b).median;
+  // The fixed part (process start, first connection) against the cost of each further URL.
+  const one = async (command: string, args: string[]) => (await runCommand(command, [...args, urls[0]!])).ms;
+  const single = await alternate(rounds, () => one(SOCKKIT, ['http-get']), () => one('curl', ['-s']), 1);
+  const perUrl = (hundred: number[], first: number[]) => (stats(hundred).median - stats(first).median) / 99;
+  const floor = await alternate(rounds, async () => (await runCommand(process.execPath, ['-e', '0'], { env: NO_EXTRA_CA })).ms, async () => 0, 0);
+  return {
+    work: 'http-get 100 small http URLs in one call to one origin (wall time)',
+    peer: '`curl -s URL×100`',
+    unit: 'ms',
+    higherIsBetter: false,
+    sockkit: stats(a),
+    peerStats: stats(b),
+    target: '≤ 1.0× curl',
+    met: ratio <= 1.0,
+    note:
+      `both to a pipe, 13–15-byte bodies; sockkit opened ${opened} connection(s) for the 100 URLs; ` +
+      `one URL alone: ${stats(single.a).median.toFixed(0)} vs ${stats(single.b).median.toFixed(0)} ms (node -e 0: ${stats(floor.a).median.toFixed(0)} ms); ` +
+      `each further URL: ${perUrl(a, single.a).toFixed(2)} vs ${perUrl(b, single.b).toFixed(2)} ms`,
   };
 }
 

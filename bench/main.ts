@@ -10,7 +10,7 @@ import { benchResolveDoh } from './resolve-doh.js';
 import { benchResolveBulk } from './resolve-bulk.js';
 import { benchResolveDnssec } from './resolve-dnssec.js';
 import { benchResolveIterate } from './resolve-iterate.js';
-import { benchHttp } from './http.js';
+import { benchHttp, benchHttpMany } from './http.js';
 import { benchHttpSmall } from './http-small.js';
 import { benchHttp2 } from './http2.js';
 import { benchThreaded } from './threaded.js';
@@ -32,6 +32,7 @@ const SUITES: Suite[] = [
   { name: 'nts', run: () => benchNtpNts() },
   { name: 'http', run: () => benchHttp() },
   { name: 'http-small', run: () => benchHttpSmall() },
+  { name: 'http-many', run: () => benchHttpMany() },
   { name: 'http2', run: () => benchHttp2() },
   { name: 'echo', run: () => benchEcho() },
   { name: 'udp', run: () => benchUdp() },

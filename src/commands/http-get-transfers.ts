@@ -14,7 +14,6 @@ import type { HeaderList } from '../net/http/parser.js';
 import { httpGetDocument, startProgress, type RetryNote } from '../output/http.js';
 import { errorJson, printError } from '../output/errors.js';
 import { printJson } from '../output/render.js';
-import { OrderedOutput } from '../output/ordered-output.js';
 import { Terminal } from '../output/terminal.js';
 import type { BodyDestination } from '../output/http-body-writer.js';
 import type { CommandContext, GlobalArgs } from './common.js';
@@ -48,19 +47,7 @@ export async function runTransfers(urls: string[], outputs: string[], args: Args
     if (!args.parallel) {
       for (let i = 0; i < targets.length; i++) codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, ctx.term);
     } else {
-      const ordered = new OrderedOutput(ctx.term.stdout, ctx.term.stderr);
-      let next = 0;
-      // Workers take URLs in argument order, so slots are handed out in that order too.
-      const worker = async () => {
-        while (next < targets.length) {
-          const i = next++;
-          const slot = ordered.slot();
-          const term = new Terminal({ stdout: slot.stdout, stderr: slot.stderr, env: ctx.term.env, json: ctx.term.json, quiet: ctx.term.quiet, color: ctx.term.color, command: ctx.term.command });
-          codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, term);
-          await slot.close();
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(args['parallel-max'], targets.length) }, worker));
+      await runParallel(shared, targets, destinations, codes);
     }
   } finally {
     pool.closeAll();
@@ -68,6 +55,27 @@ export async function runTransfers(urls: string[], outputs: string[], args: Args
   if (args.json) printJson(ctx.term, shared.records);
   ctx.trace('connect', `${pool.opened} connection${pool.opened === 1 ? '' : 's'} opened for ${targets.length} URLs, ${pool.reused} request${pool.reused === 1 ? '' : 's'} on a kept-alive one`);
   return worstExitCode(codes);
+}
+
+/**
+ * -Z: up to --parallel-max transfers at once. Workers take URLs in argument order, so
+ * slots are handed out in that order too; each transfer prints into its slot.
+ */
+async function runParallel(shared: Shared, targets: Target[], destinations: Output[], codes: number[]): Promise<void> {
+  const { term: real } = shared.ctx;
+  const { OrderedOutput } = await import('../output/ordered-output.js');
+  const ordered = new OrderedOutput(real.stdout, real.stderr);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      const slot = ordered.slot();
+      const term = new Terminal({ stdout: slot.stdout, stderr: slot.stderr, env: real.env, json: real.json, quiet: real.quiet, color: real.color, command: real.command });
+      codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, term);
+      await slot.close();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(shared.args['parallel-max'], targets.length) }, worker));
 }
 
 interface Shared {
@@ -84,7 +92,7 @@ interface Shared {
 async function transfer(shared: Shared, index: number, target: Target, output: Output, term: Terminal): Promise<number> {
   const { args, ctx } = shared;
   const url = displayUrl(target.url);
-  if ('refused' in output) return failed(shared, index, term, output.refused, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] });
+  if ('refused' in output) return failed(shared, index, term, output.refused, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] }, url);
   const path = output.path;
   const request: RequestSpec = {
     method: args.head ? 'HEAD' : 'GET',
@@ -111,23 +119,27 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
     );
   } catch (err) {
     const { bodyBytes } = (err as { seen?: Seen }).seen ?? { bodyBytes: 0 };
-    return failed(shared, index, term, err, { url, bytes: bodyBytes, timings: { totalMs: performance.now() - started }, retries });
+    return failed(shared, index, term, err, { url, bytes: bodyBytes, timings: { totalMs: performance.now() - started }, retries }, url);
   } finally {
     progress.done();
   }
-  const document = transferDocument(outcome.result, path, retries);
+  const document = args.json ? transferDocument(outcome.result, path, retries) : {};
   try {
     await report({ ...args, json: false, output: path ?? undefined }, term, request, outcome.result, outcome.seen, retries, shared.writeOut);
   } catch (err) {
-    return failed(shared, index, term, err, document);
+    return failed(shared, index, term, err, document, url);
   }
-  shared.records[index] = document;
+  if (args.json) shared.records[index] = document;
   return 0;
 }
 
-/** A transfer's failure: its line on stderr, its --json record with `error`, its exit code. */
-function failed(shared: Shared, index: number, term: Terminal, err: unknown, measured: object): number {
-  const failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
+/**
+ * A transfer's failure: its line on stderr, its --json record with `error`, its exit
+ * code. Among several URLs the line names its URL first when it does not already.
+ */
+function failed(shared: Shared, index: number, term: Terminal, err: unknown, measured: object, url: string): number {
+  let failure = err instanceof SockkitError ? err : toSockkitError(err, 'unexpected error');
+  if (!failure.what.includes(url)) failure = new SockkitError(failure.code, `GET ${url}`, `${failure.what}: ${failure.why}`, failure.hint, { cause: failure });
   shared.records[index] = { ...measured, error: errorJson(failure) };
   printError(term, failure);
   return exitCodeFor(failure.code);

@@ -150,6 +150,7 @@ export default defineCommand<HttpGetArgs>({
     ['sockkit http-get https://example.com/ --timing', 'show DNS, connect, TLS and transfer timings'],
     ['sockkit http-get -L -v http://127.0.0.1:8080/old', 'follow redirects, showing every request and response head'],
     ['sockkit http-get --resolve example.com:443:127.0.0.1 https://example.com/', 'connect to 127.0.0.1; Host, SNI and the certificate stay example.com'],
+    ['sockkit http-get -Z -O http://127.0.0.1:8080/a.txt http://127.0.0.1:8080/b.txt', 'save a.txt and b.txt, fetched at once'],
   ],
   // --http1.1 is one flag, as in curl, not `http1` with a key `1`.
   parserSettings: { 'dot-notation': false },

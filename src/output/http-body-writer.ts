@@ -95,6 +95,12 @@ function refuseBinary(what: string): never {
 }
 
 /**
+ * Staging buffers of sinks that have closed. Several URLs open one sink each: 800 small
+ * bodies allocated 200 MB of 256 KiB stages, and the garbage collector took 12% of the run.
+ */
+const spareStage: Buffer[] = [];
+
+/**
  * Synchronous, batched writev on a file descriptor. Chunks are held by reference; when
  * the caller is about to reuse their memory (flush), small ones are copied into a
  * staging buffer instead of written at once: TLS hands over one 16 KiB record per
@@ -132,7 +138,7 @@ class FdSink implements BodySink {
   flush(): void {
     if (this.pendingBytes === 0) return;
     if (this.staged + this.pendingBytes > BATCH_BYTES) return this.writePending();
-    this.stage ??= Buffer.allocUnsafe(BATCH_BYTES);
+    this.stage ??= spareStage.pop() ?? Buffer.allocUnsafe(BATCH_BYTES);
     for (const chunk of this.pending) this.staged += chunk.copy(this.stage, this.staged);
     this.pending = [];
     this.pendingBytes = 0;
@@ -155,6 +161,9 @@ class FdSink implements BodySink {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.flushTimer);
+    // Written out synchronously by now: the next body's sink may stage in it.
+    if (this.stage && spareStage.length < 4) spareStage.push(this.stage);
+    this.stage = undefined;
     if (this.owned) {
       try {
         closeSync(this.fd);

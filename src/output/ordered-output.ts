@@ -36,7 +36,9 @@ export class OrderedOutput {
       stdout: out,
       stderr: err,
       close: async () => {
-        await Promise.all([out.finish(), err.finish()]);
+        // The turn too: a slot with nothing written finishes at once, and must not let
+        // the next one overtake those before it.
+        await Promise.all([turn, out.finish(), err.finish()]);
         written();
       },
     };

@@ -167,7 +167,7 @@ async function requestOnKept(kept: KeptConnection, spec: RequestSpec, options: C
   const started = performance.now();
   const remaining = options.deadline - started;
   if (remaining <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
-  options.trace('connect', `reusing connection #${kept.id} to ${formatHostPort(kept.address, kept.port)} (request ${kept.requests + 1} on it)`);
+  options.trace('connect', `reusing connection #${kept.id} to ${peerName(kept.address, kept.port)} (request ${kept.requests + 1} on it)`);
   const exchange = await new HttpExchange(kept.socket, spec, options, hooks, url, kept.reads, { pool: options.connections!, connection: kept }).run(remaining);
   const finished = performance.now();
   return {
@@ -245,8 +245,8 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
     settingsMs = round(connection.timeline.serverSettingsAt - connection.timeline.prefaceSentAt);
     exchange = await new Http2Exchange(connection, spec, options, hooks, url).run(remaining());
   } else {
-    const keep = key === null || opened.proxy ? undefined : { pool: options.connections!, connection: { key, id: options.connections!.newId(), socket, reads: reused, address, port, tls, attempts, requests: 0 } };
-    if (keep) options.trace('connect', `connection #${keep.connection.id} to ${formatHostPort(address, port)}`);
+    // A direct HTTP/1.x connection may carry the next URL to this origin.
+    const keep = key === null || opened.proxy ? undefined : keepAliveFor(options, { key, socket, reads: reused, address, port, tls, attempts });
     exchange = await new HttpExchange(socket, keep ? spec : { ...spec, keepAlive: false }, options, hooks, url, reused, keep).run(remaining());
     if (keep) Object.assign(exchange, { connectionId: keep.connection.id, reusedConnection: false });
   }
@@ -396,6 +396,19 @@ export interface Exchange {
   firstByteAt: number;
 }
 
+/** A new connection's place in the pool, numbered (--trace names it). */
+function keepAliveFor(options: ClientOptions, connection: Omit<KeptConnection, 'id' | 'requests'>): KeepAlive {
+  const pool = options.connections!;
+  const kept: KeptConnection = { ...connection, id: pool.newId(), requests: 0 };
+  options.trace('connect', `connection #${kept.id} to ${peerName(kept.address, kept.port)}`);
+  return { pool, connection: kept };
+}
+
+/** host:port, or the path of a Unix socket (--unix-socket: port 0). */
+function peerName(address: string, port: number): string {
+  return port === 0 ? address : formatHostPort(address, port);
+}
+
 /** A kept-alive connection that failed before any byte of the response: the request may go on a new one. */
 class StaleConnection extends SockkitError {}
 
@@ -439,6 +452,7 @@ class HttpExchange {
   private firstByteAt = 0;
   private sentAt = 0;
   private expected: number | null = null;
+  private lastChunkLength = 0;
   private totalTimer: NodeJS.Timeout | undefined;
   private resolve!: (exchange: Exchange) => void;
   private reject!: (err: unknown) => void;
@@ -528,6 +542,7 @@ class HttpExchange {
   private onChunk(chunk: Buffer): boolean {
     if (this.settled) return false;
     if (this.reads.reads === 0) this.firstByteAt = performance.now();
+    this.lastChunkLength = chunk.length;
     this.reads.count(chunk.length, this.parser.head !== undefined);
     try {
       const before = this.parser.bodyBytes;
@@ -603,6 +618,22 @@ class HttpExchange {
     this.options.trace('close', 'connection closed by us');
   }
 
+  /**
+   * Whether the connection may carry the next request: asked for (no Connection: close
+   * from the user either), the response framed and read to its end, nothing after it
+   * (a redirect or --fail stops reading without checking that), no close from the server.
+   */
+  private mayKeep(): boolean {
+    const { parser, spec } = this;
+    if (!spec.keepAlive || spec.headers.some(([n, v]) => n.toLowerCase() === 'connection' && /\bclose\b/i.test(v))) return false;
+    try {
+      parser.rejectBytesAfterBody(this.lastChunkLength);
+    } catch {
+      return false;
+    }
+    return keepsAlive(parser.head!, parser.framing!, parser.done);
+  }
+
   private fail(err: unknown): void {
     if (this.settled) return;
     this.settled = true;
@@ -623,8 +654,7 @@ class HttpExchange {
     this.settled = true;
     // Never reuse a connection with a body left unread, or one either side will close.
     const { parser } = this;
-    const userSaysClose = this.spec.headers.some(([n, v]) => n.toLowerCase() === 'connection' && /\bclose\b/i.test(v));
-    this.cleanup(this.keep !== undefined && this.spec.keepAlive === true && !userSaysClose && keepsAlive(parser.head!, parser.framing!, parser.done));
+    this.cleanup(this.keep !== undefined && this.mayKeep());
     try {
       if (this.route) await this.route.sink.end();
     } catch (err) {

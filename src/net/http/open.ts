@@ -6,8 +6,8 @@
 import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { lookupHost } from '../socket/lookup.js';
-import { connectFirst, type ConnectAttempt } from '../socket/connect.js';
-import { secureContextFor, tlsOpener, tlsOverSocket } from '../socket/tls.js';
+import { connectFirst, connectPath, type ConnectAttempt } from '../socket/connect.js';
+import { secureContextFor, tlsOpener, tlsOverSocket, tlsPathOpener } from '../socket/tls.js';
 import { SockkitError, toSockkitError } from '../shared/errors.js';
 import { formatHostPort, type Family } from '../shared/address.js';
 import type { TraceFn } from '../shared/trace.js';
@@ -34,8 +34,36 @@ export interface OpenConnection {
 }
 
 export async function openConnection(spec: RequestSpec, options: ClientOptions, hooks: RequestHooks, reused: ReusedReads): Promise<OpenConnection> {
+  if (options.unixSocket !== undefined) return openUnix(spec, options.unixSocket, options, reused);
   const proxy = options.proxyFor?.(spec.target.host, spec.target.secure) ?? null;
   return proxy ? openViaProxy(spec, proxy, options, hooks, reused) : openDirect(spec, options, reused);
+}
+
+/** --unix-socket PATH: every request goes to this Unix-domain socket; Host (and SNI, the certificate check) from the URL. */
+async function openUnix(spec: RequestSpec, path: string, options: ClientOptions, reused: ReusedReads): Promise<OpenConnection> {
+  const { target } = spec;
+  const started = performance.now();
+  const onread = {
+    buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+    callback: (n: number, buffer: Uint8Array) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
+  };
+  const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
+  const trustDone = performance.now();
+  const socket = await connectPath(path, path, {
+    timeoutMs: connectBudget(options),
+    trace: options.trace,
+    signal: options.signal,
+    timeoutHint: CONNECT_TIMEOUT_HINT,
+    onread,
+    open: secureContext
+      ? tlsPathOpener({ trace: options.trace, onread }, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
+      : undefined,
+  }).catch((err: unknown) => {
+    const errno = (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+    if (errno === 'ENOENT') throw new SockkitError('UNREACHABLE', `connect ${path}`, 'no such socket file', 'is the server listening there?', { cause: err });
+    throw err;
+  });
+  return { socket, address: path, port: 0, attempts: [], proxy: null, absoluteForm: false, dnsDone: started, trustDone, connected: performance.now() };
 }
 
 async function openDirect(spec: RequestSpec, options: ClientOptions, reused: ReusedReads): Promise<OpenConnection> {

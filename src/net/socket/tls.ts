@@ -107,7 +107,8 @@ export interface TlsInfo {
 
 /** Waits for the handshake a TLS connectTo() started; resolves with what was negotiated. */
 export function tlsHandshake(socket: TLSSocket, host: string, timeoutMs: number, trace: TraceFn, timeoutHint?: string): Promise<TlsInfo> {
-  const what = `TLS handshake with ${formatHostPort(host, socket.remotePort ?? 0)}`;
+  // Over a Unix socket (--unix-socket) there is no port to name.
+  const what = `TLS handshake with ${socket.remotePort === undefined ? host : formatHostPort(host, socket.remotePort)}`;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();

@@ -39,6 +39,10 @@ export interface NginxOptions {
   files?: Record<string, string | Buffer>;
   /** Extra `location` blocks for the plain and https servers (use $PORT for the http port). */
   locations?: string;
+  /** Extra directives for the plain http server only (a `listen unix:…;`, an `access_log`). */
+  plainServer?: string;
+  /** Extra directives in the `http` block (a `log_format`). */
+  httpBlock?: string;
 }
 
 export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
@@ -58,7 +62,7 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
     selfSigned: await freeTcpPort(),
     h2: await freeTcpPort(),
   };
-  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, docroot, ports, certs, (options.locations ?? '').replaceAll('$PORT', String(ports.http))));
+  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, docroot, ports, certs, (options.locations ?? '').replaceAll('$PORT', String(ports.http)), options));
   const nginx: Started = startProcess('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'logs', 'error.log')]);
   try {
     for (const port of Object.values(ports)) await waitFor(() => accepts(port), 10000, `nginx on port ${port}`);
@@ -154,7 +158,7 @@ export function makeCertificates(dir: string): CertPaths {
   return { ca, good, wrongName, expired, selfSigned: [selfCert, selfKey], client };
 }
 
-function nginxConfig(dir: string, docroot: string, ports: NginxPorts, certs: CertPaths, locations: string): string {
+function nginxConfig(dir: string, docroot: string, ports: NginxPorts, certs: CertPaths, locations: string, extra: Pick<NginxOptions, 'plainServer' | 'httpBlock'> = {}): string {
   const common = `
         root ${docroot};
         location /redirect/301 { return 301 /small.txt; }
@@ -201,9 +205,11 @@ http {
     gzip_min_length 1;
     gzip_types text/plain application/json;
     gzip_http_version 1.0;
+    ${extra.httpBlock ?? ''}
     server {
         listen 127.0.0.1:${ports.http};
         listen [::1]:${ports.http};
+        ${extra.plainServer ?? ''}
         ${common}
     }
     ${tlsServer(ports.https, certs.good)}
