@@ -82,7 +82,8 @@ export function sockkitFlagFor(word: string): string | undefined {
   const bare = word.slice(1).replace(/=.*$/, '').toLowerCase();
   for (const candidate of bare.startsWith('no') ? [bare, bare.slice(2)] : [bare]) {
     if (candidate === '') continue;
-    const exact = DIG_OPTIONS[candidate];
+    // own keys only: `+constructor` must not find Object.prototype's
+    const exact = Object.hasOwn(DIG_OPTIONS, candidate) ? DIG_OPTIONS[candidate] : undefined;
     if (exact) return exact;
     // dig takes any unambiguous prefix of 2+ letters (`+sho`, `+rec`)
     const matches = candidate.length >= 2 ? Object.keys(DIG_OPTIONS).filter((k) => k.startsWith(candidate)) : [];

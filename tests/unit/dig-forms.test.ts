@@ -41,6 +41,10 @@ describe("dig's forms among resolve's names", () => {
     expect(expectSockkitError(() => readDigForms(['+tcp'], has)).why).toBe("'+tcp' is a dig option, and sockkit has no flag for it");
     expect(expectSockkitError(() => readDigForms(['+frobnicate'], everyFlag)).why).toMatch(/sockkit has no flag for it/);
     expect(expectSockkitError(() => readDigForms(['+short'], has)).code).toBe('USAGE');
+    // names of Object.prototype are no dig options (fast-check found `+constructor`)
+    for (const word of ['+constructor', '+__proto__', '+toString', '+hasOwnProperty', '+noconstructor']) {
+      expect(expectSockkitError(() => readDigForms([word], everyFlag)).why).toBe(`'${word}' is a dig option, and sockkit has no flag for it`);
+    }
   });
 
   test('property: every +word is refused; names and servers keep their order', () => {
