@@ -17,7 +17,7 @@ import { formatHostPort } from '../shared/address.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply } from './answers.js';
 import { encodeQuery, typeName, echoedQuestionName } from './packet.js';
-import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
+import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, budgetForWaiting } from './transport.js';
 import { buildTrustStore } from './trust-store.js';
 import { transferZone, type TransferResult } from './axfr.js';
 
@@ -183,10 +183,9 @@ export class StreamTransport implements DnsTransport {
   /** Opens a connection (one at a time) within the longest budget waiting for it, then sends what waits. */
   private connect(): void {
     if (this.connecting) return;
-    const waiting = [...this.pending.values()].filter((q) => !q.sentOn);
-    if (waiting.length === 0) return;
+    const budget = budgetForWaiting(this.pending.values(), monotonicMs());
+    if (budget === null) return;
     this.connecting = true;
-    const budget = Math.max(1, Math.max(...waiting.map((q) => q.deadline)) - monotonicMs());
     this.openConnection(budget).then(
       ({ socket, tls }) => {
         this.connecting = false;

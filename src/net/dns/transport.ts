@@ -44,3 +44,14 @@ export interface QuerySpec {
   /** A further check of an otherwise valid reply (an echoed cookie): why it is not ours, or undefined. */
   check?: (message: DnsMessage) => string | undefined;
 }
+
+/**
+ * How long a stream transport (TCP, TLS, HTTPS) may take to open a connection for the
+ * questions waiting for one: until the latest of their deadlines (at least 1 ms); null
+ * when none waits.
+ */
+export function budgetForWaiting(pending: Iterable<{ sentOn?: unknown; deadline: number }>, nowMs: number): number | null {
+  let latest = -Infinity;
+  for (const query of pending) if (!query.sentOn && query.deadline > latest) latest = query.deadline;
+  return latest === -Infinity ? null : Math.max(1, latest - nowMs);
+}

@@ -43,10 +43,7 @@ export async function openConnection(spec: RequestSpec, options: ClientOptions, 
 async function openUnix(spec: RequestSpec, path: string, options: ClientOptions, reused: ReusedReads): Promise<OpenConnection> {
   const { target } = spec;
   const started = performance.now();
-  const onread = {
-    buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-    callback: (n: number, buffer: Uint8Array) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
-  };
+  const onread = readsInto(reused);
   const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
   const trustDone = performance.now();
   const socket = await connectPath(path, path, {
@@ -74,14 +71,7 @@ async function openDirect(spec: RequestSpec, options: ClientOptions, reused: Reu
   for (const note of route.notes) options.trace('resolve', note);
   const addresses = route.addresses ? pinnedOfFamily(route.addresses, options.family, route.host) : await resolveTarget(route.host, options);
   const dnsDone = performance.now();
-  // Reads go into one reused buffer, for http and https alike: no allocation per read,
-  // so a 1 GiB download neither churns the garbage collector nor grows the process.
-  // Over TLS that also skips the stream layer for each 16 KiB record (65,536 per GiB):
-  // a quarter of the CPU time of the transfer.
-  const onread = {
-    buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
-    callback: (n: number, buffer: Uint8Array) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
-  };
+  const onread = readsInto(reused);
   // The trust store (14-40 ms) is TLS set-up, not TCP connect: built and timed before it.
   const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
   const trustDone = performance.now();
@@ -220,6 +210,19 @@ export const READ_BUFFER_BYTES = 1024 * 1024;
 /** Where reads into a reused buffer go; set once the exchange starts. Returns false to pause. */
 export interface ReusedReads {
   handler: ((chunk: Buffer) => boolean) | null;
+}
+
+/**
+ * Reads go into one reused buffer, for http and https alike: no allocation per read, so a
+ * 1 GiB download neither churns the garbage collector nor grows the process. Over TLS
+ * that also skips the stream layer for each 16 KiB record (65,536 per GiB): a quarter of
+ * the CPU time of the transfer. Each read is handed to whoever reads the connection now.
+ */
+function readsInto(reused: ReusedReads): { buffer: Buffer; callback: (n: number, buffer: Uint8Array) => boolean } {
+  return {
+    buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+    callback: (n, buffer) => (reused.handler ? reused.handler((buffer as Buffer).subarray(0, n)) : true),
+  };
 }
 
 export const CONNECT_TIMEOUT_HINT = 'raise it with --connect-timeout SECONDS';
