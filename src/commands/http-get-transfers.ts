@@ -14,6 +14,7 @@ import type { HeaderList } from '../net/http/parser.js';
 import { httpGetDocument, startProgress, type RetryNote } from '../output/http.js';
 import { errorJson, printError } from '../output/errors.js';
 import { printJson } from '../output/render.js';
+import { failedWriteOutValues, renderWriteOut } from '../output/write-out.js';
 import { Terminal } from '../output/terminal.js';
 import type { BodyDestination } from '../output/http-body-writer.js';
 import type { CommandContext, GlobalArgs } from './common.js';
@@ -119,7 +120,10 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
     );
   } catch (err) {
     const { bodyBytes } = (err as { seen?: Seen }).seen ?? { bodyBytes: 0 };
-    return failed(shared, index, term, err, { url, bytes: bodyBytes, timings: { totalMs: performance.now() - started }, retries }, url);
+    const totalMs = performance.now() - started;
+    // -w still writes this URL's line, as curl does (http_code 000).
+    if (shared.writeOut !== undefined) term.stdout.write(renderWriteOut(shared.writeOut, failedWriteOutValues(url, totalMs, bodyBytes)));
+    return failed(shared, index, term, err, { url, bytes: bodyBytes, timings: { totalMs }, retries }, url);
   } finally {
     progress.done();
   }

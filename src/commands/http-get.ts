@@ -6,7 +6,7 @@ import type { Terminal } from '../output/terminal.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { SockkitError, formatSeconds, toSockkitError, usageError, withMeasured } from '../net/shared/errors.js';
 import { builtin } from '../net/shared/builtin.js';
-import { checkWriteOut, renderWriteOut, writeOutValues } from '../output/write-out.js';
+import { checkWriteOut, failedWriteOutValues, renderWriteOut, writeOutValues } from '../output/write-out.js';
 import { TRANSIENT_STATUSES, isTransientError, nextDelayMs, retryAfterMs, type RetryPolicy } from '../net/http/retry.js';
 import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks } from '../net/http/client.js';
 import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
@@ -209,7 +209,10 @@ export default defineCommand<HttpGetArgs>({
     } catch (err) {
       // --json: what was measured before the failure goes beside the error.
       const { bodyBytes } = (err as { seen?: Seen }).seen ?? { bodyBytes: 0 };
-      throw withMeasured(err, { url: displayUrl(target.url), bytes: bodyBytes, timings: { totalMs: performance.now() - startedAt }, retries });
+      const totalMs = performance.now() - startedAt;
+      // -w still writes its line, as curl does (http_code 000), before the error.
+      if (writeOut !== undefined) ctx.term.stdout.write(renderWriteOut(writeOut, failedWriteOutValues(displayUrl(target.url), totalMs, bodyBytes)));
+      throw withMeasured(err, { url: displayUrl(target.url), bytes: bodyBytes, timings: { totalMs }, retries });
     } finally {
       progress.done();
     }

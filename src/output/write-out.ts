@@ -75,6 +75,34 @@ export function writeOutValues(result: FetchResult): Record<Variable, Value> {
   };
 }
 
+/**
+ * The variables of a fetch that failed before a response (refused, reset, a timeout, a TLS
+ * failure): what curl writes then: http_code 000, no address, no version, the time spent.
+ */
+export function failedWriteOutValues(url: string, totalMs: number, bodyBytes: number): Record<Variable, Value> {
+  return {
+    http_code: '000',
+    response_code: '000',
+    time_namelookup: 0,
+    time_connect: 0,
+    time_appconnect: 0,
+    time_starttransfer: 0,
+    time_redirect: 0,
+    time_total: seconds(totalMs),
+    size_download: bodyBytes,
+    size_header: 0,
+    speed_download: 0,
+    remote_ip: '',
+    remote_port: 0,
+    num_redirects: 0,
+    num_connects: 0,
+    url_effective: url,
+    http_version: '0',
+    content_type: '',
+    scheme: '',
+  };
+}
+
 /** The format with its variables and escapes replaced. */
 export function renderWriteOut(format: string, values: Record<Variable, Value>): string {
   return format.replace(/%\{([^}]*)\}|%%|\\([nrt\\])/g, (whole, name: string | undefined, escape: string | undefined) => {

@@ -48,6 +48,25 @@ describeWithPeers('http-get -w beside curl -w', ['nginx', 'openssl', 'curl'], ()
     expect(t[4]).toBeGreaterThan(0);
   });
 
+  test('a fetch that gets no response still writes its line, as curl does: http_code 000, no address, the error on stderr', async () => {
+    const refused = 'http://127.0.0.1:9/x'; // discard port: nothing listens in the sandbox
+    const r = await runSockkit(['http-get', '-w', `${SAME}\\n`, refused]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/connection refused/);
+    let reference = '';
+    try {
+      execFileSync('curl', ['-s', '-w', SAME, refused]);
+    } catch (err) {
+      reference = String((err as { stdout: Buffer }).stdout);
+    }
+    expect(reference).toMatch(/^000 /);
+    expect(r.stdout).toBe(`${reference}\n`);
+    // one line per URL with several, the failed one included
+    const two = await runSockkit(['http-get', '-w', '%{http_code}\\n', '-o', '/dev/null', '-o', '/dev/null', `http://127.0.0.1:${nginx.ports.http}/small.txt`, refused]);
+    expect(two.code).toBe(4);
+    expect(two.stdout).toBe('200\n000\n');
+  });
+
   test('@FILE reads the format; %{json} is one object', async () => {
     const file = join(dir, 'format');
     writeFileSync(file, '%{json}');
