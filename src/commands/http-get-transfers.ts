@@ -15,6 +15,8 @@ import { httpGetDocument, startProgress, type RetryNote } from '../output/http.j
 import { errorJson, printError } from '../output/errors.js';
 import { printJson } from '../output/render.js';
 import { failedWriteOutValues, renderWriteOut } from '../output/write-out.js';
+import { rangeHeader, type RangeAsk } from '../net/http/resume.js';
+import { rangeAskFor } from './http-get-resume.js';
 import { Terminal } from '../output/terminal.js';
 import type { BodyDestination } from '../output/http-body-writer.js';
 import type { CommandContext, GlobalArgs } from './common.js';
@@ -95,10 +97,18 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
   const url = displayUrl(target.url);
   if ('refused' in output) return failed(shared, index, term, output.refused, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] }, url);
   const path = output.path;
+  // -C/-r apply to each URL: `-C - -O` resumes every file from its own size.
+  let rangeAsk: RangeAsk | null;
+  try {
+    rangeAsk = await rangeAskFor({ 'continue-at': args['continue-at'], range: args.range, output: path ?? undefined });
+  } catch (err) {
+    return failed(shared, index, term, err, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] }, url);
+  }
+  const range = rangeAsk ? rangeHeader(rangeAsk) : undefined;
   const request: RequestSpec = {
     method: args.head ? 'HEAD' : 'GET',
     target,
-    headers: shared.headers,
+    headers: range === undefined ? shared.headers : [...shared.headers, ['Range', range]],
     compressed: args.compressed,
     userAgent: `sockkit/${VERSION}`,
     httpVersion: args.http10 ? '1.0' : '1.1',
@@ -114,7 +124,7 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
   try {
     outcome = await fetchWithRetries(
       retries,
-      (seen) => fetchFollowing(request, { enabled: args.location, maxRedirects: args['max-redirs'] }, { ...shared.options, deadline: performance.now() + ctx.timeoutMs }, hooksFor(args, term, destination, progress, seen, null)),
+      (seen) => fetchFollowing(request, { enabled: args.location, maxRedirects: args['max-redirs'] }, { ...shared.options, deadline: performance.now() + ctx.timeoutMs }, hooksFor(args, term, destination, progress, seen, rangeAsk)),
       retryPolicy(args),
       context,
     );

@@ -159,9 +159,6 @@ export default defineCommand<HttpGetArgs>({
     const urls = ([] as string[]).concat(args.url);
     const outputs = ([] as string[]).concat(args.output ?? []);
     if (urls.length > 1 || outputs.length > 1 || args['remote-name'] || args.parallel) {
-      if (args['continue-at'] !== undefined || args.range !== undefined) {
-        throw usageError('-C/--continue-at and -r/--range', 'apply to one URL with -o FILE (or stdout)', 'fetch the URL to resume on its own');
-      }
       return (await import('./http-get-transfers.js')).runTransfers(urls, outputs, args, ctx);
     }
     args = { ...args, url: urls[0]! };

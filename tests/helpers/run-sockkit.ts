@@ -24,6 +24,8 @@ export interface RunOptions {
   resolvConf?: string;
   /** With resolvConf: this file as /etc/hosts. */
   hostsFile?: string;
+  /** The working directory (-O writes there). */
+  cwd?: string;
 }
 
 /** spawn()'s file, arguments and environment for sockkit `args`: `node bin/sockkit`, or bin/sockkit executed. */
@@ -39,7 +41,7 @@ export function sockkitSpawn(
 export function runSockkit(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const [file, argv, env] = sockkitSpawn(args, options);
-    const child = spawn(file, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, argv, { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -74,6 +74,27 @@ describeWithPeers('http-get -C/-r against nginx, beside curl -C - and curl -r', 
     }
   });
 
+  test('-C - with several URLs: each -o FILE resumes from its own size; with -O, each remote name in the working directory', async () => {
+    const first = partial('several-1', 1000);
+    const second = partial('several-2', 250_000);
+    const complete = partial('several-3', BODY.length);
+    const r = await get(['-C', '-', '-o', first, '-o', second, '-o', complete, '-w', '%{http_code}\\n', http(), http(), http()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('206\n206\n416\n');
+    for (const path of [first, second, complete]) expect(readFileSync(path).equals(BODY)).toBe(true);
+
+    const cwd = mkdtempSync(join(dir, 'remote-name-'));
+    writeFileSync(join(cwd, 'big.bin'), BODY.subarray(0, 77_777));
+    const o = await runSockkit(['http-get', '--timeout', '10', '-C', '-', '-O', '--json', http()], { env: CLEAN_ENV, cwd, killAfterMs: 30000 });
+    expect(o.code).toBe(0);
+    expect(JSON.parse(o.stdout)).toMatchObject([{ status: 206, bytes: BODY.length - 77_777 }]);
+    expect(readFileSync(join(cwd, 'big.bin')).equals(BODY)).toBe(true);
+    // -C - to stdout has no file to take a size from: that URL's own usage error, the others go on
+    const mixed = await get(['-C', '-', '-o', partial('several-4', 10), http(), http()]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/there is no -o FILE/);
+  });
+
   test('-C - over h2 (nginx, TLS): the same 206, appended', async () => {
     const ours = partial('h2', 123_456);
     const r = await get(['-C', '-', '-o', ours, '--cacert', nginx.caFile, '--json', `https://localhost:${nginx.ports.h2}/big.bin`]);
