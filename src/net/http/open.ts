@@ -46,15 +46,10 @@ async function openUnix(spec: RequestSpec, path: string, options: ClientOptions,
   const onread = readsInto(reused);
   const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
   const trustDone = performance.now();
+  const tls = secureContext && { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure };
   const socket = await connectPath(path, path, {
-    timeoutMs: connectBudget(options),
-    trace: options.trace,
-    signal: options.signal,
-    timeoutHint: CONNECT_TIMEOUT_HINT,
-    onread,
-    open: secureContext
-      ? tlsPathOpener({ trace: options.trace, onread }, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
-      : undefined,
+    ...connectShared(options, onread),
+    open: tls ? tlsPathOpener({ trace: options.trace, onread }, tls) : undefined,
   }).catch((err: unknown) => {
     const errno = (err as { cause?: NodeJS.ErrnoException }).cause?.code;
     if (errno === 'ENOENT') throw new SockkitError('UNREACHABLE', `connect ${path}`, 'no such socket file', 'is the server listening there?', { cause: err });
@@ -75,17 +70,12 @@ async function openDirect(spec: RequestSpec, options: ClientOptions, reused: Reu
   // The trust store (14-40 ms) is TLS set-up, not TCP connect: built and timed before it.
   const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
   const trustDone = performance.now();
+  const tls = secureContext && { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure };
   const { socket, address, attempts } = await connectFirst(addresses, {
+    ...connectShared(options, onread),
     port: route.port,
     attemptDelayMs: options.attemptDelayMs,
-    timeoutMs: connectBudget(options),
-    trace: options.trace,
-    signal: options.signal,
-    timeoutHint: CONNECT_TIMEOUT_HINT,
-    onread,
-    open: secureContext
-      ? tlsOpener({ port: route.port, trace: options.trace, onread }, { host: target.host, alpn: alpnFor(options.http2, spec.httpVersion), secureContext, insecure: options.insecure })
-      : undefined,
+    open: tls ? tlsOpener({ port: route.port, trace: options.trace, onread }, tls) : undefined,
   });
   const connected = performance.now();
   traceAttempts(options.trace, attempts, route.port);
@@ -210,6 +200,11 @@ export const READ_BUFFER_BYTES = 1024 * 1024;
 /** Where reads into a reused buffer go; set once the exchange starts. Returns false to pause. */
 export interface ReusedReads {
   handler: ((chunk: Buffer) => boolean) | null;
+}
+
+/** What a request's connect is given, to a host or a Unix socket: its budget, trace, Ctrl-C and read buffer. */
+function connectShared(options: ClientOptions, onread: ReturnType<typeof readsInto>) {
+  return { timeoutMs: connectBudget(options), trace: options.trace, signal: options.signal, timeoutHint: CONNECT_TIMEOUT_HINT, onread };
 }
 
 /**
