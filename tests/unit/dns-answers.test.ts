@@ -3,7 +3,7 @@
 // answer the question. Property: a record of another owner, type or class never does.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { judgeReply, MAX_CHAIN_HOPS, selectAnswers, substitute, wrongSource, type AnswerSelection } from '../../src/net/dns/answers.js';
+import { judgeReply, MAX_CHAIN_HOPS, selectAnswers, selectAnswersByChain, substitute, wrongSource, type AnswerSelection } from '../../src/net/dns/answers.js';
 import { encodeMessage, encodeQuery, RecordType, type DnsMessage, type DnsRecord } from '../../src/net/dns/packet.js';
 import { statusOfReply } from '../../src/net/dns/resolve.js';
 
@@ -281,8 +281,23 @@ describe('property: a record of another owner, type or class never answers', () 
         expect(s.records.length + s.ignored.length).toBe(all.length);
         expect(s.end).toBe(finals > 0 ? 'answer' : 'nodata');
         expect(s.records).toHaveLength(hops + finals);
+        // the fast path for the plain reply agrees with the walk on every section
+        expect(s).toEqual(selectAnswersByChain(all, names[0]!, type));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  test('the plain reply (every record at the name asked, of its type, any case) takes the fast path with the same result as the walk', () => {
+    fc.assert(
+      fc.property(asked, fc.array(fc.boolean(), { maxLength: 6 }), fc.boolean(), (type, cases, withDot) => {
+        const name = withDot ? 'www.example.' : 'www.example';
+        const section = cases.map((upper, i) => value(upper ? 'WWW.Example.' : 'www.example.', type, i));
+        const s = selectAnswers(section, name, type);
+        expect(s).toEqual(selectAnswersByChain(section, name, type));
+        expect(s.records).toEqual(section);
+        expect(s.end).toBe(section.length > 0 ? 'answer' : 'nodata');
+      }),
     );
   });
 });

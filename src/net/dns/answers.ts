@@ -119,6 +119,17 @@ export interface AnswerSelection {
  * reachability, not by position in the section; everything else is ignored with a reason.
  */
 export function selectAnswers(answers: DnsRecord[], name: string, type: number, qclass: number = CLASS_IN): AnswerSelection {
+  // The common reply, every record of the class and type asked at the name asked: all of
+  // them answer, in section order, with no chain to follow (what the walk below returns).
+  const asked = canonical(name);
+  if (answers.every((r) => r.class === qclass && r.type !== RecordType.OPT && answersType(r.type, type) && (r.name === name || canonical(r.name) === asked))) {
+    return { records: [...answers], ignored: [], end: answers.length > 0 ? 'answer' : 'nodata', chain: [name] };
+  }
+  return selectAnswersByChain(answers, name, type, qclass);
+}
+
+/** selectAnswers' general case: the alias chain walked by reachability (exported for the property that the fast path agrees). */
+export function selectAnswersByChain(answers: DnsRecord[], name: string, type: number, qclass: number = CLASS_IN): AnswerSelection {
   const ignored: IgnoredRecord[] = [];
   const usable: Candidate[] = [];
   for (const record of answers) {
