@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import { runSockkit } from '../helpers/run-sockkit.js';
+import { runSockkit, sockkitSpawn } from '../helpers/run-sockkit.js';
+import { spawn } from 'node:child_process';
 import { describeWithPeers } from '../helpers/peers.js';
 import { makeCertificates } from '../interop/peers/nginx.js';
 import { sleep, startHostileH2Server, type H2Context, type H2Behaviour, type HostileH2Server } from '../fixtures/http2/hostile-h2-server.js';
@@ -101,6 +102,11 @@ const BEHAVIOURS: Record<string, H2Behaviour> = {
   '/other-question': async (ctx) => {
     const query = await queryOf(ctx);
     if (query) respond(ctx, encodeMessage({ id: 0, qr: true, rcode: 0, questions: [{ name: 'elsewhere.test.', type: RecordType.A, class: 1 }], answers: [] }));
+  },
+  // Answers the first five questions of a connection, then reads and never answers.
+  '/first-five': async (ctx) => {
+    const query = await queryOf(ctx);
+    if (query && !ctx.closed() && countAnswer(ctx) <= 5) respond(ctx, answer(query));
   },
   '/stall': async (ctx) => {
     await queryOf(ctx); // reads the question, never answers
@@ -236,6 +242,32 @@ describeWithPeers('resolve over HTTPS against a hostile HTTP/2 server', ['openss
     expect(r.stdout).toMatch(/ERROR \(the server ended 3 connections without answering anything/);
     expect(connections.get('/close-at-once')!.size).toBe(3);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  test('Ctrl-C in the middle of a batch whose later answers never come: the answers in order so far stand, "interrupted", exit 130 at once', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `n${i}.test`);
+    const [file, argv, env] = sockkitSpawn(['resolve', '-', ...doh('/first-five', '--timeout', '30', '--trace')]);
+    const child = spawn(file, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin.end(names.join('\n'));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    const seen = (pattern: RegExp) => (err.match(pattern) ?? []).length;
+    while ((seen(/\] send\s+POST/g) < names.length || seen(/\] recv\s+\d+-byte reply on stream/g) < 5) && Date.now() < deadline) await sleep(50);
+    expect(seen(/\] send\s+POST/g)).toBe(names.length);
+    expect(seen(/\] recv\s+\d+-byte reply on stream/g)).toBe(5);
+    const interruptedAt = Date.now();
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(Date.now() - interruptedAt).toBeLessThan(5000);
+    expect(err).toMatch(/^sockkit resolve: interrupted$/m);
+    // the five answered, printed in input order; nothing for the ones cut off
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    for (const [i, line] of lines.entries()) expect(line).toMatch(new RegExp(`^n${i}\\.test\\tA\\t\\d+\\t192\\.0\\.2\\.53\\t`));
   });
 
   test('a TLS server that picks no protocol in ALPN (not HTTP/2): exit 7, said', async () => {
