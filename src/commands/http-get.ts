@@ -5,6 +5,7 @@ import { defineCommand, familyOf, type CommandContext, type GlobalArgs } from '.
 import type { Terminal } from '../output/terminal.js';
 import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { SockkitError, formatSeconds, toSockkitError, usageError, withMeasured } from '../net/shared/errors.js';
+import { checkUnixPath } from '../net/socket/unix.js';
 import { builtin } from '../net/shared/builtin.js';
 import { checkWriteOut, failedWriteOutValues, renderWriteOut, writeOutValues } from '../output/write-out.js';
 import { TRANSIENT_STATUSES, isTransientError, nextDelayMs, retryAfterMs, type RetryPolicy } from '../net/http/retry.js';
@@ -253,7 +254,7 @@ export async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: Command
     proxyFor: proxyChooser(args),
     proxyCa,
     proxyInsecure: args['proxy-insecure'],
-    unixSocket: args['unix-socket'],
+    unixSocket: args['unix-socket'] === undefined ? undefined : checkUnixPath(args['unix-socket'], '--unix-socket'),
     pins: {
       resolve: ([] as string[]).concat(args.resolve ?? []).map(parseResolve),
       connectTo: ([] as string[]).concat(args['connect-to'] ?? []).map(parseConnectTo),

@@ -295,6 +295,17 @@ describe('--unix-socket', () => {
     expect(records.map((x) => x.connection)).toEqual([{ id: 1, reused: false }, { id: 1, reused: true }]);
   });
 
+  test('a path that cannot be a socket address is exit 2 before any connect; a missing socket file is exit 4', async () => {
+    for (const [bad, why] of [['', /empty path/], ['x'.repeat(108), /longer than 107 bytes/]] as Array<[string, RegExp]>) {
+      const r = await runSockkit(['http-get', '--unix-socket', bad, 'http://example.test/']);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(why) });
+    }
+    // '@' is a character of the path, as in curl (no abstract namespace here)
+    const missing = await runSockkit(['http-get', '--unix-socket', join(dir, '@absent.sock'), 'http://example.test/']);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/@absent\.sock: no such socket file/);
+  });
+
   test('no proxy from the environment on a Unix socket', async () => {
     const r = await runSockkit(['http-get', '--unix-socket', path, 'http://example.test/'], { env: { http_proxy: 'http://127.0.0.1:1' } });
     expect(r).toMatchObject({ code: 0, stdout: 'host=example.test path=/\n' });

@@ -26,11 +26,21 @@ export function parseUnixAddress(text: string, flag = '--unix'): UnixAddress {
   const abstract = text.startsWith('@');
   const body = abstract ? text.slice(1) : text;
   if (body === '') throw usageError(`bad ${flag} '${text}'`, abstract ? 'an abstract name needs at least one character after @' : 'empty path');
-  if (body.includes('\0')) throw usageError(`bad ${flag}`, 'a NUL byte in the path');
-  if (Buffer.byteLength(body) > MAX_UNIX_PATH_BYTES) {
-    throw usageError(`bad ${flag} '${text}'`, `longer than ${MAX_UNIX_PATH_BYTES} bytes, the most a Unix socket address holds (sun_path)`);
-  }
+  checkUnixPath(body, flag, text);
   return { display: text, kernelPath: abstract ? `\0${body}` : body, abstract };
+}
+
+/**
+ * A socket path taken as written (http-get --unix-socket, as curl's: `@` is a character
+ * like any other): refused when empty, with a NUL byte, or longer than sun_path holds.
+ */
+export function checkUnixPath(path: string, flag: string, as = path): string {
+  if (path === '') throw usageError(`bad ${flag} ''`, 'empty path');
+  if (path.includes('\0')) throw usageError(`bad ${flag}`, 'a NUL byte in the path');
+  if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
+    throw usageError(`bad ${flag} '${as}'`, `longer than ${MAX_UNIX_PATH_BYTES} bytes, the most a Unix socket address holds (sun_path)`);
+  }
+  return path;
 }
 
 /** Who may connect: the socket file's permissions and owner (abstract names have none). */
