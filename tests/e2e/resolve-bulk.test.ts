@@ -90,6 +90,16 @@ describe('resolve - (bulk)', () => {
     }
   }, 40_000);
 
+  test('a line of bytes that are no name (tabs, control characters, binary) keeps its row whole: escaped as \\DDD, as many fields as every row', async () => {
+    const input = Buffer.concat([Buffer.from('a\tb.test\n\x01x.test\nok.test\n'), Buffer.from([0xff, 0x09, 0x00, 0x0a])]);
+    const r = await runSockkit(['resolve', '-', '@127.0.0.1:9', '--type', 'A', '--timeout', '1'], { input });
+    expect(r.code).toBe(2);
+    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    expect(rows.map((f) => f.length)).toEqual([6, 6, 6, 6]);
+    expect(rows.map((f) => f[0])).toEqual(['a\\009b.test', '\\001x.test', 'ok.test', '\uFFFD\\009\\000']);
+    expect(r.stderr).toContain("bad name 'a\\009b.test': contains spaces or control characters");
+  });
+
   test('--rate is for lists; out of range is exit 2', async () => {
     const single = await runSockkit(['resolve', 'a.test', '@127.0.0.1:9', '--rate', '10']);
     expect(single.code).toBe(2);

@@ -7,7 +7,7 @@
 import { SockkitError, toSockkitError } from '../shared/errors.js';
 import type { LineSource } from '../shared/line-reader.js';
 import { TokenBucket } from '../shared/token-bucket.js';
-import { parseQueryName, type QueryName } from './names.js';
+import { parseQueryName, shownInput, type QueryName } from './names.js';
 import { RecordType, typeName } from './packet.js';
 import { askServers, askSystem, planQuestions, type Job, type ResolveOptions, type ResolveResult } from './resolve.js';
 import type { DnsTransport } from './transport.js';
@@ -279,7 +279,9 @@ export function nameOfLine(line: string): string {
 
 /** A line that is not a name: its result says why; nothing is sent for it. */
 function invalidResult(text: string, err: SockkitError, type: string): ResolveResult {
-  return { name: text, queryName: text, type, status: 'invalid', server: '-', timeMs: 0, answers: [], error: `${err.what}: ${err.why}` };
+  // the line as it can be printed: no tab or newline of its own breaks a row
+  const shown = shownInput(text);
+  return { name: shown, queryName: shown, type, status: 'invalid', server: '-', timeMs: 0, answers: [], error: `${err.what}: ${err.why}` };
 }
 
 const ANSWERED = new Set(['ok', 'nxdomain', 'nodata']);

@@ -43,7 +43,7 @@ export function parseQueryName(input: string): QueryName {
     const ascii = name.endsWith('.') ? name.slice(0, -1) : name;
     if (ascii.length <= 253) return { input: name, ascii, idn: false };
   }
-  const shown = truncate(name);
+  const shown = shownInput(name);
   const bad = (why: string) => usageError(`bad name '${shown}'`, why);
   if (/[\s\x00-\x1f\x7f]/.test(name)) throw bad('contains spaces or control characters');
   const idn = /[^\x00-\x7f]/.test(name);
@@ -95,4 +95,13 @@ export function parseNameList(text: string): string[] {
 
 function truncate(s: string, max = 40): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/**
+ * Input that is no name, made safe to print in a message or a tab-separated row: control
+ * characters (tabs and newlines included) as \DDD, as DNS presentation form writes bytes,
+ * and at most 40 characters.
+ */
+export function shownInput(input: string): string {
+  return truncate(input.replace(/[\x00-\x1f\x7f]/g, (c) => `\\${String(c.charCodeAt(0)).padStart(3, '0')}`));
 }
