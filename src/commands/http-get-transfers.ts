@@ -187,7 +187,9 @@ export function outputsFor(targets: Target[], outputs: string[], args: Pick<Http
     if (i < outputs.length) return { path: outputs[i]! };
     if (!args['remote-name']) return { path: null };
     try {
-      return { path: remoteFileName(target.url) };
+      const name = remoteFileName(target.url);
+      // a remote file named `-` is saved as a file (curl too); to -o, `-` means stdout
+      return { path: name === '-' ? './-' : name };
     } catch (err) {
       return { refused: err as SockkitError };
     }

@@ -234,6 +234,8 @@ describe('outputs: -o pairing and -O', () => {
     const outputs = outputsFor(['http://h/x', 'http://h/', 'http://h/y'].map(parseUserUrl), ['mine'], { 'remote-name': true });
     expect(outputs).toEqual([{ path: 'mine' }, { refused: expect.objectContaining({ code: 'USAGE' }) }, { path: 'y' }]);
     expect(() => outputsFor(['http://h/a/x', 'http://h/b/x'].map(parseUserUrl), [], { 'remote-name': true, parallel: true })).toThrow(/two URLs would write it at once/);
+    // the remote file named '-' is a file, not stdout
+    expect(outputsFor(['http://h/-'].map(parseUserUrl), [], { 'remote-name': true, parallel: false })).toEqual([{ path: './-' }]);
   });
 
   test('property: an -O name is never empty, ., .., and never holds / \\ or NUL', () => {
