@@ -4,7 +4,7 @@ import { FAMILY_CONFLICT, FAMILY_OPTIONS } from './options.js';
 import { parsePort, parsePortRange } from '../net/shared/address.js';
 import { usageError } from '../net/shared/errors.js';
 import { bindSocket, DEFAULT_BIND_BACKLOG, scanPortRange, MAX_RANGE_PORTS } from '../net/socket/listen.js';
-import { printBindResult, printHolding, printRangeScan, printUnixBindResult } from '../output/bind.js';
+import { printBindResult, printHolding, printRangeScan, printUnixBindResult, printUnixDatagramBindResult } from '../output/bind.js';
 import { bindUnixSocket, parseUnixAddress } from '../net/socket/unix.js';
 import { formatHostPort } from '../net/shared/address.js';
 import type { CommandContext } from './common.js';
@@ -32,7 +32,7 @@ export default defineCommand<BindArgs>({
     udp: { alias: 'u', type: 'boolean', default: false, describe: 'bind a UDP socket instead of TCP' },
     hold: { type: 'boolean', describe: 'keep the port bound until Ctrl-C / SIGTERM (then exit 0)' },
     range: { type: 'string', requiresArg: true, describe: `list the free ports in FIRST-LAST (at most ${MAX_RANGE_PORTS})` },
-    unix: { type: 'string', requiresArg: true, describe: 'bind a Unix-domain stream socket at PATH (or @NAME, abstract) instead' },
+    unix: { type: 'string', requiresArg: true, describe: 'bind a Unix-domain stream socket at PATH (or @NAME, abstract) instead; with --udp a datagram socket at PATH' },
     unlink: { type: 'boolean', describe: '--unix: replace a stale socket file that nothing listens on (never any other file)' },
     backlog: { type: 'number', default: DEFAULT_BIND_BACKLOG, requiresArg: true, limit: { kind: 'integer', min: 1 }, describe: 'TCP listen backlog' },
   },
@@ -72,14 +72,27 @@ export default defineCommand<BindArgs>({
 });
 
 async function bindUnix(args: BindArgs, ctx: CommandContext): Promise<number> {
-  if (args.udp) throw usageError('--udp --unix', "Unix datagram sockets are not available: Node's dgram module opens only udp4 and udp6 sockets");
   if (args.port !== '0') throw usageError('--port', 'a Unix socket has a path, not a port: give --unix PATH alone');
+  if (args.udp) return bindUnixDatagramCommand(args, ctx);
   const bound = await bindUnixSocket(parseUnixAddress(args.unix!), args.backlog, args.unlink === true, ctx.trace);
   const report = { ...bound, held: args.hold === true };
   await printUnixBindResult(ctx.term, report);
   if (args.hold) await holdUntilStopped(ctx, `UNIX ${bound.path}`);
   ctx.trace('close', `unix ${bound.path}${bound.abstract ? '' : ' (the file is removed)'}`);
   await bound.close();
+  return 0;
+}
+
+/** bind --udp --unix: a Unix datagram socket (socket/unix-dgram.ts), reported, then closed and its file removed. */
+async function bindUnixDatagramCommand(args: BindArgs, ctx: CommandContext): Promise<number> {
+  const address = parseUnixAddress(args.unix!);
+  const { bindUnixDatagram, removeSocketFile } = await import('../net/socket/unix-dgram.js');
+  const { socket, info } = await bindUnixDatagram(address, args.unlink === true, ctx.trace);
+  await printUnixDatagramBindResult(ctx.term, { protocol: 'unix', type: 'datagram', path: address.display, ...info, held: args.hold === true });
+  if (args.hold) await holdUntilStopped(ctx, `UNIX datagram ${address.display}`);
+  ctx.trace('close', `unix datagram ${address.display} (the file is removed)`);
+  socket.close();
+  removeSocketFile(address);
   return 0;
 }
 

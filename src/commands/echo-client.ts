@@ -68,7 +68,7 @@ export default defineCommand<EchoClientArgs>({
     ...FAMILY_OPTIONS,
     host: { type: 'string', requiresArg: true, describe: 'echo server address (default 127.0.0.1, ::1 with -6)' },
     port: { alias: 'p', type: 'string', requiresArg: true, describe: 'echo server port (required unless --unix)' },
-    unix: { type: 'string', requiresArg: true, describe: 'connect to a Unix-domain stream socket at PATH (or @NAME) instead of TCP' },
+    unix: { type: 'string', requiresArg: true, describe: 'connect to a Unix-domain stream socket at PATH (or @NAME) instead of TCP; with --udp a datagram socket at PATH' },
     ...TLS_CLIENT_OPTIONS,
     handshakes: { type: 'boolean', describe: 'with --tls, --concurrency and --duration: open, handshake and close as fast as possible (new connections per second)' },
     'session-reuse': { type: 'boolean', default: true, describe: '--handshakes: resume the last session (--no-session-reuse: every handshake full)' },
@@ -186,7 +186,7 @@ async function udpLoadMode(ctx: CommandContext, target: EchoTarget, shown: Clien
 /** The server to talk to: a host and port, or a Unix socket; TLS on top with --tls. */
 async function echoTarget(args: EchoClientArgs, ctx: CommandContext): Promise<EchoTarget> {
   if (args.unix !== undefined) {
-    if (args.udp) throw usageError('--udp --unix', "Unix datagram sockets are not available: Node's dgram module opens only udp4 and udp6 sockets");
+    if (args.udp && args.tls) throw usageError('--tls --udp', 'TLS needs a stream: DTLS is not offered');
     const unix = parseUnixAddress(args.unix);
     // A Unix socket has no host name to check: the certificate is checked against --servername, or localhost.
     return { address: '', family: 4, port: 0, unix, tls: await tlsClientFromArgs(args, 'localhost', ctx.term, ctx.trace) };

@@ -61,7 +61,7 @@ export default defineCommand<EchoServerArgs>({
       requiresArg: true,
       describe: 'UDP: answers per second per source address, one second of burst (0: no limit)',
     },
-    unix: { type: 'string', requiresArg: true, describe: 'listen on a Unix-domain stream socket at PATH (or @NAME in the abstract namespace) instead of TCP' },
+    unix: { type: 'string', requiresArg: true, describe: 'listen on a Unix-domain stream socket at PATH (or @NAME in the abstract namespace) instead of TCP; with --udp a datagram socket at PATH' },
     unlink: { type: 'boolean', describe: '--unix: replace a stale socket file that nothing listens on (never any other file)' },
     ...TLS_SERVER_OPTIONS,
     'log-connections': { type: 'boolean', default: true, describe: 'one event per connect/disconnect (--no-log-connections: only listening, refused, errors, summary)' },
@@ -131,7 +131,7 @@ function unixOptions(args: EchoServerArgs): { address: UnixAddress; unlink: bool
     if (args.unlink) throw usageError('--unlink', 'it is only used with --unix PATH');
     return undefined;
   }
-  if (args.udp) throw usageError('--udp --unix', "Unix datagram sockets are not available: Node's dgram module opens only udp4 and udp6 sockets");
+  if (args.udp && args.tcp) throw usageError('--tcp --udp --unix', 'one Unix socket is a stream or datagram socket: give --udp for datagrams, or neither');
   if (args.port !== '0') throw usageError('--port', 'a Unix socket has a path, not a port: give --unix PATH alone');
   return { address: parseUnixAddress(args.unix), unlink: args.unlink === true };
 }

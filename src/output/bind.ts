@@ -61,6 +61,20 @@ export async function printUnixBindResult(term: Terminal, r: UnixBindResult & { 
   ]);
 }
 
+/** bind --udp --unix: the datagram socket's path and who may send to it. */
+export async function printUnixDatagramBindResult(
+  term: Terminal,
+  r: { protocol: 'unix'; type: 'datagram'; path: string; mode: string | null; owner: string | null; group: string | null; held: boolean },
+): Promise<void> {
+  if (term.json) return printJson(term, r);
+  await printFields(term, [
+    ['protocol', 'UNIX (datagram)'],
+    ['path', r.path],
+    ['permissions', `${r.mode} ${r.owner} ${r.group}`],
+    ['state', 'bound (a datagram socket has no listen)'],
+  ]);
+}
+
 export async function printRangeScan(term: Terminal, scan: PortRangeScan): Promise<void> {
   const inUse = new Map(scan.inUse.map((u) => [u.port, u.holders]));
   if (term.json) {

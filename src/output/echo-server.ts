@@ -48,6 +48,7 @@ export function humanLine(term: Terminal, e: EchoServerEvent): string {
 /** `UNIX /run/echo.sock (srwxr-xr-x root root), backlog 4096` or `UNIX @name (abstract: no file, no permissions)` */
 function unixListeningText(e: Extract<EchoServerEvent, { event: 'listening'; protocol: 'unix' }>): string {
   const access = e.abstract ? 'abstract: no file, any local process may connect' : `${e.mode} ${e.owner} ${e.group}`;
+  if (e.datagram) return `UNIX datagram ${e.path} (${e.mode} ${e.owner} ${e.group})`;
   return `UNIX${e.tls ? '+TLS' : ''} ${e.path} (${access}), backlog ${e.backlog}`;
 }
 

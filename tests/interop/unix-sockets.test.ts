@@ -121,8 +121,6 @@ describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], (
     expect(JSON.parse(r.stdout).mode).toMatch(/^s[rwx-]{9}$/);
     expect(existsSync(path)).toBe(false); // closed, and the file with it
     for (const [args, message] of [
-      [['bind', '--unix', path, '--udp'], /Unix datagram sockets are not available/],
-      [['echo-server', '--unix', path, '--udp'], /Unix datagram sockets are not available/],
       [['echo-server', '--unix', path, '--port', '7'], /a path, not a port/],
       [['echo-server', '--unlink'], /only used with --unix/],
       [['bind', '--unix', 'x'.repeat(108)], /longer than 107 bytes/],

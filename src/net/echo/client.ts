@@ -77,7 +77,12 @@ export async function connectTcp(target: EchoTarget, timeoutMs: number, trace: T
   return (await connectStream(target, { timeoutMs, trace, signal })).socket;
 }
 
-export function openUdp(target: EchoTarget, trace: TraceFn): Promise<UdpSocket> {
+export async function openUdp(target: EchoTarget, trace: TraceFn): Promise<UdpSocket> {
+  if (target.unix) {
+    // --udp --unix: a Unix datagram socket with the calls made here of a connected UDP one
+    const { UnixDatagramClient } = await import('../socket/unix-dgram.js');
+    return UnixDatagramClient.open(target.unix, trace) as unknown as UdpSocket;
+  }
   return new Promise((resolve, reject) => {
     trace('socket', `udp${target.family} datagram`);
     const socket = createSocket({ type: target.family === 6 ? 'udp6' : 'udp4' });

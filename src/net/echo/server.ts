@@ -26,7 +26,7 @@ export type StreamProtocol = 'tcp' | 'unix';
 export type EchoServerEvent =
   | { event: 'listening'; address: string; port: number; protocol: EchoProtocol; family: Family; backlog?: number; tls?: boolean }
   /** --unix: the socket's path (or @name) and who may connect to it. */
-  | ({ event: 'listening'; protocol: 'unix'; path: string; abstract: boolean; backlog: number; tls?: boolean } & UnixSocketInfo)
+  | ({ event: 'listening'; protocol: 'unix'; path: string; abstract: boolean; backlog: number; tls?: boolean; datagram?: boolean } & UnixSocketInfo)
   | { event: 'connect'; protocol: StreamProtocol; id: number; remoteAddress: string; remotePort: number; open: number }
   /** A completed TLS handshake (--tls): what it negotiated. A failed one is a disconnect with reason tls-handshake. */
   | ({ event: 'tls'; protocol: StreamProtocol; id: number; remoteAddress: string; remotePort: number } & ServerTlsInfo)
@@ -136,9 +136,13 @@ class RunningEchoServer implements EchoServer {
   async listen(): Promise<void> {
     const listening: EchoServerEvent[] = [];
     try {
-      if (this.options.unix) listening.push(await this.listenUnix(this.options.unix.address, this.options.unix.unlink));
-      else if (this.options.tcp) listening.push(await this.listenTcp());
-      if (this.options.udp) listening.push(await this.listenUdp());
+      const { unix } = this.options;
+      if (unix && this.options.udp) listening.push(await this.listenUnixDatagram(unix.address, unix.unlink));
+      else if (unix) listening.push(await this.listenUnix(unix.address, unix.unlink));
+      else {
+        if (this.options.tcp) listening.push(await this.listenTcp());
+        if (this.options.udp) listening.push(await this.listenUdp());
+      }
     } catch (err) {
       this.tcp?.close();
       throw err;
@@ -185,6 +189,24 @@ class RunningEchoServer implements EchoServer {
     const listening: EchoServerEvent = { event: 'listening', protocol: 'unix', path: address.display, abstract: address.abstract, ...unixSocketInfo(address), backlog: this.options.backlog };
     if (this.options.tls) listening.tls = true;
     return listening;
+  }
+
+  /** --udp --unix: every datagram back to the path it came from (socket/unix-dgram.ts). */
+  private async listenUnixDatagram(address: UnixAddress, unlink: boolean): Promise<EchoServerEvent> {
+    const onError = (what: string, err: NodeJS.ErrnoException) => {
+      this.totals.errors++;
+      this.throttle.report('unix', what, err);
+    };
+    const { startUnixDatagramEcho } = await import('../socket/unix-dgram.js');
+    const echo = await startUnixDatagramEcho(address, unlink, onError, this.trace);
+    this.udp = {
+      port: 0,
+      stop: async () => {
+        const { datagrams, bytes } = await echo.stop();
+        return { datagrams, bytes, refused: { ownAddress: 0, lowPort: 0, rateLimited: 0 } };
+      },
+    };
+    return { event: 'listening', protocol: 'unix', path: address.display, abstract: false, ...echo.info, backlog: 0, datagram: true };
   }
 
   private get streamProtocol(): StreamProtocol {

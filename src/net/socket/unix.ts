@@ -79,7 +79,7 @@ export async function listenUnix(address: UnixAddress, backlog: number, trace: T
   return server;
 }
 
-async function clearStaleSocket(address: UnixAddress, trace: TraceFn, unlink: boolean): Promise<void> {
+export async function clearStaleSocket(address: UnixAddress, trace: TraceFn, unlink: boolean): Promise<void> {
   let stats: Stats;
   try {
     stats = lstatSync(address.kernelPath);

@@ -1,0 +1,157 @@
+// Unix datagram sockets (AF_UNIX, SOCK_DGRAM) for bind, echo-server and echo-client
+// `--udp --unix`. Node's dgram opens only udp4 and udp6 sockets, and no JavaScript can
+// open these; node-unix-socket does (an optional dependency: napi-rs, with prebuilt Linux
+// binaries on the npm registry, so no compiler is needed). It is loaded here only, and
+// only when asked for. A datagram's sender is known by the path it bound, so a client
+// binds one of its own (in a private temporary directory) for the echo to come back to.
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SockkitError, toSockkitError, usageError } from '../shared/errors.js';
+import type { TraceFn } from '../shared/trace.js';
+import { clearStaleSocket, unixSocketInfo, type UnixAddress, type UnixSocketInfo } from './unix.js';
+
+/** The part of node-unix-socket's DgramSocket used here. */
+interface NativeDatagram extends EventEmitter {
+  bind(path: string): void;
+  sendTo(buf: Buffer, offset: number, length: number, destPath: string, onWrite?: (err?: Error) => void): void;
+  close(): void;
+}
+
+function nativeDatagram(): NativeDatagram {
+  let module: { DgramSocket: new () => NativeDatagram };
+  try {
+    module = createRequire(import.meta.url)('node-unix-socket') as typeof module;
+  } catch (err) {
+    throw new SockkitError('USAGE', '--udp --unix', "Unix datagram sockets need the optional package node-unix-socket, which is not installed here (Node's dgram opens only UDP)", 'npm install node-unix-socket', { cause: err });
+  }
+  return new module.DgramSocket();
+}
+
+function abstractRefused(address: UnixAddress): void {
+  if (address.abstract) throw usageError(`bad --unix '${address.display}'`, 'Unix datagram sockets take a path here, not an abstract @name');
+}
+
+/** Binds a datagram socket at the path; an existing file is probed and cleared as for a stream socket (`unlink`). */
+export async function bindUnixDatagram(address: UnixAddress, unlink: boolean, trace: TraceFn): Promise<{ socket: NativeDatagram; info: UnixSocketInfo }> {
+  abstractRefused(address);
+  const socket = nativeDatagram();
+  trace('socket', 'unix datagram');
+  await clearStaleSocket(address, trace, unlink);
+  trace('bind', address.display);
+  try {
+    socket.bind(address.kernelPath);
+  } catch (err) {
+    socket.close();
+    throw bindFailure(err, address);
+  }
+  return { socket, info: unixSocketInfo(address) };
+}
+
+function bindFailure(err: unknown, address: UnixAddress): SockkitError {
+  const what = `bind unix datagram ${address.display}`;
+  const text = err instanceof Error ? err.message : String(err);
+  if (/in use/i.test(text)) return new SockkitError('ADDRESS_UNAVAILABLE', what, 'address already in use', undefined, { cause: err });
+  if (/permission|denied/i.test(text)) return new SockkitError('ADDRESS_UNAVAILABLE', what, 'permission denied: cannot create a file in that directory', undefined, { cause: err });
+  if (/no such file/i.test(text)) return new SockkitError('ADDRESS_UNAVAILABLE', what, 'no such directory', undefined, { cause: err });
+  return toSockkitError(err, what);
+}
+
+/** Removes the socket file a bound datagram socket leaves (a closed one keeps it). */
+export function removeSocketFile(address: UnixAddress): void {
+  try {
+    unlinkSync(address.kernelPath);
+  } catch {
+    // already gone
+  }
+}
+
+export interface UnixDatagramEchoStats {
+  datagrams: number;
+  bytes: number;
+  /** Datagrams from a socket that bound no path: there is no address to echo them to. */
+  unaddressed: number;
+}
+
+/** echo-server --udp --unix: every datagram back to the path it came from. */
+export async function startUnixDatagramEcho(
+  address: UnixAddress,
+  unlink: boolean,
+  onError: (what: string, err: NodeJS.ErrnoException) => void,
+  trace: TraceFn,
+): Promise<{ info: UnixSocketInfo; stop(): Promise<UnixDatagramEchoStats> }> {
+  const { socket, info } = await bindUnixDatagram(address, unlink, trace);
+  const stats: UnixDatagramEchoStats = { datagrams: 0, bytes: 0, unaddressed: 0 };
+  socket.on('error', (err: NodeJS.ErrnoException) => onError('recv', err));
+  socket.on('data', (msg: Buffer, from: string) => {
+    if (!from) {
+      stats.unaddressed++;
+      return;
+    }
+    stats.datagrams++;
+    stats.bytes += msg.length;
+    // A client gone before its echo is one peer's failure, never the server's.
+    socket.sendTo(msg, 0, msg.length, from, (err) => err && onError('send', err as NodeJS.ErrnoException));
+  });
+  return {
+    info,
+    stop: async () => {
+      trace('close', `unix datagram ${address.display}: ${stats.datagrams} datagrams, ${stats.bytes} bytes echoed; ${stats.unaddressed} from unbound sockets not answered`);
+      socket.close();
+      removeSocketFile(address);
+      return stats;
+    },
+  };
+}
+
+/**
+ * echo-client --udp --unix: a datagram socket bound in a private temporary directory and
+ * "connected" to the server's path, with the calls the UDP round trip and load code make
+ * of a connected node:dgram socket (send, 'message', 'error', close). Datagrams from any
+ * other path are dropped, as a connected socket's kernel would drop them.
+ */
+export class UnixDatagramClient extends EventEmitter {
+  private constructor(
+    private readonly socket: NativeDatagram,
+    private readonly server: string,
+    private readonly dir: string,
+  ) {
+    super();
+    socket.on('data', (msg: Buffer, from: string) => {
+      if (from === server) this.emit('message', msg, { address: from, family: 'unix', port: 0, size: msg.length });
+    });
+    socket.on('error', (err: Error) => this.emit('error', err));
+  }
+
+  static open(server: UnixAddress, trace: TraceFn): UnixDatagramClient {
+    abstractRefused(server);
+    const socket = nativeDatagram();
+    const dir = mkdtempSync(join(tmpdir(), 'sockkit-dgram-'));
+    const own = join(dir, 'client.sock');
+    trace('socket', 'unix datagram');
+    socket.bind(own);
+    trace('bind', `${own} (the echo comes back here)`);
+    trace('connect', `unix datagram ${server.display}`);
+    return new UnixDatagramClient(socket, server.kernelPath, dir);
+  }
+
+  send(payload: Buffer, done?: (err: Error | null) => void): void {
+    this.socket.sendTo(payload, 0, payload.length, this.server, (err) => done?.(err ? toUnreachable(err, this.server) : null));
+  }
+
+  /** The kernel's receive buffer is what it is: the load mode asks, this socket declines. */
+  setRecvBufferSize(): void {}
+
+  close(done?: () => void): void {
+    this.socket.close();
+    rmSync(this.dir, { recursive: true, force: true });
+    done?.();
+  }
+}
+
+/** Nothing bound at the server's path: ECONNREFUSED (or ENOENT), as a UDP port with nothing on it. */
+function toUnreachable(err: Error, path: string): Error {
+  return /refused|no such file/i.test(err.message) ? Object.assign(new Error(`connect unix datagram ${path}: ${err.message}`), { code: 'ECONNREFUSED' }) : err;
+}
