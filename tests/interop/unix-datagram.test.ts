@@ -1,6 +1,6 @@
 // Unix datagram sockets (--udp --unix) for bind, echo-server and echo-client, with socat's
 // UNIX-SENDTO and UNIX-RECVFROM as the other end. Node's dgram has no AF_UNIX: these come
-// from the optional node-unix-socket module (socket/unix-dgram.ts). A datagram's sender
+// from the native part of node-unix-socket, an optional dependency (socket/unix-dgram.ts). A datagram's sender
 // is known by the path it bound, so socat's client binds one (bind=), as sockkit's does.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';

@@ -1,11 +1,14 @@
 // Unix datagram sockets (AF_UNIX, SOCK_DGRAM) for bind, echo-server and echo-client
 // `--udp --unix`. Node's dgram opens only udp4 and udp6 sockets, and no JavaScript can
-// open these; node-unix-socket does (an optional dependency: napi-rs, with prebuilt Linux
-// binaries on the npm registry, so no compiler is needed). It is loaded here only, and
-// only when asked for. A datagram's sender is known by the path it bound, so a client
-// binds one of its own (in a private temporary directory) for the echo to come back to.
+// open these. The native part of node-unix-socket does (MIT; napi-rs, prebuilt for
+// Linux x64 on the npm registry, so no compiler is needed): its platform packages are
+// optional dependencies, loaded here only, only when asked for. The few lines of its
+// JavaScript wrapper are written here instead of depending on it: the wrapper names
+// platform packages the registry does not have, which `npm ci` refuses as a lock out of
+// sync. A datagram's sender is known by the path it bound, so a client binds one (in a
+// private temporary directory) for the echo to come back to.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +16,63 @@ import { SockkitError, toSockkitError, usageError } from '../shared/errors.js';
 import type { TraceFn } from '../shared/trace.js';
 import { clearStaleSocket, unixSocketInfo, type UnixAddress, type UnixSocketInfo } from './unix.js';
 
-/** The part of node-unix-socket's DgramSocket used here. */
-interface NativeDatagram extends EventEmitter {
+/** The native socket: it reports through '_data' and '_error' on the object given to it. */
+interface DgramSocketWrap {
+  init(self: DgramSocketWrap): void;
+  startRecv(): void;
   bind(path: string): void;
   sendTo(buf: Buffer, offset: number, length: number, destPath: string, onWrite?: (err?: Error) => void): void;
   close(): void;
 }
+type Addon = { DgramSocketWrap: new (emitter: EventEmitter) => DgramSocketWrap };
+
+/** A Unix datagram socket: 'data' (buffer, sender's path), 'error'. */
+class NativeDatagram extends EventEmitter {
+  private readonly wrap: DgramSocketWrap;
+  private closed = false;
+
+  constructor(addon: Addon) {
+    super();
+    this.emit = this.emit.bind(this); // the native side calls emit without its object
+    this.wrap = new addon.DgramSocketWrap(this);
+    this.wrap.init(this.wrap);
+    this.wrap.startRecv();
+    this.on('_data', (buf: Buffer, from: string) => process.nextTick(() => this.emit('data', buf, from)));
+    this.on('_error', (err: Error) => {
+      this.close();
+      this.emit('error', err);
+    });
+  }
+
+  bind(path: string): void {
+    this.wrap.bind(path);
+  }
+
+  sendTo(buf: Buffer, offset: number, length: number, destPath: string, onWrite?: (err?: Error) => void): void {
+    if (this.closed) return onWrite?.(new Error('the socket is closed'));
+    this.wrap.sendTo(buf, offset, length, destPath, onWrite);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.wrap.close();
+  }
+}
+
+let addon: Addon | undefined;
 
 function nativeDatagram(): NativeDatagram {
-  let module: { DgramSocket: new () => NativeDatagram };
-  try {
-    module = createRequire(import.meta.url)('node-unix-socket') as typeof module;
-  } catch (err) {
-    throw new SockkitError('USAGE', '--udp --unix', "Unix datagram sockets need the optional package node-unix-socket, which is not installed here (Node's dgram opens only UDP)", 'npm install node-unix-socket', { cause: err });
+  if (!addon) {
+    const libc = process.platform === 'linux' && !readFileSync('/proc/self/maps', 'latin1').includes('musl') ? 'gnu' : 'musl';
+    const name = `node-unix-socket-${process.platform}-${process.arch}-${libc}`;
+    try {
+      addon = createRequire(import.meta.url)(name) as Addon;
+    } catch (err) {
+      throw new SockkitError('USAGE', '--udp --unix', `Unix datagram sockets need the optional package ${name}, which is not installed here (Node's dgram opens only UDP)`, `npm install ${name}`, { cause: err });
+    }
   }
-  return new module.DgramSocket();
+  return new NativeDatagram(addon);
 }
 
 function abstractRefused(address: UnixAddress): void {
