@@ -1,39 +1,58 @@
-// 1,000 names over DNS over TLS against a local unbound: `sockkit resolve -` with a
-// tls:// server (one pipelined connection) against `dig +tls -f` (one connection per
-// query). Issue 16's target: ≤ 0.2× dig's wall time.
+// 1,000 names over an encrypted transport against a local unbound: `sockkit resolve -`
+// against dig doing the same with one connection per query.
+//   - DNS over TLS: a tls:// server (one pipelined connection) vs `dig +tls -f`
+//     (issue 16's target: ≤ 0.2× dig's wall time);
+//   - DNS over HTTPS: an https:// server (one HTTP/2 connection, a stream per question)
+//     vs `dig +https -f` (issue 18's target: ≤ 0.2×).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCertificates } from '../tests/interop/peers/nginx.js';
-import { startUnbound } from '../tests/interop/peers/unbound.js';
+import { startUnbound, type UnboundPeer } from '../tests/interop/peers/unbound.js';
 import { alternate, runCommand, stats, type ResultRow } from './harness.js';
 import { SOCKKIT } from './paths.js';
 
 const NAMES = 1000;
 
-export async function benchResolveDot(rounds = 6): Promise<ResultRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'sockkit-bench-dot-'));
+interface Transport {
+  /** `tls`, `https`: the server URL's scheme, dig's `+tls`/`+https`. */
+  scheme: 'tls' | 'https';
+  label: string;
+  connection: string;
+  port: (unbound: UnboundPeer) => number;
+}
+
+const DOT: Transport = { scheme: 'tls', label: 'TLS', connection: 'one pipelined connection', port: (u) => u.tlsPort };
+const DOH: Transport = { scheme: 'https', label: 'HTTPS', connection: 'one HTTP/2 connection', port: (u) => u.httpsPort };
+
+export const benchResolveDot = (rounds = 6) => benchEncryptedResolve(DOT, rounds);
+export const benchResolveDoh = (rounds = 6) => benchEncryptedResolve(DOH, rounds);
+
+async function benchEncryptedResolve(t: Transport, rounds: number): Promise<ResultRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), `sockkit-bench-${t.scheme}-`));
   const certs = makeCertificates(dir);
   const names = Array.from({ length: NAMES }, (_, i) => `host-${String(i).padStart(4, '0')}.tls.example.test`);
-  const unbound = await startUnbound(certs.good[0], certs.good[1], names.map((n, i) => `${n}. 60 IN A 198.51.100.${(i % 250) + 1}`));
+  const zone = names.map((n, i) => `${n}. 60 IN A 198.51.100.${(i % 250) + 1}`);
+  const unbound = await startUnbound(certs.good[0], certs.good[1], zone, { https: t.scheme === 'https' });
   const digFile = join(dir, 'names.dig');
   writeFileSync(digFile, names.map((n) => `${n} A`).join('\n') + '\n');
+  const port = t.port(unbound);
   try {
     const sockkit = async () => {
-      const r = await runCommand(SOCKKIT, ['resolve', '-', `@tls://127.0.0.1:${unbound.tlsPort}`, '--tls-hostname', 'localhost', '--cacert', certs.ca, '--type', 'A', '--short'], { input: names.join('\n') });
-      if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`sockkit resolve over TLS: exit ${r.code}, ${r.stderr.slice(0, 300)}`);
+      const r = await runCommand(SOCKKIT, ['resolve', '-', `@${t.scheme}://127.0.0.1:${port}`, '--tls-hostname', 'localhost', '--cacert', certs.ca, '--type', 'A', '--short'], { input: names.join('\n') });
+      if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`sockkit resolve over ${t.label}: exit ${r.code}, ${r.stderr.slice(0, 300)}`);
       return r.ms;
     };
     const dig = async () => {
-      const r = await runCommand('dig', ['+tls', `+tls-ca=${certs.ca}`, '+tls-hostname=localhost', '@127.0.0.1', '-p', String(unbound.tlsPort), '+short', '-f', digFile]);
-      if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`dig +tls exited ${r.code}`);
+      const r = await runCommand('dig', [`+${t.scheme}`, `+tls-ca=${certs.ca}`, '+tls-hostname=localhost', '@127.0.0.1', '-p', String(port), '+short', '-f', digFile]);
+      if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`dig +${t.scheme} exited ${r.code}`);
       return r.ms;
     };
     const { a, b } = await alternate(rounds, sockkit, dig, 1);
     return [
       {
-        work: `\`sockkit resolve\` ${NAMES} names over TLS vs local unbound (wall time, one pipelined connection)`,
-        peer: '`dig +tls -f` (a connection per query)',
+        work: `\`sockkit resolve\` ${NAMES} names over ${t.label} vs local unbound (wall time, ${t.connection})`,
+        peer: `\`dig +${t.scheme} -f\` (a connection per query)`,
         unit: 'ms',
         higherIsBetter: false,
         sockkit: stats(a),
