@@ -1,5 +1,5 @@
 // Free loopback ports for peers started by tests (bind port 0, read it, close).
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
 export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
@@ -27,5 +27,17 @@ function udpFree(port: number, type: 'udp4' | 'udp6', host: string): Promise<boo
     const socket = createSocket(type);
     socket.once('error', () => resolve(false));
     socket.bind(port, host, () => socket.close(() => resolve(true)));
+  });
+}
+
+/** Whether something accepts a TCP connection on 127.0.0.1:`port` now (a peer started and listening). */
+export function acceptsTcp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }

@@ -1,5 +1,5 @@
 // Starting and stopping peer processes by PID, and waiting for them to be ready.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Started {
@@ -69,4 +69,11 @@ export function descendantPids(pid: number): number[] {
     }
   }
   return found;
+}
+
+/** Runs `command` with sh -c: its stdout, or a rejection when it fails or runs past `timeoutMs`. */
+export function shell(command: string, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('sh', ['-c', command], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
 }

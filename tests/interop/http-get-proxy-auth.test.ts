@@ -8,9 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describeWithPeers } from '../helpers/peers.js';
-import { freeTcpPort } from '../helpers/ports.js';
+import { freeTcpPort, acceptsTcp } from '../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../helpers/process.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { startNginx, type Nginx } from './peers/nginx.js';
@@ -22,13 +22,6 @@ const USER = 'alice';
 const PASSWORD = 'p-ss.w_rd';
 const ENCODED = 'p%2Dss%2Ew_rd';
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 describeWithPeers('http-get through an https:// proxy (socat TLS + ncat) and tinyproxy with BasicAuth', ['nginx', 'openssl', 'curl', 'ncat', 'socat', 'tinyproxy'], () => {
   let nginx: Nginx;
@@ -53,7 +46,7 @@ describeWithPeers('http-get through an https:// proxy (socat TLS + ncat) and tin
       tlsFront(ports.wrongNameProxy, 'wrong'),
       startProcess('tinyproxy', ['-d', '-c', join(dir, 'tinyproxy.conf')]),
     );
-    for (const port of Object.values(ports)) await waitFor(() => accepts(port), 10000, `proxy on ${port}`);
+    for (const port of Object.values(ports)) await waitFor(() => acceptsTcp(port), 10000, `proxy on ${port}`);
   }, 60000);
 
   afterAll(async () => {

@@ -4,9 +4,9 @@
 // written here that refuse: 407, CONNECT answered 403, SOCKS5 reply codes, silence.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { describeWithPeers } from '../helpers/peers.js';
-import { freeTcpPort } from '../helpers/ports.js';
+import { freeTcpPort, acceptsTcp } from '../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../helpers/process.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { startNginx, type Nginx } from './peers/nginx.js';
@@ -15,13 +15,6 @@ const SMALL = 'hello from nginx\n';
 /** No proxy from the environment the tests run in, unless a test sets one. */
 const CLEAN_ENV = { http_proxy: '', https_proxy: '', HTTPS_PROXY: '', all_proxy: '', ALL_PROXY: '', no_proxy: '', NO_PROXY: '' };
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** A proxy written here: `answer` gets each connection's first bytes and replies as it likes. */
 async function hostileProxy(answer: (socket: Socket, first: Buffer) => void): Promise<{ port: number; server: Server }> {
@@ -57,7 +50,7 @@ describeWithPeers('http-get through proxies (ncat, microsocks) to nginx', ['ngin
     ncat = startProcess('ncat', ['-l', '127.0.0.1', String(ports.ncat), '--proxy-type', 'http', '-k']);
     socks = startProcess('microsocks', ['-i', '127.0.0.1', '-p', String(ports.socks)]);
     socksAuth = startProcess('microsocks', ['-i', '127.0.0.1', '-p', String(ports.socksAuth), '-u', 'alice', '-P', 's3cret']);
-    for (const port of Object.values(ports)) await waitFor(() => accepts(port), 10000, `proxy on ${port}`);
+    for (const port of Object.values(ports)) await waitFor(() => acceptsTcp(port), 10000, `proxy on ${port}`);
   }, 60000);
 
   afterAll(async () => {

@@ -3,20 +3,15 @@
 // from the native part of node-unix-socket, an optional dependency (socket/unix-dgram.ts). A datagram's sender
 // is known by the path it bound, so socat's client binds one (bind=), as sockkit's does.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithPeers } from '../helpers/peers.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
-import { waitFor } from '../helpers/process.js';
+import { shell as sh, waitFor } from '../helpers/process.js';
 import { startEchoServerProcess, type EchoServerProcess } from '../e2e/echo-server-process.js';
 
-function sh(command: string, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', command], { timeout: timeoutMs }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
-  });
-}
 
 describeWithPeers('Unix datagram sockets with socat UNIX-SENDTO / UNIX-RECVFROM', ['socat'], () => {
   let dir: string;

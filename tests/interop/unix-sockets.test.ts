@@ -2,21 +2,16 @@
 // other end: file paths and abstract names, permissions, and the stale socket file a
 // killed server leaves behind (detected by connecting, replaced only with --unlink).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithPeers } from '../helpers/peers.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
-import { waitFor } from '../helpers/process.js';
+import { shell as sh, waitFor } from '../helpers/process.js';
 import { startEchoServerProcess, type EchoServerProcess } from '../e2e/echo-server-process.js';
 
-function sh(command: string, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', command], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
-  });
-}
 
 describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], () => {
   let dir: string;

@@ -1,7 +1,6 @@
 // nghttpd (package nghttp2-server), a second HTTP/2 server: h2c (--no-tls) on a free
 // loopback port, serving a docroot of the test's; stopped by its PID.
-import { connect } from 'node:net';
-import { freeTcpPort } from '../../helpers/ports.js';
+import { freeTcpPort, acceptsTcp } from '../../helpers/ports.js';
 import { startProcess, waitFor } from '../../helpers/process.js';
 
 export interface Nghttpd {
@@ -13,7 +12,7 @@ export async function startNghttpd(docroot: string): Promise<Nghttpd> {
   const port = await freeTcpPort();
   const nghttpd = startProcess('nghttpd', ['--no-tls', '-a', '127.0.0.1', '-d', docroot, String(port)]);
   try {
-    await waitFor(() => accepts(port), 10000, `nghttpd on port ${port}`);
+    await waitFor(() => acceptsTcp(port), 10000, `nghttpd on port ${port}`);
   } catch (err) {
     await nghttpd.stop('SIGTERM');
     throw new Error(`${(err as Error).message}\n${nghttpd.output()}`);
@@ -21,13 +20,3 @@ export async function startNghttpd(docroot: string): Promise<Nghttpd> {
   return { port, stop: () => nghttpd.stop('SIGTERM', 3000) };
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}

@@ -6,8 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { freeTcpPort } from '../../helpers/ports.js';
+import { freeTcpPort, acceptsTcp } from '../../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../../helpers/process.js';
 
 export interface NginxPorts {
@@ -65,7 +64,7 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
   writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, docroot, ports, certs, (options.locations ?? '').replaceAll('$PORT', String(ports.http)), options));
   const nginx: Started = startProcess('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'logs', 'error.log')]);
   try {
-    for (const port of Object.values(ports)) await waitFor(() => accepts(port), 10000, `nginx on port ${port}`);
+    for (const port of Object.values(ports)) await waitFor(() => acceptsTcp(port), 10000, `nginx on port ${port}`);
   } catch (err) {
     await nginx.stop('SIGTERM');
     throw new Error(`${(err as Error).message}\n${nginx.output()}`);
@@ -83,16 +82,6 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
   };
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 export interface CertPaths {
   ca: string;

@@ -6,8 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { freeTcpPort } from '../../helpers/ports.js';
+import { freeTcpPort, acceptsTcp } from '../../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../../helpers/process.js';
 
 export interface UnboundPeer {
@@ -62,7 +61,7 @@ remote-control:
   writeFileSync(configPath, config);
   const unbound = startProcess('unbound', ['-d', '-c', configPath]);
   try {
-    await waitFor(async () => (await listening(tlsPort)) && (!httpsPort || (await listening(httpsPort))), 10000, 'unbound to listen');
+    await waitFor(async () => (await acceptsTcp(tlsPort)) && (!httpsPort || (await acceptsTcp(httpsPort))), 10000, 'unbound to listen');
   } catch (err) {
     await unbound.stop();
     let log = '';
@@ -84,13 +83,3 @@ remote-control:
   };
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
