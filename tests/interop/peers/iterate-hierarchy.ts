@@ -14,10 +14,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSocket } from 'node:dgram';
 import { freePort } from '../../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../../helpers/process.js';
-import { encodeQuery, RecordType } from '../../../src/net/dns/packet.js';
+import { RecordType } from '../../../src/net/dns/packet.js';
+import { answersQuery } from './nsd.js';
 import { ds, keygen, sign } from './signed-hierarchy.js';
 
 export const ADDRESSES = { root: '127.0.0.2', tld: '127.0.0.3', leaf: '127.0.0.4', noglue: '127.0.0.5', hostile: '127.0.0.6', dead: '127.0.0.9' };
@@ -101,7 +101,7 @@ export async function startIterateHierarchy(): Promise<IterateHierarchy> {
         const nsd = startProcess('nsd', ['-d', '-c', nsdConfig(dir, address, port, zones)]);
         started.push(nsd);
         const [zone] = zones[0]!;
-        await waitFor(() => answers(address, port, zone), 10000, `NSD on ${address} to serve ${zone}`).catch((err: Error) => {
+        await waitFor(() => answersQuery(address, port, zone, RecordType.SOA, true), 10000, `NSD on ${address} to serve ${zone}`).catch((err: Error) => {
           throw new Error(`${err.message}\n${nsd.output()}`);
         });
       }
@@ -121,18 +121,3 @@ export async function startIterateHierarchy(): Promise<IterateHierarchy> {
   }
 }
 
-/** Whether the server answers SOA of its zone with NOERROR. */
-function answers(address: string, port: number, zone: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    const timer = setTimeout(() => finish(false), 300);
-    const finish = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(ok);
-    };
-    socket.on('error', () => finish(false));
-    socket.on('message', (msg) => finish((msg[3]! & 0x0f) === 0));
-    socket.send(encodeQuery(0x5353, zone, RecordType.SOA), port, address);
-  });
-}

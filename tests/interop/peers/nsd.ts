@@ -47,7 +47,7 @@ async function startNsdOnce(options: { extraZoneLines?: string }): Promise<NsdPe
   // -d: stay in the foreground, so the PID we hold is NSD's and SIGTERM stops it all.
   const nsd = startProcess('nsd', ['-d', '-c', configPath]);
   try {
-    await waitFor(async () => (await answers('127.0.0.1', port)) && (await answers('::1', port)), 10000, 'NSD to answer on 127.0.0.1 and ::1');
+    await waitFor(async () => (await answersQuery('127.0.0.1', port, 'sockkit.test.', RecordType.SOA)) && (await answersQuery('::1', port, 'sockkit.test.', RecordType.SOA)), 10000, 'NSD to answer on 127.0.0.1 and ::1');
   } catch (err) {
     await nsd.stop();
     const message = `${(err as Error).message}\n${nsd.output()}\n${safeRead(join(dir, 'nsd.log'))}`;
@@ -65,8 +65,11 @@ async function startNsdOnce(options: { extraZoneLines?: string }): Promise<NsdPe
   };
 }
 
-/** One SOA query with a short wait: true when NSD answered. */
-function answers(host: string, port: number): Promise<boolean> {
+/**
+ * One query with a short wait (300 ms): true when the server answered it (with NOERROR
+ * only, when `noErrorOnly`). How the NSD peers here tell that a server is up.
+ */
+export function answersQuery(host: string, port: number, name: string, type: number, noErrorOnly = false): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     const timer = setTimeout(() => finish(false), 300);
@@ -76,8 +79,8 @@ function answers(host: string, port: number): Promise<boolean> {
       resolve(ok);
     };
     socket.on('error', () => finish(false));
-    socket.on('message', () => finish(true));
-    socket.send(encodeQuery(0x5353, 'sockkit.test.', RecordType.SOA), port, host);
+    socket.on('message', (msg: Buffer) => finish(!noErrorOnly || (msg[3]! & 0x0f) === 0));
+    socket.send(encodeQuery(0x5353, name, type), port, host);
   });
 }
 

@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSocket } from 'node:dgram';
 import { freePort } from '../../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../../helpers/process.js';
-import { encodeQuery, RecordType } from '../../../src/net/dns/packet.js';
+import { RecordType } from '../../../src/net/dns/packet.js';
+import { answersQuery } from './nsd.js';
 
 export interface SignedHierarchy {
   port: number;
@@ -126,7 +126,7 @@ export async function startSignedHierarchy(): Promise<SignedHierarchy> {
     writeFileSync(join(dir, 'nsd.conf'), config);
     const nsd: Started = startProcess('nsd', ['-d', '-c', join(dir, 'nsd.conf')]);
     try {
-      await waitFor(() => answers(port), 10000, 'NSD to serve the signed hierarchy');
+      await waitFor(() => answersQuery('127.0.0.1', port, 'www.sockkit.test.', RecordType.A, true), 10000, 'NSD to serve the signed hierarchy');
     } catch (err) {
       await nsd.stop();
       if (attempt < 3) continue;
@@ -143,17 +143,3 @@ export async function startSignedHierarchy(): Promise<SignedHierarchy> {
   }
 }
 
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    const timer = setTimeout(() => finish(false), 300);
-    const finish = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(ok);
-    };
-    socket.on('error', () => finish(false));
-    socket.on('message', (msg) => finish((msg[3]! & 0x0f) === 0));
-    socket.send(encodeQuery(0x5353, 'www.sockkit.test.', RecordType.A), port, '127.0.0.1');
-  });
-}
