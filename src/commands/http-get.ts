@@ -13,7 +13,7 @@ import { fetchFollowing, type ClientOptions, type FetchResult, type RequestHooks
 import { HAPPY_EYEBALLS_DELAY_MS } from '../net/socket/connect.js';
 import { parseConnectTo, parseResolve } from '../net/http/pinning.js';
 import { PROXY_VARIABLES, parseProxyUrl, proxyFor, type ProxySettings } from '../net/proxy/config.js';
-import { extraTrust, proxyTrust, readCaFile } from './trust.js';
+import { clientTrust, proxyTrust } from './trust.js';
 import { discardSink, type BodySink } from '../net/http/body.js';
 import { rangeHeader, type RangeAsk } from '../net/http/resume.js';
 import { destinationUnderRange, rangeAskFor } from './http-get-resume.js';
@@ -232,7 +232,7 @@ export interface Seen {
 /** The client's options from the flags: trust, timeouts (each within its declared limit already), HTTP/2 mode. */
 export async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: CommandContext, secure: boolean): Promise<ClientOptions> {
   const { term } = ctx;
-  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : secure || args.location ? await extraTrust(term, ctx.trace) : undefined;
+  const ca = args.cacert !== undefined || secure || args.location ? await clientTrust(args.cacert, term, ctx.trace) : undefined;
   if (args.insecure) term.warn('TLS certificates are not verified (--insecure)');
   if (args['proxy-insecure']) term.warn("the proxy's TLS certificate is not verified (--proxy-insecure)");
   const proxyMayBeUsed = args.proxy !== undefined ? args.proxy !== '' : PROXY_VARIABLES.some((name) => process.env[name]);

@@ -111,8 +111,8 @@ async function ntsOptions(args: NtpArgs, ctx: CommandContext): Promise<NtsOption
   }
   const port = parsePort(args['nts-port'], 'nts-port', false);
   // Loaded here: trust.ts brings node:tls, which plain `sockkit ntp` never needs.
-  const { extraTrust, readCaFile } = await import('./trust.js');
-  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : await extraTrust(ctx.term, ctx.trace);
+  const { clientTrust } = await import('./trust.js');
+  const ca = await clientTrust(args.cacert, ctx.term, ctx.trace);
   if (args.insecure) ctx.term.warn('TLS certificates are not verified (--insecure)');
   return { port, ca, insecure: args.insecure };
 }

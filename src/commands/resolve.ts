@@ -244,9 +244,8 @@ async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 
  */
 async function dnsTlsTrust(args: ResolveArgs, specs: ServerSpec[], ctx: CommandContext): Promise<Buffer | Array<string | Buffer> | undefined> {
   if (!specs.some((s) => s.scheme === 'tls' || s.scheme === 'https')) return undefined;
-  const { extraTrust, readCaFile } = await import('./trust.js');
-  if (args.cacert !== undefined) return readCaFile(args.cacert);
-  return args.insecure ? undefined : extraTrust(ctx.term, ctx.trace);
+  const { clientTrust } = await import('./trust.js');
+  return args.insecure && args.cacert === undefined ? undefined : clientTrust(args.cacert, ctx.term, ctx.trace);
 }
 
 /** UDP (TCP for truncated replies), TCP (--tcp, tcp://), TLS (tls://) or HTTPS (https://). */

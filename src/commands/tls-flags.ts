@@ -106,10 +106,10 @@ export async function tlsClientFromArgs(args: TlsClientArgs, host: string, term:
   }
   if ((args.cert === undefined) !== (args.key === undefined)) throw usageError(args.cert ? '--cert' : '--key', 'a client certificate needs both --cert FILE and --key FILE');
   // node:tls (which these load) only with --tls.
-  const { extraTrust, readCaFile } = await import('./trust.js');
+  const { clientTrust } = await import('./trust.js');
   const { secureContextFor } = await import('../net/socket/tls.js');
   // --cacert, or Node's roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over.
-  const ca = args.cacert !== undefined ? await readCaFile(args.cacert) : args.insecure ? undefined : await extraTrust(term, trace);
+  const ca = args.insecure && args.cacert === undefined ? undefined : await clientTrust(args.cacert, term, trace);
   const identity = args.cert !== undefined ? { cert: await readPem(args.cert, '--cert', 'CERTIFICATE'), key: await readPem(args.key!, '--key', 'PRIVATE KEY') } : undefined;
   let secureContext;
   try {

@@ -1,5 +1,5 @@
-// The CA trust of the commands that speak TLS (http-get, ntp --nts): --cacert FILE, or
-// Node's bundled roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over.
+// The CA trust of the commands that speak TLS (http-get, ntp --nts, resolve over TLS and HTTPS,
+// echo-client --tls): --cacert FILE, or Node's bundled roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over.
 import { SockkitError, usageError } from '../net/shared/errors.js';
 import { handedOverTrust, readCertificateFile } from '../net/http/extra-ca.js';
 import type { TraceFn } from '../net/shared/trace.js';
@@ -11,6 +11,11 @@ export async function extraTrust(term: Terminal, trace: TraceFn): Promise<Array<
   if (trust.problem) term.warn(trust.problem);
   if (trust.file) trace('tls', `trusting Node's bundled CAs and ${trust.file} (NODE_EXTRA_CA_CERTS)`);
   return trust.ca;
+}
+
+/** What a TLS client trusts: --cacert's file, or else Node's roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over. */
+export async function clientTrust(cacert: string | undefined, term: Terminal, trace: TraceFn): Promise<Array<string | Buffer> | Buffer | undefined> {
+  return cacert !== undefined ? readCaFile(cacert) : extraTrust(term, trace);
 }
 
 /** --cacert FILE (or --proxy-cacert): a bad file is the user's error (exit 2), named with the flag. */
