@@ -12,7 +12,6 @@ import { RecordType, typeNumber } from '../net/dns/packet.js';
 import { parseServer, planQuestions, resolveAll, statusErrorCode, type ResolveResult, type ServerSet, type ServerSpec } from '../net/dns/resolve.js';
 import { DnsClient } from '../net/dns/client.js';
 import { StreamTransport } from '../net/dns/tcp.js';
-import { DohTransport } from '../net/dns/https.js';
 import type { DnsTransport } from '../net/dns/transport.js';
 import { DEFAULT_RESOLV_CONF, readResolvConf } from '../net/dns/resolv-conf.js';
 import { readDigForms } from './dig-forms.js';
@@ -22,7 +21,6 @@ import { CLASS_IN, EDNS_UDP_PAYLOAD, type EdnsOption } from '../net/dns/packet.j
 import { AnchorError, IANA_ROOT_ANCHORS, parseTrustAnchors, type TrustAnchors } from '../net/dnssec/anchors.js';
 import { DnssecFormatError } from '../net/dnssec/records.js';
 import { printResolveJson, printResolveTable, ResolveStreamPrinter } from '../output/resolve.js';
-import { runIterate } from './resolve-iterate.js';
 
 const TYPE_CHOICES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV', 'PTR', 'SOA', 'CAA', 'DNAME', 'DNSKEY', 'DS', 'RRSIG', 'NSEC', 'NSEC3', 'NSEC3PARAM', 'CDS', 'CDNSKEY', 'TLSA', 'SSHFP', 'HTTPS', 'SVCB', 'NAPTR', 'URI', 'HINFO', 'LOC', 'ANY', 'AXFR'];
 /** Meta types that are not questions a stub asks (RFC 6895 §3.1): transfers and transaction signatures. */
@@ -164,7 +162,8 @@ async function runResolve(args: ResolveArgs, ctx: CommandContext): Promise<numbe
   const names = bulk ? [] : await readNames(forms.names, args.reverse ?? [], args.file);
   const types = parseTypes(args.type);
   const serverInputs = [...(args.server ?? []).map(String), ...forms.servers];
-  if (iterate) return runIterate(args, ctx, names, types, serverInputs.length > 0);
+  // --iterate's walk (and validate-along) loads only for it
+  if (iterate) return (await import('./resolve-iterate.js')).runIterate(args, ctx, names, types, serverInputs.length > 0);
   const serversForAll = serverInputs.length > 0 || args.resolvConf !== undefined;
   const questions = planQuestions(names, types, serversForAll, family);
   const needsServers = bulk ? bulkNeedsServers(types, serversForAll) : questions.some((q) => q.viaServers);
@@ -227,7 +226,9 @@ async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 
     for (const input of inputs) specs.push(await parseServer(input, family, ctx.timeoutMs, ctx.trace, args.port));
     checkTlsFlags(args, specs.some((s) => s.scheme === 'tls' || s.scheme === 'https'), specs.some((s) => s.scheme === 'https'));
     const ca = await dnsTlsTrust(args, specs, ctx);
-    return { transports: specs.map((spec) => transportFor(spec, args, ctx, ca, query)), mode: 'each' };
+    // DNS over HTTPS (and with it the HTTP/2 stack) loads only when a server speaks it
+    const doh = specs.some((s) => s.scheme === 'https') ? (await import('../net/dns/https.js')).DohTransport : undefined;
+    return { transports: specs.map((spec) => transportFor(spec, args, ctx, ca, query, doh)), mode: 'each' };
   }
   checkTlsFlags(args, false, false);
   const path = args.resolvConf ?? DEFAULT_RESOLV_CONF;
@@ -249,12 +250,19 @@ async function dnsTlsTrust(args: ResolveArgs, specs: ServerSpec[], ctx: CommandC
 }
 
 /** UDP (TCP for truncated replies), TCP (--tcp, tcp://), TLS (tls://) or HTTPS (https://). */
-function transportFor(spec: ServerSpec, args: ResolveArgs, ctx: CommandContext, ca: Buffer | Array<string | Buffer> | undefined, query: QueryOptions): DnsTransport {
+function transportFor(
+  spec: ServerSpec,
+  args: ResolveArgs,
+  ctx: CommandContext,
+  ca: Buffer | Array<string | Buffer> | undefined,
+  query: QueryOptions,
+  doh?: typeof import('../net/dns/https.js').DohTransport,
+): DnsTransport {
   const tls = { name: args.tlsHostname ?? spec.given, ca, insecure: args.insecure };
   if (spec.scheme === 'tls') return new StreamTransport(spec, { trace: ctx.trace, tls, query: querySpec(query, args.padding !== false) });
   if (spec.scheme === 'https') {
     const method = args.dohGet ? 'GET' : 'POST';
-    return new DohTransport(spec, { trace: ctx.trace, tls, path: spec.path ?? '/dns-query', method, query: querySpec(query, args.padding !== false) });
+    return new doh!(spec, { trace: ctx.trace, tls, path: spec.path ?? '/dns-query', method, query: querySpec(query, args.padding !== false) });
   }
   if (spec.scheme === 'tcp' || args.tcp) return new StreamTransport(spec, { trace: ctx.trace, query: querySpec(query) });
   return new DnsClient(spec, { trace: ctx.trace, query: querySpec(query) });
