@@ -11,6 +11,7 @@ import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildCodeCache } from './scripts/build-code-cache.mjs';
+import { buildHttpGetCodeCache } from './scripts/build-http-get-code-cache.mjs';
 import { buildIanaServices } from './scripts/build-services.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -109,4 +110,9 @@ buildIanaServices(fileURLToPath(new URL('./dist/iana-services.tsv', import.meta.
 await buildCodeCache(
   fileURLToPath(new URL('./bin/sockkit', import.meta.url)),
   fileURLToPath(new URL('./dist/sockkit.cjs.cache', import.meta.url)),
+);
+// http-get's own (a small https GET): the common one leaves its whole path to compile.
+await buildHttpGetCodeCache(
+  fileURLToPath(new URL('./bin/sockkit', import.meta.url)),
+  fileURLToPath(new URL('./dist/sockkit.cjs.http-get.cache', import.meta.url)),
 );

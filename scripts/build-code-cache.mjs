@@ -24,7 +24,7 @@ export async function buildCodeCache(binPath, cachePath) {
 }
 
 /** Runs bin/sockkit with `args`, writing the cache at exit; its exit status. */
-function warmUp(binPath, cachePath, args) {
+export function warmUp(binPath, cachePath, args) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [binPath, ...args], {
       env: { ...process.env, SOCKKIT_WRITE_CODE_CACHE: cachePath },
