@@ -23,7 +23,7 @@ import {
 import { buildRequest, displayUrl, nextRequest, REDIRECT_STATUSES, type RedirectStep, type RequestSpec } from './url.js';
 import type { BodySink } from './body.js';
 import { routeBody, type BodyRoute } from './body-route.js';
-import { Http2ClientConnection } from '../http2/connection.js';
+import type { Http2ClientConnection } from '../http2/connection.js';
 import { Http2Exchange } from './h2-exchange.js';
 import { formatHostPort } from '../shared/address.js';
 import type { Pins } from './pinning.js';
@@ -239,9 +239,7 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
   let settingsMs: number | null = null;
   let exchange: Exchange;
   if (h2) {
-    const connection = new Http2ClientConnection(socket, { trace: options.trace, what: `HTTP/2 with ${formatHostPort(target.host, target.port)}` });
-    reused.handler = (chunk) => connection.feed(chunk);
-    await settingsExchange(connection, socket, connectTimeoutMs(), target);
+    const connection = await startHttp2(socket, reused, options.trace, connectTimeoutMs(), target);
     settingsMs = round(connection.timeline.serverSettingsAt - connection.timeline.prefaceSentAt);
     exchange = await new Http2Exchange(connection, spec, options, hooks, url).run(remaining());
   } else {
@@ -303,8 +301,30 @@ function speaksHttp2(mode: Http2Mode, secure: boolean, tls: TlsInfo | null, url:
   return false;
 }
 
-/** Waits for the server's SETTINGS (its preface) within the connect budget. */
-async function settingsExchange(connection: Http2ClientConnection, socket: Socket, timeoutMs: number, target: { host: string; port: number }): Promise<void> {
+/**
+ * HTTP/2 on a connection whose ALPN picked it, once the server's SETTINGS came. The
+ * HTTP/2 stack (src/net/http2/, whose Huffman tables are built at load) loads only
+ * here, not at every fetch's start. Whatever the server sends meanwhile (its SETTINGS
+ * may follow the handshake at once) is held, copied as the read buffer is reused, and
+ * fed to the connection in order right after our preface.
+ */
+async function startHttp2(socket: Socket, reused: ReusedReads, trace: TraceFn, timeoutMs: number, target: { host: string; port: number }): Promise<Http2ClientConnection> {
+  const held: Buffer[] = [];
+  reused.handler = (chunk) => {
+    held.push(Buffer.from(chunk));
+    return true;
+  };
+  const { Http2ClientConnection } = await import('../http2/connection.js');
+  const connection = new Http2ClientConnection(socket, { trace, what: `HTTP/2 with ${formatHostPort(target.host, target.port)}` });
+  await settingsExchange(connection, socket, timeoutMs, target, () => {
+    for (const chunk of held.splice(0)) connection.feed(chunk);
+    reused.handler = (chunk) => connection.feed(chunk);
+  });
+  return connection;
+}
+
+/** Sends our preface, then `afterPreface()`; waits for the server's SETTINGS (its preface) within the connect budget. */
+async function settingsExchange(connection: Http2ClientConnection, socket: Socket, timeoutMs: number, target: { host: string; port: number }, afterPreface: () => void): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -313,7 +333,9 @@ async function settingsExchange(connection: Http2ClientConnection, socket: Socke
     }, timeoutMs);
   });
   try {
-    await Promise.race([connection.start(), timedOut]);
+    const settled = connection.start();
+    afterPreface();
+    await Promise.race([settled, timedOut]);
   } finally {
     clearTimeout(timer);
   }
