@@ -82,8 +82,17 @@ const common = {
   logLevel: 'warning',
   // import.meta.url (yargs, the services table) computed when read: a file URL costs
   // ~0.7 ms, which every command paid at start when the banner built it eagerly.
-  define: { SOCKKIT_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__sockkitBundle.url' },
-  banner: { js: "const __sockkitBundle = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  // performance.now() as process.uptime() in ms: the same monotonic clock (uv_hrtime)
+  // from about the same origin (the process's start), but the first touch of the
+  // `performance` global loads perf_hooks (eleven internal modules: 1.5-2 ms), which every
+  // fetch, connect and server paid for its timings. A wall clock from timeOrigin takes
+  // node:perf_hooks' own performance (src/net/ntp/client.ts preciseClock).
+  define: { SOCKKIT_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__sockkitBundle.url', 'performance.now': '__sockkitNow' },
+  banner: {
+    js:
+      "const __sockkitBundle = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" +
+      ' const __sockkitNow = () => process.uptime() * 1000;',
+  },
   // yargs' config `extends` uses import.meta.resolve; sockkit never loads config files.
   logOverride: { 'empty-import-meta': 'silent' },
 };

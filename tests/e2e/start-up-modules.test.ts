@@ -14,7 +14,8 @@ import { runSockkit, SOCKKIT_BIN } from '../helpers/run-sockkit.js';
 import { decodeMessage, encodeMessage, RecordType, type DnsRecord } from '../../src/net/dns/packet.js';
 import { makeCertificates } from '../interop/peers/nginx.js';
 
-const WATCHED = ['tls', 'crypto', 'zlib', 'v8', 'dns', 'tty', 'fs/promises', 'readline'];
+// perf_hooks: what the `performance` global loads (the bundle reads performance.now() from process.uptime()).
+const WATCHED = ['tls', 'crypto', 'zlib', 'v8', 'dns', 'tty', 'fs/promises', 'readline', 'perf_hooks'];
 
 let dir: string;
 let preload: string;
@@ -57,7 +58,7 @@ describe('http-get', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  test('a small http GET of an IP literal loads no TLS, zlib, v8, dns, tty or fs/promises', async () => {
+  test('a small http GET of an IP literal loads no TLS, zlib, v8, dns, tty, fs/promises or perf_hooks', async () => {
     expect(await loaded(['http-get', `http://127.0.0.1:${port}/`])).toEqual({ code: 0, stdout: 'hello\n', builtins: '' });
   });
 
@@ -90,7 +91,7 @@ describeWithPeers('http-get over TLS', ['openssl'], () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  test('a small https GET with --cacert loads TLS and nothing else of these', async () => {
+  test('a small https GET with --cacert loads TLS and nothing else of these (no perf_hooks)', async () => {
     expect(await loaded(['http-get', '--cacert', ca, `https://127.0.0.1:${port}/`])).toEqual({ code: 0, stdout: 'hello\n', builtins: 'crypto,tls' });
   });
 });
@@ -114,7 +115,7 @@ describe('resolve --server', () => {
     server.close();
   });
 
-  test('a plain query loads no TLS, crypto, tty or fs/promises', async () => {
+  test('a plain query loads no TLS, crypto, tty, fs/promises or perf_hooks', async () => {
     const r = await loaded(['resolve', 'www.example.test', '--type', 'A', '--server', `127.0.0.1:${port}`]);
     expect(r.stdout).toContain('198.51.100.7');
     expect(r).toMatchObject({ code: 0, builtins: 'dns' }); // node:dgram itself requires node:dns

@@ -10,6 +10,7 @@ import { encodeNtpRequest, formatRefId, type NtpPacket } from './packet.js';
 import { endpointText, judgeReply, kissMessage, type Endpoint, type ReplyVerdict } from './validate.js';
 import { bestIndex, measure, sampleStats, type SampleStats } from './measure.js';
 import { literalFamily, lookupHost } from '../socket/lookup.js';
+import { builtin } from '../shared/builtin.js';
 // NTS (node:tls, node:crypto) is loaded only with --nts: see keyExchange().
 import type { NtsKeResult } from './nts-ke.js';
 import type { NtsAssociation, NtsCounters, ProtectedRequest } from './nts-association.js';
@@ -125,9 +126,15 @@ export class NtpKissOfDeathError extends SockkitError {
   }
 }
 
-/** `performance.timeOrigin + performance.now()`: the wall clock with sub-ms resolution. */
+/**
+ * `performance.timeOrigin + performance.now()`: the wall clock with sub-ms resolution.
+ * node:perf_hooks' own clock, not the global: the bundle reads the global
+ * performance.now() from process.uptime() (esbuild.config.mjs), whose origin is a
+ * few ms off timeOrigin.
+ */
 export function preciseClock(): number {
-  return performance.timeOrigin + performance.now();
+  const { performance: clock } = builtin('node:perf_hooks');
+  return clock.timeOrigin + clock.now();
 }
 
 /** Queries one server; `samples` queries on one socket. */
