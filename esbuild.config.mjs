@@ -63,6 +63,21 @@ const yargsInItsOwnBundle = {
   },
 };
 
+// cli-table3 (with @colors and the full string-width's emoji tables: 33 KB) draws
+// tables on a terminal only, so it is a bundle of its own too, dist/sockkit-table.cjs:
+// the one-command bundles were 71 KB (hostname) and 185 KB (http-get) with it. Its
+// lazy import() becomes a module of the bundle whose body requires that file, when a
+// table is drawn (a real import() has no callback in bin/sockkit's vm.Script).
+const TABLE_BUNDLE = './sockkit-table.cjs';
+const tableInItsOwnBundle = {
+  name: 'table-in-its-own-bundle',
+  setup(b) {
+    b.onResolve({ filter: /^cli-table3$/ }, () => ({ path: 'cli-table3', namespace: 'table-bundle' }));
+    b.onLoad({ filter: /.*/, namespace: 'table-bundle' }, () => ({ contents: `module.exports = require(${JSON.stringify(TABLE_BUNDLE)});`, loader: 'js' }));
+    b.onResolve({ filter: /^\.\/sockkit-table\.cjs$/ }, () => ({ path: TABLE_BUNDLE, external: true }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -107,9 +122,15 @@ await build({
 
 await build({
   ...common,
+  stdin: { contents: "module.exports = require('cli-table3');", resolveDir: fileURLToPath(new URL('.', import.meta.url)), sourcefile: 'table-entry.js' },
+  outfile: 'dist/sockkit-table.cjs',
+});
+
+await build({
+  ...common,
   entryPoints: ['src/main.ts'],
   outfile: 'dist/sockkit.cjs',
-  plugins: [yargsInItsOwnBundle, lightStringWidthForYargs],
+  plugins: [yargsInItsOwnBundle, tableInItsOwnBundle, lightStringWidthForYargs],
 });
 
 // `sockkit service` reads this compact IANA table lazily, beside the bundle.

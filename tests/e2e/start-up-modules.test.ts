@@ -2,6 +2,7 @@
 // so a small fetch or a plain query loads only what it uses (src/net/shared/builtin.ts).
 // Read back from process.moduleLoadList by a preload, as the resolve tests do.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -126,4 +127,13 @@ test('the bundle is ASCII: bin/sockkit reads it as latin1, which is then the sam
   const bundle = readFileSync(join(dirname(SOCKKIT_BIN), '..', 'dist', 'sockkit.cjs'));
   expect(bundle.length).toBeGreaterThan(100_000);
   expect(bundle.findIndex((byte) => byte > 0x7f)).toBe(-1);
+});
+
+// cli-table3 is a bundle of its own (esbuild.config.mjs), required only when a table is drawn: on a terminal.
+describeWithPeers('a table on a terminal', ['script'], () => {
+  test('is drawn by cli-table3 from dist/sockkit-table.cjs', () => {
+    const out = execFileSync('script', ['-qec', `'${SOCKKIT_BIN}' service 80`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 20_000 });
+    expect(out).toMatch(/┌─+┬/);
+    expect(out).toMatch(/│ http +│ +80 │ tcp/);
+  });
 });
