@@ -16,6 +16,7 @@ import type { TraceFn } from '../shared/trace.js';
 import type { ConnectOptions } from './connect.js';
 import { clientCa } from './root-store.js';
 import { builtin } from '../shared/builtin.js';
+import { isoUtc } from '../shared/iso-time.js';
 
 export interface TlsClientOptions {
   /** The name the certificate must carry; sent as SNI unless it is an IP address. */
@@ -165,6 +166,6 @@ function nameOf(name: PeerCertificate['subject'] | undefined): string | undefine
 }
 
 function isoDate(text: string | undefined): string | null {
-  const date = text ? new Date(text) : undefined;
-  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+  const ms = text ? Date.parse(text) : NaN;
+  return Number.isNaN(ms) ? null : isoUtc(ms);
 }
