@@ -98,6 +98,11 @@ test('-Z: the URLs go as concurrent streams on one connection, the outputs in ar
   expect(lastSend).toBeGreaterThan(-1);
   expect(firstRecv).toBeGreaterThan(-1);
   expect(lastSend).toBeLessThan(firstRecv);
+  // Each transfer's own lines carry its URL's number; the shared connection's frames none.
+  expect(r.stderr).toMatch(/connect +\[1\] connection #1 to 127\.0\.0\.1:\d+ \(HTTP\/2/);
+  expect(r.stderr).toMatch(/connect +\[20\] reusing connection #1 to 127\.0\.0\.1:\d+ \(HTTP\/2, request \d+ on it\)/);
+  expect(r.stderr).toMatch(/recv +\[7\] HTTP\/2 200, /);
+  expect(lines.filter((l) => /(send|recv) +\[\d+\] (HEADERS|DATA|SETTINGS)/.test(l))).toEqual([]);
 });
 
 test('GOAWAY after a response: the next URL opens a new connection', async () => {

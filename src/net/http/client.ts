@@ -292,7 +292,9 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
   let settingsMs: number | null = null;
   let exchange: Exchange;
   if (h2) {
-    const connection = new Http2ClientConnection(socket, { trace: options.trace, what: `HTTP/2 with ${formatHostPort(target.host, target.port)}` });
+    // A shared connection's frames belong to every request on it: traced unlabelled (-Z labels each request's own lines).
+    const frameTrace = key === null ? options.trace : options.connections!.trace;
+    const connection = new Http2ClientConnection(socket, { trace: frameTrace, what: `HTTP/2 with ${formatHostPort(target.host, target.port)}` });
     reused.handler = (chunk) => connection.feed(chunk);
     await settingsExchange(connection, socket, connectTimeoutMs(), target);
     settingsMs = round(connection.timeline.serverSettingsAt - connection.timeline.prefaceSentAt);

@@ -66,7 +66,8 @@ export class ConnectionPool {
   opened = 0;
   reused = 0;
 
-  constructor(private readonly trace: TraceFn) {}
+  /** The run's --trace, unlabelled: lines of a connection, not of one request. */
+  constructor(readonly trace: TraceFn) {}
 
   /** A number for a connection just opened. */
   newId(): number {
