@@ -4,6 +4,7 @@
 // (src/net/http/connection-pool.ts). In order one after another, or with -Z up to
 // --parallel-max at once, their outputs still whole and in argument order
 // (src/output/ordered-output.ts). The exit code is the worst one; --json is one array.
+import { setMaxListeners } from 'node:events';
 import { SockkitError, toSockkitError, usageError } from '../net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { fetchFollowing, type FetchResult } from '../net/http/client.js';
@@ -69,6 +70,9 @@ async function runParallel(shared: Shared, targets: Target[], destinations: Outp
   const { term: real } = shared.ctx;
   const { OrderedOutput } = await import('../output/ordered-output.js');
   const ordered = new OrderedOutput(real.stdout, real.stderr);
+  // Every running transfer listens for Ctrl-C on the one signal (its connect, its
+  // exchange, a retry's wait): up to --parallel-max of them is expected, not a leak.
+  setMaxListeners(Math.max(10, 4 * shared.args['parallel-max']), shared.ctx.signal);
   let next = 0;
   const worker = async () => {
     while (next < targets.length) {
