@@ -14,6 +14,8 @@ let server: HostileH2Server;
 const numbers = new WeakMap<Socket, number>();
 const leaving = new WeakSet<Socket>();
 let connections = 0;
+/** Streams of /stall that the client reset (RST_STREAM) once it gave up on them. */
+const resets: number[] = [];
 
 function numberOf(socket: Socket): number {
   if (!numbers.has(socket)) numbers.set(socket, ++connections);
@@ -49,6 +51,17 @@ beforeAll(async () => {
       await sleep(300);
       goAway(ctx);
       answer(ctx, `conn ${numberOf(ctx.socket)} bye\n`);
+    },
+    // Half a body, then nothing: the stall timeout ends this transfer alone.
+    '/stall': async (ctx) => {
+      ctx.headers([[':status', '200'], ['content-type', 'text/plain']]);
+      ctx.send({ type: 'DATA', streamId: ctx.streamId, endStream: false, data: Buffer.from('partial ') });
+      const started = Date.now();
+      while (!ctx.received.some((f) => f.type === 'RST_STREAM' && f.streamId === ctx.streamId)) {
+        if (Date.now() - started > 8000 || ctx.closed()) return;
+        await sleep(20);
+      }
+      resets.push(ctx.streamId);
     },
     // RST_STREAM REFUSED_STREAM on the first connection: "not processed, send it again".
     '/refuse-once': (ctx) => {
@@ -134,3 +147,13 @@ test('a stream the server refuses (RST_STREAM REFUSED_STREAM) goes again on a ne
   expect(r.code).toBe(0);
   expect(relative(r.stdout)).toBe('conn 1 /conn?x\nconn 2 /refuse-once\nconn 2 /conn?y\n');
 });
+
+test('a transfer that stalls on a shared connection is reset alone (exit 5); the next URL goes on the same connection', async () => {
+  const r = await get(['/conn?1', '/stall', '/conn?2'], ['--stall-timeout', '1']);
+  expect(r.code).toBe(5);
+  expect(r.stderr).toMatch(/^sockkit http-get: GET http:\/\/127\.0\.0\.1:\d+\/stall: no data for 1 s after 8 body bytes/m);
+  expect(relative(r.stdout)).toMatch(/^conn 1 \/conn\?1\n(partial )?conn 1 \/conn\?2\n$/);
+  // The server saw RST_STREAM for the stalled stream (3), not a closed connection.
+  await sleep(100);
+  expect(resets).toContain(3);
+}, 20000);

@@ -169,7 +169,9 @@ export class Http2Exchange {
     clearTimeout(this.totalTimer);
     this.watchdog.stop();
     this.options.signal?.removeEventListener('abort', this.onAbort);
-    if (this.use.shared) return;
+    // On a shared connection a stream that ended early (a timeout, Ctrl-C) is reset, so
+    // nothing more of it arrives; a finished one is closed already.
+    if (this.use.shared) return this.stream?.cancel();
     this.connection.close();
     this.options.trace('close', 'connection closed by us');
   }
