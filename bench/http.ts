@@ -77,11 +77,11 @@ export async function benchHttp(rounds = 5): Promise<ResultRow[]> {
   return rows;
 }
 
-/** The `http-many` suite alone: 100 small URLs in one call, on a fresh nginx. */
+/** The `http-many` suite alone: 100 small URLs in one call, on a fresh nginx, over HTTP/1.1 and over h2. */
 export async function benchHttpMany(rounds = 10): Promise<ResultRow[]> {
   const nginx = await startNginx();
   try {
-    return [await manySmallUrls(nginx.ports.http, nginx.docroot, rounds)];
+    return [await manySmallUrls(nginx.ports.http, nginx.docroot, rounds), await manySmallH2Urls(nginx.ports.h2, nginx.caFile, rounds)];
   } finally {
     await nginx.stop();
   }
@@ -151,6 +151,35 @@ export async function manySmallUrls(port: number, docroot: string, rounds: numbe
       `both to a pipe, 13–15-byte bodies; sockkit opened ${opened} connection(s) for the 100 URLs; ` +
       `one URL alone: ${stats(single.a).median.toFixed(0)} vs ${stats(single.b).median.toFixed(0)} ms (node -e 0: ${stats(floor.a).median.toFixed(0)} ms); ` +
       `each further URL: ${perUrl(a, single.a).toFixed(2)} vs ${perUrl(b, single.b).toFixed(2)} ms`,
+  };
+}
+
+/**
+ * The same 100 files (written by manySmallUrls) over https with ALPN h2: both share one
+ * connection, a stream per URL (sockkit's --trace says how many it opened). Wall time of
+ * the whole command, start-up and the TLS handshake included.
+ */
+async function manySmallH2Urls(port: number, caFile: string, rounds: number): Promise<ResultRow> {
+  const urls = Array.from({ length: 100 }, (_, i) => `https://localhost:${port}/s${i + 1}.txt`);
+  const expected = urls.map((_, i) => `small file ${i + 1}\n`).join('');
+  const run = (command: string, args: string[]) => async () => {
+    const r = await runCommand(command, [...args, ...urls]);
+    if (r.code !== 0 || r.stdout !== expected) throw new Error(`${command} exited ${r.code} with other bytes: ${r.stderr}`);
+    return r.ms;
+  };
+  const traced = await runCommand(SOCKKIT, ['http-get', '--cacert', caFile, '--trace', ...urls]);
+  const opened = /(\d+) connections? opened for 100 URLs/.exec(traced.stderr)?.[1] ?? '?';
+  const { a, b } = await alternate(rounds, run(SOCKKIT, ['http-get', '--cacert', caFile]), run('curl', ['-s', '--http2', '--cacert', caFile]), 1);
+  return {
+    work: 'http-get 100 small https URLs over h2 in one call to one origin (wall time)',
+    peer: '`curl -s --http2 URL×100`',
+    unit: 'ms',
+    higherIsBetter: false,
+    sockkit: stats(a),
+    peerStats: stats(b),
+    target: '≤ 1.0× curl',
+    met: stats(a).median <= stats(b).median,
+    note: `both to a pipe; sockkit opened ${opened} connection(s) for the 100 URLs (one shared h2 connection, a stream each)`,
   };
 }
 

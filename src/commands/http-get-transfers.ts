@@ -4,6 +4,7 @@
 // (src/net/http/connection-pool.ts). In order one after another, or with -Z up to
 // --parallel-max at once, their outputs still whole and in argument order
 // (src/output/ordered-output.ts). The exit code is the worst one; --json is one array.
+import { setMaxListeners } from 'node:events';
 import { SockkitError, toSockkitError, usageError } from '../net/shared/errors.js';
 import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { fetchFollowing, type FetchResult } from '../net/http/client.js';
@@ -20,6 +21,7 @@ import { rangeAskFor } from './http-get-resume.js';
 import { Terminal } from '../output/terminal.js';
 import type { BodyDestination } from '../output/http-body-writer.js';
 import type { CommandContext, GlobalArgs } from './common.js';
+import { tracing, type TraceFn } from '../net/shared/trace.js';
 import {
   VERSION,
   clientOptions,
@@ -68,17 +70,25 @@ async function runParallel(shared: Shared, targets: Target[], destinations: Outp
   const { term: real } = shared.ctx;
   const { OrderedOutput } = await import('../output/ordered-output.js');
   const ordered = new OrderedOutput(real.stdout, real.stderr);
+  // Every running transfer listens for Ctrl-C on the one signal (its connect, its
+  // exchange, a retry's wait): up to --parallel-max of them is expected, not a leak.
+  setMaxListeners(Math.max(10, 4 * shared.args['parallel-max']), shared.ctx.signal);
   let next = 0;
   const worker = async () => {
     while (next < targets.length) {
       const i = next++;
       const slot = ordered.slot();
       const term = new Terminal({ stdout: slot.stdout, stderr: slot.stderr, env: real.env, json: real.json, quiet: real.quiet, color: real.color, command: real.command });
-      codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, term);
+      codes[i] = await transfer(shared, i, targets[i]!, destinations[i]!, term, labelledTrace(shared.ctx.trace, i));
       await slot.close();
     }
   };
   await Promise.all(Array.from({ length: Math.min(shared.args['parallel-max'], targets.length) }, worker));
+}
+
+/** -Z: --trace lines of transfers running at once interleave; each carries its URL's number. */
+function labelledTrace(trace: TraceFn, index: number): TraceFn {
+  return tracing(trace) ? (step, detail) => trace(step, `[${index + 1}] ${detail}`) : trace;
 }
 
 interface Shared {
@@ -92,7 +102,7 @@ interface Shared {
 }
 
 /** One URL, start to report: its exit code. Its failure is its own line (and record); the others go on. */
-async function transfer(shared: Shared, index: number, target: Target, output: Output, term: Terminal): Promise<number> {
+async function transfer(shared: Shared, index: number, target: Target, output: Output, term: Terminal, trace = shared.ctx.trace): Promise<number> {
   const { args, ctx } = shared;
   const url = displayUrl(target.url);
   if ('refused' in output) return failed(shared, index, term, output.refused, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] }, url);
@@ -124,7 +134,7 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
   try {
     outcome = await fetchWithRetries(
       retries,
-      (seen) => fetchFollowing(request, { enabled: args.location, maxRedirects: args['max-redirs'] }, { ...shared.options, deadline: performance.now() + ctx.timeoutMs }, hooksFor(args, term, destination, progress, seen, rangeAsk)),
+      (seen) => fetchFollowing(request, { enabled: args.location, maxRedirects: args['max-redirs'] }, { ...shared.options, trace, deadline: performance.now() + ctx.timeoutMs }, hooksFor(args, term, destination, progress, seen, rangeAsk)),
       retryPolicy(args),
       context,
     );

@@ -69,13 +69,21 @@ function withPrefix(sink: BodySink, prefix: Buffer | undefined): BodySink {
   return sink;
 }
 
+/** Per fd: several URLs write one stdout, whose kind does not change during the run (one fstat, not one per URL). */
+const fileOrDevice = new Map<number, boolean>();
+
 function isFileOrDevice(fd: number): boolean {
-  try {
-    const stat = fstatSync(fd);
-    return stat.isFile() || stat.isCharacterDevice();
-  } catch {
-    return false;
+  let known = fileOrDevice.get(fd);
+  if (known === undefined) {
+    try {
+      const stat = fstatSync(fd);
+      known = stat.isFile() || stat.isCharacterDevice();
+    } catch {
+      known = false;
+    }
+    fileOrDevice.set(fd, known);
   }
+  return known;
 }
 
 /** Content types that are safe to show on a terminal. */

@@ -178,6 +178,19 @@ describeWithPeers('http-get over HTTP/2 with nginx and nghttpd', ['nginx', 'nght
     expect(doc).toMatchObject({ httpVersion: '2', tls: null, headers: { server: expect.stringMatching(/^nghttpd/) } });
   }, 60000);
 
+  test('nghttpd, several h2c URLs: one connection, a stream each (-Z: concurrent); the bytes equal curl --http2-prior-knowledge', async () => {
+    const urls = ['/small.txt', '/big.bin', '/small.txt', '/small.txt', '/small.txt'].map((p) => `http://127.0.0.1:${nghttpd.port}${p}`);
+    // One curl per URL: curl 7.88's second request on an h2c prior-knowledge connection fails (exit 16).
+    const curl = Buffer.concat(urls.map((u) => execFileSync('curl', ['-s', '--http2-prior-knowledge', u], { maxBuffer: 1 << 28 })));
+    for (const extra of [[], ['-Z']]) {
+      const r = await get('--http2-prior-knowledge', '--trace', ...extra, ...urls);
+      expect(r.code).toBe(0);
+      expect(sha256(r.stdoutBytes)).toBe(sha256(curl));
+      expect(r.stderr).toContain('1 connection opened for 5 URLs, 4 requests on a kept-alive one');
+      expect(r.stderr).toMatch(/send +HEADERS stream 9 /);
+    }
+  }, 60000);
+
   test('plain http without --http2-prior-knowledge stays HTTP/1.1 (no h2c upgrade)', async () => {
     const r = JSON.parse((await get('--json', `http://127.0.0.1:${nginx.ports.http}/small.txt`)).stdout);
     expect(r.httpVersion).toBe('1.1');

@@ -27,7 +27,7 @@ describeWithPeers('http-get URL URL … beside curl on nginx', ['nginx', 'openss
       files: { 'a.txt': 'first file\n', 'b.txt': 'second file\n', 'blob.bin': randomBytes(150_000), 'empty.txt': '' },
       httpBlock: "log_format connections '$connection $connection_requests $request_uri $status';",
       plainServer: `listen unix:${socket}; access_log ${accessLog} connections;`,
-      locations: 'location /host { return 200 "host=$http_host uri=$request_uri\\n"; }',
+      locations: 'location /host { return 200 "host=$http_host uri=$request_uri\\n"; } location /conn { return 200 "connection $connection\\n"; }',
     });
     mkdirSync(join(nginx.docroot, 'sub'), { mode: 0o755 });
     writeFileSync(join(nginx.docroot, 'sub', 'c.txt'), 'third file\n', { mode: 0o644 });
@@ -118,14 +118,28 @@ describeWithPeers('http-get URL URL … beside curl on nginx', ['nginx', 'openss
     ]);
     const bodies = await runSockkit(['http-get', '--cacert', nginx.caFile, ...urls]);
     expect(bodies.stdout).toBe(execFileSync('curl', ['-s', '--cacert', nginx.caFile, ...urls]).toString());
-    // h2 (ALPN) is one connection per URL: no reuse claimed, the bytes still equal.
-    const h2 = urls.map((u) => u.replace(`:${nginx.ports.https}/`, `:${nginx.ports.h2}/`));
-    const overH2 = await runSockkit(['http-get', '--cacert', nginx.caFile, '--json', ...h2]);
-    expect((JSON.parse(overH2.stdout) as Array<{ httpVersion: string; connection: { reused: boolean } }>).map((x) => [x.httpVersion, x.connection.reused])).toEqual([
-      ['2', false],
-      ['2', false],
-      ['2', false],
-    ]);
+  });
+
+  test('h2 (ALPN): one shared connection, a stream per URL, sequential and -Z; the bytes equal curl --http2', async () => {
+    const h2 = (p: string) => `https://localhost:${nginx.ports.h2}${p}`;
+    const urls = ['/conn', '/a.txt', '/blob.bin', '/empty.txt', '/sub/c.txt', '/conn'].map(h2);
+    const tls = ['--cacert', nginx.caFile];
+    const overH2 = await runSockkit(['http-get', ...tls, '--json', ...urls]);
+    expect((JSON.parse(overH2.stdout) as Array<{ httpVersion: string; connection: { id: number; reused: boolean } }>).map((x) => [x.httpVersion, x.connection.id, x.connection.reused])).toEqual(
+      urls.map((_, i) => ['2', 1, i > 0]),
+    );
+    const curl = execFileSync('curl', ['-s', '--http2', ...tls, ...urls], { maxBuffer: 1 << 24 });
+    const curlConnections = curl.toString('latin1').match(/^connection \d+$/gm)!;
+    expect(curlConnections[1]).toBe(curlConnections[0]);
+    for (const args of [[], ['-Z'], ['-Z', '--parallel-max', '2']]) {
+      const r = await runSockkit(['http-get', ...tls, ...args, ...urls]);
+      expect(r.code).toBe(0);
+      // nginx's $connection: the first and the last URL came on one connection, as curl's did.
+      const [first, ...rest] = r.stdout.match(/^connection \d+$/gm)!;
+      expect(rest).toEqual([first]);
+      expect(r.stdoutBytes.toString('latin1').replace(/^connection \d+$/gm, 'connection N')).toBe(curl.toString('latin1').replace(/^connection \d+$/gm, 'connection N'));
+      expect(r.stdoutBytes.length).toBe(curl.length);
+    }
   });
 
   test('--unix-socket: nginx on a Unix socket answers as it does to curl --unix-socket, Host from the URL', async () => {

@@ -153,6 +153,15 @@ describeWithPeers('http-get through an https:// proxy (socat TLS + ncat) and tin
     expect(curl('-x', proxy, '--cacert', nginx.caFile, https('/small.txt'))).toBe(SMALL);
   });
 
+  test('tinyproxy, several URLs: the tunnel is reused; its close after an absolute-form response sends the next request on a new connection', async () => {
+    const proxy = `http://${USER}:${ENCODED}@127.0.0.1:${ports.tinyproxy}`;
+    const urls = [http('/line'), http('/small.txt'), https('/small.txt'), https('/line'), http('/line')];
+    const r = await get(['-x', proxy, '--cacert', nginx.caFile, '--trace', ...urls]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(curl('-x', proxy, '--cacert', nginx.caFile, ...urls));
+    expect(r.stderr).toMatch(/reusing connection #\d+ to 127\.0\.0\.1:\d+ \(request 2 on it\)/);
+  });
+
   test('tinyproxy BasicAuth: credentials from http_proxy / https_proxy', async () => {
     const proxy = `http://${USER}:${ENCODED}@127.0.0.1:${ports.tinyproxy}`;
     expect(await get([http('/small.txt')], { http_proxy: proxy })).toMatchObject({ code: 0, stdout: SMALL });

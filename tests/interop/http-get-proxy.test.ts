@@ -3,8 +3,10 @@
 // microsocks as SOCKS5 with and without user/password, nginx behind them. Then proxies
 // written here that refuse: 407, CONNECT answered 403, SOCKS5 reply codes, silence.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { describeWithPeers } from '../helpers/peers.js';
 import { freeTcpPort, acceptsTcp } from '../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../helpers/process.js';
@@ -43,7 +45,10 @@ describeWithPeers('http-get through proxies (ncat, microsocks) to nginx', ['ngin
   const hostile: Server[] = [];
 
   beforeAll(async () => {
-    nginx = await startNginx({ files: { 'small.txt': SMALL }, locations: 'location = /line { return 200 "$request_uri via $host\\n"; }' });
+    nginx = await startNginx({
+      files: { 'small.txt': SMALL },
+      locations: 'location = /line { return 200 "$request_uri via $host\\n"; } location = /conn { return 200 "connection $connection\\n"; }',
+    });
     ports.ncat = await freeTcpPort();
     ports.socks = await freeTcpPort();
     ports.socksAuth = await freeTcpPort();
@@ -98,6 +103,54 @@ describeWithPeers('http-get through proxies (ncat, microsocks) to nginx', ['ngin
       expect(curl('-x', proxy, '--cacert', nginx.caFile, https('/small.txt'))).toBe(SMALL);
       expect((await get(['-x', proxy, http('/line')])).stdout).toBe(curl('-x', proxy, http('/line')));
     }
+  });
+
+  test('several URLs: one CONNECT tunnel for an https origin (HTTP/1.1 and h2), one SOCKS5 tunnel per target, as curl', async () => {
+    const tls = ['--cacert', nginx.caFile];
+    const lines = (out: string) => out.match(/^connection \d+$/gm)!;
+    for (const port of [nginx.ports.https, nginx.ports.h2]) {
+      const urls = ['/conn', '/small.txt', '/conn'].map((p) => https(p, port));
+      const r = await get(['-x', `127.0.0.1:${ports.ncat}`, ...tls, '--json', ...urls]);
+      expect((JSON.parse(r.stdout) as Array<{ connection: { id: number; reused: boolean } }>).map((x) => [x.connection.id, x.connection.reused])).toEqual([
+        [1, false],
+        [1, true],
+        [1, true],
+      ]);
+      const bodies = await get(['-x', `127.0.0.1:${ports.ncat}`, ...tls, ...urls]);
+      // nginx saw both /conn on one connection: the tunnel carried all three.
+      expect(new Set(lines(bodies.stdout)).size).toBe(1);
+      expect(bodies.stdout.replace(/connection \d+/g, 'connection N')).toBe(curl('-x', `127.0.0.1:${ports.ncat}`, ...tls, ...urls).replace(/connection \d+/g, 'connection N'));
+    }
+    for (const scheme of ['socks5', 'socks5h']) {
+      const urls = [http('/conn'), https('/conn'), http('/small.txt'), https('/conn'), http('/conn')];
+      const r = await get(['-x', `${scheme}://127.0.0.1:${ports.socks}`, ...tls, '--trace', ...urls]);
+      expect(r.code).toBe(0);
+      const seen = lines(r.stdout);
+      expect([seen[0] === seen[3], seen[1] === seen[2], seen[0] === seen[1]]).toEqual([true, true, false]);
+      expect(r.stderr).toContain('2 connections opened for 5 URLs, 3 requests on a kept-alive one');
+    }
+  });
+
+  test('several http URLs through an HTTP proxy that keeps the connection: absolute form on one connection', async () => {
+    // A proxy stand-in written here (ncat and tinyproxy close after each request): it answers
+    // itself, naming the request target it got and the client connection it came on.
+    let clients = 0;
+    const proxy = createHttpServer((req, res) => {
+      const socket = req.socket as Socket & { number?: number };
+      socket.number ??= ++clients;
+      res.end(`${req.url} on connection ${socket.number} auth ${req.headers['proxy-authorization'] ?? '-'}\n`);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    hostile.push(proxy as unknown as Server);
+    const at = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const urls = [http('/a'), 'http://example.test/b', http('/c')];
+    const r = await get(['-x', `http://u:p@${at}`, ...urls]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const auth = `Basic ${Buffer.from('u:p').toString('base64')}`;
+    expect(r.stdout).toBe(urls.map((u) => `${u} on connection 1 auth ${auth}\n`).join(''));
+    // curl the same (asynchronously: the proxy runs in this process).
+    const { stdout: theirs } = await promisify(execFile)('curl', ['-s', '--max-time', '10', '-x', `http://u:p@${at}`, ...urls], { env: { ...process.env, ...CLEAN_ENV } });
+    expect(theirs.replace(/connection \d+/g, 'connection 1')).toBe(r.stdout);
   });
 
   test('microsocks with user/password: RFC 1929 from the proxy URL; a wrong password is a clear refusal (exit 7)', async () => {

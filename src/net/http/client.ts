@@ -30,7 +30,7 @@ import type { Pins } from './pinning.js';
 import { CONNECT_TIMEOUT_HINT, openConnection, remainingOf, type ReusedReads } from './open.js';
 import type { ProxySpec } from '../proxy/config.js';
 import { proxyAuthRefusal, proxyAuthorization } from '../proxy/http.js';
-import { keepsAlive, originKey, type ConnectionPool, type KeptConnection } from './connection-pool.js';
+import { keepsAlive, originKey, proxiedKey, StaleConnection, type ConnectionPool, type KeptConnection, type SharedH2 } from './connection-pool.js';
 
 export { routeBody };
 
@@ -128,37 +128,96 @@ export interface ClientOptions {
   proxyInsecure?: boolean;
   /** --unix-socket: every request goes to this Unix-domain socket (no lookup, no proxy). */
   unixSocket?: string;
-  /** Several URLs: HTTP/1.1 connections kept open between requests to one origin (keep-alive). */
+  /** Several URLs: HTTP/1.1 connections kept open between requests to one origin (keep-alive), HTTP/2 ones shared. */
   connections?: ConnectionPool;
 }
 
 export type Http2Mode = 'offer' | 'off' | 'require' | 'prior-knowledge';
 
 /**
- * Performs one request: on a kept-alive connection to the same origin when the pool has
- * one (a connection the server closed meanwhile is replaced, once, by a new one), else
- * on a fresh connection.
+ * Performs one request: as a new stream on a shared HTTP/2 connection to the same origin,
+ * or on a kept-alive HTTP/1.1 one, when the pool has one (a request the server never took
+ * up there goes, once, on a new connection), else on a fresh connection.
  */
 export async function requestOnce(spec: RequestSpec, options: ClientOptions, hooks: RequestHooks): Promise<HopResult> {
   const key = poolKeyFor(spec, options);
-  const kept = key === null ? undefined : options.connections!.take(key);
-  if (kept) {
+  if (key === null) return requestOnNew(spec, options, hooks, null);
+  const pool = options.connections!;
+  // A pooled connection may turn out stale: then one opened meanwhile (by another -Z
+  // transfer that met the same GOAWAY) is tried, never the same one twice, then a new one.
+  const tried = new Set<number>();
+  for (;;) {
+    for (let opening = pool.openingTo(key); opening; opening = pool.openingTo(key)) await opening;
+    const shared = tried.size < 2 ? pool.sharedH2(key) : undefined;
+    const kept = shared || tried.size >= 2 ? undefined : pool.take(key);
+    const pooled = shared ?? kept;
+    if (!pooled || tried.has(pooled.id)) break;
+    tried.add(pooled.id);
     try {
-      return await requestOnKept(kept, { ...spec, keepAlive: true }, options, hooks);
+      return shared ? await requestOnShared(shared, spec, options, hooks) : await requestOnKept(kept!, { ...spec, keepAlive: true }, options, hooks);
     } catch (err) {
       if (!(err instanceof StaleConnection)) throw err;
-      options.trace('connect', `connection #${kept.id} was closed by the server before it answered: opening a new one`);
+      options.trace('connect', `connection #${pooled.id} ${shared ? 'did not take' : 'was closed by the server before it answered'} the request (${err.why}): trying another`);
     }
   }
-  return requestOnNew(key === null ? spec : { ...spec, keepAlive: true }, options, hooks, key);
+  // Until this connection says whether it speaks h2, other requests to the origin wait for it.
+  const opening = mayBeHttp2(spec, options) ? pool.beginOpening(key) : undefined;
+  try {
+    return await requestOnNew({ ...spec, keepAlive: true }, options, hooks, key, opening);
+  } finally {
+    opening?.();
+  }
 }
 
-/** The pool key when this request may use a kept-alive connection: HTTP/1.1, no proxy, a pool. */
+/** The pool key when this request may use a kept or shared connection: not HTTP/1.0, a pool. */
 function poolKeyFor(spec: RequestSpec, options: ClientOptions): string | null {
-  if (!options.connections || spec.httpVersion === '1.0' || options.http2 === 'prior-knowledge' || options.http2 === 'require') return null;
+  if (!options.connections || spec.httpVersion === '1.0') return null;
   const { target } = spec;
-  if (options.unixSocket === undefined && options.proxyFor?.(target.host, target.secure)) return null;
+  const proxy = options.unixSocket === undefined ? options.proxyFor?.(target.host, target.secure) : null;
+  if (proxy) return proxiedKey(target.secure, target.host, target.port, proxy);
   return originKey(target.secure, target.host, target.port, options.unixSocket ?? '');
+}
+
+/** Whether a new connection for this request may speak HTTP/2 (and so be shared). */
+function mayBeHttp2(spec: RequestSpec, options: ClientOptions): boolean {
+  return spec.target.secure ? options.http2 !== 'off' : options.http2 === 'prior-knowledge';
+}
+
+/** A request as a new stream on a shared HTTP/2 connection: no lookup, connect or handshake. */
+async function requestOnShared(shared: SharedH2, spec: RequestSpec, options: ClientOptions, hooks: RequestHooks): Promise<HopResult> {
+  const url = displayUrl(spec.target.url);
+  const started = performance.now();
+  const remaining = options.deadline - started;
+  if (remaining <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
+  options.connections!.streamOn(shared);
+  options.trace('connect', `reusing connection #${shared.id} to ${peerName(shared.address, shared.port)} (HTTP/2, request ${shared.requests} on it)`);
+  const exchange = await new Http2Exchange(shared.connection, spec, options, hooks, url, { shared: true, retryUnsent: true }).run(remaining);
+  const finished = performance.now();
+  return {
+    ...exchange,
+    url,
+    method: spec.method,
+    remoteAddress: shared.address,
+    remotePort: shared.port,
+    tls: shared.tls,
+    attempts: [],
+    connectionId: shared.id,
+    reusedConnection: true,
+    timings: reusedTimings(spec, exchange, started, finished),
+  };
+}
+
+/** The timings of a request on a connection already open: nothing to resolve, connect or shake hands. */
+function reusedTimings(spec: RequestSpec, exchange: Exchange, started: number, finished: number): HopTimings {
+  return {
+    dnsMs: 0,
+    connectMs: 0,
+    tlsMs: spec.target.secure ? 0 : null,
+    settingsMs: null,
+    ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
+    transferMs: round(finished - exchange.firstByteAt),
+    totalMs: round(finished - started),
+  };
 }
 
 /** A request on a connection an earlier one left open: no lookup, connect or handshake. */
@@ -168,6 +227,7 @@ async function requestOnKept(kept: KeptConnection, spec: RequestSpec, options: C
   const remaining = options.deadline - started;
   if (remaining <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
   options.trace('connect', `reusing connection #${kept.id} to ${peerName(kept.address, kept.port)} (request ${kept.requests + 1} on it)`);
+  if (kept.absoluteForm) ({ spec, hooks } = viaHttpProxy(spec, hooks, kept.proxy!, url));
   const exchange = await new HttpExchange(kept.socket, spec, options, hooks, url, kept.reads, { pool: options.connections!, connection: kept }).run(remaining);
   const finished = performance.now();
   return {
@@ -180,20 +240,15 @@ async function requestOnKept(kept: KeptConnection, spec: RequestSpec, options: C
     attempts: [],
     connectionId: kept.id,
     reusedConnection: true,
-    timings: {
-      dnsMs: 0,
-      connectMs: 0,
-      tlsMs: spec.target.secure ? 0 : null,
-      settingsMs: null,
-      ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
-      transferMs: round(finished - exchange.firstByteAt),
-      totalMs: round(finished - started),
-    },
+    timings: reusedTimings(spec, exchange, started, finished),
   };
 }
 
-/** Performs one request on a fresh connection; with a pool key, the connection may be kept for the next. */
-async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: RequestHooks, key: string | null): Promise<HopResult> {
+/**
+ * Performs one request on a fresh connection; with a pool key, the connection may be kept
+ * for the next (HTTP/1.1) or shared (HTTP/2). `known` is called once that is known.
+ */
+async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: RequestHooks, key: string | null, known?: () => void): Promise<HopResult> {
   const { target } = spec;
   const url = displayUrl(target.url);
   const started = performance.now();
@@ -205,13 +260,11 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
   const opened = await openConnection(spec, options, hooks, reused);
   const { socket, address, port, attempts, dnsDone, trustDone, connected } = opened;
   if (opened.absoluteForm) {
-    // An HTTP proxy takes the request itself: absolute-form target, its credentials, HTTP/1.1.
-    spec = { ...spec, viaProxy: { authorization: proxyAuthorization(opened.proxy!) } };
     if (options.http2 === 'prior-knowledge') {
       socket.destroy();
       throw new SockkitError('PROTOCOL', `GET ${url}`, 'h2c (--http2-prior-knowledge) cannot go through an HTTP proxy', 'use an https:// URL (tunnelled with CONNECT) or a socks5:// proxy');
     }
-    hooks = refusingProxyAuth(hooks, `${spec.method} ${url} via ${opened.proxy!.display}`, opened.proxy!.user !== undefined);
+    ({ spec, hooks } = viaHttpProxy(spec, hooks, opened.proxy!, url));
   }
 
   let tls: TlsInfo | null = null;
@@ -239,12 +292,19 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
   let settingsMs: number | null = null;
   let exchange: Exchange;
   if (h2) {
-    const connection = await startHttp2(socket, reused, options.trace, connectTimeoutMs(), target);
+    // A shared connection's frames belong to every request on it: traced unlabelled (-Z labels each request's own lines).
+    const frameTrace = key === null ? options.trace : options.connections!.trace;
+    const connection = await startHttp2(socket, reused, frameTrace, connectTimeoutMs(), target);
     settingsMs = round(connection.timeline.serverSettingsAt - connection.timeline.prefaceSentAt);
-    exchange = await new Http2Exchange(connection, spec, options, hooks, url).run(remaining());
+    // With a pool, the next requests to this origin go on it as streams of their own.
+    const shared = key === null ? undefined : shareH2(options, { key, connection, socket, address, port, tls });
+    known?.();
+    exchange = await new Http2Exchange(connection, spec, options, hooks, url, { shared: shared !== undefined, retryUnsent: false }).run(remaining());
+    if (shared) Object.assign(exchange, { connectionId: shared.id, reusedConnection: false });
   } else {
-    // A direct HTTP/1.x connection may carry the next URL to this origin.
-    const keep = key === null || opened.proxy ? undefined : keepAliveFor(options, { key, socket, reads: reused, address, port, tls, attempts });
+    known?.();
+    // An HTTP/1.x connection may carry the next URL to this origin (or through this proxy).
+    const keep = key === null ? undefined : keepAliveFor(options, { key, socket, reads: reused, address, port, tls, attempts, proxy: opened.proxy, absoluteForm: opened.absoluteForm });
     exchange = await new HttpExchange(socket, keep ? spec : { ...spec, keepAlive: false }, options, hooks, url, reused, keep).run(remaining());
     if (keep) Object.assign(exchange, { connectionId: keep.connection.id, reusedConnection: false });
   }
@@ -266,6 +326,14 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
       transferMs: round(finished - exchange.firstByteAt),
       totalMs: round(finished - started),
     },
+  };
+}
+
+/** A request an HTTP proxy takes itself: absolute-form target, its credentials, its 407 refused. */
+function viaHttpProxy(spec: RequestSpec, hooks: RequestHooks, proxy: ProxySpec, url: string): { spec: RequestSpec; hooks: RequestHooks } {
+  return {
+    spec: { ...spec, viaProxy: { authorization: proxyAuthorization(proxy) } },
+    hooks: refusingProxyAuth(hooks, `${spec.method} ${url} via ${proxy.display}`, proxy.user !== undefined),
   };
 }
 
@@ -426,13 +494,19 @@ function keepAliveFor(options: ClientOptions, connection: Omit<KeptConnection, '
   return { pool, connection: kept };
 }
 
+/** A new HTTP/2 connection's place in the pool, numbered (--trace names it). */
+function shareH2(options: ClientOptions, connection: Omit<SharedH2, 'id' | 'requests'>): SharedH2 {
+  const pool = options.connections!;
+  const shared = pool.share(connection);
+  pool.streamOn(shared);
+  options.trace('connect', `connection #${shared.id} to ${peerName(shared.address, shared.port)} (HTTP/2, shared by the requests to this origin)`);
+  return shared;
+}
+
 /** host:port, or the path of a Unix socket (--unix-socket: port 0). */
 function peerName(address: string, port: number): string {
   return port === 0 ? address : formatHostPort(address, port);
 }
-
-/** A kept-alive connection that failed before any byte of the response: the request may go on a new one. */
-class StaleConnection extends SockkitError {}
 
 /** Where an exchange on a connection that may be kept goes back to, and the connection. */
 interface KeepAlive {

@@ -13,6 +13,20 @@ import { routeBody, type BodyRoute } from './body-route.js';
 import type { ClientOptions, Exchange, RequestHooks } from './client.js';
 import type { BodyFraming, ResponseHead } from './parser.js';
 import { requestHeaderList, type RequestSpec } from './url.js';
+import { StaleConnection } from './connection-pool.js';
+
+/** RFC 9113 8.7: a stream refused this way was not processed, and may be sent again. */
+const REFUSED_STREAM = 0x7;
+
+/** How an exchange uses its connection: its own (closed at the end), or one the pool shares. */
+export interface StreamUse {
+  /** The pool shares the connection: it stays open after this exchange. */
+  shared: boolean;
+  /** A request that did not open the connection: if the server never took it up, it may go on a new one. */
+  retryUnsent: boolean;
+}
+
+const OWN_CONNECTION: StreamUse = { shared: false, retryUnsent: false };
 
 /** Fields as `name: value` lines, the way -v shows them. */
 function fieldLines(fields: readonly HeaderField[], first?: string): Buffer {
@@ -33,7 +47,7 @@ export function h2ResponseHead(head: Http2ResponseHead): ResponseHead {
   };
 }
 
-/** One request and its response on a stream of `connection`; the connection is closed at the end. */
+/** One request and its response on a stream of `connection`; the connection is closed at the end unless shared. */
 export class Http2Exchange {
   private readonly what: string;
   private readonly watchdog: StallWatchdog;
@@ -57,6 +71,7 @@ export class Http2Exchange {
     private readonly options: ClientOptions,
     private readonly hooks: RequestHooks,
     private readonly url: string,
+    private readonly use: StreamUse = OWN_CONNECTION,
   ) {
     this.what = `${spec.method} ${url}`;
     this.watchdog = new StallWatchdog(options.stallTimeoutMs, () => this.onStall());
@@ -154,6 +169,9 @@ export class Http2Exchange {
     clearTimeout(this.totalTimer);
     this.watchdog.stop();
     this.options.signal?.removeEventListener('abort', this.onAbort);
+    // On a shared connection a stream that ended early (a timeout, Ctrl-C) is reset, so
+    // nothing more of it arrives; a finished one is closed already.
+    if (this.use.shared) return this.stream?.cancel();
     this.connection.close();
     this.options.trace('close', 'connection closed by us');
   }
@@ -163,7 +181,17 @@ export class Http2Exchange {
     this.settled = true;
     this.cleanup();
     this.route?.sink.abort();
-    this.reject(err instanceof SockkitError ? err : toSockkitError(err, this.what));
+    const failure = err instanceof SockkitError ? err : toSockkitError(err, this.what);
+    this.reject(this.use.retryUnsent && this.unsent(failure) ? new StaleConnection(failure.code, failure.what, failure.why, failure.hint, { cause: failure }) : failure);
+  }
+
+  /**
+   * Whether the server never took this request up: it was still waiting for a stream
+   * when the connection went (GOAWAY, a close), or the server refused its stream.
+   */
+  private unsent(failure: SockkitError): boolean {
+    if (this.head || failure.code === 'TIMEOUT' || failure.code === 'INTERRUPTED') return false;
+    return !this.stream || this.stream.id === 0 || (failure as { errorCode?: number }).errorCode === REFUSED_STREAM;
   }
 
   private async succeed(): Promise<void> {

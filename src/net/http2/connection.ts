@@ -210,6 +210,11 @@ export class Http2ClientConnection implements StreamOwner {
     return this.lastEncoded.block;
   }
 
+  /** Whether a new request may still go on this connection: open, no GOAWAY, no failure. */
+  get acceptsRequests(): boolean {
+    return !this.closed && !this.goaway && !this.failure;
+  }
+
   /** Ends the connection politely (GOAWAY NO_ERROR) once the caller is done with it. */
   close(): void {
     if (this.closed) return;
