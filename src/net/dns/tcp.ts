@@ -9,7 +9,6 @@
 import { QueryIds } from './query-ids.js';
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { connectTo } from '../socket/connect.js';
 import type { TlsInfo } from '../socket/tls.js';
 import { type SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
@@ -17,16 +16,12 @@ import { formatHostPort } from '../shared/address.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply } from './answers.js';
 import { encodeQuery, typeName, echoedQuestionName } from './packet.js';
-import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, budgetForWaiting } from './transport.js';
+import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, type StreamServer, budgetForWaiting, connectServer } from './transport.js';
 import { buildTrustStore } from './trust-store.js';
 import { transferZone, type TransferResult } from './axfr.js';
 import { HeldTail } from './held-tail.js';
 
-export interface StreamServer {
-  /** An IP literal. */
-  host: string;
-  port: number;
-}
+export type { StreamServer } from './transport.js';
 
 export interface DotOptions {
   /** The name the certificate must carry (and SNI): --tls-hostname, or the host as given. */
@@ -227,11 +222,11 @@ export class StreamTransport implements DnsTransport {
 
   private async openConnection(budgetMs: number): Promise<{ socket: Socket; tls?: TlsInfo; handshakeMs?: number }> {
     const { trace, tls } = this.options;
-    if (!tls || !this.secureContext) return { socket: await connectTo(this.server.host, { port: this.server.port, timeoutMs: budgetMs, trace }) };
+    if (!tls || !this.secureContext) return { socket: await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace }) };
     const { tlsHandshake, tlsOpener } = await import('../socket/tls.js');
     const started = monotonicMs();
     const open = tlsOpener({ port: this.server.port, trace }, { host: tls.name, alpn: ['dot'], secureContext: this.secureContext, insecure: tls.insecure });
-    const socket = await connectTo(this.server.host, { port: this.server.port, timeoutMs: budgetMs, trace, open });
+    const socket = await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace, open });
     try {
       const info = await tlsHandshake(socket as TLSSocket, tls.name, Math.max(1, budgetMs - (monotonicMs() - started)), trace);
       return { socket, tls: info, handshakeMs: monotonicMs() - started };
