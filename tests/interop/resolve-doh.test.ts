@@ -156,9 +156,11 @@ describeWithPeers('resolve over HTTPS against unbound (compared with dig +https)
   (inSandbox() ? test : test.skip)('a server given by name is reached over every address it resolves to (Happy Eyeballs): ::1 refused, then 127.0.0.1', async () => {
     const world = nameWithDeadFirstAddress(dir, 'dns.example.test');
     const server = `@https://dns.example.test:${unbound.httpsPort}/dns-query`;
-    const r = await runSockkit(['resolve', 'www.tls.example.test', server, '--tls-hostname', 'localhost', '--cacert', certs.ca, '--type', 'A', '--short', '--trace'], world);
-    expect(r.stdout).toBe('192.0.2.80\n');
+    const r = await runSockkit(['resolve', 'www.tls.example.test', server, '--tls-hostname', 'localhost', '--cacert', certs.ca, '--type', 'A', '--json', '--trace'], world);
     expect(r.code).toBe(0);
+    const [row] = JSON.parse(r.stdout) as Array<{ server: string; answers: Array<{ value: string }> }>;
+    expect(row!.answers.map((a) => a.value)).toEqual(['192.0.2.80']);
+    expect(row!.server).toBe(`https://127.0.0.1:${unbound.httpsPort}/dns-query`); // the address that answered, not the first
     expect(r.stderr).toMatch(/\[::1\]:\d+: connection refused; trying the next address/);
   });
 });

@@ -69,7 +69,8 @@ interface DohConnection {
 }
 
 export class DohTransport implements DnsTransport {
-  readonly label: string;
+  /** Names the address connected to last (a name's addresses are tried by Happy Eyeballs). */
+  label: string;
   private readonly authority: string;
   private readonly pending = new Map<number, DohQuery>();
   private readonly retired = new Set<DohConnection>();
@@ -259,7 +260,9 @@ export class DohTransport implements DnsTransport {
     const started = monotonicMs();
     const left = () => Math.max(1, budgetMs - (monotonicMs() - started));
     const open = tlsOpener({ port, trace }, { host: tls.name, alpn: ['h2'], secureContext: this.secureContext, insecure: tls.insecure });
-    const socket = (await connectServer(this.server, { port, timeoutMs: budgetMs, trace, open })) as TLSSocket;
+    const { socket: opened, address } = await connectServer(this.server, { port, timeoutMs: budgetMs, trace, open });
+    const socket = opened as TLSSocket;
+    this.label = `https://${formatHostPort(address, port)}${this.options.path}`;
     try {
       const info = await tlsHandshake(socket, tls.name, left(), trace);
       if (info.alpn !== 'h2') {

@@ -87,7 +87,8 @@ function uncork(connection: StreamConnection): void {
 }
 
 export class StreamTransport implements DnsTransport {
-  readonly label: string;
+  /** Names the address connected to last (a name's addresses are tried by Happy Eyeballs). */
+  label: string;
   private readonly transport: 'tcp' | 'tls';
   private readonly pending = new Map<number, StreamQuery>();
   private connection?: StreamConnection;
@@ -102,8 +103,12 @@ export class StreamTransport implements DnsTransport {
     private readonly options: StreamOptions,
   ) {
     this.transport = options.tls ? 'tls' : 'tcp';
-    const where = formatHostPort(server.host, server.port);
-    this.label = options.tls ? `tls://${where}` : where;
+    this.label = this.labelFor(server.host);
+  }
+
+  private labelFor(address: string): string {
+    const where = formatHostPort(address, this.server.port);
+    return this.options.tls ? `tls://${where}` : where;
   }
 
   /** Builds the trust store for DoT (node:tls is loaded only here); nothing to do for TCP. */
@@ -222,11 +227,11 @@ export class StreamTransport implements DnsTransport {
 
   private async openConnection(budgetMs: number): Promise<{ socket: Socket; tls?: TlsInfo; handshakeMs?: number }> {
     const { trace, tls } = this.options;
-    if (!tls || !this.secureContext) return { socket: await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace }) };
+    if (!tls || !this.secureContext) return this.connected(await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace }));
     const { tlsHandshake, tlsOpener } = await import('../socket/tls.js');
     const started = monotonicMs();
     const open = tlsOpener({ port: this.server.port, trace }, { host: tls.name, alpn: ['dot'], secureContext: this.secureContext, insecure: tls.insecure });
-    const socket = await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace, open });
+    const { socket } = this.connected(await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace, open }));
     try {
       const info = await tlsHandshake(socket as TLSSocket, tls.name, Math.max(1, budgetMs - (monotonicMs() - started)), trace);
       return { socket, tls: info, handshakeMs: monotonicMs() - started };
@@ -234,6 +239,11 @@ export class StreamTransport implements DnsTransport {
       socket.destroy();
       throw err;
     }
+  }
+
+  private connected(to: { socket: Socket; address: string }): { socket: Socket } {
+    this.label = this.labelFor(to.address);
+    return to;
   }
 
   private onData(connection: StreamConnection, chunk: Buffer): void {

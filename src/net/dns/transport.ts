@@ -60,7 +60,7 @@ export function budgetForWaiting(pending: Iterable<{ sentOn?: unknown; deadline:
 
 /** Where a stream transport (TCP, TLS, HTTPS) connects. */
 export interface StreamServer {
-  /** An IP literal: the one given, or the first its name resolved to (result rows name it). */
+  /** An IP literal: the one given, or the first its name resolved to (result rows name the one connected to). */
   host: string;
   port: number;
   /** Every address a server given by name resolved to, tried in turn by Happy Eyeballs. */
@@ -68,12 +68,13 @@ export interface StreamServer {
 }
 
 /**
- * A connection to the server (TCP, or what `open` opens on it): over every address its
- * name resolved to by Happy Eyeballs (socket/connect.ts: IPv6 and IPv4 interleaved, the
- * next attempt when one fails or after 250 ms), as http-get does; or to its one address.
+ * A connection to the server (TCP, or what `open` opens on it), and the address it
+ * reached: over every address its name resolved to by Happy Eyeballs (socket/connect.ts:
+ * IPv6 and IPv4 interleaved, the next attempt when one fails or after 250 ms), as
+ * http-get does; or to its one address.
  */
-export async function connectServer(server: StreamServer, options: ConnectOptions): Promise<Socket> {
+export async function connectServer(server: StreamServer, options: ConnectOptions): Promise<{ socket: Socket; address: string }> {
   const addresses = server.addresses ?? [];
-  if (addresses.length <= 1) return connectTo(server.host, options);
-  return (await connectFirst(addresses, options)).socket;
+  if (addresses.length <= 1) return { socket: await connectTo(server.host, options), address: server.host };
+  return connectFirst(addresses, options);
 }
