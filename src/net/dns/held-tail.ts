@@ -9,10 +9,10 @@
 // of a 1,000-name run against unbound, 43 ms of a one-name one.
 //
 // So the last question written is held back, and after each read from the server a
-// part of it is written (all but a few bytes, then a byte a read): the ACK rides on it. The very last byte goes
-// only when the server has nothing else to send before answering it (its tickets came,
-// no other question is outstanding), so its answer does not queue behind a segment of
-// its own; or after `fallbackMs` without a read (a server that sends fewer tickets, or
+// part of it is written (all but a few bytes, then a byte a read): the ACK rides on it.
+// Its very last byte goes only when the server has nothing else to send before
+// answering it (its tickets came, no other question is outstanding), so its answer
+// does not queue behind a segment of its own; or after `fallbackMs` without a read (a server that sends fewer tickets, or
 // none). Every byte is written, in order: the server sees the same stream, later.
 const MAX_HELD = 16;
 /** OpenSSL's default number of TLS 1.3 tickets (SSL_CTX_set_num_tickets). */
