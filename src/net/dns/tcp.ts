@@ -21,6 +21,8 @@ import { buildTrustStore } from './trust-store.js';
 import { transferZone, type TransferResult } from './axfr.js';
 import { HeldTail } from './held-tail.js';
 
+const MAX_TAIL_FALLBACK_MS = 40;
+
 export type { StreamServer } from './transport.js';
 
 export interface DotOptions {
@@ -185,7 +187,11 @@ export class StreamTransport implements DnsTransport {
     else connection.socket.write(query.frame);
   }
 
-  /** DoT: writes go through a HeldTail; the fallback is the handshake's own duration (about two round trips). */
+  /**
+   * DoT: writes go through a HeldTail; the fallback is the handshake's own duration (about two round trips),
+   * at most 40 ms: Linux's shortest delayed ACK, the stall it saves, so a server that sends fewer tickets
+   * than OpenSSL's two (or none) waits no longer than a Nagling one would have without it.
+   */
   private holdTail(connection: StreamConnection, handshakeMs: number): void {
     const socket = connection.socket as TLSSocket;
     const ticketsToCome = socket.getProtocol() === 'TLSv1.3';
@@ -193,7 +199,7 @@ export class StreamTransport implements DnsTransport {
       write: (bytes) => socket.write(bytes),
       onlyLastOutstanding: () => this.pending.size <= 1,
       ticketsToCome,
-      fallbackMs: Math.min(1000, Math.max(1, Math.ceil(handshakeMs))),
+      fallbackMs: Math.min(MAX_TAIL_FALLBACK_MS, Math.max(1, Math.ceil(handshakeMs))),
     });
     connection.tail = tail;
     if (ticketsToCome) socket.on('session', () => tail.onTicket());
