@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { makeCertificates } from '../tests/interop/peers/nginx.js';
 import { startUnbound, type UnboundPeer } from '../tests/interop/peers/unbound.js';
 import { alternate, runCommand, stats, type ResultRow } from './harness.js';
-import { SOCKKIT } from './paths.js';
+import { BASELINE, SOCKKIT, baselineRow } from './paths.js';
 
 const NAMES = 1000;
 
@@ -38,17 +38,19 @@ async function benchEncryptedResolve(t: Transport, rounds: number): Promise<Resu
   writeFileSync(digFile, names.map((n) => `${n} A`).join('\n') + '\n');
   const port = t.port(unbound);
   try {
-    const sockkit = async () => {
-      const r = await runCommand(SOCKKIT, ['resolve', '-', `@${t.scheme}://127.0.0.1:${port}`, '--tls-hostname', 'localhost', '--cacert', certs.ca, '--type', 'A', '--short'], { input: names.join('\n') });
-      if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`sockkit resolve over ${t.label}: exit ${r.code}, ${r.stderr.slice(0, 300)}`);
+    const resolveNames = async (input: string[], bin = SOCKKIT) => {
+      const r = await runCommand(bin, ['resolve', '-', `@${t.scheme}://127.0.0.1:${port}`, '--tls-hostname', 'localhost', '--cacert', certs.ca, '--type', 'A', '--short'], { input: input.join('\n') });
+      if (r.code !== 0 || r.stdout.split('\n').length !== input.length + 1) throw new Error(`${bin} resolve over ${t.label}: exit ${r.code}, ${r.stderr.slice(0, 300)}`);
       return r.ms;
     };
+    const sockkit = () => resolveNames(names);
     const dig = async () => {
       const r = await runCommand('dig', [`+${t.scheme}`, `+tls-ca=${certs.ca}`, '+tls-hostname=localhost', '@127.0.0.1', '-p', String(port), '+short', '-f', digFile]);
       if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`dig +${t.scheme} exited ${r.code}`);
       return r.ms;
     };
     const { a, b } = await alternate(rounds, sockkit, dig, 1);
+    const againstBaseline = BASELINE ? await baselineRows(t, rounds, resolveNames, names) : [];
     return [
       {
         work: `\`sockkit resolve\` ${NAMES} names over ${t.label} vs local unbound (wall time, ${t.connection})`,
@@ -60,9 +62,20 @@ async function benchEncryptedResolve(t: Transport, rounds: number): Promise<Resu
         target: '≤ 0.2×',
         met: stats(a).median <= 0.2 * stats(b).median,
       },
+      ...againstBaseline,
     ];
   } finally {
     await unbound.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** This build against SOCKKIT_BENCH_BASELINE's: the 1,000 names, and one name (start-up, handshake, first answer). */
+async function baselineRows(t: Transport, rounds: number, resolveNames: (input: string[], bin?: string) => Promise<number>, names: string[]): Promise<ResultRow[]> {
+  const batch = await alternate(rounds, () => resolveNames(names), () => resolveNames(names, BASELINE), 1);
+  const single = await alternate(rounds * 2, () => resolveNames(names.slice(0, 1)), () => resolveNames(names.slice(0, 1), BASELINE), 2);
+  return [
+    baselineRow(`\`sockkit resolve\` ${NAMES} names over ${t.label}, this build`, batch, 'the same command and names, alternated'),
+    baselineRow(`\`sockkit resolve\` 1 name over ${t.label}, this build`, single, 'start-up, handshake and one answer'),
+  ];
 }

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { describeWithPeers } from '../helpers/peers.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { makeCertificates } from './peers/nginx.js';
-import { startUnbound, type UnboundPeer } from './peers/unbound.js';
+import { nameWithDeadFirstAddress, startUnbound, type UnboundPeer } from './peers/unbound.js';
+import { inSandbox } from '../helpers/sandbox.js';
 
 const execFileAsync = promisify(execFile);
 const BATCH = Array.from({ length: 200 }, (_, i) => `b${i}.tls.example.test`);
@@ -150,5 +151,16 @@ describeWithPeers('resolve over HTTPS against unbound (compared with dig +https)
     expect(r.code).toBe(4);
     expect(Date.now() - started).toBeLessThan(10000);
     expect(r.stdout).toMatch(/UNREACHABLE \(connection refused\)/);
+  });
+
+  (inSandbox() ? test : test.skip)('a server given by name is reached over every address it resolves to (Happy Eyeballs): ::1 refused, then 127.0.0.1', async () => {
+    const world = nameWithDeadFirstAddress(dir, 'dns.example.test');
+    const server = `@https://dns.example.test:${unbound.httpsPort}/dns-query`;
+    const r = await runSockkit(['resolve', 'www.tls.example.test', server, '--tls-hostname', 'localhost', '--cacert', certs.ca, '--type', 'A', '--json', '--trace'], world);
+    expect(r.code).toBe(0);
+    const [row] = JSON.parse(r.stdout) as Array<{ server: string; answers: Array<{ value: string }> }>;
+    expect(row!.answers.map((a) => a.value)).toEqual(['192.0.2.80']);
+    expect(row!.server).toBe(`https://127.0.0.1:${unbound.httpsPort}/dns-query`); // the address that answered, not the first
+    expect(r.stderr).toMatch(/\[::1\]:\d+: connection refused; trying the next address/);
   });
 });

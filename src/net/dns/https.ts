@@ -11,7 +11,6 @@ import type { Http2ClientConnection } from '../http2/connection.js';
 import type { Http2Stream } from '../http2/stream.js';
 import type { Http2ResponseHead } from '../http2/response.js';
 import type { HeaderField } from '../http2/hpack.js';
-import { connectTo } from '../socket/connect.js';
 import type { TlsInfo } from '../socket/tls.js';
 import { SockkitError, formatSeconds, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
@@ -20,9 +19,9 @@ import { tracing, type TraceFn } from '../shared/trace.js';
 import { judgeReply } from './answers.js';
 import { encodeQuery, typeName, echoedQuestionName } from './packet.js';
 import { DOH_MAX_MESSAGE, dohAuthority, dohHeadProblem, dohRequest, type DohMethod } from './doh.js';
-import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, budgetForWaiting } from './transport.js';
+import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, type StreamServer, budgetForWaiting, connectServer } from './transport.js';
 import { buildTrustStore } from './trust-store.js';
-import type { DotOptions, StreamServer } from './tcp.js';
+import type { DotOptions } from './tcp.js';
 
 export interface DohOptions {
   trace: TraceFn;
@@ -70,7 +69,8 @@ interface DohConnection {
 }
 
 export class DohTransport implements DnsTransport {
-  readonly label: string;
+  /** Names the address connected to last (a name's addresses are tried by Happy Eyeballs). */
+  label: string;
   private readonly authority: string;
   private readonly pending = new Map<number, DohQuery>();
   private readonly retired = new Set<DohConnection>();
@@ -260,7 +260,9 @@ export class DohTransport implements DnsTransport {
     const started = monotonicMs();
     const left = () => Math.max(1, budgetMs - (monotonicMs() - started));
     const open = tlsOpener({ port, trace }, { host: tls.name, alpn: ['h2'], secureContext: this.secureContext, insecure: tls.insecure });
-    const socket = (await connectTo(this.server.host, { port, timeoutMs: budgetMs, trace, open })) as TLSSocket;
+    const { socket: opened, address } = await connectServer(this.server, { port, timeoutMs: budgetMs, trace, open });
+    const socket = opened as TLSSocket;
+    this.label = `https://${formatHostPort(address, port)}${this.options.path}`;
     try {
       const info = await tlsHandshake(socket, tls.name, left(), trace);
       if (info.alpn !== 'h2') {

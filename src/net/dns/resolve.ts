@@ -542,6 +542,8 @@ export interface ServerSpec extends DnsServerAddress {
   given: string;
   /** DNS over HTTPS: the URL's path (`/dns-query` when none is written). */
   path?: string;
+  /** A name's every address: TCP, TLS and HTTPS connect to them by Happy Eyeballs (transport.ts). */
+  addresses?: string[];
 }
 
 const SCHEMES: Record<string, ServerSpec['scheme']> = { udp: 'dns', dns: 'dns', tcp: 'tcp', tls: 'tls', https: 'https' };
@@ -569,7 +571,7 @@ export async function parseServer(input: string, family: 4 | 6 | undefined, time
   }
   const first = addresses[0];
   if (!first) throw new SockkitError('NOT_FOUND', `resolve --server ${host}`, 'no address');
-  return { host: first.address, port, scheme, given: host, ...withPath };
+  return { host: first.address, port, scheme, given: host, addresses: addresses.map((a) => a.address), ...withPath };
 }
 
 /** Exported for the unit tests: a --server's scheme, its HOST[:PORT], and for https:// its path. */

@@ -9,7 +9,6 @@
 import { QueryIds } from './query-ids.js';
 import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { connectTo } from '../socket/connect.js';
 import type { TlsInfo } from '../socket/tls.js';
 import { type SockkitError, protocolError, timeoutError, toSockkitError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
@@ -17,15 +16,14 @@ import { formatHostPort } from '../shared/address.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply } from './answers.js';
 import { encodeQuery, typeName, echoedQuestionName } from './packet.js';
-import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, budgetForWaiting } from './transport.js';
+import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, type StreamServer, budgetForWaiting, connectServer } from './transport.js';
 import { buildTrustStore } from './trust-store.js';
 import { transferZone, type TransferResult } from './axfr.js';
+import { HeldTail } from './held-tail.js';
 
-export interface StreamServer {
-  /** An IP literal. */
-  host: string;
-  port: number;
-}
+const MAX_TAIL_FALLBACK_MS = 40;
+
+export type { StreamServer } from './transport.js';
 
 export interface DotOptions {
   /** The name the certificate must carry (and SNI): --tls-hostname, or the host as given. */
@@ -81,6 +79,8 @@ interface StreamConnection {
   answered: number;
   /** Writes of this event-loop turn are being gathered (cork until the next tick). */
   corked?: boolean;
+  /** DoT: the last bytes written, held back so that each read can be acknowledged at once (held-tail.ts). */
+  tail?: HeldTail;
 }
 
 function uncork(connection: StreamConnection): void {
@@ -89,7 +89,8 @@ function uncork(connection: StreamConnection): void {
 }
 
 export class StreamTransport implements DnsTransport {
-  readonly label: string;
+  /** Names the address connected to last (a name's addresses are tried by Happy Eyeballs). */
+  label: string;
   private readonly transport: 'tcp' | 'tls';
   private readonly pending = new Map<number, StreamQuery>();
   private connection?: StreamConnection;
@@ -104,8 +105,12 @@ export class StreamTransport implements DnsTransport {
     private readonly options: StreamOptions,
   ) {
     this.transport = options.tls ? 'tls' : 'tcp';
-    const where = formatHostPort(server.host, server.port);
-    this.label = options.tls ? `tls://${where}` : where;
+    this.label = this.labelFor(server.host);
+  }
+
+  private labelFor(address: string): string {
+    const where = formatHostPort(address, this.server.port);
+    return this.options.tls ? `tls://${where}` : where;
   }
 
   /** Builds the trust store for DoT (node:tls is loaded only here); nothing to do for TCP. */
@@ -148,6 +153,7 @@ export class StreamTransport implements DnsTransport {
     this.connection = undefined;
     if (connection && !connection.closed) {
       connection.closed = true;
+      connection.tail?.close();
       connection.socket.destroy();
       this.options.trace('close', `${this.transport} connection to ${this.label}`);
     }
@@ -177,7 +183,26 @@ export class StreamTransport implements DnsTransport {
       connection.socket.cork();
       process.nextTick(uncork, connection);
     }
-    connection.socket.write(query.frame);
+    if (connection.tail) connection.tail.writeFrame(query.frame);
+    else connection.socket.write(query.frame);
+  }
+
+  /**
+   * DoT: writes go through a HeldTail; the fallback is the handshake's own duration (about two round trips),
+   * at most 40 ms: Linux's shortest delayed ACK, the stall it saves, so a server that sends fewer tickets
+   * than OpenSSL's two (or none) waits no longer than a Nagling one would have without it.
+   */
+  private holdTail(connection: StreamConnection, handshakeMs: number): void {
+    const socket = connection.socket as TLSSocket;
+    const ticketsToCome = socket.getProtocol() === 'TLSv1.3';
+    const tail = new HeldTail({
+      write: (bytes) => socket.write(bytes),
+      onlyLastOutstanding: () => this.pending.size <= 1,
+      ticketsToCome,
+      fallbackMs: Math.min(MAX_TAIL_FALLBACK_MS, Math.max(1, Math.ceil(handshakeMs))),
+    });
+    connection.tail = tail;
+    if (ticketsToCome) socket.on('session', () => tail.onTicket());
   }
 
   /** Opens a connection (one at a time) within the longest budget waiting for it, then sends what waits. */
@@ -187,10 +212,11 @@ export class StreamTransport implements DnsTransport {
     if (budget === null) return;
     this.connecting = true;
     this.openConnection(budget).then(
-      ({ socket, tls }) => {
+      ({ socket, tls, handshakeMs }) => {
         this.connecting = false;
         const connection: StreamConnection = { socket, tls, buffered: Buffer.alloc(0), closed: false, answered: 0 };
         this.connection = connection;
+        if (tls) this.holdTail(connection, handshakeMs ?? 0);
         socket.on('data', (chunk: Buffer) => this.onData(connection, chunk));
         socket.on('error', (err) => this.onClosed(connection, toSockkitError(err, `${this.transport} connection to ${this.label}`)));
         socket.on('close', () => this.onClosed(connection));
@@ -205,23 +231,30 @@ export class StreamTransport implements DnsTransport {
     );
   }
 
-  private async openConnection(budgetMs: number): Promise<{ socket: Socket; tls?: TlsInfo }> {
+  private async openConnection(budgetMs: number): Promise<{ socket: Socket; tls?: TlsInfo; handshakeMs?: number }> {
     const { trace, tls } = this.options;
-    if (!tls || !this.secureContext) return { socket: await connectTo(this.server.host, { port: this.server.port, timeoutMs: budgetMs, trace }) };
+    if (!tls || !this.secureContext) return this.connected(await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace }));
     const { tlsHandshake, tlsOpener } = await import('../socket/tls.js');
     const started = monotonicMs();
     const open = tlsOpener({ port: this.server.port, trace }, { host: tls.name, alpn: ['dot'], secureContext: this.secureContext, insecure: tls.insecure });
-    const socket = await connectTo(this.server.host, { port: this.server.port, timeoutMs: budgetMs, trace, open });
+    const { socket } = this.connected(await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace, open }));
     try {
-      return { socket, tls: await tlsHandshake(socket as TLSSocket, tls.name, Math.max(1, budgetMs - (monotonicMs() - started)), trace) };
+      const info = await tlsHandshake(socket as TLSSocket, tls.name, Math.max(1, budgetMs - (monotonicMs() - started)), trace);
+      return { socket, tls: info, handshakeMs: monotonicMs() - started };
     } catch (err) {
       socket.destroy();
       throw err;
     }
   }
 
+  private connected(to: { socket: Socket; address: string }): { socket: Socket } {
+    this.label = this.labelFor(to.address);
+    return to;
+  }
+
   private onData(connection: StreamConnection, chunk: Buffer): void {
     if (tracing(this.options.trace)) this.options.trace('recv', `${chunk.length} bytes from ${this.label} (${this.transport})`);
+    connection.tail?.onRead(); // before the answers: questions they let us write carry the ACK themselves
     connection.buffered = connection.buffered.length === 0 ? chunk : Buffer.concat([connection.buffered, chunk]);
     while (connection.buffered.length >= 2) {
       const length = connection.buffered.readUInt16BE(0);
@@ -252,6 +285,7 @@ export class StreamTransport implements DnsTransport {
   private onClosed(connection: StreamConnection, err?: SockkitError): void {
     if (connection.closed) return;
     connection.closed = true;
+    connection.tail?.close();
     connection.socket.destroy();
     if (this.connection === connection) this.connection = undefined;
     const why = err?.why ?? 'closed by the server';

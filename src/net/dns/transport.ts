@@ -6,6 +6,8 @@ import type { SockkitError } from '../shared/errors.js';
 import type { DnsMessage } from './packet.js';
 import type { TlsInfo } from '../socket/tls.js';
 import type { TransferResult } from './axfr.js';
+import type { Socket } from 'node:net';
+import { connectFirst, connectTo, type ConnectOptions } from '../socket/connect.js';
 
 export type TransportName = 'udp' | 'tcp' | 'tls' | 'https';
 
@@ -54,4 +56,25 @@ export function budgetForWaiting(pending: Iterable<{ sentOn?: unknown; deadline:
   let latest = -Infinity;
   for (const query of pending) if (!query.sentOn && query.deadline > latest) latest = query.deadline;
   return latest === -Infinity ? null : Math.max(1, latest - nowMs);
+}
+
+/** Where a stream transport (TCP, TLS, HTTPS) connects. */
+export interface StreamServer {
+  /** An IP literal: the one given, or the first its name resolved to (result rows name the one connected to). */
+  host: string;
+  port: number;
+  /** Every address a server given by name resolved to, tried in turn by Happy Eyeballs. */
+  addresses?: readonly string[];
+}
+
+/**
+ * A connection to the server (TCP, or what `open` opens on it), and the address it
+ * reached: over every address its name resolved to by Happy Eyeballs (socket/connect.ts:
+ * IPv6 and IPv4 interleaved, the next attempt when one fails or after 250 ms), as
+ * http-get does; or to its one address.
+ */
+export async function connectServer(server: StreamServer, options: ConnectOptions): Promise<{ socket: Socket; address: string }> {
+  const addresses = server.addresses ?? [];
+  if (addresses.length <= 1) return { socket: await connectTo(server.host, options), address: server.host };
+  return connectFirst(addresses, options);
 }

@@ -83,3 +83,16 @@ remote-control:
   };
 }
 
+
+/**
+ * For the Happy Eyeballs tests (run with runSockkit's resolvConf and hostsFile, inside the
+ * sandbox): `name` resolves to ::1 first, where no unbound listens, then to 127.0.0.1,
+ * where it does. A client that connects to a name's first address only is refused.
+ */
+export function nameWithDeadFirstAddress(dir: string, name: string): { resolvConf: string; hostsFile: string } {
+  const hostsFile = join(dir, 'hosts');
+  const resolvConf = join(dir, 'resolv.conf');
+  writeFileSync(hostsFile, `::1 ${name}\n127.0.0.1 ${name}\n`);
+  writeFileSync(resolvConf, 'nameserver 127.0.0.53\noptions timeout:1 attempts:1\n');
+  return { resolvConf, hostsFile };
+}
