@@ -280,6 +280,8 @@ const TRY_NEXT_SERVER = new Set<ResolveStatus>(['timeout', 'unreachable', 'servf
  * `done` gets the result of the last server asked, or an INTERRUPTED error.
  */
 export function askServers(job: Job, options: ResolveOptions, done: (result: ResolveResult | SockkitError) => void): void {
+  // one server (--server, and each of several): its result as it comes, timed by askOne
+  if (job.transports.length === 1) return askOne(job.question, job.transports[0]!, options.timeoutMs, options, done);
   const started = monotonicMs();
   const deadline = started + options.timeoutMs;
   const conf = options.servers?.conf;
@@ -318,7 +320,13 @@ function askOne(question: ResolveQuestion, transport: DnsTransport, budgetMs: nu
       if (options.detail) result.reply = replyDetail(reply!.raw, reply!.message);
       result.transport = reply!.transport;
       if (reply!.tls) result.tls = reply!.tls;
-      if (options.validate) return void validateResult(result, reply!.message, reply!.raw, selection.records, transport, started + budgetMs, options).then(() => done(result));
+      if (options.validate) {
+        // the time a user waited: the chain of trust's fetches included
+        return void validateResult(result, reply!.message, reply!.raw, selection.records, transport, started + budgetMs, options).then(() => {
+          result.timeMs = elapsedSince(started);
+          done(result);
+        });
+      }
     }
     done(result);
   });
