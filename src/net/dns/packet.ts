@@ -514,6 +514,10 @@ class Reader {
     this.offset = at + 2;
     return (b[at]! << 8) | b[at + 1]!;
   }
+  /** The 16-bit value at `at` of the header (checked long enough by the caller). */
+  u16At(at: number): number {
+    return (this.buf[at]! << 8) | this.buf[at + 1]!;
+  }
   u32(what: string): number {
     this.need(4, what);
     const b = this.buf;
@@ -746,18 +750,36 @@ export interface DecodeOptions {
  * (each entry needs at least 5 bytes), so a header claiming 65535 records costs nothing.
  */
 export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMessage {
-  const { id, flags, counts } = decodeHeader(buf);
-  const message: DnsMessage = { id, ...flags, questions: [], answers: [], authorities: [], additionals: [] };
+  if (buf.length < 12) throw new DnsFormatError(`message of ${buf.length} bytes is shorter than a DNS header`);
+  // decodeHeader's fields written straight into the message (no flags object spread into it: once per reply)
+  const bits = (buf[2]! << 8) | buf[3]!;
+  const message: DnsMessage = {
+    id: (buf[0]! << 8) | buf[1]!,
+    qr: (bits & 0x8000) !== 0,
+    opcode: (bits >> 11) & 0xf,
+    aa: (bits & 0x0400) !== 0,
+    tc: (bits & 0x0200) !== 0,
+    rd: (bits & 0x0100) !== 0,
+    ra: (bits & 0x0080) !== 0,
+    ad: (bits & 0x0020) !== 0,
+    cd: (bits & 0x0010) !== 0,
+    rcode: bits & 0xf,
+    questions: [],
+    answers: [],
+    authorities: [],
+    additionals: [],
+  };
   const r = new Reader(buf);
+  const qdcount = r.u16At(4);
   r.offset = 12;
-  for (let i = 0; i < counts[0]; i++) {
+  for (let i = 0; i < qdcount; i++) {
     const name = r.name('question');
     message.questions.push({ name, type: r.u16('question'), class: r.u16('question') });
   }
-  decodeSection(r, message.answers, counts[1], 'answer section', false);
-  decodeSection(r, message.authorities, counts[2], 'authority section', options.answersOnly === true);
+  decodeSection(r, message.answers, r.u16At(6), 'answer section', false);
+  decodeSection(r, message.authorities, r.u16At(8), 'authority section', options.answersOnly === true);
   const opts: DnsRecord[] = [];
-  decodeSection(r, message.additionals, counts[3], 'additional section', options.answersOnly === true, opts);
+  decodeSection(r, message.additionals, r.u16At(10), 'additional section', options.answersOnly === true, opts);
   if (opts.length > 1) throw new DnsFormatError(`${opts.length} OPT records in the additional section (RFC 6891 allows one)`);
   const opt = opts[0];
   if (opt) {
