@@ -122,7 +122,12 @@ export interface AnswerSelection {
 export function selectAnswers(answers: DnsRecord[], name: string, type: number, qclass: number = CLASS_IN): AnswerSelection {
   // The common reply, every record of the class and type asked at the name asked: all of
   // them answer, in section order, with no chain to follow (what the walk below returns).
-  if (allAnswer(answers, name, type, qclass)) return { records: answers.slice(), ignored: [], end: answers.length > 0 ? 'answer' : 'nodata', chain: [name] };
+  if (allAnswer(answers, name, type, qclass)) {
+    // the arrays made apart from the object literal: a literal holding array literals is copied by the runtime
+    const ignored: IgnoredRecord[] = [];
+    const chain = [name];
+    return { records: answers.slice(), ignored, end: answers.length > 0 ? 'answer' : 'nodata', chain };
+  }
   return selectAnswersByChain(answers, name, type, qclass);
 }
 

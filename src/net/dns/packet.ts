@@ -753,6 +753,11 @@ export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMess
   if (buf.length < 12) throw new DnsFormatError(`message of ${buf.length} bytes is shorter than a DNS header`);
   // decodeHeader's fields written straight into the message (no flags object spread into it: once per reply)
   const bits = (buf[2]! << 8) | buf[3]!;
+  // the sections' arrays made apart: an object literal holding array literals is copied by the runtime, a flat one is not
+  const questions: DnsQuestion[] = [];
+  const answers: DnsRecord[] = [];
+  const authorities: DnsRecord[] = [];
+  const additionals: DnsRecord[] = [];
   const message: DnsMessage = {
     id: (buf[0]! << 8) | buf[1]!,
     qr: (bits & 0x8000) !== 0,
@@ -764,10 +769,10 @@ export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMess
     ad: (bits & 0x0020) !== 0,
     cd: (bits & 0x0010) !== 0,
     rcode: bits & 0xf,
-    questions: [],
-    answers: [],
-    authorities: [],
-    additionals: [],
+    questions,
+    answers,
+    authorities,
+    additionals,
   };
   const r = new Reader(buf);
   const qdcount = r.u16At(4);

@@ -258,6 +258,9 @@ export async function resolveAll(questions: ResolveQuestion[], options: ResolveO
 /** The fields every result of a question has, whatever the answer. */
 function resultBase(question: ResolveQuestion, transport: DnsTransport | undefined, queryName: string): ResolveResult {
   const { name } = question;
+  // no array literal inside the object literal: V8 copies such a literal through the
+  // runtime (a walk of its boilerplate), a flat one in generated code; once per question
+  const answers: ResolveAnswer[] = [];
   const result: ResolveResult = {
     name: name.input,
     queryName,
@@ -265,7 +268,7 @@ function resultBase(question: ResolveQuestion, transport: DnsTransport | undefin
     status: 'ok',
     server: transport ? transport.label : 'system',
     timeMs: 0,
-    answers: [],
+    answers,
   };
   if (name.idn) result.asciiName = name.ascii;
   return result;
