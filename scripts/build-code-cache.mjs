@@ -1,20 +1,25 @@
 // Writes dist/sockkit.cjs.cache, the V8 code cache bin/sockkit compiles the bundle with.
 // V8 caches the functions a run has compiled, so the cache comes from one real run
 // that walks a common path: the direct parser, a command, the output layer. That run
-// is `resolve` against a two-record DNS responder in this process on 127.0.0.1 (the
-// query path, the reply decoder and the answer output, whose first compilation cost
-// a one-name resolve about 4 ms of CPU that the older `service` warm-up did not cover);
+// is `resolve -` with two names on a pipe against a two-record DNS responder in this
+// process on 127.0.0.1 (the query path, the reply decoder and the answer output, whose
+// first compilation cost a one-name resolve about 4 ms of CPU that the older `service`
+// warm-up did not cover; and a list's path: the line reader, the bulk window, the
+// streamed printer, which a one-name `resolve NAME` run left out of the cache);
 // without loopback it falls back to `service http --json`, which reads only
 // /etc/services (or the bundled IANA table). No other network either way.
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { rmSync } from 'node:fs';
 
+/** The warm-up's names, on a pipe as `resolve -` reads a list (the stream reader, the bulk window, the streamed output). */
+const WARM_UP_NAMES = 'warm-up.example\nwarm-up-2.example\n';
+
 export async function buildCodeCache(binPath, cachePath) {
   rmSync(cachePath, { force: true });
   const responder = await startResponder().catch(() => undefined);
   try {
-    if (responder && (await warmUp(binPath, cachePath, ['resolve', 'warm-up.example', '--server', `127.0.0.1:${responder.port}`])) === 0) return;
+    if (responder && (await warmUp(binPath, cachePath, ['resolve', '-', '--server', `127.0.0.1:${responder.port}`], WARM_UP_NAMES)) === 0) return;
   } finally {
     responder?.socket.close();
   }
@@ -23,14 +28,15 @@ export async function buildCodeCache(binPath, cachePath) {
   if (status !== 0) throw new Error(`code-cache warm-up run failed (status ${status})`);
 }
 
-/** Runs bin/sockkit with `args`, writing the cache at exit; its exit status. */
-export function warmUp(binPath, cachePath, args) {
+/** Runs bin/sockkit with `args` (and `input` on a piped stdin), writing the cache at exit; its exit status. */
+export function warmUp(binPath, cachePath, args, input) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [binPath, ...args], {
       env: { ...process.env, SOCKKIT_WRITE_CODE_CACHE: cachePath },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'inherit'],
       timeout: 30_000,
     });
+    child.stdin?.end(input);
     child.on('error', () => resolve(-1));
     child.on('exit', (code) => resolve(code ?? -1));
   });

@@ -26,6 +26,7 @@ function rowsOf(result: ResolveResult): ResolveRow[] {
 
 /** The owner as shown: the name as typed when it is the name asked, else the owner without its trailing dot. */
 function ownerName(result: ResolveResult, owner: string): string {
+  if (owner === result.queryName) return displayName(result); // the common row, without the case-blind compare
   const bare = owner.endsWith('.') && owner !== '.' ? owner.slice(0, -1) : owner;
   const asked = result.queryName.endsWith('.') && result.queryName !== '.' ? result.queryName.slice(0, -1) : result.queryName;
   return bare.toLowerCase() === asked.toLowerCase() || owner === result.name ? displayName(result) : bare;

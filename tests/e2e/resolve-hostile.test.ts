@@ -4,7 +4,7 @@
 // printed; the rest shows in --trace ("ignored") and in the JSON `ignored` list.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { runSockkit } from '../helpers/run-sockkit.js';
-import { closedUdpPort, startHostileDnsServer, type HostileDnsServer } from '../fixtures/dns/hostile-server.js';
+import { closedUdpPort, scenarioFor, startHostileDnsServer, type HostileDnsServer } from '../fixtures/dns/hostile-server.js';
 
 interface Answer {
   name: string;
@@ -220,6 +220,30 @@ describe('resolve: nothing listening on the server port is unreachable at once, 
     expect(dying.queries.length).toBe(4); // each question's first copy; the retransmissions found the port closed
     expect(Math.max(...results.map((x) => x.timeMs))).toBeLessThan(7000);
     expect(Date.now() - started).toBeLessThan(9000);
+  });
+
+  test('a server that answers once and then stops: the questions sent after its answer (without a send callback) meet the ICMP error when sent again', async () => {
+    // first.test is answered; x.test (sent with it) and y.test (sent after the answer) are
+    // not; the port closes. The first retransmission sends both again: whichever of the
+    // two sends the ICMP error lands on, it must be seen, not dropped (a timeout at 9 s).
+    let answered = false;
+    let stopped: Promise<void> | undefined;
+    const dying = await startHostileDnsServer((query) => {
+      stopped ??= new Promise((resolve) => setTimeout(resolve, 50)).then(() => dying.close());
+      if (answered) return undefined;
+      answered = true;
+      return scenarioFor(query)(query);
+    });
+    const input = 'first.test\nx.test\ny.test\n';
+    const r = await runSockkit(['resolve', '-', '-c', '2', '--type', 'A', '--server', `127.0.0.1:${dying.port}`, '--timeout', '9', '--json'], { input });
+    await stopped;
+    const results = JSON.parse(r.stdout) as Result[];
+    expect(results.map((x) => [x.name, x.status])).toEqual([
+      ['first.test', 'ok'],
+      ['x.test', 'unreachable'],
+      ['y.test', 'unreachable'],
+    ]);
+    expect(r.code).toBe(4);
   });
 
   test('resolve - with 400 names, 50 in flight: all unreachable, exit 4', async () => {

@@ -4,7 +4,8 @@
 // asked, A and AAAA as one result; and the line reader across chunk boundaries.
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeFamilies, nameOfLine, resolveStream, type BulkCounters } from '../../src/net/dns/bulk.js';
@@ -206,6 +207,31 @@ describe('line reader', () => {
       for (let line = source.next(); line !== null; line = source.next()) got.push(line!);
       expect(got).toEqual(lines);
       expect(source.lineNumber).toBe(lines.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a FIFO: what is there read at once, then (the writer slower) through the event loop, in order, to the end', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockkit-lines-'));
+    try {
+      const fifo = join(dir, 'names.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const source = fileLines(fifo, 64 * 1024); // opened non-blocking: no writer needed yet
+      const writer = openSync(fifo, constants.O_WRONLY);
+      writeSync(writer, 'a.test\nb.test\nc.te');
+      expect([source.next(), source.next(), source.next()]).toEqual(['a.test', 'b.test', undefined]);
+      const ready = new Promise<void>((resolve) => source.whenReady(resolve));
+      writeSync(writer, 'st\nd.test\n');
+      closeSync(writer);
+      const got: Array<string | null | undefined> = [];
+      await ready;
+      for (let line = source.next(); line !== null; line = source.next()) {
+        if (line === undefined) await new Promise<void>((resolve) => source.whenReady(resolve));
+        else got.push(line);
+      }
+      expect(got).toEqual(['c.test', 'd.test']);
+      source.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -74,7 +74,8 @@ export function questionMismatch(message: DnsMessage, asked: AskedQuestion): str
   const q = message.questions[0];
   if (message.questions.length !== 1 || !q) return `reply has ${message.questions.length} questions`;
   const qclass = asked.qclass ?? CLASS_IN;
-  if (!sameName(q.name, asked.name) || q.type !== asked.type || q.class !== qclass) {
+  // the echo as written is the common case: the case-insensitive compare only when it differs
+  if ((q.name !== asked.name && !sameName(q.name, asked.name)) || q.type !== asked.type || q.class !== qclass) {
     return `reply is for ${typeName(q.type)} ${q.name}${q.class !== qclass ? ` class ${q.class}` : ''}, not our question`;
   }
   return undefined;
@@ -121,11 +122,23 @@ export interface AnswerSelection {
 export function selectAnswers(answers: DnsRecord[], name: string, type: number, qclass: number = CLASS_IN): AnswerSelection {
   // The common reply, every record of the class and type asked at the name asked: all of
   // them answer, in section order, with no chain to follow (what the walk below returns).
-  const asked = canonical(name);
-  if (answers.every((r) => r.class === qclass && r.type !== RecordType.OPT && answersType(r.type, type) && (r.name === name || canonical(r.name) === asked))) {
-    return { records: [...answers], ignored: [], end: answers.length > 0 ? 'answer' : 'nodata', chain: [name] };
+  if (allAnswer(answers, name, type, qclass)) {
+    // the arrays made apart from the object literal: a literal holding array literals is copied by the runtime
+    const ignored: IgnoredRecord[] = [];
+    const chain = [name];
+    return { records: answers.slice(), ignored, end: answers.length > 0 ? 'answer' : 'nodata', chain };
   }
   return selectAnswersByChain(answers, name, type, qclass);
+}
+
+/** Whether every record is of the class and type asked, at the name asked (a loop, not every() with a closure: once per reply). */
+function allAnswer(answers: DnsRecord[], name: string, type: number, qclass: number): boolean {
+  let asked: string | undefined;
+  for (const r of answers) {
+    if (r.class !== qclass || r.type === RecordType.OPT || !answersType(r.type, type)) return false;
+    if (r.name !== name && canonical(r.name) !== (asked ??= canonical(name))) return false;
+  }
+  return true;
 }
 
 /** selectAnswers' general case: the alias chain walked by reachability (exported for the property that the fast path agrees). */

@@ -9,7 +9,7 @@ import type { LineSource } from '../shared/line-reader.js';
 import { TokenBucket } from '../shared/token-bucket.js';
 import { parseQueryName, shownInput, type QueryName } from './names.js';
 import { RecordType, typeName } from './packet.js';
-import { askServers, askSystem, planQuestions, type Job, type ResolveOptions, type ResolveResult } from './resolve.js';
+import { askServers, askSystem, planQuestions, type Job, type ResolveOptions, type ResolveQuestion, type ResolveResult } from './resolve.js';
 import type { DnsTransport } from './transport.js';
 
 export interface BulkCounters {
@@ -40,19 +40,33 @@ class Slot {
   left: number;
   /** The last result of its line: handing it over finishes the name. */
   lastOfName = false;
-  result?: ResolveResult;
-  readonly parts: Array<ResolveResult | undefined>;
+  result?: ResolveResult = undefined;
+  /** The parts of a merged result (A and AAAA), as they come; none for a single query. */
+  readonly parts: Array<ResolveResult | undefined> | undefined;
 
   constructor(parts: number) {
     this.left = parts;
-    this.parts = new Array(parts);
+    this.parts = parts > 1 ? new Array(parts) : undefined;
   }
 }
 
-interface PendingJob {
-  slot: Slot;
-  part: number;
-  job: Job;
+/** A query waiting for its turn in the window, and where its result goes: a Job itself (askServers takes it). */
+class PendingJob implements Job {
+  constructor(
+    readonly slot: Slot,
+    readonly part: number,
+    readonly question: ResolveQuestion,
+    readonly transports: DnsTransport[],
+  ) {}
+}
+
+/**
+ * What every line that is a name turns into, worked out once per run (planQuestions per
+ * line cost a batch several arrays a name): the questions' types, grouped by result, and
+ * the server lists each group goes to. Two plans: names, and IP addresses (PTR).
+ */
+interface LinePlan {
+  groups: Array<{ questions: Array<Omit<ResolveQuestion, 'name'>>; targets: DnsTransport[][] }>;
 }
 
 /** The default reorder limit: room for the answers that pass one retransmitted query. */
@@ -88,6 +102,10 @@ class BulkRun {
   private readonly bucket?: TokenBucket;
   private readonly counters: BulkCounters;
   private finish!: (err?: unknown) => void;
+  /** Set by the abort listener: the loops below test a field, not the signal's getter, per name. */
+  private aborted = false;
+  /** LinePlans for a name and for an address, made at the first of each. */
+  private readonly plans: { name?: LinePlan; address?: LinePlan } = {};
 
   constructor(
     private readonly source: LineSource,
@@ -104,6 +122,7 @@ class BulkRun {
     return new Promise<void>((resolve, reject) => {
       // One listener for the whole run: an interrupt fails what is in flight, nothing new starts.
       const onAbort = () => {
+        this.aborted = true;
         for (const t of this.options.servers?.transports ?? []) t.cancelAll(toSockkitError(signal?.reason, 'resolve'));
         if (this.inFlight === 0) this.end();
       };
@@ -113,7 +132,10 @@ class BulkRun {
         if (err) reject(err);
         else resolve();
       };
-      if (signal?.aborted) return this.end();
+      if (signal?.aborted) {
+        this.aborted = true;
+        return this.end();
+      }
       this.pump();
     });
   }
@@ -127,11 +149,11 @@ class BulkRun {
   /** Starts what the window, the rate and the output allow; reads lines only to fill it. */
   private pump(): void {
     if (this.pumping || this.waiting || this.ended) return;
-    const { output, signal } = this.options;
+    const { output } = this.options;
     let waitFor: ((then: () => void) => void) | undefined;
     this.pumping = true;
     try {
-      while (this.inFlight < this.limit && !signal?.aborted && !output?.busy) {
+      while (this.inFlight < this.limit && !this.aborted && !output?.busy) {
         if (this.readyHead === this.ready.length) {
           if (this.inputDone || !this.roomInWindow()) break;
           const line = this.nextLine();
@@ -158,7 +180,7 @@ class BulkRun {
     }
     this.pumping = false;
     if (this.inputDone && this.readyHead === this.ready.length && this.head === this.slots.length) return this.end(this.inputError);
-    if (signal?.aborted) return this.inFlight === 0 ? this.end() : undefined;
+    if (this.aborted) return this.inFlight === 0 ? this.end() : undefined;
     // a slow reader of the output holds everything (finished queries still hand over theirs)
     if (output?.busy) return this.wait((then) => output.whenDrained(then));
     if (waitFor) this.wait(waitFor);
@@ -208,21 +230,35 @@ class BulkRun {
       this.slots.push(slot);
       return;
     }
+    const plan = name.address ? (this.plans.address ??= this.planFor(name)) : (this.plans.name ??= this.planFor(name));
+    for (const group of plan.groups) {
+      for (const transports of group.targets) {
+        const slot = new Slot(group.questions.length);
+        this.slots.push(slot);
+        for (let part = 0; part < group.questions.length; part++) {
+          const { type, family, viaServers } = group.questions[part]!;
+          const question: ResolveQuestion = family === undefined ? { name, type, viaServers } : { name, type, family, viaServers };
+          this.ready.push(new PendingJob(slot, part, question, transports));
+        }
+      }
+    }
+    this.slots[this.slots.length - 1]!.lastOfName = true;
+  }
+
+  /** The plan of every line like this one (a name, or an address): planQuestions' questions, grouped, with their servers. */
+  private planFor(name: QueryName): LinePlan {
     const { servers } = this.options;
     const questions = planQuestions([name], this.options.types, this.options.serversForAll, this.options.family);
     // the default question of a run with servers, A and AAAA: one result for both
     const merged = this.options.types === undefined && questions.length === 2 && questions[0]!.type === RecordType.A && questions[1]!.type === RecordType.AAAA;
     const groups = merged ? [questions] : questions.map((q) => [q]);
-    for (const group of groups) {
-      const viaServers = group[0]!.viaServers && servers !== undefined;
-      const targets: DnsTransport[][] = !viaServers ? [[]] : servers.mode === 'in-order' ? [servers.transports] : servers.transports.map((t) => [t]);
-      for (const target of targets) {
-        const slot = new Slot(group.length);
-        this.slots.push(slot);
-        group.forEach((question, part) => this.ready.push({ slot, part, job: { question, transports: target } }));
-      }
-    }
-    this.slots[this.slots.length - 1]!.lastOfName = true;
+    return {
+      groups: groups.map((group) => {
+        const viaServers = group[0]!.viaServers && servers !== undefined;
+        const targets: DnsTransport[][] = !viaServers ? [[]] : servers.mode === 'in-order' ? [servers.transports] : servers.transports.map((t) => [t]);
+        return { questions: group.map(({ type, family, viaServers: via }) => (family === undefined ? { type, viaServers: via } : { type, family, viaServers: via })), targets };
+      }),
+    };
   }
 
   private typeLabel(): string {
@@ -233,9 +269,8 @@ class BulkRun {
   private start(pending: PendingJob): void {
     this.inFlight++;
     this.counters.queries++;
-    const { job } = pending;
-    if (job.transports.length > 0) askServers(job, this.options, (result) => this.finished(pending, result));
-    else void askSystem(job.question, this.options).then((result) => this.finished(pending, result));
+    if (pending.transports.length > 0) askServers(pending, this.options, (result) => this.finished(pending, result));
+    else void askSystem(pending.question, this.options).then((result) => this.finished(pending, result));
   }
 
   private finished(pending: PendingJob, result: ResolveResult | SockkitError): void {
@@ -243,8 +278,13 @@ class BulkRun {
     if (this.ended) return; // the run failed meanwhile: nothing more is handed over
     if (result instanceof SockkitError) return this.end(result); // INTERRUPTED: the run stops
     const { slot } = pending;
-    slot.parts[pending.part] = result;
-    if (--slot.left === 0) slot.result = slot.parts.length === 1 ? result : mergeFamilies(slot.parts as ResolveResult[]);
+    if (slot.parts) {
+      slot.parts[pending.part] = result;
+      if (--slot.left === 0) slot.result = mergeFamilies(slot.parts as ResolveResult[]);
+    } else {
+      slot.left = 0;
+      slot.result = result;
+    }
     if (slot !== this.slots[this.head]) return this.pump();
     try {
       this.emitReady();
@@ -257,13 +297,13 @@ class BulkRun {
 
   /** Hands over each finished result at the head, in input order; an abort stops the output at once. */
   private emitReady(): void {
-    const { signal } = this.options;
-    while (this.head < this.slots.length && !signal?.aborted) {
+    const { onResult } = this.options;
+    while (this.head < this.slots.length && !this.aborted) {
       const slot = this.slots[this.head]!;
       if (!slot.result) break;
       this.slots[this.head++] = undefined as unknown as Slot; // handed over: let it go
       if (slot.lastOfName) this.counters.namesDone++;
-      this.options.onResult(slot.result, 0);
+      onResult(slot.result, 0);
     }
     if (this.head > 1024 && this.head * 2 > this.slots.length) {
       this.slots.splice(0, this.head);

@@ -96,6 +96,8 @@ export class DnsClient implements DnsTransport {
   private sweepAt = Infinity;
   private lastSweep = -Infinity;
   private readonly ids = new QueryIds(1024);
+  /** Whether a reply came since the socket's last error: first sends then go without a callback (sendUdp). */
+  private serverAnswered = false;
   /** The TCP connection for truncated replies, opened at the first. */
   private tcp?: StreamTransport;
 
@@ -230,12 +232,18 @@ export class DnsClient implements DnsTransport {
   // send callback Node drops that error: with two questions in flight (A and AAAA), the
   // second send swallowed the first's ICMP error and both waited for the timeout. Any
   // send error concerns the server, so it fails every query in flight to it.
+  //
+  // A callback costs a process.nextTick per datagram (a tenth of a list's CPU), so once
+  // the server has answered, first sends go without one; every retransmission keeps it.
+  // A server that dies mid-run is then found at the first retransmission (1/15 of the
+  // budget), whichever send its ICMP error lands on, and the client is unconfirmed again.
   private sendUdp(socket: UdpSocket, entry: PendingQuery): void {
     if (tracing(this.trace)) {
       const tries = entry.attempt > 1 ? `, try ${entry.attempt}` : '';
       this.trace('send', `${entry.packet.length} bytes to ${this.label} (id ${hexId(entry.id)}, ${typeName(entry.type)} ${entry.name}${tries})`);
     }
-    socket.send(entry.packet, this.afterSend);
+    if (this.serverAnswered && entry.attempt === 1) socket.send(entry.packet);
+    else socket.send(entry.packet, this.afterSend);
   }
 
   /** One callback for every send (a batch sends thousands): no closure per datagram. */
@@ -252,8 +260,11 @@ export class DnsClient implements DnsTransport {
   }
 
   private freshId(): number {
-    return this.ids.next((id) => this.pending.has(id));
+    return this.ids.next(this.idInUse);
   }
+
+  /** One function for every ID drawn (a batch draws thousands): no closure per query. */
+  private readonly idInUse = (id: number): boolean => this.pending.has(id);
 
   private openSocket(): Promise<UdpSocket> {
     return new Promise<UdpSocket>((resolve, reject) => {
@@ -291,6 +302,7 @@ export class DnsClient implements DnsTransport {
   }
 
   private onSocketError(err: Error): void {
+    this.serverAnswered = false;
     const failure = toSockkitError(err, `query @${this.label}`);
     this.trace('error', `${failure.why}`);
     for (const entry of [...this.pending.values()]) if (!entry.onTcp) this.settle(entry, failure);
@@ -326,6 +338,7 @@ export class DnsClient implements DnsTransport {
       );
       return;
     }
+    this.serverAnswered = true;
     this.settle(entry, undefined, { message, transport: 'udp', raw: msg });
   }
 

@@ -413,7 +413,7 @@ export function encodeQuery(id: number, name: string, type: number, edns = true)
   buf[3] = 0;
   buf[4] = 0; // QDCOUNT 1
   buf[5] = 1;
-  buf.fill(0, 6, 10); // ANCOUNT, NSCOUNT
+  buf[6] = buf[7] = buf[8] = buf[9] = 0; // ANCOUNT, NSCOUNT (stores, not fill(): its argument checks cost more)
   buf[10] = 0; // ARCOUNT: the OPT record
   buf[11] = edns ? 1 : 0;
   let at = writeName(buf, 12, name);
@@ -423,7 +423,8 @@ export function encodeQuery(id: number, name: string, type: number, edns = true)
     buf[at++] = 0; // root owner name
     at = writeU16(buf, at, RecordType.OPT);
     at = writeU16(buf, at, EDNS_UDP_PAYLOAD);
-    buf.fill(0, at, at + 6); // extended RCODE, version, flags (RFC 6891 §6.1.3); RDLENGTH 0: no options
+    // extended RCODE, version, flags (RFC 6891 §6.1.3); RDLENGTH 0: no options
+    buf[at] = buf[at + 1] = buf[at + 2] = buf[at + 3] = buf[at + 4] = buf[at + 5] = 0;
     at += 6;
   }
   return at === buf.length ? buf : buf.subarray(0, at);
@@ -513,6 +514,10 @@ class Reader {
     const at = this.offset;
     this.offset = at + 2;
     return (b[at]! << 8) | b[at + 1]!;
+  }
+  /** The 16-bit value at `at` of the header (checked long enough by the caller). */
+  u16At(at: number): number {
+    return (this.buf[at]! << 8) | this.buf[at + 1]!;
   }
   u32(what: string): number {
     this.need(4, what);
@@ -643,9 +648,13 @@ function decodeRecordData(r: Reader, type: number, rdlength: number, what: strin
 function decodeKnownData(r: Reader, type: number, end: number, what: string): RecordData {
   const rdlength = end - r.offset;
   switch (type) {
-    case RecordType.A:
+    case RecordType.A: {
       if (rdlength !== 4) throw new DnsFormatError(`A record of ${rdlength} bytes in ${what}`);
-      return { kind: 'A', address: decodeIPv4(r.bytes(4, what)) };
+      // read in place: a subarray per answer only to read four bytes was a Buffer object per reply
+      const { buf, offset } = r;
+      r.offset = offset + 4;
+      return { kind: 'A', address: `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}` };
+    }
     case RecordType.AAAA:
       if (rdlength !== 16) throw new DnsFormatError(`AAAA record of ${rdlength} bytes in ${what}`);
       return { kind: 'AAAA', address: formatIPv6(r.bytes(16, what)) };
@@ -746,18 +755,41 @@ export interface DecodeOptions {
  * (each entry needs at least 5 bytes), so a header claiming 65535 records costs nothing.
  */
 export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMessage {
-  const { id, flags, counts } = decodeHeader(buf);
-  const message: DnsMessage = { id, ...flags, questions: [], answers: [], authorities: [], additionals: [] };
+  if (buf.length < 12) throw new DnsFormatError(`message of ${buf.length} bytes is shorter than a DNS header`);
+  // decodeHeader's fields written straight into the message (no flags object spread into it: once per reply)
+  const bits = (buf[2]! << 8) | buf[3]!;
+  // the sections' arrays made apart: an object literal holding array literals is copied by the runtime, a flat one is not
+  const questions: DnsQuestion[] = [];
+  const answers: DnsRecord[] = [];
+  const authorities: DnsRecord[] = [];
+  const additionals: DnsRecord[] = [];
+  const message: DnsMessage = {
+    id: (buf[0]! << 8) | buf[1]!,
+    qr: (bits & 0x8000) !== 0,
+    opcode: (bits >> 11) & 0xf,
+    aa: (bits & 0x0400) !== 0,
+    tc: (bits & 0x0200) !== 0,
+    rd: (bits & 0x0100) !== 0,
+    ra: (bits & 0x0080) !== 0,
+    ad: (bits & 0x0020) !== 0,
+    cd: (bits & 0x0010) !== 0,
+    rcode: bits & 0xf,
+    questions,
+    answers,
+    authorities,
+    additionals,
+  };
   const r = new Reader(buf);
+  const qdcount = r.u16At(4);
   r.offset = 12;
-  for (let i = 0; i < counts[0]; i++) {
+  for (let i = 0; i < qdcount; i++) {
     const name = r.name('question');
     message.questions.push({ name, type: r.u16('question'), class: r.u16('question') });
   }
-  decodeSection(r, message.answers, counts[1], 'answer section', false);
-  decodeSection(r, message.authorities, counts[2], 'authority section', options.answersOnly === true);
+  decodeSection(r, message.answers, r.u16At(6), 'answer section', false);
+  decodeSection(r, message.authorities, r.u16At(8), 'authority section', options.answersOnly === true);
   const opts: DnsRecord[] = [];
-  decodeSection(r, message.additionals, counts[3], 'additional section', options.answersOnly === true, opts);
+  decodeSection(r, message.additionals, r.u16At(10), 'additional section', options.answersOnly === true, opts);
   if (opts.length > 1) throw new DnsFormatError(`${opts.length} OPT records in the additional section (RFC 6891 allows one)`);
   const opt = opts[0];
   if (opt) {
