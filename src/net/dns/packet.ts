@@ -708,27 +708,6 @@ function decodeRecord(r: Reader, what: string): DnsRecord {
   return { name, type, class: cls, ttl, data: decodeRecordData(r, type, rdlength, `${typeName(type)} record of ${what}`) };
 }
 
-/** The 12-byte header alone: enough to match a reply to a query before full decoding. */
-export function decodeHeader(buf: Buffer): { id: number; flags: DnsFlags; counts: [number, number, number, number] } {
-  if (buf.length < 12) throw new DnsFormatError(`message of ${buf.length} bytes is shorter than a DNS header`);
-  const bits = buf.readUInt16BE(2);
-  return {
-    id: buf.readUInt16BE(0),
-    flags: {
-      qr: (bits & 0x8000) !== 0,
-      opcode: (bits >> 11) & 0xf,
-      aa: (bits & 0x0400) !== 0,
-      tc: (bits & 0x0200) !== 0,
-      rd: (bits & 0x0100) !== 0,
-      ra: (bits & 0x0080) !== 0,
-      ad: (bits & 0x0020) !== 0,
-      cd: (bits & 0x0010) !== 0,
-      rcode: bits & 0xf,
-    },
-    counts: [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)],
-  };
-}
-
 /** Steps over one record: owner name and framing checked, nothing built; returns its type. */
 function skipRecord(r: Reader, what: string): number {
   r.skipName(what);
@@ -756,7 +735,7 @@ export interface DecodeOptions {
  */
 export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMessage {
   if (buf.length < 12) throw new DnsFormatError(`message of ${buf.length} bytes is shorter than a DNS header`);
-  // decodeHeader's fields written straight into the message (no flags object spread into it: once per reply)
+  // The header's fields written straight into the message (no flags object spread into it: once per reply)
   const bits = (buf[2]! << 8) | buf[3]!;
   // the sections' arrays made apart: an object literal holding array literals is copied by the runtime, a flat one is not
   const questions: DnsQuestion[] = [];
