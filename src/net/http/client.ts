@@ -192,31 +192,31 @@ async function requestOnShared(shared: SharedH2, spec: RequestSpec, options: Cli
   options.connections!.streamOn(shared);
   options.trace('connect', `reusing connection #${shared.id} to ${peerName(shared.address, shared.port)} (HTTP/2, request ${shared.requests} on it)`);
   const exchange = await new Http2Exchange(shared.connection, spec, options, hooks, url, { shared: true, retryUnsent: true }).run(remaining);
+  return reusedHop(exchange, url, spec, shared, started);
+}
+
+/** What a request on a connection already open returns: nothing was resolved, connected or shaken hands with. */
+function reusedHop(exchange: Exchange, url: string, spec: RequestSpec, on: { id: number; address: string; port: number; tls: TlsInfo | null }, started: number): HopResult {
   const finished = performance.now();
   return {
     ...exchange,
     url,
     method: spec.method,
-    remoteAddress: shared.address,
-    remotePort: shared.port,
-    tls: shared.tls,
+    remoteAddress: on.address,
+    remotePort: on.port,
+    tls: on.tls,
     attempts: [],
-    connectionId: shared.id,
+    connectionId: on.id,
     reusedConnection: true,
-    timings: reusedTimings(spec, exchange, started, finished),
-  };
-}
-
-/** The timings of a request on a connection already open: nothing to resolve, connect or shake hands. */
-function reusedTimings(spec: RequestSpec, exchange: Exchange, started: number, finished: number): HopTimings {
-  return {
-    dnsMs: 0,
-    connectMs: 0,
-    tlsMs: spec.target.secure ? 0 : null,
-    settingsMs: null,
-    ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
-    transferMs: round(finished - exchange.firstByteAt),
-    totalMs: round(finished - started),
+    timings: {
+      dnsMs: 0,
+      connectMs: 0,
+      tlsMs: spec.target.secure ? 0 : null,
+      settingsMs: null,
+      ttfbMs: round(exchange.firstByteAt - exchange.sentAt),
+      transferMs: round(finished - exchange.firstByteAt),
+      totalMs: round(finished - started),
+    },
   };
 }
 
@@ -229,19 +229,7 @@ async function requestOnKept(kept: KeptConnection, spec: RequestSpec, options: C
   options.trace('connect', `reusing connection #${kept.id} to ${peerName(kept.address, kept.port)} (request ${kept.requests + 1} on it)`);
   if (kept.absoluteForm) ({ spec, hooks } = viaHttpProxy(spec, hooks, kept.proxy!, url));
   const exchange = await new HttpExchange(kept.socket, spec, options, hooks, url, kept.reads, { pool: options.connections!, connection: kept }).run(remaining);
-  const finished = performance.now();
-  return {
-    ...exchange,
-    url,
-    method: spec.method,
-    remoteAddress: kept.address,
-    remotePort: kept.port,
-    tls: kept.tls,
-    attempts: [],
-    connectionId: kept.id,
-    reusedConnection: true,
-    timings: reusedTimings(spec, exchange, started, finished),
-  };
+  return reusedHop(exchange, url, spec, kept, started);
 }
 
 /**
