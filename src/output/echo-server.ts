@@ -6,6 +6,7 @@ import { formatHostPort } from '../net/shared/address.js';
 import type { Terminal } from './terminal.js';
 import { paint } from './style.js';
 import { bytes, connectText, createEventPrinter, disconnectText, duration, keyValueLine, tlsText, type EventPrinter } from './server-events.js';
+import { isoUtc } from '../net/shared/iso-time.js';
 
 export type EchoEventPrinter = EventPrinter<EchoServerEvent>;
 
@@ -15,7 +16,7 @@ export function createEchoEventPrinter(term: Terminal): EchoEventPrinter {
 }
 
 function clock(): string {
-  return new Date().toISOString().slice(11, 23);
+  return isoUtc(Date.now()).slice(11, 23);
 }
 
 export function humanLine(term: Terminal, e: EchoServerEvent): string {

@@ -9,6 +9,7 @@ import { printFields, printJson, printTable, type Cell } from './render.js';
 import type { Style } from './style.js';
 import type { Terminal } from './terminal.js';
 import { ntsFields, ntsJson } from './ntp-nts.js';
+import { isoUtc } from '../net/shared/iso-time.js';
 
 // ---- JSON ----
 
@@ -60,8 +61,8 @@ function serverJson(outcome: NtpOutcome) {
     rootDelayMs: us(p.rootDelaySeconds * 1000),
     rootDispersionMs: us(p.rootDispersionSeconds * 1000),
     rootDistanceMs: us(rootDistanceMs(p, r.delayMs)),
-    referenceTime: p.referenceTimestamp === 0n ? null : isoUtc(timestampToUnixMs(p.referenceTimestamp, r.receivedAtUnixMs)),
-    serverTime: isoUtc(serverTransmitMs(r)),
+    referenceTime: p.referenceTimestamp === 0n ? null : isoUtcMicros(timestampToUnixMs(p.referenceTimestamp, r.receivedAtUnixMs)),
+    serverTime: isoUtcMicros(serverTransmitMs(r)),
     serverTimeLocal: isoLocal(serverTransmitMs(r)),
     offsetMs: us(r.offsetMs),
     delayMs: us(r.delayMs),
@@ -89,7 +90,7 @@ function sampleJson(s: NtpSample, bestSample: number) {
   return {
     index: s.index,
     status: s.status,
-    sentAt: isoUtc(s.sentAtUnixMs),
+    sentAt: isoUtcMicros(s.sentAtUnixMs),
     ...(s.offsetMs !== undefined ? { offsetMs: us(s.offsetMs), delayMs: us(s.delayMs!) } : {}),
     ...(s.packet ? { stratum: s.packet.stratum, leap: s.packet.leap } : {}),
     best: s.index === bestSample,
@@ -116,8 +117,8 @@ export async function printNtpReport(term: Terminal, r: NtpServerReport): Promis
     ['precision', `${(2 ** p.precision * 1e6).toFixed(3)} µs (2^${p.precision} s)`],
     ['root delay', `${ms(p.rootDelaySeconds * 1000)} ms`],
     ['root dispersion', `${ms(p.rootDispersionSeconds * 1000)} ms`],
-    ['reference time', p.referenceTimestamp === 0n ? 'never (not set)' : isoUtc(timestampToUnixMs(p.referenceTimestamp, r.receivedAtUnixMs))],
-    ['server time (UTC)', isoUtc(serverMs)],
+    ['reference time', p.referenceTimestamp === 0n ? 'never (not set)' : isoUtcMicros(timestampToUnixMs(p.referenceTimestamp, r.receivedAtUnixMs))],
+    ['server time (UTC)', isoUtcMicros(serverMs)],
     ['server time (local)', isoLocal(serverMs)],
     ['offset', `${signedMs(r.offsetMs)} ms`],
     ['delay', `${ms(r.delayMs)} ms`],
@@ -154,7 +155,7 @@ async function printSamples(term: Terminal, r: NtpServerReport): Promise<void> {
     term,
     [
       { header: '#', value: (s) => s.index, align: 'right' },
-      { header: 'sent (UTC)', value: (s) => isoUtc(s.sentAtUnixMs) },
+      { header: 'sent (UTC)', value: (s) => isoUtcMicros(s.sentAtUnixMs) },
       { header: 'offset ms', value: (s) => (s.offsetMs !== undefined ? signedMs(s.offsetMs) : ''), align: 'right' },
       { header: 'delay ms', value: (s) => (s.delayMs !== undefined ? ms(s.delayMs) : ''), align: 'right' },
       { header: 'status', value: (s) => s.status, style: (s): Style | undefined => (s.status === 'ok' ? undefined : 'yellow') },
@@ -220,10 +221,10 @@ function trimNumber(n: number): string {
 }
 
 /** ISO 8601 in UTC with microseconds, e.g. 2026-11-24T10:30:00.123456Z. */
-export function isoUtc(unixMs: number): string {
+export function isoUtcMicros(unixMs: number): string {
   const whole = Math.floor(unixMs);
   const micros = Math.min(999, Math.floor((unixMs - whole) * 1000));
-  return new Date(whole).toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`);
+  return isoUtc(whole).replace('Z', `${String(micros).padStart(3, '0')}Z`);
 }
 
 /** ISO 8601 in the local time zone with microseconds and the UTC offset. */
@@ -231,7 +232,7 @@ export function isoLocal(unixMs: number): string {
   const whole = Math.floor(unixMs);
   const date = new Date(whole);
   const offsetMinutes = -date.getTimezoneOffset();
-  const shifted = isoUtc(unixMs + offsetMinutes * 60_000).slice(0, -1);
+  const shifted = isoUtcMicros(unixMs + offsetMinutes * 60_000).slice(0, -1);
   const sign = offsetMinutes >= 0 ? '+' : '-';
   const abs = Math.abs(offsetMinutes);
   return `${shifted}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;

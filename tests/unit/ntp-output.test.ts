@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { runCli } from '../../src/cli.js';
 import { FakeStream } from '../helpers/fake-stream.js';
-import { isoLocal, isoUtc } from '../../src/output/ntp.js';
+import { isoLocal, isoUtcMicros as isoUtc } from '../../src/output/ntp.js';
 import { startHostileNtpServer, type HostileServer } from '../fixtures/ntp/hostile-server.js';
 
 let good: HostileServer;
