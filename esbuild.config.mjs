@@ -130,7 +130,7 @@ await build({
   ...common,
   entryPoints: ['src/main.ts'],
   outfile: 'dist/sockkit.cjs',
-  plugins: [yargsInItsOwnBundle, tableInItsOwnBundle, lightStringWidthForYargs],
+  plugins: [yargsInItsOwnBundle, tableInItsOwnBundle],
 });
 
 // `sockkit service` reads this compact IANA table lazily, beside the bundle.
