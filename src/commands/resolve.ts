@@ -246,7 +246,7 @@ async function chooseServers(inputs: string[], args: ResolveArgs, family: 4 | 6 
 async function dnsTlsTrust(args: ResolveArgs, specs: ServerSpec[], ctx: CommandContext): Promise<Buffer | Array<string | Buffer> | undefined> {
   if (!specs.some((s) => s.scheme === 'tls' || s.scheme === 'https')) return undefined;
   const { clientTrust } = await import('./trust.js');
-  return args.insecure && args.cacert === undefined ? undefined : clientTrust(args.cacert, ctx.term, ctx.trace);
+  return clientTrust(args.cacert, ctx.term, ctx.trace, args.insecure);
 }
 
 /** UDP (TCP for truncated replies), TCP (--tcp, tcp://), TLS (tls://) or HTTPS (https://). */

@@ -109,7 +109,7 @@ export async function tlsClientFromArgs(args: TlsClientArgs, host: string, term:
   const { clientTrust } = await import('./trust.js');
   const { secureContextFor } = await import('../net/socket/tls.js');
   // --cacert, or Node's roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over.
-  const ca = args.insecure && args.cacert === undefined ? undefined : await clientTrust(args.cacert, term, trace);
+  const ca = await clientTrust(args.cacert, term, trace, args.insecure);
   const identity = args.cert !== undefined ? { cert: await readPem(args.cert, '--cert', 'CERTIFICATE'), key: await readPem(args.key!, '--key', 'PRIVATE KEY') } : undefined;
   let secureContext;
   try {

@@ -13,9 +13,13 @@ export async function extraTrust(term: Terminal, trace: TraceFn): Promise<Array<
   return trust.ca;
 }
 
-/** What a TLS client trusts: --cacert's file, or else Node's roots plus NODE_EXTRA_CA_CERTS as bin/sockkit handed it over. */
-export async function clientTrust(cacert: string | undefined, term: Terminal, trace: TraceFn): Promise<Array<string | Buffer> | Buffer | undefined> {
-  return cacert !== undefined ? readCaFile(cacert) : extraTrust(term, trace);
+/**
+ * What a TLS client trusts: --cacert's file, or else Node's roots plus NODE_EXTRA_CA_CERTS as
+ * bin/sockkit handed it over. With `insecure` (-k) and no --cacert, nothing is read: Node's default.
+ */
+export async function clientTrust(cacert: string | undefined, term: Terminal, trace: TraceFn, insecure = false): Promise<Array<string | Buffer> | Buffer | undefined> {
+  if (cacert !== undefined) return readCaFile(cacert);
+  return insecure ? undefined : extraTrust(term, trace);
 }
 
 /** --cacert FILE (or --proxy-cacert): a bad file is the user's error (exit 2), named with the flag. */
