@@ -165,7 +165,7 @@ export class UnixDatagramClient extends EventEmitter {
   ) {
     super();
     socket.on('data', (msg: Buffer, from: string) => {
-      if (from === server) this.emit('message', msg, { address: from, family: 'unix', port: 0, size: msg.length });
+      if (from === server) this.emit('message', msg); // the sender is the server: no rinfo to build per datagram
     });
     socket.on('error', (err: Error) => this.emit('error', err));
   }
