@@ -292,7 +292,7 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
   } else {
     known?.();
     // An HTTP/1.x connection may carry the next URL to this origin (or through this proxy).
-    const keep = key === null ? undefined : keepAliveFor(options, { key, socket, reads: reused, address, port, tls, attempts, proxy: opened.proxy, absoluteForm: opened.absoluteForm });
+    const keep = key === null ? undefined : keepAliveFor(options, { key, socket, reads: reused, address, port, tls, proxy: opened.proxy, absoluteForm: opened.absoluteForm });
     exchange = await new HttpExchange(socket, keep ? spec : { ...spec, keepAlive: false }, options, hooks, url, reused, keep).run(remaining());
     if (keep) Object.assign(exchange, { connectionId: keep.connection.id, reusedConnection: false });
   }

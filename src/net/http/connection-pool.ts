@@ -11,7 +11,6 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { TraceFn } from '../shared/trace.js';
 import type { TlsInfo } from '../socket/tls.js';
-import type { ConnectAttempt } from '../socket/connect.js';
 import { headerValue, type BodyFraming, type ResponseHead } from './parser.js';
 import type { ReusedReads } from './open.js';
 import type { ProxySpec } from '../proxy/config.js';
@@ -28,7 +27,6 @@ export interface KeptConnection {
   address: string;
   port: number;
   tls: TlsInfo | null;
-  attempts: ConnectAttempt[];
   /** Requests this connection has carried so far. */
   requests: number;
   /** The proxy it goes through, and whether that proxy takes requests in absolute form. */
@@ -62,8 +60,7 @@ export class ConnectionPool {
   private readonly allShared: SharedH2[] = [];
   private readonly opening = new Map<string, Promise<void>>();
   private nextId = 1;
-  /** Connections opened and requests sent on a connection that had carried one before. */
-  opened = 0;
+  /** Requests sent on a connection that had carried one before. */
   reused = 0;
 
   /** The run's --trace, unlabelled: lines of a connection, not of one request. */
@@ -71,8 +68,12 @@ export class ConnectionPool {
 
   /** A number for a connection just opened. */
   newId(): number {
-    this.opened++;
     return this.nextId++;
+  }
+
+  /** Connections opened so far (each took a number). */
+  get opened(): number {
+    return this.nextId - 1;
   }
 
   /** An idle connection to this origin that is still open, or undefined. */
