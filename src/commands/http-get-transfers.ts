@@ -44,7 +44,7 @@ export async function runTransfers(urls: string[], outputs: string[], args: Args
   const targets = urls.map((url) => checkedTarget(url, args));
   const destinations = outputsFor(targets, outputs, args);
   const writeOut = args['write-out'] === undefined ? undefined : await readWriteOut(args['write-out']);
-  const options = await clientOptions(args, ctx, args.location || targets.some((t) => t.secure));
+  const options = await clientOptions(args, ctx, targets.some((t) => t.secure));
   const pool = new ConnectionPool(ctx.trace);
   const shared: Shared = { args, ctx, options: { ...options, connections: pool }, writeOut, headers: requestHeaders(args), records: [] };
   const codes: number[] = [];

@@ -9,7 +9,7 @@ import type { LineSource } from '../shared/line-reader.js';
 import { TokenBucket } from '../shared/token-bucket.js';
 import { parseQueryName, shownInput, type QueryName } from './names.js';
 import { RecordType, typeName } from './packet.js';
-import { askServers, askSystem, planQuestions, type Job, type ResolveOptions, type ResolveQuestion, type ResolveResult } from './resolve.js';
+import { addressTypeLabel, askServers, askSystem, planQuestions, type Job, type ResolveOptions, type ResolveQuestion, type ResolveResult } from './resolve.js';
 import type { DnsTransport } from './transport.js';
 
 export interface BulkCounters {
@@ -263,7 +263,7 @@ class BulkRun {
 
   private typeLabel(): string {
     const { types, family } = this.options;
-    return types ? types.map(typeName).join(',') : family === 4 ? 'A' : family === 6 ? 'AAAA' : 'A/AAAA';
+    return types ? types.map(typeName).join(',') : addressTypeLabel(family);
   }
 
   private start(pending: PendingJob): void {

@@ -3,11 +3,10 @@
 // steps read in order, each result in resolve's shape plus its steps; with --validate,
 // the chain of trust is fetched through the same walk (DS from the parent's servers,
 // DNSKEY from the zone's), never from a recursive server.
-import { IterativeResolver, toAnswer, type IterateOptions, type IterationOutcome, type IterationStep } from './iterate.js';
+import { IterativeResolver, type IterateOptions, type IterationOutcome, type IterationStep } from './iterate.js';
 import { fqdn } from './names.js';
 import { RecordType, typeName, typeNumber, type DnsRecord } from './packet.js';
-import type { ResolveQuestion, ResolveResult } from './resolve.js';
-import { EXTRA_TYPES } from './types.js';
+import { DNSSEC_TYPES, elapsedSince, toAnswer, type ResolveQuestion, type ResolveResult } from './resolve.js';
 import type { ChainValidator, SecurityVerdict } from '../dnssec/validate.js';
 import type { TrustAnchors } from '../dnssec/anchors.js';
 import { toSockkitError } from '../shared/errors.js';
@@ -26,7 +25,6 @@ export interface IterateRunOptions extends IterateOptions {
   onResult: (result: IterateResult) => void;
 }
 
-const DNSSEC_TYPES = new Set<number>([EXTRA_TYPES.RRSIG, EXTRA_TYPES.NSEC, EXTRA_TYPES.NSEC3, EXTRA_TYPES.DNSKEY, EXTRA_TYPES.DS]);
 
 export async function iterateAll(questions: ResolveQuestion[], options: IterateRunOptions): Promise<void> {
   const iterator = new IterativeResolver(options);
@@ -40,7 +38,7 @@ export async function iterateAll(questions: ResolveQuestion[], options: IterateR
       const outcome = await iterator.resolve(queryName, type);
       const result = resultOf(question, queryName, type, outcome, options.dnssec);
       if (validator) await validate(result, outcome, validator, options.validate!.chain);
-      result.timeMs = Math.round((monotonicMs() - started) * 1000) / 1000;
+      result.timeMs = elapsedSince(started);
       options.onResult(result);
     }
   } finally {

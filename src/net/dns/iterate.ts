@@ -12,7 +12,7 @@ import { selectAnswers, sameName } from './answers.js';
 import { decodeMessage, DnsFormatError, formatRecordData, Rcode, rcodeName, RecordType, typeName, type DnsMessage, type DnsRecord } from './packet.js';
 import type { QuerySpec } from './transport.js';
 import { EXTRA_TYPES } from './types.js';
-import type { ResolveAnswer, ResolveStatus } from './resolve.js';
+import { elapsedSince, toAnswer, type ResolveAnswer, type ResolveStatus } from './resolve.js';
 import type { NameServer } from './root-hints.js';
 import { isIP } from 'node:net';
 import { formatHostPort } from '../shared/address.js';
@@ -118,10 +118,6 @@ function isAtOrBelow(name: string, zone: string): boolean {
   const n = lower(name);
   const z = lower(zone);
   return z === '.' || n === z || n.endsWith(`.${z}`);
-}
-
-export function toAnswer(record: DnsRecord): ResolveAnswer {
-  return { name: record.name, type: typeName(record.type), ttl: record.ttl, value: formatRecordData(record) };
 }
 
 export class IterativeResolver {
@@ -297,7 +293,7 @@ export class IterativeResolver {
     this.options.trace('iterate', `asking ${server} (${step.address}), a server of ${zone}, for ${step.question}`);
     const started = monotonicMs();
     const reply = await this.query(address, name, type, budget);
-    step.timeMs = Math.round((monotonicMs() - started) * 1000) / 1000;
+    step.timeMs = elapsedSince(started);
     const judged: Judged = reply instanceof SockkitError ? { kind: 'lame', why: reply.why, status: failureStatus(reply) } : judge(reply, zone, name, type);
     describeStep(step, judged, name, type);
     steps.push(step);

@@ -23,7 +23,7 @@ import { EXTRA_TYPES } from './types.js';
 import { dohPath } from './doh.js';
 
 /** The record types --dnssec shows as returned. */
-const DNSSEC_TYPES = new Set<number>([EXTRA_TYPES.RRSIG, EXTRA_TYPES.NSEC, EXTRA_TYPES.NSEC3, EXTRA_TYPES.DNSKEY, EXTRA_TYPES.DS]);
+export const DNSSEC_TYPES = new Set<number>([EXTRA_TYPES.RRSIG, EXTRA_TYPES.NSEC, EXTRA_TYPES.NSEC3, EXTRA_TYPES.DNSKEY, EXTRA_TYPES.DS]);
 const fqdnLower = (name: string) => (name.endsWith('.') ? name : `${name}.`).toLowerCase();
 
 /** `refused` is the server's REFUSED RCODE; `unreachable` means no server listens (ICMP); `invalid`: a line of a list that is no name (never asked). */
@@ -442,7 +442,8 @@ export async function askSystem(question: ResolveQuestion, options: ResolveOptio
   return result;
 }
 
-function elapsedSince(started: number): number {
+/** Milliseconds since `started` (monotonicMs), to the microsecond. */
+export function elapsedSince(started: number): number {
   return Math.round((monotonicMs() - started) * 1000) / 1000;
 }
 
@@ -451,7 +452,7 @@ function setFailure(result: ResolveResult, failure: SockkitError): void {
   if (result.status === 'timeout' || result.status === 'unreachable' || result.status === 'tls' || result.status === 'error') result.error = failure.why;
 }
 
-function addressTypeLabel(family?: 4 | 6): string {
+export function addressTypeLabel(family?: 4 | 6): string {
   return family === 4 ? 'A' : family === 6 ? 'AAAA' : 'A/AAAA';
 }
 
@@ -488,7 +489,7 @@ function fillFromMessage(result: ResolveResult, message: DnsMessage, queryName: 
   return selection;
 }
 
-function toAnswer(record: DnsRecord): ResolveAnswer {
+export function toAnswer(record: DnsRecord): ResolveAnswer {
   return { name: record.name, type: typeName(record.type), ttl: record.ttl, value: formatRecordData(record) };
 }
 
