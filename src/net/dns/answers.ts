@@ -74,8 +74,7 @@ export function questionMismatch(message: DnsMessage, asked: AskedQuestion): str
   const q = message.questions[0];
   if (message.questions.length !== 1 || !q) return `reply has ${message.questions.length} questions`;
   const qclass = asked.qclass ?? CLASS_IN;
-  // the echo as written is the common case: the case-insensitive compare only when it differs
-  if ((q.name !== asked.name && !sameName(q.name, asked.name)) || q.type !== asked.type || q.class !== qclass) {
+  if (!sameName(q.name, asked.name) || q.type !== asked.type || q.class !== qclass) {
     return `reply is for ${typeName(q.type)} ${q.name}${q.class !== qclass ? ` class ${q.class}` : ''}, not our question`;
   }
   return undefined;
@@ -251,7 +250,7 @@ function targetOf(record: DnsRecord): string {
 
 /** Names compare case-insensitively (RFC 4343); bytes over 0x7e are \DDD-escaped, so ASCII lower-casing is exact. */
 export function sameName(a: string, b: string): boolean {
-  return canonical(a) === canonical(b);
+  return a === b || canonical(a) === canonical(b); // as written is the common case: no copies then
 }
 
 function canonical(name: string): string {
