@@ -270,29 +270,14 @@ export class DohTransport implements DnsTransport {
       }
       const h2 = new Http2ClientConnection(socket, { trace, what: `DNS over HTTPS with ${this.label}` });
       socket.on('data', (chunk: Buffer) => h2.feed(chunk));
-      await this.settingsWithin(h2, socket, left());
+      const settingsMs = left();
+      await h2.startWithin(settingsMs, () => new SockkitError('TIMEOUT', `DNS over HTTPS with ${this.label}`, `no HTTP/2 SETTINGS from the server after ${formatSeconds(settingsMs)}`));
       const connection: DohConnection = { h2, socket, tls: info, answered: 0, retired: false, corked: false };
       socket.on('close', () => this.retire(connection));
       return connection;
     } catch (err) {
       socket.destroy();
       throw err;
-    }
-  }
-
-  /** The server's SETTINGS (its preface), within the budget: a server that never sends them is a timeout. */
-  private async settingsWithin(h2: Http2ClientConnection, socket: TLSSocket, timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        socket.destroy();
-        reject(new SockkitError('TIMEOUT', `DNS over HTTPS with ${this.label}`, `no HTTP/2 SETTINGS from the server after ${formatSeconds(timeoutMs)}`));
-      }, timeoutMs);
-    });
-    try {
-      await Promise.race([h2.start(), timedOut]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -371,30 +371,13 @@ async function startHttp2(socket: Socket, reused: ReusedReads, trace: TraceFn, t
     return true;
   };
   const { Http2ClientConnection } = await import('../http2/connection.js');
-  const connection = new Http2ClientConnection(socket, { trace, what: `HTTP/2 with ${formatHostPort(target.host, target.port)}` });
-  await settingsExchange(connection, socket, timeoutMs, target, () => {
+  const what = `HTTP/2 with ${formatHostPort(target.host, target.port)}`;
+  const connection = new Http2ClientConnection(socket, { trace, what });
+  await connection.startWithin(timeoutMs, () => new SockkitError('TIMEOUT', what, `no SETTINGS from the server after ${formatSeconds(timeoutMs)}`, CONNECT_TIMEOUT_HINT), () => {
     for (const chunk of held.splice(0)) connection.feed(chunk);
     reused.handler = (chunk) => connection.feed(chunk);
   });
   return connection;
-}
-
-/** Sends our preface, then `afterPreface()`; waits for the server's SETTINGS (its preface) within the connect budget. */
-async function settingsExchange(connection: Http2ClientConnection, socket: Socket, timeoutMs: number, target: { host: string; port: number }, afterPreface: () => void): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      socket.destroy();
-      reject(new SockkitError('TIMEOUT', `HTTP/2 with ${formatHostPort(target.host, target.port)}`, `no SETTINGS from the server after ${formatSeconds(timeoutMs)}`, CONNECT_TIMEOUT_HINT));
-    }, timeoutMs);
-  });
-  try {
-    const settled = connection.start();
-    afterPreface();
-    await Promise.race([settled, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export interface Redirect {

@@ -128,6 +128,27 @@ export class Http2ClientConnection implements StreamOwner {
     socket.on('close', () => this.onSocketEnd());
   }
 
+  /**
+   * start(), then `afterPreface()`; a server whose SETTINGS do not come within `timeoutMs`
+   * fails it with `timedOut()`, the socket destroyed. Both clients (http-get, DoH) open so.
+   */
+  async startWithin(timeoutMs: number, timedOut: () => SockkitError, afterPreface?: () => void): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.socket.destroy();
+        reject(timedOut());
+      }, timeoutMs);
+    });
+    try {
+      const settled = this.start();
+      afterPreface?.();
+      await Promise.race([settled, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Sends the preface, our SETTINGS and connection window; resolves once the server's SETTINGS came. */
   start(): Promise<void> {
     const { streamWindow, connectionWindow, maxHeaderListSize } = this.limits;
