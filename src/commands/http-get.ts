@@ -265,11 +265,18 @@ export async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: Command
 /**
  * The proxy for each request (redirects included), as curl picks it: -x, else the
  * environment; --noproxy, else no_proxy. A bad -x is a usage error before any connect.
+ * Chosen once per origin: the pool's key and the connection each ask, per request.
  */
 function proxyChooser(args: HttpGetArgs): ClientOptions['proxyFor'] {
   const settings: ProxySettings = { flag: args.proxy, noProxy: args.noproxy, env: process.env };
   if (args.proxy) parseProxyUrl(args.proxy, '--proxy');
-  return (host, secure) => proxyFor(host, secure, settings);
+  const chosen = new Map<string, ReturnType<typeof proxyFor>>();
+  return (host, secure) => {
+    const origin = `${secure ? 'https' : 'http'} ${host}`;
+    let proxy = chosen.get(origin);
+    if (proxy === undefined) chosen.set(origin, (proxy = proxyFor(host, secure, settings)));
+    return proxy;
+  };
 }
 
 /** -v, -i, --fail and where the body goes, as hooks of the fetch. */

@@ -13,7 +13,7 @@ import type { TraceFn } from '../shared/trace.js';
 import type { TlsInfo } from '../socket/tls.js';
 import { headerValue, type BodyFraming, type ResponseHead } from './parser.js';
 import type { ReusedReads } from './open.js';
-import type { ProxySpec } from '../proxy/config.js';
+import { takesAbsoluteForm, type ProxySpec } from '../proxy/config.js';
 import type { Http2ClientConnection } from '../http2/connection.js';
 import { SockkitError } from '../shared/errors.js';
 
@@ -188,7 +188,7 @@ export function originKey(secure: boolean, host: string, port: number, route: st
  */
 export function proxiedKey(secure: boolean, host: string, port: number, proxy: ProxySpec): string {
   const via = `${proxy.display} ${proxy.user ?? ''}:${proxy.password ?? ''}`;
-  const absoluteForm = !secure && (proxy.scheme === 'http' || proxy.scheme === 'https');
+  const absoluteForm = takesAbsoluteForm(proxy, secure);
   return absoluteForm ? `proxy ${via}` : `${originKey(secure, host, port, '')} via ${via}`;
 }
 

@@ -14,7 +14,7 @@ import type { TraceFn } from '../shared/trace.js';
 import { connectRoute, NO_PINS } from './pinning.js';
 import type { RequestSpec } from './url.js';
 import type { ClientOptions, Http2Mode, RequestHooks } from './client.js';
-import type { ProxySpec } from '../proxy/config.js';
+import { takesAbsoluteForm, type ProxySpec } from '../proxy/config.js';
 import { httpConnectTunnel } from '../proxy/http.js';
 import { socks5Connect } from '../proxy/socks5.js';
 import { describeProxyTls, tlsToProxy } from '../proxy/tls.js';
@@ -105,8 +105,7 @@ async function openViaProxy(spec: RequestSpec, proxy: ProxySpec, options: Client
     timeoutHint: CONNECT_TIMEOUT_HINT,
   });
   traceAttempts(options.trace, attempts, proxy.port);
-  const viaHttp = proxy.scheme === 'http' || proxy.scheme === 'https';
-  const absoluteForm = viaHttp && !target.secure;
+  const absoluteForm = takesAbsoluteForm(proxy, target.secure);
   const trace: TraceFn = (step, detail) => {
     options.trace(step, detail);
     hooks.onProxyStep?.(detail);

@@ -119,3 +119,8 @@ function inCidr(address: string, family: number, network: string, bits: number):
   list.addSubnet(network, bits, type);
   return list.check(address, type);
 }
+
+/** An http(s):// proxy takes an http:// URL's request itself, in absolute form; anything else is a tunnel. */
+export function takesAbsoluteForm(proxy: ProxySpec, secure: boolean): boolean {
+  return !secure && (proxy.scheme === 'http' || proxy.scheme === 'https');
+}
