@@ -68,7 +68,7 @@ export interface BulkRunOptions {
 export async function runBulk(source: LineSource & { label: string }, options: BulkRunOptions, ctx: CommandContext): Promise<number> {
   const printer = new ResolveStreamPrinter(ctx.term, options.mode, options.validate !== undefined, options.validate?.chain === true, true);
   const counters: BulkCounters = { names: 0, queries: 0, namesDone: 0 };
-  const live = BulkProgress.wanted(ctx.term);
+  const live = ctx.term.showsProgress;
   const progress = new BulkProgress(ctx.term, counters, live, options.summary || live);
   if (live && ctx.term.isStdoutTTY) printer.beforeWrite = () => progress.erase();
   let worst = 0;

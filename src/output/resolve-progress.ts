@@ -34,11 +34,6 @@ export class BulkProgress {
     }
   }
 
-  /** A live line for a human at a terminal (stderr a TTY, not --quiet, --json or CI). */
-  static wanted(term: Terminal): boolean {
-    return term.showsProgress;
-  }
-
   tally(result: ResolveResult): void {
     if (result.status === 'ok') this.answered++;
     else if (result.status === 'nxdomain') this.nxdomain++;

@@ -70,7 +70,7 @@ interface LinePlan {
 }
 
 /** The default reorder limit: room for the answers that pass one retransmitted query. */
-export function defaultReorderLimit(concurrency: number): number {
+function defaultReorderLimit(concurrency: number): number {
   return Math.min(Math.max(8 * concurrency, 4096), 65_536);
 }
 
