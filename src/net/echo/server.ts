@@ -167,10 +167,7 @@ class RunningEchoServer implements EchoServer {
       throw bindFailure(err, { protocol: 'tcp', address, port });
     });
     // After listen, errors are accept failures (EMFILE, ENFILE): report, keep serving.
-    server.on('error', (err: NodeJS.ErrnoException) => {
-      this.totals.errors++;
-      this.throttle.report('tcp', 'accept', err);
-    });
+    server.on('error', (err: NodeJS.ErrnoException) => this.countError('tcp', 'accept', err));
     this.ports.tcp = (server.address() as { port: number }).port;
     const listening: EchoServerEvent = { event: 'listening', address, port: this.ports.tcp, protocol: 'tcp', family, backlog };
     if (this.options.tls) listening.tls = true;
@@ -182,21 +179,21 @@ class RunningEchoServer implements EchoServer {
     this.tcp = server;
     server.on('connection', (socket) => this.accept(socket));
     await listenUnix(address, this.options.backlog, this.trace, server, unlink);
-    server.on('error', (err: NodeJS.ErrnoException) => {
-      this.totals.errors++;
-      this.throttle.report('unix', 'accept', err);
-    });
+    server.on('error', (err: NodeJS.ErrnoException) => this.countError('unix', 'accept', err));
     const listening: EchoServerEvent = { event: 'listening', protocol: 'unix', path: address.display, abstract: address.abstract, ...unixSocketInfo(address), backlog: this.options.backlog };
     if (this.options.tls) listening.tls = true;
     return listening;
   }
 
+  /** An error the server lives through (accept, a datagram socket's): counted, and reported at most so often. */
+  private countError(protocol: EchoProtocol | 'unix', what: string, err: NodeJS.ErrnoException): void {
+    this.totals.errors++;
+    this.throttle.report(protocol, what, err);
+  }
+
   /** --udp --unix: every datagram back to the path it came from (socket/unix-dgram.ts). */
   private async listenUnixDatagram(address: UnixAddress, unlink: boolean): Promise<EchoServerEvent> {
-    const onError = (what: string, err: NodeJS.ErrnoException) => {
-      this.totals.errors++;
-      this.throttle.report('unix', what, err);
-    };
+    const onError = (what: string, err: NodeJS.ErrnoException) => this.countError('unix', what, err);
     const { startUnixDatagramEcho } = await import('../socket/unix-dgram.js');
     const echo = await startUnixDatagramEcho(address, unlink, onError, this.trace);
     this.udp = {
@@ -217,10 +214,7 @@ class RunningEchoServer implements EchoServer {
     const { address, family } = this.options;
     // With --tcp --udp on port 0, UDP takes the port the kernel gave TCP.
     const port = this.ports.tcp ?? this.options.port;
-    const onError = (what: string, err: NodeJS.ErrnoException) => {
-      this.totals.errors++;
-      this.throttle.report('udp', what, err);
-    };
+    const onError = (what: string, err: NodeJS.ErrnoException) => this.countError('udp', what, err);
     this.udp = await startUdpEcho({ address, family, port }, this.options.udpPolicy, onError, this.trace);
     this.ports.udp = this.udp.port;
     return { event: 'listening', address, port: this.udp.port, protocol: 'udp', family };
