@@ -19,7 +19,7 @@ import { tracing, type TraceFn } from '../shared/trace.js';
 import { judgeReply } from './answers.js';
 import { encodeQuery, typeName, echoedQuestionName } from './packet.js';
 import { DOH_MAX_MESSAGE, dohAuthority, dohHeadProblem, dohRequest, type DohMethod } from './doh.js';
-import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, type StreamServer, budgetForWaiting, connectServer } from './transport.js';
+import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, type StreamServer, budgetForWaiting, connectServerTls } from './transport.js';
 import { buildTrustStore } from './trust-store.js';
 import type { DotOptions } from './tcp.js';
 
@@ -256,15 +256,14 @@ export class DohTransport implements DnsTransport {
     const { trace, tls } = this.options;
     const { port } = this.server;
     if (!this.secureContext) throw this.setupError ?? new SockkitError('TLS', `https://${tls.name}`, 'no trust store');
-    const [{ tlsHandshake, tlsOpener }, { Http2ClientConnection }] = await Promise.all([import('../socket/tls.js'), import('../http2/connection.js')]);
+    const { Http2ClientConnection } = await import('../http2/connection.js');
     const started = monotonicMs();
     const left = () => Math.max(1, budgetMs - (monotonicMs() - started));
-    const open = tlsOpener({ port, trace }, { host: tls.name, alpn: ['h2'], secureContext: this.secureContext, insecure: tls.insecure });
-    const { socket: opened, address } = await connectServer(this.server, { port, timeoutMs: budgetMs, trace, open });
-    const socket = opened as TLSSocket;
-    this.label = `https://${formatHostPort(address, port)}${this.options.path}`;
+    const secure = { name: tls.name, insecure: tls.insecure, secureContext: this.secureContext, alpn: ['h2'] };
+    const { socket, info } = await connectServerTls(this.server, secure, budgetMs, trace, (address) => {
+      this.label = `https://${formatHostPort(address, port)}${this.options.path}`;
+    });
     try {
-      const info = await tlsHandshake(socket, tls.name, left(), trace);
       if (info.alpn !== 'h2') {
         throw new SockkitError('PROTOCOL', `DNS over HTTPS with ${this.label}`, `the server did not pick HTTP/2 in ALPN (it picked ${info.alpn ?? 'nothing'}); sockkit speaks DoH over HTTP/2`);
       }

@@ -16,7 +16,7 @@ import { formatHostPort } from '../shared/address.js';
 import { tracing, type TraceFn } from '../shared/trace.js';
 import { hexId, judgeReply } from './answers.js';
 import { encodeQuery, typeName, echoedQuestionName } from './packet.js';
-import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, type StreamServer, budgetForWaiting, connectServer } from './transport.js';
+import { type DnsReply, type DnsTransport, type QuerySpec, type ReplyCallback, type StreamServer, budgetForWaiting, connectServer, connectServerTls } from './transport.js';
 import { buildTrustStore } from './trust-store.js';
 import { transferZone, type TransferResult } from './axfr.js';
 import { HeldTail } from './held-tail.js';
@@ -234,17 +234,9 @@ export class StreamTransport implements DnsTransport {
   private async openConnection(budgetMs: number): Promise<{ socket: Socket; tls?: TlsInfo; handshakeMs?: number }> {
     const { trace, tls } = this.options;
     if (!tls || !this.secureContext) return this.connected(await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace }));
-    const { tlsHandshake, tlsOpener } = await import('../socket/tls.js');
-    const started = monotonicMs();
-    const open = tlsOpener({ port: this.server.port, trace }, { host: tls.name, alpn: ['dot'], secureContext: this.secureContext, insecure: tls.insecure });
-    const { socket } = this.connected(await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace, open }));
-    try {
-      const info = await tlsHandshake(socket as TLSSocket, tls.name, Math.max(1, budgetMs - (monotonicMs() - started)), trace);
-      return { socket, tls: info, handshakeMs: monotonicMs() - started };
-    } catch (err) {
-      socket.destroy();
-      throw err;
-    }
+    const secure = { name: tls.name, insecure: tls.insecure, secureContext: this.secureContext, alpn: ['dot'] };
+    const { socket, info, handshakeMs } = await connectServerTls(this.server, secure, budgetMs, trace, (address) => (this.label = this.labelFor(address)));
+    return { socket, tls: info, handshakeMs };
   }
 
   private connected(to: { socket: Socket; address: string }): { socket: Socket } {

@@ -7,6 +7,9 @@ import type { DnsMessage } from './packet.js';
 import type { TlsInfo } from '../socket/tls.js';
 import type { TransferResult } from './axfr.js';
 import type { Socket } from 'node:net';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import type { TraceFn } from '../shared/trace.js';
+import { monotonicMs } from '../shared/deadline.js';
 import { connectFirst, connectTo, type ConnectOptions } from '../socket/connect.js';
 
 export type TransportName = 'udp' | 'tcp' | 'tls' | 'https';
@@ -77,4 +80,30 @@ export async function connectServer(server: StreamServer, options: ConnectOption
   const addresses = server.addresses ?? [];
   if (addresses.length <= 1) return { socket: await connectTo(server.host, options), address: server.host };
   return connectFirst(addresses, options);
+}
+
+/**
+ * DoT and DoH: connectServer, then the TLS handshake with `alpn`, the certificate checked
+ * against `name`, all within `budgetMs`. `reached` hears the address before the handshake
+ * (errors name it); a failed handshake destroys the socket. node:tls loads here, when used.
+ */
+export async function connectServerTls(
+  server: StreamServer,
+  tls: { name: string; insecure?: boolean; secureContext: SecureContext; alpn: string[] },
+  budgetMs: number,
+  trace: TraceFn,
+  reached: (address: string) => void,
+): Promise<{ socket: TLSSocket; info: TlsInfo; handshakeMs: number }> {
+  const { tlsHandshake, tlsOpener } = await import('../socket/tls.js');
+  const started = monotonicMs();
+  const open = tlsOpener({ port: server.port, trace }, { host: tls.name, alpn: tls.alpn, secureContext: tls.secureContext, insecure: tls.insecure });
+  const { socket, address } = await connectServer(server, { port: server.port, timeoutMs: budgetMs, trace, open });
+  reached(address);
+  try {
+    const info = await tlsHandshake(socket as TLSSocket, tls.name, Math.max(1, budgetMs - (monotonicMs() - started)), trace);
+    return { socket: socket as TLSSocket, info, handshakeMs: monotonicMs() - started };
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
 }
