@@ -86,13 +86,12 @@ async function bindUnix(args: BindArgs, ctx: CommandContext): Promise<number> {
 /** bind --udp --unix: a Unix datagram socket (socket/unix-dgram.ts), reported, then closed and its file removed. */
 async function bindUnixDatagramCommand(args: BindArgs, ctx: CommandContext): Promise<number> {
   const address = parseUnixAddress(args.unix!);
-  const { bindUnixDatagram, removeSocketFile } = await import('../net/socket/unix-dgram.js');
-  const { socket, info } = await bindUnixDatagram(address, args.unlink === true, ctx.trace);
+  const { bindUnixDatagram } = await import('../net/socket/unix-dgram.js');
+  const { info, close } = await bindUnixDatagram(address, args.unlink === true, ctx.trace);
   await printUnixDatagramBindResult(ctx.term, { protocol: 'unix', type: 'datagram', path: address.display, ...info, held: args.hold === true });
   if (args.hold) await holdUntilStopped(ctx, `UNIX datagram ${address.display}`);
   ctx.trace('close', `unix datagram ${address.display} (the file is removed)`);
-  socket.close();
-  removeSocketFile(address);
+  close();
   return 0;
 }
 

@@ -12,9 +12,9 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SockkitError, toSockkitError, usageError } from '../shared/errors.js';
+import { SockkitError, usageError } from '../shared/errors.js';
 import type { TraceFn } from '../shared/trace.js';
-import { clearStaleSocket, unixSocketInfo, type UnixAddress, type UnixSocketInfo } from './unix.js';
+import { clearStaleSocket, unixBindFailure, unixSocketInfo, type UnixAddress, type UnixSocketInfo } from './unix.js';
 
 /** The native socket: it reports through '_data' and '_error' on the object given to it. */
 interface DgramSocketWrap {
@@ -80,7 +80,7 @@ function abstractRefused(address: UnixAddress): void {
 }
 
 /** Binds a datagram socket at the path; an existing file is probed and cleared as for a stream socket (`unlink`). */
-export async function bindUnixDatagram(address: UnixAddress, unlink: boolean, trace: TraceFn): Promise<{ socket: NativeDatagram; info: UnixSocketInfo }> {
+export async function bindUnixDatagram(address: UnixAddress, unlink: boolean, trace: TraceFn): Promise<{ socket: NativeDatagram; info: UnixSocketInfo; close(): void }> {
   abstractRefused(address);
   const socket = nativeDatagram();
   trace('socket', 'unix datagram');
@@ -92,20 +92,22 @@ export async function bindUnixDatagram(address: UnixAddress, unlink: boolean, tr
     socket.close();
     throw bindFailure(err, address);
   }
-  return { socket, info: unixSocketInfo(address) };
+  // A closed datagram socket leaves its file: close() removes it.
+  const close = () => {
+    socket.close();
+    removeSocketFile(address);
+  };
+  return { socket, info: unixSocketInfo(address), close };
 }
 
+/** The addon's errors carry the errno as text only: named here, then worded as a stream socket's. */
 function bindFailure(err: unknown, address: UnixAddress): SockkitError {
-  const what = `bind unix datagram ${address.display}`;
   const text = err instanceof Error ? err.message : String(err);
-  if (/in use/i.test(text)) return new SockkitError('ADDRESS_UNAVAILABLE', what, 'address already in use', undefined, { cause: err });
-  if (/permission|denied/i.test(text)) return new SockkitError('ADDRESS_UNAVAILABLE', what, 'permission denied: cannot create a file in that directory', undefined, { cause: err });
-  if (/no such file/i.test(text)) return new SockkitError('ADDRESS_UNAVAILABLE', what, 'no such directory', undefined, { cause: err });
-  return toSockkitError(err, what);
+  const code = /in use/i.test(text) ? 'EADDRINUSE' : /permission|denied/i.test(text) ? 'EACCES' : /no such file/i.test(text) ? 'ENOENT' : undefined;
+  return unixBindFailure(err, address, `bind unix datagram ${address.display}`, code);
 }
 
-/** Removes the socket file a bound datagram socket leaves (a closed one keeps it). */
-export function removeSocketFile(address: UnixAddress): void {
+function removeSocketFile(address: UnixAddress): void {
   try {
     unlinkSync(address.kernelPath);
   } catch {
@@ -127,7 +129,7 @@ export async function startUnixDatagramEcho(
   onError: (what: string, err: NodeJS.ErrnoException) => void,
   trace: TraceFn,
 ): Promise<{ info: UnixSocketInfo; stop(): Promise<UnixDatagramEchoStats> }> {
-  const { socket, info } = await bindUnixDatagram(address, unlink, trace);
+  const { socket, info, close } = await bindUnixDatagram(address, unlink, trace);
   const stats: UnixDatagramEchoStats = { datagrams: 0, bytes: 0, unaddressed: 0 };
   socket.on('error', (err: NodeJS.ErrnoException) => onError('recv', err));
   socket.on('data', (msg: Buffer, from: string) => {
@@ -144,8 +146,7 @@ export async function startUnixDatagramEcho(
     info,
     stop: async () => {
       trace('close', `unix datagram ${address.display}: ${stats.datagrams} datagrams, ${stats.bytes} bytes echoed; ${stats.unaddressed} from unbound sockets not answered`);
-      socket.close();
-      removeSocketFile(address);
+      close();
       return stats;
     },
   };

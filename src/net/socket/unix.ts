@@ -113,9 +113,8 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-function unixBindFailure(err: unknown, address: UnixAddress): SockkitError {
-  const what = `bind unix ${address.display}`;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+/** A failed bind of a Unix socket in words; `code` is the errno's (datagram sockets give it as text only). */
+export function unixBindFailure(err: unknown, address: UnixAddress, what = `bind unix ${address.display}`, code = (err as NodeJS.ErrnoException | undefined)?.code): SockkitError {
   if (code === 'EADDRINUSE') return new SockkitError('ADDRESS_UNAVAILABLE', what, 'address already in use', address.abstract ? 'another process holds that abstract name' : undefined, { cause: err });
   if (code === 'EACCES' || code === 'EPERM') return new SockkitError('ADDRESS_UNAVAILABLE', what, 'permission denied: cannot create a file in that directory', undefined, { cause: err });
   if (code === 'ENOENT') return new SockkitError('ADDRESS_UNAVAILABLE', what, 'no such directory', undefined, { cause: err });
