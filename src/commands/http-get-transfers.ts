@@ -10,25 +10,27 @@ import { exitCodeFor, worstExitCode } from '../exit-codes.js';
 import { fetchFollowing, type FetchResult } from '../net/http/client.js';
 import { ConnectionPool } from '../net/http/connection-pool.js';
 import { remoteFileName } from '../net/http/remote-name.js';
-import { parseHeaderOption, parseUserUrl, displayUrl, type RequestSpec, type Target } from '../net/http/url.js';
+import { displayUrl, type Target } from '../net/http/url.js';
 import type { HeaderList } from '../net/http/parser.js';
 import { httpGetDocument, startProgress, type RetryNote } from '../output/http.js';
 import { errorJson, printError } from '../output/errors.js';
 import { printJson } from '../output/render.js';
 import { failedWriteOutValues, renderWriteOut } from '../output/write-out.js';
-import { rangeHeader, type RangeAsk } from '../net/http/resume.js';
+import type { RangeAsk } from '../net/http/resume.js';
 import { rangeAskFor } from './http-get-resume.js';
 import { Terminal } from '../output/terminal.js';
-import type { BodyDestination } from '../output/http-body-writer.js';
 import type { CommandContext, GlobalArgs } from './common.js';
 import { tracing, type TraceFn } from '../net/shared/trace.js';
 import {
-  VERSION,
+  checkedTarget,
   clientOptions,
+  destinationFor,
   fetchWithRetries,
   hooksFor,
   readWriteOut,
   report,
+  requestFor,
+  requestHeaders,
   retryPolicy,
   type HttpGetArgs,
   type Seen,
@@ -114,17 +116,8 @@ async function transfer(shared: Shared, index: number, target: Target, output: O
   } catch (err) {
     return failed(shared, index, term, err, { url, bytes: 0, timings: { totalMs: 0 }, retries: [] }, url);
   }
-  const range = rangeAsk ? rangeHeader(rangeAsk) : undefined;
-  const request: RequestSpec = {
-    method: args.head ? 'HEAD' : 'GET',
-    target,
-    headers: range === undefined ? shared.headers : [...shared.headers, ['Range', range]],
-    compressed: args.compressed,
-    userAgent: `sockkit/${VERSION}`,
-    httpVersion: args.http10 ? '1.0' : '1.1',
-  };
-  const destination: BodyDestination | null =
-    path === null || path === '-' ? (args.json || args.timing ? null : { kind: 'stdout', forced: path === '-' }) : { kind: 'file', path };
+  const request = requestFor(args, target, shared.headers, rangeAsk);
+  const destination = destinationFor(path, args);
   // A bar only one at a time, and only when the body is not itself on the terminal.
   const progress = startProgress(term, !args.parallel && (destination?.kind === 'file' || (destination?.kind === 'stdout' && !term.isStdoutTTY)));
   const started = performance.now();
@@ -175,15 +168,6 @@ function transferDocument(result: FetchResult, output: string | null, retries: R
   return { ...httpGetDocument(result, output, retries), connection: { id: hop.connectionId ?? null, reused: hop.reusedConnection ?? false } };
 }
 
-/** A URL as the single fetch checks it: a bad one, or an http:// one under --http2, is exit 2 before anything is fetched. */
-function checkedTarget(url: string, args: Args): Target {
-  const target = parseUserUrl(url);
-  if (args.http2 && !target.secure) {
-    throw usageError(`bad URL '${url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
-  }
-  return target;
-}
-
 /**
  * Each URL's output, paired as curl pairs them: the n-th -o goes with the n-th URL; a
  * URL without one gets its remote name with -O (or that URL's refusal), else stdout.
@@ -215,9 +199,3 @@ export function outputsFor(targets: Target[], outputs: string[], args: Pick<Http
   return result;
 }
 
-/** -H and -A, as the single fetch builds them. */
-function requestHeaders(args: Args): HeaderList {
-  const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
-  if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
-  return headers;
-}

@@ -18,7 +18,7 @@ import { discardSink, type BodySink } from '../net/http/body.js';
 import { rangeHeader, type RangeAsk } from '../net/http/resume.js';
 import { destinationUnderRange, rangeAskFor } from './http-get-resume.js';
 import { headerValue, type HeaderList, type ResponseHead } from '../net/http/parser.js';
-import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec } from '../net/http/url.js';
+import { displayUrl, parseHeaderOption, parseUserUrl, type RequestSpec, type Target } from '../net/http/url.js';
 import { openBodyWriter, type BodyDestination } from '../output/http-body-writer.js';
 import {
   describeTls,
@@ -163,32 +163,12 @@ export default defineCommand<HttpGetArgs>({
       return (await import('./http-get-transfers.js')).runTransfers(urls, outputs, args, ctx);
     }
     args = { ...args, url: urls[0]! };
-    const target = parseUserUrl(args.url);
-    if (args.http2 && !target.secure) {
-      throw usageError(`bad URL '${args.url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
-    }
+    const target = checkedTarget(args.url, args);
     const options = await clientOptions(args, ctx, target.secure);
     const writeOut = args['write-out'] === undefined ? undefined : await readWriteOut(args['write-out']);
-    const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
-    if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
     const rangeAsk = await rangeAskFor(args);
-    const range = rangeAsk ? rangeHeader(rangeAsk) : undefined;
-    if (range !== undefined) headers.push(['Range', range]);
-    const request: RequestSpec = {
-      method: args.head ? 'HEAD' : 'GET',
-      target,
-      headers,
-      compressed: args.compressed,
-      userAgent: `sockkit/${VERSION}`,
-      httpVersion: args.http10 ? '1.0' : '1.1',
-    };
-    const output = args.output;
-    const destination: BodyDestination | null =
-      output === undefined || output === '-'
-        ? args.json || args.timing
-          ? null // --json / --timing print a report on stdout; the body only goes to -o FILE
-          : { kind: 'stdout', forced: output === '-' }
-        : { kind: 'file', path: output };
+    const request = requestFor(args, target, requestHeaders(args), rangeAsk);
+    const destination = destinationFor(args.output ?? null, args);
 
     // A bar only when the body is not itself going to the terminal (like curl).
     const progress = startProgress(ctx.term, destination?.kind === 'file' || (destination?.kind === 'stdout' && !ctx.term.isStdoutTTY));
@@ -260,6 +240,41 @@ export async function clientOptions(args: HttpGetArgs & GlobalArgs, ctx: Command
       connectTo: ([] as string[]).concat(args['connect-to'] ?? []).map(parseConnectTo),
     },
   };
+}
+
+/** A URL as a fetch checks it: a bad one, or an http:// one under --http2, is exit 2 before anything is fetched. */
+export function checkedTarget(url: string, args: Pick<HttpGetArgs, 'http2'>): Target {
+  const target = parseUserUrl(url);
+  if (args.http2 && !target.secure) {
+    throw usageError(`bad URL '${url}' for --http2`, 'HTTP/2 is asked for in TLS ALPN, which an http:// URL does not have', 'use an https:// URL, or --http2-prior-knowledge for h2c');
+  }
+  return target;
+}
+
+/** -H and -A, in the order given. */
+export function requestHeaders(args: Pick<HttpGetArgs, 'header' | 'user-agent'>): HeaderList {
+  const headers: HeaderList = ([] as string[]).concat(args.header ?? []).map(parseHeaderOption);
+  if (args['user-agent'] !== undefined) headers.push(['User-Agent', args['user-agent']]);
+  return headers;
+}
+
+/** The request for one URL: its method, the headers (with -r/-C's Range), the protocol flags. */
+export function requestFor(args: HttpGetArgs, target: Target, headers: HeaderList, rangeAsk: RangeAsk | null): RequestSpec {
+  const range = rangeAsk ? rangeHeader(rangeAsk) : undefined;
+  return {
+    method: args.head ? 'HEAD' : 'GET',
+    target,
+    headers: range === undefined ? headers : [...headers, ['Range', range]],
+    compressed: args.compressed,
+    userAgent: `sockkit/${VERSION}`,
+    httpVersion: args.http10 ? '1.0' : '1.1',
+  };
+}
+
+/** Where a body goes: -o FILE, else stdout (`-o -` forces it); with --json or --timing the report has stdout, so nowhere. */
+export function destinationFor(path: string | null, args: { json?: boolean; timing?: boolean }): BodyDestination | null {
+  if (path !== null && path !== '-') return { kind: 'file', path };
+  return args.json || args.timing ? null : { kind: 'stdout', forced: path === '-' };
 }
 
 /**
