@@ -1,7 +1,10 @@
 // Starts the built `sockkit echo-server` as a child process for e2e/interop tests:
 // NDJSON on stdout, the port read from the first (listening) line, stopped by PID.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from '@jest/globals';
 import { sockkitSpawn } from '../helpers/run-sockkit.js';
 import { waitFor } from '../helpers/process.js';
 
@@ -82,6 +85,32 @@ export async function startEchoServerProcess(args: string[], options: EchoServer
     rssBytes: () => {
       const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) * 1024 : 0;
+    },
+  };
+}
+
+/**
+ * For a describe block: a temporary directory (`scratch.dir`, made before its tests) and
+ * echo servers started by `scratch.start`, all killed and the directory removed after them.
+ */
+export function echoServersInTempDir(prefix: string): { readonly dir: string; start(args: string[]): Promise<EchoServerProcess> } {
+  let dir = '';
+  const servers: EchoServerProcess[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    async start(args) {
+      const s = await startEchoServerProcess(args);
+      servers.push(s);
+      return s;
     },
   };
 }

@@ -2,40 +2,27 @@
 // UNIX-SENDTO and UNIX-RECVFROM as the other end. Node's dgram has no AF_UNIX: these come
 // from the native part of node-unix-socket, an optional dependency (socket/unix-dgram.ts). A datagram's sender
 // is known by the path it bound, so socat's client binds one (bind=), as sockkit's does.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWithPeers } from '../helpers/peers.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { shell as sh, waitFor } from '../helpers/process.js';
-import { startEchoServerProcess, type EchoServerProcess } from '../e2e/echo-server-process.js';
+import { echoServersInTempDir } from '../e2e/echo-server-process.js';
 
 
 describeWithPeers('Unix datagram sockets with socat UNIX-SENDTO / UNIX-RECVFROM', ['socat'], () => {
-  let dir: string;
-  const servers: EchoServerProcess[] = [];
-  const start = async (args: string[]) => {
-    const s = await startEchoServerProcess(args);
-    servers.push(s);
-    return s;
-  };
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sockkit-udgram-'));
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.stop('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = echoServersInTempDir('sockkit-udgram-');
+  const start = (args: string[]) => scratch.start(args);
 
   test('echo-server --udp --unix: socat UNIX-SENDTO (bound to a path of its own) gets each datagram back; the file goes at the stop', async () => {
-    const path = join(dir, 'server.sock');
+    const path = join(scratch.dir, 'server.sock');
     const server = await start(['--udp', '--unix', path]);
     expect(server.events()[0]).toMatchObject({ event: 'listening', protocol: 'unix', path, datagram: true, owner: 'root' });
     expect(statSync(path).isSocket()).toBe(true);
     for (const [i, text] of ['first datagram', 'second'].entries()) {
-      const client = join(dir, `socat-${i}.sock`);
+      const client = join(scratch.dir, `socat-${i}.sock`);
       expect(await sh(`printf '${text}' | socat -t 1 - UNIX-SENDTO:${path},bind=${client}`)).toBe(text);
     }
     const stopped = await server.stop();
@@ -45,7 +32,7 @@ describeWithPeers('Unix datagram sockets with socat UNIX-SENDTO / UNIX-RECVFROM'
   });
 
   test('echo-client --udp --unix against socat UNIX-RECVFROM … EXEC:cat: message, --count and load mode, every echo identical', async () => {
-    const path = join(dir, 'socat-echo.sock');
+    const path = join(scratch.dir, 'socat-echo.sock');
     const socat = spawn('socat', [`UNIX-RECVFROM:${path},fork`, 'EXEC:cat'], { stdio: 'ignore' });
     try {
       await waitFor(() => existsSync(path), 5000, 'socat to bind');
@@ -66,7 +53,7 @@ describeWithPeers('Unix datagram sockets with socat UNIX-SENDTO / UNIX-RECVFROM'
   });
 
   test("sockkit's client and server together; the client's bound path is its own and removed", async () => {
-    const path = join(dir, 'both.sock');
+    const path = join(scratch.dir, 'both.sock');
     const server = await start(['--udp', '--unix', path]);
     const r = await runSockkit(['echo-client', '--udp', '--unix', path, '-m', 'x'.repeat(1000), '--trace']);
     expect(r.code).toBe(0);
@@ -78,7 +65,7 @@ describeWithPeers('Unix datagram sockets with socat UNIX-SENDTO / UNIX-RECVFROM'
   });
 
   test('bind --udp --unix: the path and its permissions, then closed and removed; refusals by name', async () => {
-    const path = join(dir, 'bound.sock');
+    const path = join(scratch.dir, 'bound.sock');
     const r = await runSockkit(['bind', '--udp', '--unix', path, '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -86,7 +73,7 @@ describeWithPeers('Unix datagram sockets with socat UNIX-SENDTO / UNIX-RECVFROM'
     expect(doc.mode).toMatch(/^s[rwx-]{9}$/);
     expect(existsSync(path)).toBe(false);
 
-    const nobody = await runSockkit(['echo-client', '--udp', '--unix', join(dir, 'nobody.sock'), '-m', 'x']);
+    const nobody = await runSockkit(['echo-client', '--udp', '--unix', join(scratch.dir, 'nobody.sock'), '-m', 'x']);
     expect(nobody.code).toBe(4);
     const abstract = await runSockkit(['echo-server', '--udp', '--unix', '@sockkit-dgram']);
     expect(abstract.code).toBe(2);
@@ -95,7 +82,7 @@ describeWithPeers('Unix datagram sockets with socat UNIX-SENDTO / UNIX-RECVFROM'
     expect(both.code).toBe(2);
 
     // a live server's path is in use; a killed one's is stale until --unlink; a plain file is never touched
-    const live = join(dir, 'live.sock');
+    const live = join(scratch.dir, 'live.sock');
     const first = await start(['--udp', '--unix', live]);
     expect((await runSockkit(['echo-server', '--udp', '--unix', live, '--unlink'])).stderr).toMatch(/a server is listening on it/);
     await first.stop('SIGKILL');
@@ -103,9 +90,9 @@ describeWithPeers('Unix datagram sockets with socat UNIX-SENDTO / UNIX-RECVFROM'
     expect(stale.code).toBe(8);
     expect(stale.stderr).toMatch(/stale socket file/);
     const second = await start(['--udp', '--unix', live, '--unlink']);
-    expect(await sh(`printf again | socat -t 1 - UNIX-SENDTO:${live},bind=${join(dir, 'again.sock')}`)).toBe('again');
+    expect(await sh(`printf again | socat -t 1 - UNIX-SENDTO:${live},bind=${join(scratch.dir, 'again.sock')}`)).toBe('again');
     await second.stop();
-    const plain = join(dir, 'plain');
+    const plain = join(scratch.dir, 'plain');
     writeFileSync(plain, 'keep');
     expect((await runSockkit(['echo-server', '--udp', '--unix', plain, '--unlink'])).code).toBe(8);
   });

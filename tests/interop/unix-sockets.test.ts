@@ -1,44 +1,31 @@
 // Unix-domain stream sockets for echo-server and bind, with nc -U and socat as the
 // other end: file paths and abstract names, permissions, and the stale socket file a
 // killed server leaves behind (detected by connecting, replaced only with --unlink).
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWithPeers } from '../helpers/peers.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { shell as sh, waitFor } from '../helpers/process.js';
-import { startEchoServerProcess, type EchoServerProcess } from '../e2e/echo-server-process.js';
+import { echoServersInTempDir } from '../e2e/echo-server-process.js';
 
 
 describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], () => {
-  let dir: string;
-  const servers: EchoServerProcess[] = [];
-  const start = async (args: string[]) => {
-    const s = await startEchoServerProcess(args);
-    servers.push(s);
-    return s;
-  };
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sockkit-unix-'));
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.stop('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = echoServersInTempDir('sockkit-unix-');
+  const start = (args: string[]) => scratch.start(args);
 
   test('echo-server --unix PATH: nc -U and socat get their bytes back; the file shows its permissions and goes at the stop', async () => {
-    const path = join(dir, 'echo.sock');
+    const path = join(scratch.dir, 'echo.sock');
     const server = await start(['--unix', path]);
     const listening = server.events()[0]!;
     const mode = statSync(path).mode & 0o777;
     expect(listening).toMatchObject({ event: 'listening', protocol: 'unix', path, abstract: false, owner: 'root' });
     expect(listening.mode).toBe(`s${[...'rwxrwxrwx'].map((c, i) => (mode & (0o400 >> i) ? c : '-')).join('')}`);
     const payload = 'a line\n'.repeat(20_000);
-    writeFileSync(join(dir, 'payload'), payload);
-    expect(await sh(`nc -N -U ${path} < ${join(dir, 'payload')}`)).toBe(payload);
+    writeFileSync(join(scratch.dir, 'payload'), payload);
+    expect(await sh(`nc -N -U ${path} < ${join(scratch.dir, 'payload')}`)).toBe(payload);
     expect(await sh(`printf via-socat | socat -T 5 - UNIX-CONNECT:${path}`)).toBe('via-socat');
     await waitFor(() => server.events().filter((e) => e.event === 'disconnect').length === 2, 5000, 'two disconnects');
     expect(server.events().find((e) => e.event === 'disconnect')).toMatchObject({ protocol: 'unix', bytesIn: payload.length, bytesOut: payload.length, reason: 'closed' });
@@ -83,7 +70,7 @@ describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], (
   });
 
   test('a stale socket file from a killed server: refused (exit 8) until --unlink; a live one or a plain file: never replaced', async () => {
-    const path = join(dir, 'stale.sock');
+    const path = join(scratch.dir, 'stale.sock');
     const first = await start(['--unix', path]);
     expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
     expect(statSync(path).isSocket()).toBe(true);
@@ -100,7 +87,7 @@ describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], (
     expect(await sh(`printf still | nc -N -U ${path}`)).toBe('still');
     await second.stop();
 
-    const plain = join(dir, 'plain-file');
+    const plain = join(scratch.dir, 'plain-file');
     writeFileSync(plain, 'keep me');
     const notSocket = await runSockkit(['echo-server', '--unix', plain, '--unlink']);
     expect(notSocket.code).toBe(8);
@@ -109,7 +96,7 @@ describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], (
   });
 
   test('bind --unix reports the path and permissions; bad forms are usage errors', async () => {
-    const path = join(dir, 'bound.sock');
+    const path = join(scratch.dir, 'bound.sock');
     const r = await runSockkit(['bind', '--unix', path, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ protocol: 'unix', path, abstract: false, listening: true, held: false });
