@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCertificates } from '../tests/interop/peers/nginx.js';
 import { startUnbound, type UnboundPeer } from '../tests/interop/peers/unbound.js';
-import { alternate, runCommand, stats, type ResultRow } from './harness.js';
-import { BASELINE, SOCKKIT, baselineRow } from './paths.js';
+import { alternate, floorRow, runCommand, stats, type ResultRow } from './harness.js';
+import { BASELINE, NO_EXTRA_CA, SOCKKIT, baselineRow, benchFile } from './paths.js';
 
 const NAMES = 1000;
 
@@ -20,10 +20,12 @@ interface Transport {
   label: string;
   connection: string;
   port: (unbound: UnboundPeer) => number;
+  /** The smallest Node program doing the same (bench/), the floor for any Node client. */
+  minimal: string;
 }
 
-const DOT: Transport = { scheme: 'tls', label: 'TLS', connection: 'one pipelined connection', port: (u) => u.tlsPort };
-const DOH: Transport = { scheme: 'https', label: 'HTTPS', connection: 'one HTTP/2 connection', port: (u) => u.httpsPort };
+const DOT: Transport = { scheme: 'tls', label: 'TLS', connection: 'one pipelined connection', port: (u) => u.tlsPort, minimal: 'minimal-dot-client.mjs' };
+const DOH: Transport = { scheme: 'https', label: 'HTTPS', connection: 'one HTTP/2 connection', port: (u) => u.httpsPort, minimal: 'minimal-doh-client.mjs' };
 
 export const benchResolveDot = (rounds = 6) => benchEncryptedResolve(DOT, rounds);
 export const benchResolveDoh = (rounds = 6) => benchEncryptedResolve(DOH, rounds);
@@ -50,6 +52,14 @@ async function benchEncryptedResolve(t: Transport, rounds: number): Promise<Resu
       return r.ms;
     };
     const { a, b } = await alternate(rounds, sockkit, dig, 1);
+    // The floor: the smallest Node program doing the same over one connection, started
+    // without NODE_EXTRA_CA_CERTS, as bin/sockkit starts node.
+    const minimal = async () => {
+      const r = await runCommand(process.execPath, [benchFile(t.minimal), '127.0.0.1', String(port), certs.ca, 'localhost'], { input: names.join('\n') + '\n', env: NO_EXTRA_CA });
+      if (r.code !== 0 || r.stdout.split('\n').length !== NAMES + 1) throw new Error(`${t.minimal} failed: ${r.stderr.slice(0, 300)}`);
+      return r.ms;
+    };
+    const floor = await alternate(rounds, minimal, dig, 1);
     const againstBaseline = BASELINE ? await baselineRows(t, rounds, resolveNames, names) : [];
     return [
       {
@@ -62,6 +72,12 @@ async function benchEncryptedResolve(t: Transport, rounds: number): Promise<Resu
         target: '≤ 0.2×',
         met: stats(a).median <= 0.2 * stats(b).median,
       },
+      floorRow(
+        `a minimal Node client, ${NAMES} names over ${t.label} (bench/${t.minimal}, ${t.connection})`,
+        `\`dig +${t.scheme} -f\``,
+        floor,
+        `the floor for any Node program: 0.2× of dig is ${(0.2 * stats(floor.b).median).toFixed(0)} ms in these runs`,
+      ),
       ...againstBaseline,
     ];
   } finally {

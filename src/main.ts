@@ -1,6 +1,7 @@
 // Entry point of the bundle (bin/sockkit requires it).
 import { runFastPath } from './fast-path.js';
 import { drained } from './output/terminal.js';
+import { useFastIsIP } from './net/shared/ip-literal.js';
 
 // A reader that goes away early (`sockkit ... | head -1`) ends the output, quietly,
 // instead of an EPIPE stack trace.
@@ -10,6 +11,9 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
+
+// node:tls asks net.isIP about every host name it connects to (see ip-literal.ts).
+useFastIsIP();
 
 void main(process.argv.slice(2));
 

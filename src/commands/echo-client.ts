@@ -31,7 +31,7 @@ import { drained } from '../output/terminal.js';
 import type { Socket } from 'node:net';
 import { parseUnixAddress } from '../net/socket/unix.js';
 import { lookupHost } from '../net/socket/lookup.js';
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/shared/ip-literal.js';
 import { runHandshakes, type HandshakeRunOptions } from '../net/echo/handshakes.js';
 import { TLS_CLIENT_OPTIONS, tlsClientFromArgs, type TlsClientArgs } from './tls-flags.js';
 
@@ -202,7 +202,7 @@ async function echoTarget(args: EchoClientArgs, ctx: CommandContext): Promise<Ec
     return { address: where.address, family: where.family, port, tls };
   }
   // TCP: every address of the name, tried with Happy Eyeballs (IPv6 first, the next after 250 ms).
-  if (isIP(host) === 0) {
+  if (ipFamily(host) === 0) {
     // "999.1.1.1" is a legal host name, but nobody means a name by it: never send it to a resolver.
     if (/^[\d.]+$/.test(host)) throw usageError(`bad host '${host}'`, 'not a valid IPv4 address');
     validateHostName(host);

@@ -3,7 +3,7 @@
 // it with the same argv); cluster.isWorker picks the worker path.
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/shared/ip-literal.js';
 import { defineCommand } from './common.js';
 import { parsePort } from '../net/shared/address.js';
 import { usageError } from '../net/shared/errors.js';
@@ -128,7 +128,7 @@ function listenOptions(args: ThreadedServerArgs): { host: string; port: number; 
 /** An IP literal (or localhost); never a name, which would go to the resolver. */
 function listenHost(host: string | undefined, family: 4 | 6 | undefined): string {
   if (host === undefined || host === 'localhost') return family === 6 ? '::1' : '127.0.0.1';
-  const kind = isIP(host);
+  const kind = ipFamily(host);
   if (kind === 0) throw usageError(`bad --host '${host}'`, 'expected an IP address to listen on, e.g. 127.0.0.1, ::1, 0.0.0.0 or ::');
   if (family !== undefined && kind !== family) throw usageError(`bad --host '${host}'`, `not an IPv${family} address (-${family} was given)`);
   return host;

@@ -1,5 +1,5 @@
 // Free loopback ports for peers started by tests (bind port 0, read it, close).
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { createSocket } from 'node:dgram';
 
 export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
@@ -11,6 +11,28 @@ export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * `count` different free TCP ports, each held open until all are found: one at a time,
+ * a port just closed can come back from the next bind (nginx then merged a plain and a
+ * TLS server on one port and refused its config).
+ */
+export async function freeTcpPorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, host, resolve);
+      });
+    }
+    return servers.map((s) => (s.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
 }
 
 /** A port free for both TCP and UDP on 127.0.0.1 (and ::1 when asked). */

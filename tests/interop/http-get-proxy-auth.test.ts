@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Socket } from 'node:net';
 import { describeWithPeers } from '../helpers/peers.js';
-import { freeTcpPort, acceptsTcp } from '../helpers/ports.js';
+import { freeTcpPorts, acceptsTcp } from '../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../helpers/process.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { startNginx, type Nginx } from './peers/nginx.js';
@@ -32,7 +32,8 @@ describeWithPeers('http-get through an https:// proxy (socat TLS + ncat) and tin
   beforeAll(async () => {
     nginx = await startNginx({ files: { 'small.txt': SMALL }, locations: 'location = /line { return 200 "$request_uri via $host\\n"; }' });
     dir = mkdtempSync(join(tmpdir(), 'sockkit-proxy-auth-'));
-    for (const name of Object.keys(ports) as Array<keyof typeof ports>) ports[name] = await freeTcpPort();
+    const free = await freeTcpPorts(Object.keys(ports).length);
+    for (const [i, name] of (Object.keys(ports) as Array<keyof typeof ports>).entries()) ports[name] = free[i]!;
     const pki = join(nginx.dir, 'pki');
     const tlsFront = (port: number, cert: string) =>
       startProcess('socat', [`OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,cert=${join(pki, `${cert}.pem`)},key=${join(pki, `${cert}.key`)},verify=0`, `TCP:127.0.0.1:${ports.ncat}`]);

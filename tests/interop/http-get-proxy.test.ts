@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { describeWithPeers } from '../helpers/peers.js';
-import { freeTcpPort, acceptsTcp } from '../helpers/ports.js';
+import { freeTcpPorts, acceptsTcp } from '../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../helpers/process.js';
 import { runSockkit } from '../helpers/run-sockkit.js';
 import { startNginx, type Nginx } from './peers/nginx.js';
@@ -49,9 +49,7 @@ describeWithPeers('http-get through proxies (ncat, microsocks) to nginx', ['ngin
       files: { 'small.txt': SMALL },
       locations: 'location = /line { return 200 "$request_uri via $host\\n"; } location = /conn { return 200 "connection $connection\\n"; }',
     });
-    ports.ncat = await freeTcpPort();
-    ports.socks = await freeTcpPort();
-    ports.socksAuth = await freeTcpPort();
+    [ports.ncat, ports.socks, ports.socksAuth] = (await freeTcpPorts(3)) as [number, number, number];
     ncat = startProcess('ncat', ['-l', '127.0.0.1', String(ports.ncat), '--proxy-type', 'http', '-k']);
     socks = startProcess('microsocks', ['-i', '127.0.0.1', '-p', String(ports.socks)]);
     socksAuth = startProcess('microsocks', ['-i', '127.0.0.1', '-p', String(ports.socksAuth), '-u', 'alice', '-P', 's3cret']);

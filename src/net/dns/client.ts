@@ -8,7 +8,7 @@
 // can never become a result.
 import { QueryIds } from './query-ids.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { StreamTransport } from './tcp.js';
 import type { TransferResult } from './axfr.js';
 import type { DnsReply, DnsTransport, QuerySpec, ReplyCallback } from './transport.js';
@@ -104,7 +104,7 @@ export class DnsClient implements DnsTransport {
   private readonly query?: QuerySpec;
 
   constructor(server: DnsServerAddress, options: { trace: TraceFn; query?: QuerySpec }) {
-    const family = isIP(server.host);
+    const family = ipFamily(server.host);
     if (family === 0) throw new TypeError(`DnsClient needs an IP literal, got '${server.host}'`);
     // Same text form as the source address of received datagrams, for the source check.
     const host = family === 6 ? formatIPv6(encodeIPv6(server.host)) : server.host;
@@ -268,7 +268,7 @@ export class DnsClient implements DnsTransport {
 
   private openSocket(): Promise<UdpSocket> {
     return new Promise<UdpSocket>((resolve, reject) => {
-      const type = isIP(this.server.host) === 6 ? 'udp6' : 'udp4';
+      const type = ipFamily(this.server.host) === 6 ? 'udp6' : 'udp4';
       const socket = createSocket(type);
       this.trace('socket', type);
       socket.once('error', (err) => {

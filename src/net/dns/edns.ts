@@ -1,7 +1,7 @@
 // EDNS(0) options (RFC 6891) a query may carry and a reply may bring back: NSID (RFC
 // 5001), Client Subnet (RFC 7871), cookies (RFC 7873), padding (RFC 7830, block sizes
 // of RFC 8467) and Extended DNS Errors (RFC 8914). Pure: bytes in, bytes or text out.
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { usageError } from '../shared/errors.js';
 import { encodeIPv6, formatIPv6, type EdnsOption } from './packet.js';
 
@@ -13,7 +13,7 @@ export const QUERY_PADDING_BLOCK = 128;
 /** `--ecs 192.0.2.0/24` → the option's data (family, source prefix, scope 0, the address cut to the prefix). */
 export function clientSubnetOption(input: string): EdnsOption {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(input.trim());
-  const family = m ? isIP(m[1]!) : 0;
+  const family = m ? ipFamily(m[1]!) : 0;
   const prefix = m ? Number(m[2]) : NaN;
   if (!m || family === 0 || prefix > (family === 4 ? 32 : 128)) {
     throw usageError(`bad --ecs '${input}'`, 'expected ADDRESS/PREFIX, e.g. 192.0.2.0/24 or 2001:db8::/56');

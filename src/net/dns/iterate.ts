@@ -14,7 +14,7 @@ import type { QuerySpec } from './transport.js';
 import { EXTRA_TYPES } from './types.js';
 import { elapsedSince, toAnswer, type ResolveAnswer, type ResolveStatus } from './resolve.js';
 import type { NameServer } from './root-hints.js';
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { formatHostPort } from '../shared/address.js';
 import { monotonicMs } from '../shared/deadline.js';
 import { SockkitError } from '../shared/errors.js';
@@ -252,8 +252,8 @@ export class IterativeResolver {
   /** The addresses the family allows (-4, -6), IPv4 first. */
   private usable(addresses: string[]): string[] {
     const { family } = this.options;
-    const v4 = addresses.filter((a) => isIP(a) === 4);
-    const v6 = addresses.filter((a) => isIP(a) === 6);
+    const v4 = addresses.filter((a) => ipFamily(a) === 4);
+    const v6 = addresses.filter((a) => ipFamily(a) === 6);
     return family === 4 ? v4 : family === 6 ? v6 : [...v4, ...v6];
   }
 

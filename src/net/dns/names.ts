@@ -1,7 +1,7 @@
 // What a user types → what goes on the wire: IDN to punycode (UTS #46 via WHATWG
 // url.domainToASCII), IP addresses to reverse names (RFC 1035 §3.5, RFC 3596 §2.5),
 // and the length rules of RFC 1035 §2.3.4, checked before any packet is sent.
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { domainToASCII } from 'node:url';
 import { usageError } from '../shared/errors.js';
 import { encodeIPv6 } from './packet.js';
@@ -32,8 +32,7 @@ const HOST_LABEL = /^(?:[A-Za-z0-9_-]+|\*)$/;
 export function parseQueryName(input: string): QueryName {
   const name = input.trim();
   if (name === '') throw usageError('bad name', 'empty name');
-  // isIP's IPv6 pattern is slow on the common case, a name: test it only on a candidate.
-  const family = name.includes(':') || /^[\d.]+$/.test(name) ? isIP(name) : 0;
+  const family = ipFamily(name);
   if (family === 4 || family === 6) {
     return { input: name, ascii: reverseName(name), idn: false, address: name, family };
   }
@@ -70,7 +69,7 @@ function notHostCharacter(label: string, name: string): string {
 
 /** 198.51.100.7 → 7.100.51.198.in-addr.arpa; 2001:db8::1 → 1.0.0.0…8.b.d.0.1.0.0.2.ip6.arpa */
 export function reverseName(address: string): string {
-  if (isIP(address) === 4) return `${address.split('.').reverse().join('.')}.in-addr.arpa`;
+  if (ipFamily(address) === 4) return `${address.split('.').reverse().join('.')}.in-addr.arpa`;
   const nibbles = encodeIPv6(address).toString('hex').split('');
   return `${nibbles.reverse().join('.')}.ip6.arpa`;
 }

@@ -2,7 +2,7 @@
 // most three, in order, and `options timeout:N attempts:N`. sockkit asks those
 // servers itself for the types getaddrinfo cannot look up (MX, TXT, ...). The parser
 // is pure; the file is read within a bound (a device in its place is refused).
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { readBoundedFile } from '../shared/read-input.js';
 
 export interface ResolvConf {
@@ -42,7 +42,7 @@ export function parseResolvConf(text: string): ResolvConf {
     const [keyword, ...rest] = line.split(/\s+/);
     if (keyword === 'nameserver' && rest[0] !== undefined) {
       const address = rest[0];
-      if (isIP(address.replace(/%.*$/, '')) && nameservers.length < MAX_NAMESERVERS) nameservers.push(address);
+      if (ipFamily(address.replace(/%.*$/, '')) && nameservers.length < MAX_NAMESERVERS) nameservers.push(address);
     } else if (keyword === 'options') {
       for (const option of rest) {
         const m = /^(timeout|attempts):(\d+)$/.exec(option);

@@ -1,7 +1,7 @@
 // Resolves many (name, type) questions with bounded concurrency, either through the
 // system resolver or by asking one DNS server directly, and hands the results back
 // in input order as soon as each prefix of the list is complete (so output streams).
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import type { ErrorCode } from '../shared/errors.js';
 import { SockkitError, toSockkitError, usageError } from '../shared/errors.js';
 import type { TraceFn } from '../shared/trace.js';
@@ -573,7 +573,7 @@ export async function parseServer(input: string, family: 4 | 6 | undefined, time
   const { host, port } = parseHostPort(authority, portFlag ?? DEFAULT_PORTS[scheme]);
   if (port === 0) throw usageError(`bad --server '${input}'`, 'port 0 cannot be queried');
   const withPath = path === undefined ? {} : { path };
-  if (isIP(host)) return { host, port, scheme, given: host, ...withPath };
+  if (ipFamily(host)) return { host, port, scheme, given: host, ...withPath };
   let addresses;
   try {
     addresses = await systemLookup(host, family, timeoutMs, trace);

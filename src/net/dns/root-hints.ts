@@ -1,7 +1,7 @@
 // Where iterative resolution starts (resolve --iterate): the root servers, by name and
 // address. Built in from IANA's root hints, or read from a file in the same format
 // (--root-hints FILE: NS lines for `.`, A/AAAA lines for their names).
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { sameName } from './answers.js';
 
 export interface NameServer {
@@ -57,7 +57,7 @@ export function parseRootHints(text: string): NameServer[] {
       if (!names.includes(lowerFqdn(data))) names.push(lowerFqdn(data));
       return;
     }
-    const family = isIP(data);
+    const family = ipFamily(data);
     if ((type === 'A' && family !== 4) || (type === 'AAAA' && family !== 6)) throw new RootHintsError(`line ${index + 1}: '${data}' is not an ${type === 'A' ? 'IPv4' : 'IPv6'} address`);
     const list = addresses.get(lowerFqdn(owner)) ?? [];
     list.push(data);

@@ -1,7 +1,7 @@
 // The /etc/hosts format (hosts(5)) as pure functions: `address name [alias...]`,
 // `#` starts a comment anywhere on a line. Lines that do not parse are skipped, as
 // glibc's files backend skips them, so one bad line never hides the others.
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 
 export interface HostsEntry {
   address: string;
@@ -19,7 +19,7 @@ export function parseHostsFile(text: string): HostsEntry[] {
     if (fields.length < 2) continue;
     const [address, canonical, ...aliases] = fields as [string, string, ...string[]];
     // An IPv6 literal may carry a zone (fe80::1%eth0); the address part must still parse.
-    if (isIP(address.split('%')[0]!) === 0) continue;
+    if (ipFamily(address.split('%')[0]!) === 0) continue;
     entries.push({ address, canonical, aliases });
   }
   return entries;

@@ -4,7 +4,8 @@
 // server that keeps the connection open after the body cannot hang us: we close
 // as soon as the parser says the message is complete.
 import { lookupHost } from '../socket/lookup.js';
-import { isIP, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectAttempt } from '../socket/connect.js';
 import { tlsHandshake, type TlsInfo } from '../socket/tls.js';

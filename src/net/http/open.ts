@@ -3,7 +3,8 @@
 // or an HTTP proxy that takes the request itself in absolute form). For https the TLS
 // handshake has started on the socket returned; the caller waits for it. An https://
 // proxy gets TLS of its own first (proxy/tls.ts), and the rest goes inside it.
-import { isIP, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import type { TLSSocket } from 'node:tls';
 import { lookupHost } from '../socket/lookup.js';
 import { connectFirst, connectPath, type ConnectAttempt } from '../socket/connect.js';
@@ -92,7 +93,7 @@ async function openViaProxy(spec: RequestSpec, proxy: ProxySpec, options: Client
   options.trace('proxy', `${formatHostPort(target.host, target.port)} via ${proxy.display}`);
   const proxyAddresses = await resolveTarget(proxy.host, { ...options, family: undefined });
   // socks5://: sockkit resolves the origin (socks5h:// leaves the name to the proxy).
-  const originHost = proxy.scheme === 'socks5' && isIP(target.host) === 0 ? (await resolveTarget(target.host, options))[0]! : target.host;
+  const originHost = proxy.scheme === 'socks5' && ipFamily(target.host) === 0 ? (await resolveTarget(target.host, options))[0]! : target.host;
   const dnsDone = performance.now();
   const secureContext = target.secure ? secureContextFor(options.ca) : undefined;
   const trustDone = performance.now();
@@ -185,7 +186,7 @@ export async function resolveTarget(host: string, options: ClientOptions): Promi
 
 /** --resolve's addresses, only those of -4 / -6 when given. */
 export function pinnedOfFamily(addresses: string[], family: Family | undefined, host: string): string[] {
-  const kept = family ? addresses.filter((a) => isIP(a) === family) : addresses;
+  const kept = family ? addresses.filter((a) => ipFamily(a) === family) : addresses;
   if (kept.length === 0) throw new SockkitError('NOT_FOUND', `resolve ${host}`, `--resolve gives no IPv${family} address`);
   return kept;
 }

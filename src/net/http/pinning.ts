@@ -1,7 +1,7 @@
 // curl's --resolve and --connect-to: where a request to the URL's host and port really
 // connects. Pure parsing and matching, no sockets. The URL's host stays what the request
 // names (Host, SNI) and what the certificate must carry; only the address changes.
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { usageError } from '../shared/errors.js';
 
 /** --resolve HOST:PORT:ADDR[,ADDR…]: HOST and PORT may be `*` (any). */
@@ -60,7 +60,7 @@ function sameHost(a: string, b: string): boolean {
 }
 
 function hostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return ipFamily(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** One --resolve entry, as curl reads it (a leading `+`, curl's "resolve later", means the same here). */
@@ -74,7 +74,7 @@ export function parseResolve(input: string): ResolvePin {
   const port = portField === '*' ? '*' : parsePort(portField, bad);
   const addresses = list.split(',').map((a) => a.trim()).filter((a) => a !== '').map((a) => {
     const address = a.startsWith('[') && a.endsWith(']') ? a.slice(1, -1) : a;
-    if (isIP(address) === 0) throw bad(`'${a}' is not an IP address`);
+    if (ipFamily(address) === 0) throw bad(`'${a}' is not an IP address`);
     return address;
   });
   if (addresses.length === 0) throw bad('no address');
@@ -113,7 +113,7 @@ function unbracket(field: string, bad: Fail): string {
     return field;
   }
   const inner = field.slice(1, -1);
-  if (!field.endsWith(']') || isIP(inner) !== 6) throw bad(`'${field}' is not a bracketed IPv6 address`);
+  if (!field.endsWith(']') || ipFamily(inner) !== 6) throw bad(`'${field}' is not a bracketed IPv6 address`);
   return inner;
 }
 

@@ -1,6 +1,6 @@
 // URLs the user types and URLs servers send back (Location), the request head we
 // write, and the redirect policy (RFC 9110 15.4). Pure functions, no sockets.
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { SockkitError, usageError } from '../shared/errors.js';
 import { validateHostName } from '../shared/address.js';
 import type { HeaderList } from './parser.js';
@@ -38,7 +38,7 @@ export function toTarget(url: URL, fail: (why: string) => SockkitError): Target 
   const bracketed = url.hostname.startsWith('[');
   const host = bracketed ? url.hostname.slice(1, -1) : url.hostname;
   if (host === '') throw fail('no host');
-  if (bracketed ? isIP(host) !== 6 : isIP(host) === 0) {
+  if (bracketed ? ipFamily(host) !== 6 : ipFamily(host) === 0) {
     try {
       validateHostName(host);
     } catch (err) {

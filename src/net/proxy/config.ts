@@ -2,7 +2,8 @@
 // (http_proxy for http URLs — lower case only, as curl, since HTTP_PROXY can be set by a
 // CGI request header; https_proxy/HTTPS_PROXY for https; all_proxy/ALL_PROXY for both),
 // unless no_proxy/NO_PROXY (or --noproxy, which replaces it) names the host. Pure.
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { usageError } from '../shared/errors.js';
 
 export type ProxyScheme = 'http' | 'https' | 'socks5' | 'socks5h';
@@ -91,7 +92,7 @@ export function proxyFor(host: string, secure: boolean, settings: ProxySettings)
  */
 export function noProxyMatches(host: string, list: string): boolean {
   const name = host.toLowerCase().replace(/\.$/, '');
-  const hostFamily = isIP(name);
+  const hostFamily = ipFamily(name);
   if (list.trim() === '*') return true;
   for (const raw of list.split(/[,\s]+/)) {
     const entry = raw.trim().toLowerCase().replace(/^\[|\]$/g, '');
@@ -101,7 +102,7 @@ export function noProxyMatches(host: string, list: string): boolean {
       if (hostFamily !== 0 && inCidr(name, hostFamily, entry.slice(0, slash), Number(entry.slice(slash + 1)))) return true;
       continue;
     }
-    if (hostFamily !== 0 || isIP(entry) !== 0) {
+    if (hostFamily !== 0 || ipFamily(entry) !== 0) {
       if (entry === name) return true;
       continue;
     }
@@ -112,7 +113,7 @@ export function noProxyMatches(host: string, list: string): boolean {
 }
 
 function inCidr(address: string, family: number, network: string, bits: number): boolean {
-  const networkFamily = isIP(network);
+  const networkFamily = ipFamily(network);
   if (networkFamily !== family || !Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) return false;
   const list = new BlockList();
   const type = family === 4 ? 'ipv4' : 'ipv6';

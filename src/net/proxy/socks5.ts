@@ -1,7 +1,8 @@
 // SOCKS5 (RFC 1928) CONNECT with no authentication or user/password (RFC 1929).
 // socks5://: sockkit resolves the name and sends an address; socks5h://: the name
 // goes to the proxy (ATYP 3), which resolves it. Encoders and decoders are pure.
-import { isIP, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { SockkitError, type ErrorCode } from '../shared/errors.js';
 import type { TraceFn } from '../shared/trace.js';
 import { HandshakeReader } from './reader.js';
@@ -39,7 +40,7 @@ export function userPasswordRequest(user: string, password: string): Buffer {
 
 /** CONNECT to host:port: an IPv4/IPv6 address (ATYP 1/4) or a domain name (ATYP 3). */
 export function connectRequest(host: string, port: number): Buffer {
-  const family = isIP(host);
+  const family = ipFamily(host);
   let address: Buffer;
   if (family === 4) address = Buffer.from([0x01, ...host.split('.').map(Number)]);
   else if (family === 6) address = Buffer.concat([Buffer.from([0x04]), ipv6Bytes(host)]);
@@ -91,7 +92,7 @@ export async function socks5Connect(
   proxy: ProxySpec,
   options: { timeoutMs: number; trace: TraceFn; timeoutHint: string },
 ): Promise<void> {
-  const what = `SOCKS5 CONNECT ${isIP(host) === 6 ? `[${host}]` : host}:${port} via ${proxy.display}`;
+  const what = `SOCKS5 CONNECT ${ipFamily(host) === 6 ? `[${host}]` : host}:${port} via ${proxy.display}`;
   const reader = new HandshakeReader(socket, what, options.timeoutMs, options.timeoutHint);
   const withCredentials = proxy.user !== undefined;
   socket.write(greeting(withCredentials));
@@ -111,7 +112,7 @@ export async function socks5Connect(
     options.trace('proxy', 'SOCKS5 method: no authentication');
   }
   socket.write(connectRequest(host, port));
-  options.trace('proxy', `SOCKS5 CONNECT ${isIP(host) ? 'address' : 'name'} ${host} port ${port}`);
+  options.trace('proxy', `SOCKS5 CONNECT ${ipFamily(host) ? 'address' : 'name'} ${host} port ${port}`);
   const reply = await reader.read(replyLength);
   checkReply(reply, what);
   options.trace('proxy', 'SOCKS5 succeeded: tunnel open');

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 interface Builtins {
   'node:dns': typeof import('node:dns');
   'node:fs/promises': typeof import('node:fs/promises');
+  'node:net': typeof import('node:net');
   'node:perf_hooks': typeof import('node:perf_hooks');
   'node:tls': typeof import('node:tls');
   'node:tty': typeof import('node:tty');

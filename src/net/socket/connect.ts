@@ -1,6 +1,7 @@
 // The one way sockkit opens a TCP connection (TLS on top of it is tls.ts): each address
 // in turn inside one deadline, an AbortSignal, --trace steps, and typed errors.
-import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
+import { connect as netConnect, type OnReadOpts, type Socket } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { SockkitError, toSockkitError, formatSeconds } from '../shared/errors.js';
 import { formatHostPort } from '../shared/address.js';
 import type { TraceFn } from '../shared/trace.js';
@@ -127,8 +128,8 @@ export function connectFirst(addresses: readonly string[], options: ConnectFirst
 
 /** RFC 8305 §4: alternate the families, starting with the family of the first address (IPv6 when there is one). */
 export function interleaveFamilies(addresses: readonly string[]): string[] {
-  const v6 = addresses.filter((a) => isIP(a) === 6);
-  const v4 = addresses.filter((a) => isIP(a) !== 6);
+  const v6 = addresses.filter((a) => ipFamily(a) === 6);
+  const v4 = addresses.filter((a) => ipFamily(a) !== 6);
   const [first, second] = v6.length > 0 ? [v6, v4] : [v4, v6];
   const order: string[] = [];
   for (let i = 0; i < Math.max(first.length, second.length); i++) {
@@ -140,7 +141,7 @@ export function interleaveFamilies(addresses: readonly string[]): string[] {
 
 /** One TCP connection (or what `open` opens), resolved once TCP is up. TCP_NODELAY is set. */
 export function connectTo(address: string, options: ConnectOptions): Promise<Socket> {
-  options.trace('socket', `tcp${isIP(address) === 6 ? 6 : 4} stream`);
+  options.trace('socket', `tcp${ipFamily(address) === 6 ? 6 : 4} stream`);
   const open = options.open
     ? () => options.open!(address)
     : () => netConnect({ host: address, port: options.port, onread: options.onread, allowHalfOpen: options.allowHalfOpen, noDelay: true });

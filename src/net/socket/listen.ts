@@ -2,7 +2,8 @@
 // echo-server, threaded-server's primary), and when the kernel refuses, say why and
 // who holds the port. Node cannot bind a TCP socket without also listening (net.Server
 // has no bare bind), so a TCP bind here is bind + listen, and the result says so.
-import { createServer, isIP, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { SockkitError, toSockkitError, usageError, withMeasured } from '../shared/errors.js';
@@ -55,7 +56,7 @@ export async function resolveBindHost(
     return { address: f === 6 ? '::' : '0.0.0.0', family: f, allInterfaces: true };
   }
   // Here -4/-6 says which addresses to listen on, hence its own wording.
-  const literal = isIP(host);
+  const literal = ipFamily(host);
   if (literal) {
     if (family && literal !== family) throw usageError(`bad host '${host}'`, `not an IPv${family} address (-${family} was given)`);
     return { address: host, family: literal as Family, allInterfaces: false };
@@ -115,7 +116,7 @@ export function listenTcp(
   ipv6Only?: boolean,
 ): Promise<Server> {
   return new Promise((resolve, reject) => {
-    trace('socket', `tcp${isIP(address) === 6 ? '6' : '4'} stream`);
+    trace('socket', `tcp${ipFamily(address) === 6 ? '6' : '4'} stream`);
     trace('bind', formatHostPort(address, port));
     const onError = (err: Error) => reject(err);
     server.once('error', onError);

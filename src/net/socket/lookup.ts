@@ -18,7 +18,7 @@
 // (see systemLookupsInFlight and commands/common.ts).
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isIP } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import { SockkitError, timeoutError, toSockkitError, usageError } from '../shared/errors.js';
 import { monotonicMs } from '../shared/deadline.js';
 import type { TraceFn } from '../shared/trace.js';
@@ -53,7 +53,7 @@ export function systemLookup(
  * IP literal (refused, naming `label`, when -4/-6 asks for the other), 0 for a name.
  */
 export function literalFamily(address: string, family: 4 | 6 | undefined, label: string): 0 | 4 | 6 {
-  const literal = isIP(address) as 0 | 4 | 6;
+  const literal = ipFamily(address) as 0 | 4 | 6;
   if (literal !== 0 && family !== undefined && family !== literal) {
     throw usageError(label, `an IPv${literal} address, but -${family} asks for IPv${family}`);
   }

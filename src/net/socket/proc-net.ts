@@ -3,7 +3,7 @@
 // read `socket:[inode]`. Parsing is pure (parseProcNetTable); reading is best effort:
 // without Linux or without permission to read other processes' fds, it finds nothing.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4Literal, isIPv6Literal } from '../shared/ip-literal.js';
 
 export type SocketProtocol = 'tcp' | 'udp';
 
@@ -201,8 +201,8 @@ export function bindConflicts(wanted: string, held: string): boolean {
 
 /** An address as a bind sees it: IPv4 (a.b.c.d, or ::ffff:a.b.c.d), or a canonical IPv6 text. */
 function bindView(address: string): { v4?: string; v6?: string } | undefined {
-  if (isIPv4(address)) return { v4: address };
-  if (!isIPv6(address)) return undefined;
+  if (isIPv4Literal(address)) return { v4: address };
+  if (!isIPv6Literal(address)) return undefined;
   const canonical = new URL(`http://[${address.replace(/%.*$/, '')}]/`).hostname.slice(1, -1);
   const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
   if (mapped) {

@@ -2,7 +2,8 @@
 // the TCP connect starts), the client socket (SNI, ALPN, the certificate checked against
 // the name asked for, -k), the handshake, its failures and what it negotiated. The TLS
 // phases are timed where they happen, so neither is booked as "TCP connect".
-import { isIP, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
+import { ipFamily } from '../shared/ip-literal.js';
 import type {
   ConnectionOptions,
   PeerCertificate,
@@ -78,7 +79,7 @@ function tlsSocket(endpoint: string | { path: string }, options: Pick<ConnectOpt
 function clientOptions(tls: TlsClientOptions): ConnectionOptions {
   return {
     session: tls.session,
-    servername: isIP(tls.host) === 0 ? tls.host : undefined,
+    servername: ipFamily(tls.host) === 0 ? tls.host : undefined,
     // The certificate is checked against the name asked for: the host name, or the address itself.
     checkServerIdentity: (_servername, cert) => builtin('node:tls').checkServerIdentity(tls.host, cert),
     secureContext: tls.secureContext,
@@ -88,7 +89,7 @@ function clientOptions(tls: TlsClientOptions): ConnectionOptions {
 }
 
 function traceClientHello(trace: TraceFn, tls: TlsClientOptions, note: string): void {
-  const name = isIP(tls.host) === 0 ? tls.host : undefined;
+  const name = ipFamily(tls.host) === 0 ? tls.host : undefined;
   trace('tls', `ClientHello${name ? ` SNI=${name}` : ' (no SNI for an IP address)'} ALPN=${tls.alpn.join(',') || 'none'}${note}`);
 }
 

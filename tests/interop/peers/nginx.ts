@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeTcpPort, acceptsTcp } from '../../helpers/ports.js';
+import { freeTcpPorts, acceptsTcp } from '../../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../../helpers/process.js';
 
 export interface NginxPorts {
@@ -53,14 +53,8 @@ export async function startNginx(options: NginxOptions = {}): Promise<Nginx> {
   for (const sub of ['logs', 'tmp']) mkdirSync(join(dir, sub), { mode: 0o777 });
   for (const [name, contents] of Object.entries(options.files ?? {})) writeFileSync(join(docroot, name), contents, { mode: 0o644 });
   const certs = makeCertificates(join(dir, 'pki'));
-  const ports: NginxPorts = {
-    http: await freeTcpPort(),
-    https: await freeTcpPort(),
-    wrongName: await freeTcpPort(),
-    expired: await freeTcpPort(),
-    selfSigned: await freeTcpPort(),
-    h2: await freeTcpPort(),
-  };
+  const [http, https, wrongName, expired, selfSigned, h2] = await freeTcpPorts(6);
+  const ports: NginxPorts = { http: http!, https: https!, wrongName: wrongName!, expired: expired!, selfSigned: selfSigned!, h2: h2! };
   writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, docroot, ports, certs, (options.locations ?? '').replaceAll('$PORT', String(ports.http)), options));
   const nginx: Started = startProcess('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'logs', 'error.log')]);
   try {

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeTcpPort, acceptsTcp } from '../../helpers/ports.js';
+import { freeTcpPorts, acceptsTcp } from '../../helpers/ports.js';
 import { startProcess, waitFor, type Started } from '../../helpers/process.js';
 
 export interface UnboundPeer {
@@ -29,9 +29,7 @@ export const UNBOUND_LOCAL_DATA = [
 /** `cert`/`key`: the server's certificate (PEM files). */
 export async function startUnbound(cert: string, key: string, extraLocalData: string[] = [], options: { https?: boolean } = {}): Promise<UnboundPeer> {
   const dir = mkdtempSync(join(tmpdir(), 'sockkit-unbound-'));
-  const tlsPort = await freeTcpPort();
-  let httpsPort = options.https ? await freeTcpPort() : 0;
-  while (httpsPort === tlsPort) httpsPort = await freeTcpPort();
+  const [tlsPort, httpsPort = 0] = (await freeTcpPorts(options.https ? 2 : 1)) as [number, number?];
   const https = httpsPort ? `  interface: 127.0.0.1@${httpsPort}\n  https-port: ${httpsPort}\n` : '';
   const config = `server:
   interface: 127.0.0.1@${tlsPort}
