@@ -95,6 +95,37 @@ describe('resolveStream', () => {
     expect(counters).toEqual({ names: 500, queries: 500, namesDone: 500 });
   });
 
+  test('answers handed over in one turn refill the window in one burst after them, back to full', async () => {
+    // A server that answers everything waiting in one go, as a socket read of many datagrams does.
+    const log: string[] = [];
+    const waiting: Array<() => void> = [];
+    let inFlight = 0;
+    const bursts: number[] = [];
+    const transport = new FakeTransport(() => 0);
+    transport.ask = (name, type, _timeoutMs, done) => {
+      log.push('ask');
+      inFlight++;
+      waiting.push(() => {
+        inFlight--;
+        log.push('answer');
+        const message = { id: 1, qr: true, opcode: 0, aa: true, tc: false, rd: true, ra: false, ad: false, cd: false, rcode: 0, questions: [{ name, type, class: 1 }], answers: [], authorities: [], additionals: [] } as unknown as DnsMessage;
+        done(undefined, { message, transport: 'udp', raw: Buffer.alloc(12) });
+      });
+      if (waiting.length === 1) {
+        setTimeout(() => {
+          bursts.push(inFlight);
+          for (const answer of waiting.splice(0)) answer();
+        }, 1);
+      }
+    };
+    const names = Array.from({ length: 100 }, (_, i) => `b${i}.test`);
+    const { results } = await run(names, transport, { types: [RecordType.A], concurrency: 10 });
+    expect(results.map((r) => r.name)).toEqual(names);
+    // every burst of answers came before any refill: the log is runs of 10 asks, then 10 answers
+    expect(log.join(' ')).toBe(Array.from({ length: 10 }, () => [...Array(10).fill('ask'), ...Array(10).fill('answer')].join(' ')).join(' '));
+    expect(bursts).toEqual(Array(10).fill(10));
+  });
+
   test('a slow name at the head: lines are read no further ahead than the reorder limit', async () => {
     const names = ['slow.test', ...Array.from({ length: 400 }, (_, i) => `n${i}.test`)];
     const transport = new FakeTransport((name) => (name.startsWith('slow') ? 150 : 1));

@@ -285,15 +285,36 @@ class BulkRun {
       slot.left = 0;
       slot.result = result;
     }
-    if (slot !== this.slots[this.head]) return this.pump();
-    try {
-      this.emitReady();
-    } catch (err) {
-      // onResult runs inside a socket event here: a throw must end the run, not the process
-      return this.end(err);
+    if (slot === this.slots[this.head]) {
+      try {
+        this.emitReady();
+      } catch (err) {
+        // onResult runs inside a socket event here: a throw must end the run, not the process
+        return this.end(err);
+      }
     }
-    this.pump();
+    this.refillSoon();
   }
+
+  /**
+   * Refills the window once the event loop has handed over every reply it read in this
+   * turn, not after each: the questions then leave in one burst, which the server reads
+   * in one wake-up, as we read its answers. Refilling per answer kept both sides waking
+   * for every datagram: 100,000 names over UDP took 2.7 s against 2.2 s, most of it in
+   * the kernel (1.3 s of system time against 0.7). The window still refills within the
+   * turn in which it drained, so a distant server sees it as full as before.
+   */
+  private refillSoon(): void {
+    if (this.refillScheduled) return;
+    this.refillScheduled = true;
+    setImmediate(this.refill);
+  }
+
+  private refillScheduled = false;
+  private readonly refill = (): void => {
+    this.refillScheduled = false;
+    this.pump();
+  };
 
   /** Hands over each finished result at the head, in input order; an abort stops the output at once. */
   private emitReady(): void {
