@@ -77,6 +77,30 @@ describe('a well-behaved server', () => {
     c.close();
   });
 
+  test('the frames of requests made in one turn leave in one write, and a GOAWAY before closing still leaves', async () => {
+    const socket = await connectTo('127.0.0.1', { port: server.port, timeoutMs: 5000, trace: noTrace });
+    const connection = new Http2ClientConnection(socket, { trace: noTrace, what: 'HTTP/2 with test' });
+    socket.on('data', (chunk: Buffer) => connection.feed(chunk));
+    await connection.start();
+    const writes: number[] = []; // frames' bytes per write reaching the socket's own writer
+    const writable = socket as unknown as { _write: (...a: unknown[]) => void; _writev: (chunks: Array<{ chunk: Buffer }>, cb: unknown) => void };
+    const write = writable._write.bind(socket);
+    const writev = writable._writev.bind(socket);
+    writable._write = (chunk: unknown, ...rest: unknown[]) => (writes.push((chunk as Buffer).length), write(chunk, ...rest));
+    writable._writev = (chunks, cb) => (writes.push(chunks.reduce((n, c) => n + c.chunk.length, 0)), writev(chunks, cb));
+    const results = await Promise.all(Array.from({ length: 5 }, () => get(connection, '/hello')));
+    expect(results.every((r) => r.body.toString() === HELLO)).toBe(true);
+    // five HEADERS frames: one write of them all (WINDOW_UPDATEs for the bodies come after)
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    expect(writes[0]).toBeGreaterThan(5 * 9);
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const before = writes.length;
+    connection.close();
+    await closed;
+    expect(writes.length).toBe(before + 1); // the GOAWAY, flushed before the socket was destroyed
+    expect(writes[before]).toBe(9 + 8);
+  });
+
   test('150 requests against SETTINGS_MAX_CONCURRENT_STREAMS 100: the rest wait for a slot, all answered', async () => {
     const c = await open();
     const results = await Promise.all(Array.from({ length: 150 }, () => get(c, '/whoami')));

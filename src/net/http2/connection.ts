@@ -607,15 +607,32 @@ export class Http2ClientConnection implements StreamOwner {
     this.closed = true;
     this.block = null;
     this.tracer.summarise();
+    this.uncork(); // the last frames (a GOAWAY) leave before the socket goes
     this.socket.destroy();
   }
 
+  /**
+   * Frames sent in one turn of the event loop leave in one write: over TLS one record
+   * instead of one per frame (a DoH batch wrote a HEADERS and a DATA record per question).
+   */
   private send(frame: Frame): void {
     if (this.socket.destroyed) return;
     const bytes = encodeFrame(frame);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.socket.write(bytes);
     this.tracer.frame('send', readFrameHeader(bytes), frame);
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    if (!this.corked) return;
+    this.corked = false;
+    if (!this.socket.destroyed) this.socket.uncork();
+  };
 
   /** An answer the server asked for (PING or SETTINGS ack): it must read them, or we stop. */
   private sendAnswer(frame: Frame): void {
