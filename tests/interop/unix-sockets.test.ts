@@ -69,6 +69,12 @@ describeWithPeers('Unix-domain sockets with nc -U and socat', ['socat', 'nc'], (
     }
   });
 
+  test('echo-client --unix to a path with no socket file: exit 4 naming the missing file, as http-get --unix-socket', async () => {
+    const path = join(scratch.dir, 'absent.sock');
+    const r = await runSockkit(['echo-client', '--unix', path, '--message', 'hi']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 4, stderr: `sockkit echo-client: connect ${path}: no such socket file (is the server listening there?)\n` });
+  });
+
   test('a stale socket file from a killed server: refused (exit 8) until --unlink; a live one or a plain file: never replaced', async () => {
     const path = join(scratch.dir, 'stale.sock');
     const first = await start(['--unix', path]);

@@ -51,10 +51,6 @@ async function openUnix(spec: RequestSpec, path: string, options: ClientOptions,
   const socket = await connectPath(path, path, {
     ...connectShared(options, onread),
     open: tls ? tlsPathOpener({ trace: options.trace, onread }, tls) : undefined,
-  }).catch((err: unknown) => {
-    const errno = (err as { cause?: NodeJS.ErrnoException }).cause?.code;
-    if (errno === 'ENOENT') throw new SockkitError('UNREACHABLE', `connect ${path}`, 'no such socket file', 'is the server listening there?', { cause: err });
-    throw err;
   });
   return { socket, address: path, port: 0, attempts: [], proxy: null, absoluteForm: false, dnsDone: started, trustDone, connected: performance.now() };
 }

@@ -152,7 +152,12 @@ export function connectTo(address: string, options: ConnectOptions): Promise<Soc
 export function connectPath(path: string, display: string, options: Omit<ConnectOptions, 'port'>): Promise<Socket> {
   options.trace('socket', 'unix stream');
   const open = options.open ? () => options.open!(path) : () => netConnect({ path, onread: options.onread, allowHalfOpen: options.allowHalfOpen });
-  return openWithin(display, open, options);
+  return openWithin(display, open, options).catch((err: unknown) => {
+    // connect(2) says ENOENT: nothing at the path (Node's own words name only the errno)
+    const errno = (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+    if (errno === 'ENOENT') throw new SockkitError('UNREACHABLE', `connect ${display}`, 'no such socket file', 'is the server listening there?', { cause: err });
+    throw err;
+  });
 }
 
 /** Opens a socket and waits for its 'connect' within the deadline, abortable, with typed errors. */
