@@ -148,6 +148,32 @@ test('a stream the server refuses (RST_STREAM REFUSED_STREAM) goes again on a ne
   expect(relative(r.stdout)).toBe('conn 1 /conn?x\nconn 2 /refuse-once\nconn 2 /conn?y\n');
 });
 
+test('-Z beyond the server\'s stream limit: a URL waiting for a slot is not stalled by the wait (the stall clock starts when it is sent)', async () => {
+  // One stream at a time; the first body trickles for about 2 s, past a 1 s --stall-timeout.
+  const oneAtATime = await startHostileH2Server(
+    {
+      '/trickle': async (ctx) => {
+        ctx.headers([[':status', '200'], ['content-type', 'text/plain'], ['content-length', '8']]);
+        for (let i = 0; i < 8; i++) {
+          await sleep(250);
+          if (ctx.closed()) return;
+          ctx.send({ type: 'DATA', streamId: ctx.streamId, endStream: i === 7, data: Buffer.from('t') });
+        }
+      },
+      '/quick': (ctx) => answer(ctx, 'quick\n'),
+    },
+    undefined,
+    { maxConcurrentStreams: 1 },
+  );
+  try {
+    const url = (p: string) => `http://127.0.0.1:${oneAtATime.port}${p}`;
+    const r = await runSockkit(['http-get', '--http2-prior-knowledge', '-Z', '--stall-timeout', '1', '--timeout', '15', url('/trickle'), url('/quick')], { killAfterMs: 25000 });
+    expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: 'ttttttttquick\n', stderr: '' });
+  } finally {
+    await oneAtATime.close();
+  }
+});
+
 test('a transfer that stalls on a shared connection is reset alone (exit 5); the next URL goes on the same connection', async () => {
   const r = await get(['/conn?1', '/stall', '/conn?2'], ['--stall-timeout', '1']);
   expect(r.code).toBe(5);

@@ -83,11 +83,11 @@ export class Http2Exchange {
       this.reject = reject;
       this.totalTimer = setTimeout(() => this.fail(timeoutError(this.what, this.options.totalTimeoutMs)), Math.max(1, budgetMs));
       this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
-      this.watchdog.start();
       const fields = requestHeaderList(this.spec);
       this.sentAt = performance.now();
       try {
         this.stream = this.connection.request(fields).on({
+          opened: () => this.onOpened(),
           interim: (head) => this.onInterim(head),
           headers: (head) => this.onHead(head),
           data: (chunk) => this.onData(chunk),
@@ -99,9 +99,21 @@ export class Http2Exchange {
       } catch (err) {
         return this.fail(err);
       }
+      // Sent at once, or waiting for a stream slot (the total timeout still runs meanwhile)
+      if (this.stream.id !== 0) this.onOpened();
       this.hooks.onRequest?.(fieldLines(fields));
     });
   }
+
+  /** The stall clock starts when the request is on the wire, not while it waits for a slot. */
+  private onOpened(): void {
+    if (this.settled || this.opened) return;
+    this.opened = true;
+    this.sentAt = performance.now();
+    this.watchdog.start();
+  }
+
+  private opened = false;
 
   private readonly onAbort = () => this.fail(new SockkitError('INTERRUPTED', this.what, 'interrupted'));
 

@@ -218,6 +218,7 @@ export class Http2ClientConnection implements StreamOwner {
         stream.state = 'half-closed (local)';
       }
       stream.sentAt = performance.now();
+      stream.handler?.opened?.();
     }
   }
 

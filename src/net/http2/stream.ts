@@ -21,6 +21,11 @@ export interface StreamHandler {
   error(err: SockkitError): void;
   /** The read that delivered the slices is over: their memory is about to be reused. */
   flush?(): void;
+  /**
+   * The request went out (its HEADERS sent). Beyond the server's stream limit a request
+   * first waits for a slot; until this, no silence is the server's.
+   */
+  opened?(): void;
 }
 
 /** What a stream needs of its connection. */
