@@ -284,6 +284,17 @@ describeWithPeers('resolve over HTTPS against a hostile HTTP/2 server', ['openss
     }
   });
 
+  test('the question goes right after the connection preface, not a round trip later after the server\'s SETTINGS', async () => {
+    const late = await startHostileH2Server(BEHAVIOURS, { cert: readFileSync(certs.good[0]), key: readFileSync(certs.good[1]) }, { settingsDelayMs: 300 });
+    try {
+      const r = await runSockkit(['resolve', 'a.test', '@https://127.0.0.1:' + String(late.port) + '/dns-query', '--cacert', certs.ca, '--type', 'A', '--short']);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: '192.0.2.53\n' });
+      expect(late.requestsBeforeSettings).toBe(1);
+    } finally {
+      await late.close();
+    }
+  });
+
   test('a TLS server that picks h2 and then says nothing (no SETTINGS): timeout, exit 5, within --timeout', async () => {
     const { createServer } = await import('node:tls');
     const mute = createServer({ cert: readFileSync(certs.good[0]), key: readFileSync(certs.good[1]), ALPNProtocols: ['h2'] }, (s) => s.on('error', () => {}));
@@ -297,6 +308,26 @@ describeWithPeers('resolve over HTTPS against a hostile HTTP/2 server', ['openss
       expect(Date.now() - started).toBeLessThan(6000);
     } finally {
       mute.close();
+    }
+  });
+
+  test('a TLS server that picks h2, reads the question and closes before any SETTINGS: exit 7 at once, one connection, no retry', async () => {
+    const { createServer } = await import('node:tls');
+    let accepted = 0;
+    const closer = createServer({ cert: readFileSync(certs.good[0]), key: readFileSync(certs.good[1]), ALPNProtocols: ['h2'] }, (s) => {
+      accepted++;
+      s.on('error', () => {});
+      s.once('data', () => s.end());
+    });
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve));
+    const port = (closer.address() as { port: number }).port;
+    try {
+      const r = await runSockkit(['resolve', 'x.test', `@https://127.0.0.1:${port}`, '--cacert', certs.ca, '--type', 'A', '--timeout', '5']);
+      expect(r.code).toBe(7);
+      expect(r.stdout).toMatch(/\tERROR \(the server closed the connection before its SETTINGS \(is it HTTP\/2\?\)/);
+      expect(accepted).toBe(1);
+    } finally {
+      closer.close();
     }
   });
 

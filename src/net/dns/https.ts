@@ -215,6 +215,13 @@ export class DohTransport implements DnsTransport {
    * stream, a GOAWAY with an error, a protocol violation) is the answer's failure: exit 7.
    */
   private onStreamError(query: DohQuery, connection: DohConnection, err: SockkitError): void {
+    // Before the server's SETTINGS the connection never was HTTP/2 (silent, HTTP/1.1, closed):
+    // the open failed, for every question sent on it, as if it had been awaited. No retry.
+    if (!connection.h2.serverSettingsCame) {
+      this.retire(connection);
+      const failure = err.code === 'TIMEOUT' ? new SockkitError('TIMEOUT', this.what(query), err.why, err.hint ?? 'raise it with --timeout SECONDS') : err;
+      return this.settle(query, failure);
+    }
     // An Http2Error carries the HTTP/2 error code; the connection's end (closed, reset) does not.
     const errorCode = (err as { errorCode?: unknown }).errorCode;
     const lostWithConnection = typeof errorCode !== 'number' && (err.code === 'PROTOCOL' || err.code === 'UNREACHABLE');
@@ -269,8 +276,10 @@ export class DohTransport implements DnsTransport {
       }
       const h2 = new Http2ClientConnection(socket, { trace, what: `DNS over HTTPS with ${this.label}` });
       socket.on('data', (chunk: Buffer) => h2.feed(chunk));
+      // The questions go right after the preface, not a round trip later after the server's
+      // SETTINGS; a server that never sends them fails what was sent (onStreamError).
       const settingsMs = left();
-      await h2.startWithin(settingsMs, () => new SockkitError('TIMEOUT', `DNS over HTTPS with ${this.label}`, `no HTTP/2 SETTINGS from the server after ${formatSeconds(settingsMs)}`));
+      h2.startEarly(settingsMs, () => new SockkitError('TIMEOUT', `DNS over HTTPS with ${this.label}`, `no HTTP/2 SETTINGS from the server after ${formatSeconds(settingsMs)}`));
       const connection: DohConnection = { h2, socket, tls: info, answered: 0, retired: false, corked: false };
       socket.on('close', () => this.retire(connection));
       return connection;

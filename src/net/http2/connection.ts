@@ -60,6 +60,7 @@ export const DEFAULT_HTTP2_LIMITS: Readonly<Http2Limits> = {
 };
 
 const DEFAULT_WINDOW = 65_535;
+const STREAMS_BEFORE_SETTINGS = 100;
 
 export interface Http2ConnectionOptions {
   trace: TraceFn;
@@ -100,7 +101,9 @@ export class Http2ClientConnection implements StreamOwner {
   private readonly flushAfterRead = new Set<Http2Stream>();
   private readonly waiting: Array<{ stream: Http2Stream; fields: HeaderField[]; body?: Buffer }> = [];
   private nextStreamId = 1;
-  private peer = { maxConcurrentStreams: Infinity, initialWindow: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
+  // Until the server's SETTINGS say otherwise, at most 100 streams: the least RFC 9113
+  // (6.5.2) recommends a server allow, so requests sent early are not refused for number.
+  private peer = { maxConcurrentStreams: STREAMS_BEFORE_SETTINGS, initialWindow: DEFAULT_WINDOW, maxFrameSize: DEFAULT_MAX_FRAME_SIZE };
   private sendWindow = DEFAULT_WINDOW;
   private recvWindow = DEFAULT_WINDOW;
   private recvUnacked = 0;
@@ -147,6 +150,24 @@ export class Http2ClientConnection implements StreamOwner {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * start() without waiting: requests may follow the preface at once (RFC 9113 3.4), a
+   * round trip sooner than after the server's SETTINGS. A server whose SETTINGS do not
+   * come within `timeoutMs` fails the connection, and every stream on it, with `timedOut()`.
+   */
+  startEarly(timeoutMs: number, timedOut: () => SockkitError): void {
+    const timer = setTimeout(() => this.fail(timedOut()), timeoutMs);
+    this.start().then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
+  }
+
+  /** Whether the server's SETTINGS came: until then nothing it sent was HTTP/2 for sure. */
+  get serverSettingsCame(): boolean {
+    return this.timeline.serverSettingsAt !== 0;
   }
 
   /** Sends the preface, our SETTINGS and connection window; resolves once the server's SETTINGS came. */
