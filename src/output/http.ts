@@ -113,6 +113,8 @@ export function printHttpGetJson(term: Terminal, result: FetchResult, output: st
 interface Phase {
   name: string;
   ms: number | null;
+  /** Runs beside the next phase rather than before it: the same start, the offset not moved. */
+  alongside?: boolean;
 }
 
 function phasesOf(hop: HopResult): Phase[] {
@@ -121,7 +123,8 @@ function phasesOf(hop: HopResult): Phase[] {
     { name: 'DNS lookup', ms: t.dnsMs },
     { name: 'TCP connect', ms: t.connectMs },
     { name: 'TLS handshake', ms: t.tlsMs },
-    { name: 'HTTP/2 settings', ms: t.settingsMs },
+    // The request leaves with the preface (client.ts startHttp2): the server's SETTINGS come meanwhile
+    { name: 'HTTP/2 settings', ms: t.settingsMs, alongside: true },
     { name: 'Server processing', ms: t.ttfbMs },
     { name: 'Content transfer', ms: t.transferMs },
   ];
@@ -141,7 +144,7 @@ export async function printTiming(term: Terminal, result: FetchResult): Promise<
   for (const p of phases) {
     if (p.ms === null) continue;
     rows.push({ phase: p.name, ms: p.ms.toFixed(3), start: offset.toFixed(3), bar: bar(offset, p.ms, total, width) });
-    offset += p.ms;
+    if (!p.alongside) offset += p.ms;
   }
   rows.push({ phase: 'Total', ms: total.toFixed(3), start: '0.000', bar: bar(0, total, total, width) });
   // One attempt is the TCP connect row already; a race gets a row per attempt.

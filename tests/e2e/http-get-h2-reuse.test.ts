@@ -148,6 +148,20 @@ test('a stream the server refuses (RST_STREAM REFUSED_STREAM) goes again on a ne
   expect(relative(r.stdout)).toBe('conn 1 /conn?x\nconn 2 /refuse-once\nconn 2 /conn?y\n');
 });
 
+test('the request goes right after the connection preface, not a round trip later after the server\'s SETTINGS; --json still times the SETTINGS', async () => {
+  const late = await startHostileH2Server({ '/quick': (ctx) => answer(ctx, 'quick\n') }, undefined, { settingsDelayMs: 300 });
+  try {
+    const r = await runSockkit(['http-get', '--http2-prior-knowledge', '--json', `http://127.0.0.1:${late.port}/quick`], { killAfterMs: 25000 });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as { httpVersion: string; timings: { settingsMs: number | null } };
+    expect(json.httpVersion).toBe('2');
+    expect(json.timings.settingsMs).toBeGreaterThanOrEqual(250);
+    expect(late.requestsBeforeSettings).toBe(1);
+  } finally {
+    await late.close();
+  }
+});
+
 test('-Z beyond the server\'s stream limit: a URL waiting for a slot is not stalled by the wait (the stall clock starts when it is sent)', async () => {
   // One stream at a time; the first body trickles for about 2 s, past a 1 s --stall-timeout.
   const oneAtATime = await startHostileH2Server(

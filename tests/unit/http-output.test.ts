@@ -56,6 +56,15 @@ describe('http-get renderers', () => {
     );
   });
 
+  test('--timing over HTTP/2: the settings exchange starts with the request, beside the server\'s processing, not before it', async () => {
+    const { term, stdout } = terminal(false);
+    const h2 = hop({ httpVersion: '2', timings: { dnsMs: 1, connectMs: 2, tlsMs: 3, settingsMs: 1.5, ttfbMs: 4, transferMs: 10, totalMs: 20 } });
+    await printTiming(term, { final: h2, hops: [h2], redirects: [] });
+    expect(stdout.text).toBe(
+      'DNS lookup\t1.000\t0.000\nTCP connect\t2.000\t1.000\nTLS handshake\t3.000\t3.000\nHTTP/2 settings\t1.500\t6.000\nServer processing\t4.000\t6.000\nContent transfer\t10.000\t10.000\nTotal\t20.000\t0.000\n',
+    );
+  });
+
   const raced = [
     { address: '::1', startMs: 0, result: 'cancelled' as const },
     { address: '127.0.0.1', startMs: 250.5, endMs: 251, result: 'connected' as const },

@@ -284,11 +284,13 @@ async function requestOnNew(spec: RequestSpec, options: ClientOptions, hooks: Re
     // A shared connection's frames belong to every request on it: traced unlabelled (-Z labels each request's own lines).
     const frameTrace = key === null ? options.trace : options.connections!.trace;
     const connection = await startHttp2(socket, reused, frameTrace, connectTimeoutMs(), target);
-    settingsMs = round(connection.timeline.serverSettingsAt - connection.timeline.prefaceSentAt);
     // With a pool, the next requests to this origin go on it as streams of their own.
     const shared = key === null ? undefined : shareH2(options, { key, connection, socket, address, port, tls });
     known?.();
     exchange = await new Http2Exchange(connection, spec, options, hooks, url, { shared: shared !== undefined, retryUnsent: false }).run(remaining());
+    // The request went with the preface; the server's SETTINGS came meanwhile (or the exchange failed)
+    const { serverSettingsAt, prefaceSentAt } = connection.timeline;
+    settingsMs = serverSettingsAt === 0 ? null : round(serverSettingsAt - prefaceSentAt);
     if (shared) Object.assign(exchange, { connectionId: shared.id, reusedConnection: false });
   } else {
     known?.();
@@ -359,11 +361,13 @@ function speaksHttp2(mode: Http2Mode, secure: boolean, tls: TlsInfo | null, url:
 }
 
 /**
- * HTTP/2 on a connection whose ALPN picked it, once the server's SETTINGS came. The
- * HTTP/2 stack (src/net/http2/, whose Huffman tables are built at load) loads only
- * here, not at every fetch's start. Whatever the server sends meanwhile (its SETTINGS
- * may follow the handshake at once) is held, copied as the read buffer is reused, and
- * fed to the connection in order right after our preface.
+ * HTTP/2 on a connection whose ALPN picked it, the preface sent: the request follows at
+ * once, not a round trip later after the server's SETTINGS (a server that never sends
+ * them fails the request with the connect timeout's error). The HTTP/2 stack
+ * (src/net/http2/, whose Huffman tables are built at load) loads only here, not at every
+ * fetch's start. Whatever the server sends meanwhile (its SETTINGS may follow the
+ * handshake at once) is held, copied as the read buffer is reused, and fed to the
+ * connection in order right after our preface.
  */
 async function startHttp2(socket: Socket, reused: ReusedReads, trace: TraceFn, timeoutMs: number, target: { host: string; port: number }): Promise<Http2ClientConnection> {
   const held: Buffer[] = [];
@@ -374,10 +378,9 @@ async function startHttp2(socket: Socket, reused: ReusedReads, trace: TraceFn, t
   const { Http2ClientConnection } = await import('../http2/connection.js');
   const what = `HTTP/2 with ${formatHostPort(target.host, target.port)}`;
   const connection = new Http2ClientConnection(socket, { trace, what });
-  await connection.startWithin(timeoutMs, () => new SockkitError('TIMEOUT', what, `no SETTINGS from the server after ${formatSeconds(timeoutMs)}`, CONNECT_TIMEOUT_HINT), () => {
-    for (const chunk of held.splice(0)) connection.feed(chunk);
-    reused.handler = (chunk) => connection.feed(chunk);
-  });
+  connection.startEarly(timeoutMs, () => new SockkitError('TIMEOUT', what, `no SETTINGS from the server after ${formatSeconds(timeoutMs)}`, CONNECT_TIMEOUT_HINT));
+  for (const chunk of held.splice(0)) connection.feed(chunk);
+  reused.handler = (chunk) => connection.feed(chunk);
   return connection;
 }
 

@@ -132,30 +132,10 @@ export class Http2ClientConnection implements StreamOwner {
   }
 
   /**
-   * start(), then `afterPreface()`; a server whose SETTINGS do not come within `timeoutMs`
-   * fails it with `timedOut()`, the socket destroyed. Both clients (http-get, DoH) open so.
-   */
-  async startWithin(timeoutMs: number, timedOut: () => SockkitError, afterPreface?: () => void): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.socket.destroy();
-        reject(timedOut());
-      }, timeoutMs);
-    });
-    try {
-      const settled = this.start();
-      afterPreface?.();
-      await Promise.race([settled, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /**
    * start() without waiting: requests may follow the preface at once (RFC 9113 3.4), a
    * round trip sooner than after the server's SETTINGS. A server whose SETTINGS do not
    * come within `timeoutMs` fails the connection, and every stream on it, with `timedOut()`.
+   * Both clients (http-get, DoH) open so.
    */
   startEarly(timeoutMs: number, timedOut: () => SockkitError): void {
     const timer = setTimeout(() => this.fail(timedOut()), timeoutMs);
