@@ -89,6 +89,17 @@ describe('keep-alive between URLs to one origin', () => {
     expect(s.log).toEqual(['1 /a', '1 /close', '2 /b', '2 /old', '3 /c']);
   });
 
+  test('-H Connection: the close option (a whole token, any case) ends each connection; a token that only contains "close" does not', async () => {
+    const s = await scripted((path, socket) => socket.write(ok(`${path}\n`)));
+    const urls = ['/a', '/b'].map((p) => `http://127.0.0.1:${s.port}${p}`);
+    const closing = await get('-H', 'Connection: keep-alive, Close', ...urls);
+    expect(closing).toMatchObject({ code: 0, stdout: '/a\n/b\n' });
+    expect(s.log).toEqual(['1 /a', '2 /b']);
+    const other = await get('-H', 'Connection: x-close-notify', ...urls);
+    expect(other).toMatchObject({ code: 0, stdout: '/a\n/b\n' });
+    expect(s.log.slice(2)).toEqual(['3 /a', '3 /b']);
+  });
+
   test('a body left unread (--fail on a 404 whose body comes later) is never reused', async () => {
     const s = await scripted((path, socket) => {
       if (path !== '/missing') return void socket.write(ok(`${path}\n`));
@@ -260,6 +271,8 @@ test('keepsAlive: HTTP/1.1, framed, read to the end, no Connection: close', () =
   const length = { kind: 'length', length: 3 } as const;
   expect(keepsAlive(head('1.1'), length, true)).toBe(true);
   expect(keepsAlive(head('1.1', [['Connection', 'keep-alive, Close']]), length, true)).toBe(false);
+  expect(keepsAlive(head('1.1', [['Connection', 'keep-alive'], ['connection', 'close']]), length, true)).toBe(false);
+  expect(keepsAlive(head('1.1', [['Connection', 'x-close-notify']]), length, true)).toBe(true);
   expect(keepsAlive(head('1.0'), length, true)).toBe(false);
   expect(keepsAlive(head('1.1'), length, false)).toBe(false);
   expect(keepsAlive(head('1.1'), { kind: 'close' } as never, true)).toBe(false);

@@ -31,7 +31,7 @@ import type { Pins } from './pinning.js';
 import { CONNECT_TIMEOUT_HINT, openConnection, remainingOf, type ReusedReads } from './open.js';
 import type { ProxySpec } from '../proxy/config.js';
 import { proxyAuthRefusal, proxyAuthorization } from '../proxy/http.js';
-import { keepsAlive, originKey, proxiedKey, StaleConnection, type ConnectionPool, type KeptConnection, type SharedH2 } from './connection-pool.js';
+import { keepsAlive, saysClose, originKey, proxiedKey, StaleConnection, type ConnectionPool, type KeptConnection, type SharedH2 } from './connection-pool.js';
 
 export { routeBody };
 
@@ -696,7 +696,7 @@ class HttpExchange {
    */
   private mayKeep(): boolean {
     const { parser, spec } = this;
-    if (!spec.keepAlive || spec.headers.some(([n, v]) => n.toLowerCase() === 'connection' && /\bclose\b/i.test(v))) return false;
+    if (!spec.keepAlive || saysClose(spec.headers)) return false;
     try {
       parser.rejectBytesAfterBody(this.lastChunkLength);
     } catch {

@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { TraceFn } from '../shared/trace.js';
 import type { TlsInfo } from '../socket/tls.js';
-import { headerValue, type BodyFraming, type ResponseHead } from './parser.js';
+import { headerValue, type BodyFraming, type HeaderList, type ResponseHead } from './parser.js';
 import type { ReusedReads } from './open.js';
 import { takesAbsoluteForm, type ProxySpec } from '../proxy/config.js';
 import type { Http2ClientConnection } from '../http2/connection.js';
@@ -200,6 +200,15 @@ export function proxiedKey(secure: boolean, host: string, port: number, proxy: P
 export function keepsAlive(head: ResponseHead, framing: BodyFraming, bodyComplete: boolean): boolean {
   if (!bodyComplete || head.httpVersion !== '1.1') return false;
   if (framing.kind !== 'length' && framing.kind !== 'chunked' && framing.kind !== 'none') return false;
-  const connection = headerValue(head.headers, 'connection') ?? '';
-  return !connection.split(',').some((token) => token.trim().toLowerCase() === 'close');
+  return !saysClose(head.headers);
+}
+
+/**
+ * Whether a header list's Connection field holds the `close` option: its values are
+ * comma-separated tokens, matched whole and in any case (RFC 9110 7.6.1), for the
+ * server's response and for a request the user wrote `-H 'Connection: …'` into alike.
+ */
+export function saysClose(headers: HeaderList): boolean {
+  const connection = headerValue(headers, 'connection') ?? '';
+  return connection.split(',').some((token) => token.trim().toLowerCase() === 'close');
 }
