@@ -8,8 +8,8 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { SockkitError, usageError } from './errors.js';
-import { fileError, formatBytes, nonRegularKind } from './read-input.js';
+import { usageError } from './errors.js';
+import { formatBytes, openInputFile } from './read-input.js';
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -240,21 +240,8 @@ export function stdinLines(maxLineBytes: number, what: string): LineSource {
 
 /** The lines of a file (`-f FILE`): a regular file or a FIFO; a device, directory or socket is refused. */
 export function fileLines(path: string, maxLineBytes: number): LineSource {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw fileError(path, err);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (stat.isFile()) return new ChunkLines(new FilePuller(fd, true), maxLineBytes, path);
-    if (stat.isFIFO()) return new ChunkLines(new PipePuller(fd, path), maxLineBytes, path);
-    throw usageError(path, `${nonRegularKind(stat)}, not a regular file`);
-  } catch (err) {
-    closeSync(fd);
-    throw err instanceof SockkitError ? err : fileError(path, err);
-  }
+  const { fd, stat } = openInputFile(path);
+  return new ChunkLines(stat.isFile() ? new FilePuller(fd, true) : new PipePuller(fd, path), maxLineBytes, path);
 }
 
 /** Fixed lines (names given on the command line), as a source. */

@@ -153,21 +153,14 @@ function readRegularFile(fd: number, stat: Stats, input: LimitedInput): void {
  */
 export async function readBoundedFile(path: string, maxBytes: number): Promise<Buffer> {
   const tooLong = (why: string) => usageError(path, why);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw fileError(path, err);
-  }
+  const { fd, stat } = openInputFile(path);
   let handedToStream = false;
   try {
-    const stat = fstatSync(fd);
     const input = new LimitedInput({ maxBytes, tooLong });
     if (stat.isFile()) {
       readRegularFile(fd, stat, input);
       return input.result();
     }
-    if (!stat.isFIFO()) throw usageError(path, `${nonRegularKind(stat)}, not a regular file`);
     handedToStream = true;
     await readFifo(fd, input);
     return input.result();
@@ -175,6 +168,28 @@ export async function readBoundedFile(path: string, maxBytes: number): Promise<B
     throw err instanceof SockkitError ? err : fileError(path, err);
   } finally {
     if (!handedToStream) closeSync(fd);
+  }
+}
+
+/**
+ * Opens a file named on the command line, and its stat: a regular file or a FIFO (opened
+ * O_NONBLOCK, so a FIFO without a writer yet does not block the open); anything else
+ * is a USAGE error naming `path` and what it is, the descriptor closed again.
+ */
+export function openInputFile(path: string): { fd: number; stat: Stats } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw fileError(path, err);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() && !stat.isFIFO()) throw usageError(path, `${nonRegularKind(stat)}, not a regular file`);
+    return { fd, stat };
+  } catch (err) {
+    closeSync(fd);
+    throw err instanceof SockkitError ? err : fileError(path, err);
   }
 }
 
