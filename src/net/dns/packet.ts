@@ -781,7 +781,11 @@ export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DnsMess
   return message;
 }
 
-/** The options of an OPT record's data: code, length, bytes, to the end (RFC 6891 §6.1.2). */
+/**
+ * The options of an OPT record's data: code, length, bytes, to the end (RFC 6891 §6.1.2).
+ * Each option's bytes are a view of `bytes`, the record's own copy (not of a read
+ * buffer): a DoT or DoH answer's padding, 400 bytes of it, is not copied a second time.
+ */
 export function decodeEdnsOptions(bytes: Buffer): EdnsOption[] {
   const options: EdnsOption[] = [];
   for (let at = 0; at < bytes.length; ) {
@@ -789,7 +793,7 @@ export function decodeEdnsOptions(bytes: Buffer): EdnsOption[] {
     const code = bytes.readUInt16BE(at);
     const length = bytes.readUInt16BE(at + 2);
     if (at + 4 + length > bytes.length) throw new DnsFormatError(`EDNS option ${code} overruns the OPT record`);
-    options.push({ code, data: Buffer.from(bytes.subarray(at + 4, at + 4 + length)) });
+    options.push({ code, data: bytes.subarray(at + 4, at + 4 + length) });
     at += 4 + length;
   }
   return options;
