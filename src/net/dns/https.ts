@@ -65,7 +65,6 @@ interface DohConnection {
   answered: number;
   /** No new requests go on it (GOAWAY, closed, or failed); it closes once its questions settle. */
   retired: boolean;
-  corked: boolean;
 }
 
 export class DohTransport implements DnsTransport {
@@ -140,16 +139,7 @@ export class DohTransport implements DnsTransport {
     if (tracing(this.options.trace)) {
       this.options.trace('send', `${this.options.method} ${query.message.length}-byte query on stream ${stream.id || "to come (the server's stream limit reached)"} to ${this.label} (${typeName(query.type)} ${query.name}${query.sends > 1 ? `, try ${query.sends}` : ''})`);
     }
-    // The frames of questions asked in one turn of the event loop leave in one write (few
-    // TLS records) instead of two writes each.
-    if (!connection.corked) {
-      connection.corked = true;
-      connection.socket.cork();
-      process.nextTick(() => {
-        connection.corked = false;
-        connection.socket.uncork();
-      });
-    }
+    // (the connection writes the frames of one turn's questions in one go: connection.ts send)
     this.listen(query, connection, stream);
   }
 
@@ -280,7 +270,7 @@ export class DohTransport implements DnsTransport {
       // SETTINGS; a server that never sends them fails what was sent (onStreamError).
       const settingsMs = left();
       h2.startEarly(settingsMs, () => new SockkitError('TIMEOUT', `DNS over HTTPS with ${this.label}`, `no HTTP/2 SETTINGS from the server after ${formatSeconds(settingsMs)}`));
-      const connection: DohConnection = { h2, socket, tls: info, answered: 0, retired: false, corked: false };
+      const connection: DohConnection = { h2, socket, tls: info, answered: 0, retired: false };
       socket.on('close', () => this.retire(connection));
       return connection;
     } catch (err) {

@@ -138,12 +138,12 @@ export class Http2ClientConnection implements StreamOwner {
    * Both clients (http-get, DoH) open so.
    */
   startEarly(timeoutMs: number, timedOut: () => SockkitError): void {
-    const timer = setTimeout(() => this.fail(timedOut()), timeoutMs);
-    this.start().then(
-      () => clearTimeout(timer),
-      () => clearTimeout(timer),
-    );
+    this.settingsTimer = setTimeout(() => this.fail(timedOut()), timeoutMs);
+    void this.start();
   }
+
+  /** startEarly's wait for the server's SETTINGS: cleared when they come or the connection ends. */
+  private settingsTimer?: NodeJS.Timeout;
 
   /** Whether the server's SETTINGS came: until then nothing it sent was HTTP/2 for sure. */
   get serverSettingsCame(): boolean {
@@ -153,6 +153,7 @@ export class Http2ClientConnection implements StreamOwner {
   /** Sends the preface, our SETTINGS and connection window; resolves once the server's SETTINGS came. */
   start(): Promise<void> {
     const { streamWindow, connectionWindow, maxHeaderListSize } = this.limits;
+    this.corkForThisTurn(); // the preface, our SETTINGS and the first requests: one write
     this.socket.write(CLIENT_PREFACE);
     this.options.trace('send', `connection preface (${CLIENT_PREFACE.length} bytes)`);
     this.timeline.prefaceSentAt = performance.now();
@@ -343,6 +344,7 @@ export class Http2ClientConnection implements StreamOwner {
     if (this.timeline.serverSettingsAt === 0) {
       this.timeline.serverSettingsAt = performance.now();
       this.timeline.serverSettings = frame.settings.map(([id, value]) => [id, value]);
+      clearTimeout(this.settingsTimer);
       this.settle.resolve();
     }
   }
@@ -609,6 +611,7 @@ export class Http2ClientConnection implements StreamOwner {
     this.closed = true;
     this.block = null;
     this.tracer.summarise();
+    clearTimeout(this.settingsTimer);
     this.uncork(); // the last frames (a GOAWAY) leave before the socket goes
     this.socket.destroy();
   }
@@ -620,13 +623,16 @@ export class Http2ClientConnection implements StreamOwner {
   private send(frame: Frame): void {
     if (this.socket.destroyed) return;
     const bytes = encodeFrame(frame);
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
+    this.corkForThisTurn();
     this.socket.write(bytes);
     this.tracer.frame('send', readFrameHeader(bytes), frame);
+  }
+
+  private corkForThisTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(this.uncork);
   }
 
   private corked = false;
