@@ -8,6 +8,7 @@
 // they are asked again on a new one within their own budgets, as tcp.ts does for DoT.
 import type { TLSSocket, SecureContext } from 'node:tls';
 import type { Http2ClientConnection } from '../http2/connection.js';
+import { ErrorCode } from '../http2/frames.js';
 import type { Http2Stream } from '../http2/stream.js';
 import type { Http2ResponseHead } from '../http2/response.js';
 import type { HeaderField } from '../http2/hpack.js';
@@ -35,8 +36,6 @@ export interface DohOptions {
 
 /** Connections that may end under one question without answering anything (see tcp.ts). */
 const MAX_FRUITLESS_CLOSES = 3;
-/** HTTP/2 error code REFUSED_STREAM (RFC 9113 §8.7): the request was not processed, safe to send again. */
-const REFUSED_STREAM = 0x7;
 
 class DohQuery {
   sends = 0;
@@ -215,7 +214,8 @@ export class DohTransport implements DnsTransport {
     // An Http2Error carries the HTTP/2 error code; the connection's end (closed, reset) does not.
     const errorCode = (err as { errorCode?: unknown }).errorCode;
     const lostWithConnection = typeof errorCode !== 'number' && (err.code === 'PROTOCOL' || err.code === 'UNREACHABLE');
-    if (!lostWithConnection && errorCode !== REFUSED_STREAM) return this.settle(query, new SockkitError(err.code, this.what(query), err.why, err.hint, { cause: err }));
+    // REFUSED_STREAM (RFC 9113 8.7): the request was not processed, safe to send again
+    if (!lostWithConnection && errorCode !== ErrorCode.REFUSED_STREAM) return this.settle(query, new SockkitError(err.code, this.what(query), err.why, err.hint, { cause: err }));
     this.retire(connection);
     if (connection.answered === 0) query.fruitlessCloses++;
     if (query.fruitlessCloses >= MAX_FRUITLESS_CLOSES) {

@@ -6,6 +6,7 @@
 import { SockkitError, formatSeconds, timeoutError, toSockkitError } from '../shared/errors.js';
 import { StallWatchdog } from '../shared/stall-watchdog.js';
 import type { Http2ClientConnection } from '../http2/connection.js';
+import { ErrorCode } from '../http2/frames.js';
 import type { HeaderField } from '../http2/hpack.js';
 import type { Http2ResponseHead } from '../http2/response.js';
 import type { Http2Stream } from '../http2/stream.js';
@@ -15,8 +16,6 @@ import type { BodyFraming, ResponseHead } from './parser.js';
 import { requestHeaderList, type RequestSpec } from './url.js';
 import { StaleConnection } from './connection-pool.js';
 
-/** RFC 9113 8.7: a stream refused this way was not processed, and may be sent again. */
-const REFUSED_STREAM = 0x7;
 
 /** How an exchange uses its connection: its own (closed at the end), or one the pool shares. */
 export interface StreamUse {
@@ -84,7 +83,6 @@ export class Http2Exchange {
       this.totalTimer = setTimeout(() => this.fail(timeoutError(this.what, this.options.totalTimeoutMs)), Math.max(1, budgetMs));
       this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
       const fields = requestHeaderList(this.spec);
-      this.sentAt = performance.now();
       try {
         this.stream = this.connection.request(fields).on({
           opened: () => this.onOpened(),
@@ -203,7 +201,7 @@ export class Http2Exchange {
    */
   private unsent(failure: SockkitError): boolean {
     if (this.head || failure.code === 'TIMEOUT' || failure.code === 'INTERRUPTED') return false;
-    return !this.stream || this.stream.id === 0 || (failure as { errorCode?: number }).errorCode === REFUSED_STREAM;
+    return !this.stream || this.stream.id === 0 || (failure as { errorCode?: number }).errorCode === ErrorCode.REFUSED_STREAM; // RFC 9113 8.7: not processed
   }
 
   private async succeed(): Promise<void> {
