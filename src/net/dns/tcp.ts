@@ -233,7 +233,7 @@ export class StreamTransport implements DnsTransport {
 
   private async openConnection(budgetMs: number): Promise<{ socket: Socket; tls?: TlsInfo; handshakeMs?: number }> {
     const { trace, tls } = this.options;
-    if (!tls || !this.secureContext) return this.connected(await connectServer(this.server, { port: this.server.port, timeoutMs: budgetMs, trace }));
+    if (!tls || !this.secureContext) return this.connected(await connectServer(this.server, { timeoutMs: budgetMs, trace }));
     const secure = { name: tls.name, insecure: tls.insecure, secureContext: this.secureContext, alpn: ['dot'] };
     const { socket, info, handshakeMs } = await connectServerTls(this.server, secure, budgetMs, trace, (address) => (this.label = this.labelFor(address)));
     return { socket, tls: info, handshakeMs };

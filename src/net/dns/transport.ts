@@ -76,10 +76,11 @@ export interface StreamServer {
  * IPv6 and IPv4 interleaved, the next attempt when one fails or after 250 ms), as
  * http-get does; or to its one address.
  */
-export async function connectServer(server: StreamServer, options: ConnectOptions): Promise<{ socket: Socket; address: string }> {
+export async function connectServer(server: StreamServer, options: Omit<ConnectOptions, 'port'>): Promise<{ socket: Socket; address: string }> {
   const addresses = server.addresses ?? [];
-  if (addresses.length <= 1) return { socket: await connectTo(server.host, options), address: server.host };
-  return connectFirst(addresses, options);
+  const withPort = { ...options, port: server.port };
+  if (addresses.length <= 1) return { socket: await connectTo(server.host, withPort), address: server.host };
+  return connectFirst(addresses, withPort);
 }
 
 /**
@@ -97,7 +98,7 @@ export async function connectServerTls(
   const { tlsHandshake, tlsOpener } = await import('../socket/tls.js');
   const started = monotonicMs();
   const open = tlsOpener({ port: server.port, trace }, { host: tls.name, alpn: tls.alpn, secureContext: tls.secureContext, insecure: tls.insecure });
-  const { socket, address } = await connectServer(server, { port: server.port, timeoutMs: budgetMs, trace, open });
+  const { socket, address } = await connectServer(server, { timeoutMs: budgetMs, trace, open });
   reached(address);
   try {
     const info = await tlsHandshake(socket as TLSSocket, tls.name, Math.max(1, budgetMs - (monotonicMs() - started)), trace);
