@@ -4,14 +4,12 @@
 // (which cannot block on them); pipes and FIFOs with non-blocking readSync while data is
 // there, then (and terminals and sockets) through the event loop, so that Ctrl-C and
 // SIGTERM are handled while input is awaited (read-input.ts).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { usageError } from './errors.js';
-import { formatBytes, openInputFile } from './read-input.js';
-
-const CHUNK_BYTES = 64 * 1024;
+import { formatBytes, openInputFile, readChunk } from './read-input.js';
 
 /** Where lines come from, one at a time. */
 export interface LineSource {
@@ -112,13 +110,12 @@ class FilePuller implements ChunkPuller {
 
   pull(): Buffer | null {
     if (this.fd === undefined) return null;
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    const n = readSync(this.fd, buf, 0, buf.length, null);
-    if (n === 0) {
+    const chunk = readChunk(this.fd); // a regular file never blocks: never undefined
+    if (!chunk) {
       this.close();
       return null;
     }
-    return buf.subarray(0, n);
+    return chunk;
   }
 
   whenReady(then: () => void): void {
@@ -149,21 +146,18 @@ class PipePuller implements ChunkPuller {
   pull(): Buffer | null | undefined {
     if (this.stream) return this.stream.pull();
     if (this.fd === undefined) return null;
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    let n: number;
+    let chunk: Buffer | null | undefined;
     try {
-      n = readSync(this.fd, buf, 0, buf.length, null);
+      chunk = readChunk(this.fd);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EAGAIN') throw usageError(this.what, `cannot read it (${code ?? (err as Error).message})`);
+      throw usageError(this.what, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (chunk === undefined) {
       this.stream = new StreamPuller(new Socket({ fd: this.fd, readable: true, writable: false }), this.what);
       return this.stream.pull();
     }
-    if (n === 0) {
-      this.close();
-      return null;
-    }
-    return buf.subarray(0, n);
+    if (chunk === null) this.close();
+    return chunk;
   }
 
   whenReady(then: () => void): void {

@@ -124,17 +124,27 @@ function readNonBlocking(path: string, input: LimitedInput): boolean {
  */
 export function readUntilBlocked(fd: number, add: (chunk: Buffer) => void): boolean {
   for (;;) {
-    const buf = Buffer.allocUnsafe(64 * 1024);
-    let n: number;
-    try {
-      n = readSync(fd, buf, 0, buf.length, null);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return false;
-      throw err;
-    }
-    if (n === 0) return true;
-    add(buf.subarray(0, n));
+    const chunk = readChunk(fd);
+    if (chunk === undefined) return false;
+    if (chunk === null) return true;
+    add(chunk);
   }
+}
+
+/**
+ * One read of up to 64 KiB from `fd` (a regular file, or opened O_NONBLOCK): the bytes,
+ * null at the end, undefined when the read would block (EAGAIN). Other errors are thrown.
+ */
+export function readChunk(fd: number): Buffer | null | undefined {
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, buf.length, null);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return undefined;
+    throw err;
+  }
+  return n === 0 ? null : buf.subarray(0, n);
 }
 
 /** A regular file, refused unread when it is already larger than the limit (it may still grow while read). */
