@@ -186,14 +186,20 @@ function mayBeHttp2(spec: RequestSpec, options: ClientOptions): boolean {
 
 /** A request as a new stream on a shared HTTP/2 connection: no lookup, connect or handshake. */
 async function requestOnShared(shared: SharedH2, spec: RequestSpec, options: ClientOptions, hooks: RequestHooks): Promise<HopResult> {
-  const url = displayUrl(spec.target.url);
-  const started = performance.now();
-  const remaining = options.deadline - started;
-  if (remaining <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
+  const { url, started, remaining } = reuseStart(spec, options);
   options.connections!.streamOn(shared);
   options.trace('connect', `reusing connection #${shared.id} to ${peerName(shared.address, shared.port)} (HTTP/2, request ${shared.requests} on it)`);
   const exchange = await new Http2Exchange(shared.connection, spec, options, hooks, url, { shared: true, retryUnsent: true }).run(remaining);
   return reusedHop(exchange, url, spec, shared, started);
+}
+
+/** The URL as shown, the start and the budget left of a request on a connection already open; none left is a timeout. */
+function reuseStart(spec: RequestSpec, options: ClientOptions): { url: string; started: number; remaining: number } {
+  const url = displayUrl(spec.target.url);
+  const started = performance.now();
+  const remaining = options.deadline - started;
+  if (remaining <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
+  return { url, started, remaining };
 }
 
 /** What a request on a connection already open returns: nothing was resolved, connected or shaken hands with. */
@@ -223,10 +229,7 @@ function reusedHop(exchange: Exchange, url: string, spec: RequestSpec, on: { id:
 
 /** A request on a connection an earlier one left open: no lookup, connect or handshake. */
 async function requestOnKept(kept: KeptConnection, spec: RequestSpec, options: ClientOptions, hooks: RequestHooks): Promise<HopResult> {
-  const url = displayUrl(spec.target.url);
-  const started = performance.now();
-  const remaining = options.deadline - started;
-  if (remaining <= 0) throw timeoutError(`GET ${url}`, options.totalTimeoutMs);
+  const { url, started, remaining } = reuseStart(spec, options);
   options.trace('connect', `reusing connection #${kept.id} to ${peerName(kept.address, kept.port)} (request ${kept.requests + 1} on it)`);
   if (kept.absoluteForm) ({ spec, hooks } = viaHttpProxy(spec, hooks, kept.proxy!, url));
   const exchange = await new HttpExchange(kept.socket, spec, options, hooks, url, kept.reads, { pool: options.connections!, connection: kept }).run(remaining);
